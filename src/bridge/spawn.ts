@@ -1,0 +1,90 @@
+/**
+ * Starts the trainer as a child process (execa) on private ipc:// endpoints, waits for its ready line, and hands back
+ * a connected `TrainerClient` whose event stream reports the process's death. The trainer's stderr is kept (the
+ * last lines go into the error event) and passed to `onStderr`.
+ */
+import { execa, type ResultPromise } from "execa";
+import { rm } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { TrainerClient, type ProcessExit } from "./client.js";
+import { privateIpcEndpoints, type Endpoints } from "./endpoints.js";
+
+/** What the trainer prints on stdout, one JSON line, once its sockets are bound. */
+export interface ReadyLine {
+  alignprop: "ready";
+  runId: string;
+  runDir: string;
+  control: string;
+  events: string;
+  pid: number;
+}
+
+export interface SpawnOptions {
+  /** Path of the run config JSON the trainer reads (already validated by the CLI). */
+  configPath: string;
+  /** Endpoints to bind; private ipc:// endpoints when absent. */
+  endpoints?: Endpoints;
+  onStderr?: (line: string) => void;
+  env?: Record<string, string>;
+  agent?: string;
+}
+
+export interface SpawnedTrainer {
+  ready: ReadyLine;
+  client: TrainerClient;
+  process: ResultPromise;
+  exit: Promise<ProcessExit>;
+}
+
+const TRAINER_MAIN = fileURLToPath(new URL("../trainer/main.js", import.meta.url));
+const STDERR_TAIL_LINES = 40;
+
+export async function spawnTrainer(opts: SpawnOptions): Promise<SpawnedTrainer> {
+  const ipc = opts.endpoints ? undefined : await privateIpcEndpoints();
+  const endpoints = opts.endpoints ?? ipc!;
+  const child = execa(process.execPath, [TRAINER_MAIN, "--config", opts.configPath, "--control", endpoints.control, "--events", endpoints.events], {
+    reject: false,
+    buffer: false,
+    stdin: "ignore",
+    env: opts.env,
+    // The trainer handles SIGINT/SIGTERM itself (finish the step, save, exit 0).
+    cleanup: true,
+  });
+  const tail: string[] = [];
+  child.stderr?.setEncoding("utf8");
+  let partial = "";
+  child.stderr?.on("data", (chunk: string) => {
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      tail.push(line);
+      if (tail.length > STDERR_TAIL_LINES) tail.shift();
+      opts.onStderr?.(line);
+    }
+  });
+  const exit: Promise<ProcessExit> = child.then((r) => {
+    if (partial) tail.push(partial);
+    if (ipc) void rm(ipc.dir, { recursive: true, force: true });
+    return { exitCode: r.exitCode, signal: r.signal, stderrTail: tail.join("\n") };
+  });
+  const ready = await readyLine(child, exit);
+  const client = await TrainerClient.connect(ready.control, { processExit: exit, agent: opts.agent });
+  return { ready, client, process: child, exit };
+}
+
+/** Resolves with the ready line, or rejects with the trainer's stderr if it exits first. */
+function readyLine(child: ResultPromise, exit: Promise<ProcessExit>): Promise<ReadyLine> {
+  return new Promise((resolve, reject) => {
+    let buffered = "";
+    child.stdout?.setEncoding("utf8");
+    child.stdout?.on("data", (chunk: string) => {
+      const lines = (buffered + chunk).split("\n");
+      buffered = lines.pop() ?? "";
+      for (const line of lines) if (line.startsWith('{"alignprop":"ready"')) resolve(JSON.parse(line) as ReadyLine);
+    });
+    void exit.then((e) => {
+      const how = e.signal ? `was killed by ${e.signal}` : `exited with code ${e.exitCode}`;
+      reject(new Error(`trainer ${how} before it was ready:\n${e.stderrTail}`));
+    });
+  });
+}

@@ -1,0 +1,30 @@
+/** PNG encoding of RGB images (rows top to bottom, 3 bytes a pixel). */
+import { PNG } from "pngjs";
+
+export interface RgbImage {
+  width: number;
+  height: number;
+  /** [H, W, 3] bytes. */
+  rgb: Uint8Array;
+}
+
+export function encodePng(image: RgbImage): Uint8Array {
+  const png = new PNG({ width: image.width, height: image.height });
+  for (let i = 0, j = 0; i < image.rgb.length; i += 3, j += 4) {
+    png.data[j] = image.rgb[i]!;
+    png.data[j + 1] = image.rgb[i + 1]!;
+    png.data[j + 2] = image.rgb[i + 2]!;
+    png.data[j + 3] = 255;
+  }
+  return new Uint8Array(PNG.sync.write(png));
+}
+
+/** [B, H, W, 3] floats in [0, 1] to one RgbImage each. */
+export function floatsToImages(data: Float32Array, batch: number, height: number, width: number): RgbImage[] {
+  const size = height * width * 3;
+  return Array.from({ length: batch }, (_, b) => {
+    const rgb = new Uint8Array(size);
+    for (let i = 0; i < size; i++) rgb[i] = Math.round(Math.min(1, Math.max(0, data[b * size + i]!)) * 255);
+    return { width, height, rgb };
+  });
+}

@@ -1,0 +1,34 @@
+/**
+ * What the trainer process runs: one optimizer step at a time, synchronously. The run loop (state machine, events,
+ * checkpoints, files) is independent of the job; the diffusion-based AlignProp job replaces the stand-in without
+ * touching it.
+ */
+import type * as tf from "@tensorflow/tfjs";
+import type { RgbImage } from "../io/png.js";
+
+export interface StepImages {
+  images: RgbImage[];
+  prompts: string[];
+  promptMetadata: Record<string, unknown>[];
+  rewards: number[];
+}
+
+export interface StepResult {
+  loss: number;
+  /** One reward per sample of the step (all accumulation micro-batches). */
+  rewards: number[];
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  lr: number;
+  /** Present when the step was asked to keep its images. */
+  images?: StepImages;
+}
+
+export interface TrainingJob {
+  readonly name: string;
+  /** One optimizer step (with gradient accumulation). Every tensor it makes is released before it returns. */
+  step(opts: { keepImages: boolean }): StepResult;
+  /** Everything a checkpoint must hold to continue exactly: weights, optimizer slots, RNG. */
+  checkpointState(): Promise<{ tensors: Record<string, tf.Tensor>; rngState: number }>;
+  dispose(): void;
+}
