@@ -1,0 +1,48 @@
+/**
+ * The run at a glance: run id, backend, state (PAUSED stands out in inverse yellow), step/total, epoch, ETA and
+ * samples/s, with the trainer's latest status message underneath when it has one.
+ */
+import { Box, Text } from "ink";
+import type { JSX } from "react";
+import { RunState } from "../src/gen/alignprop/v1/alignprop_pb.js";
+import { formatDuration, formatNumber, stateName } from "./format.js";
+import { etaSeconds, samplesPerSecond, type RunView } from "./run-view.js";
+
+export interface HeaderProps {
+  view: RunView;
+  width: number;
+}
+
+const STATE_COLOURS: Partial<Record<RunState, string>> = {
+  [RunState.STARTING]: "cyan",
+  [RunState.RUNNING]: "green",
+  [RunState.PAUSED]: "yellow",
+  [RunState.STOPPING]: "cyan",
+  [RunState.DONE]: "green",
+  [RunState.FAILED]: "red",
+};
+
+export function Header({ view, width }: HeaderProps): JSX.Element {
+  const speed = samplesPerSecond(view);
+  const progress = view.total > 0 ? `step ${view.step}/${view.total}` : `step ${view.step}`;
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text wrap="truncate-end">
+        <Text bold>alignprop</Text> · run {view.runId || "…"} · backend {view.backend || "…"}
+        {view.runDir ? <Text dimColor> · {view.runDir}</Text> : null}
+      </Text>
+      <Text wrap="truncate-end">
+        <Text bold inverse={view.state === RunState.PAUSED} color={STATE_COLOURS[view.state]}>
+          {` ${stateName(view.state)} `}
+        </Text>
+        {`  ${progress}  epoch ${view.epoch}  ETA ${formatDuration(etaSeconds(view))}  `}
+        {`${speed === undefined ? "—" : formatNumber(speed)} samples/s`}
+      </Text>
+      {view.message ? (
+        <Text dimColor wrap="truncate-end">
+          {view.message}
+        </Text>
+      ) : null}
+    </Box>
+  );
+}

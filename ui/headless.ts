@@ -1,0 +1,81 @@
+/**
+ * The dashboard without a terminal (`--ci`): one JSON object per event on stdout (image PNG bytes replaced by their
+ * length), a short human summary on stderr, and an exit code: 0 only when the run reached DONE.
+ */
+import { toJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
+import { EventSchema, LogLevel, type Event } from "../src/gen/alignprop/v1/alignprop_pb.js";
+import type { RunController } from "../src/bridge/run-controller.js";
+import { describeError, formatNumber, stateName, thrownText } from "./format.js";
+import { runOutcome } from "./outcome.js";
+import { initialRunView, reduceRunView, type RunView } from "./run-view.js";
+
+export interface HeadlessStreams {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+}
+
+/** A progress line is written every this many steps (and at the last step). */
+export const PROGRESS_EVERY = 10;
+
+/** Resolves with the process exit code: 0 when the run ended DONE, 1 otherwise. */
+export async function runHeadless(controller: RunController, { stdout, stderr }: HeadlessStreams): Promise<number> {
+  let view = initialRunView;
+  let streamError: string | undefined;
+  try {
+    for await (const event of controller.events()) {
+      stdout.write(`${JSON.stringify(eventJson(event))}\n`);
+      const before = view;
+      view = reduceRunView(view, event);
+      const line = summaryLine(event, before, view);
+      if (line !== undefined) stderr.write(`${line}\n`);
+    }
+  } catch (thrown) {
+    streamError = thrownText(thrown);
+  }
+  const outcome = runOutcome(view, streamError);
+  stderr.write(`${outcome.ok ? "done" : "failed"}: ${outcome.summary}\n`);
+  return outcome.ok ? 0 : 1;
+}
+
+/** The event as proto JSON, with each image's `png` replaced by `pngBytes` (its length). */
+export function eventJson(event: Event): JsonValue {
+  const json = toJson(EventSchema, event) as JsonObject;
+  if (event.payload.case !== "images") return json;
+  const batch = json["images"] as JsonObject;
+  const images = event.payload.value.images.map((image, i) => {
+    const { png: _png, ...rest } = (batch["images"] as JsonObject[] | undefined)?.[i] ?? {};
+    return { pngBytes: image.png.byteLength, ...rest };
+  });
+  return { ...json, images: { ...batch, images } };
+}
+
+function summaryLine(event: Event, before: RunView, after: RunView): string | undefined {
+  const { payload } = event;
+  switch (payload.case) {
+    case "status": {
+      if (after.state === before.state) return undefined;
+      const note = payload.value.message ? `: ${payload.value.message}` : "";
+      return `state ${stateName(after.state)}${note}`;
+    }
+    case "metrics": {
+      const m = payload.value;
+      if (m.step % PROGRESS_EVERY !== 0 && m.step !== after.total) return undefined;
+      const reward = `${formatNumber(m.rewardMean)}±${formatNumber(m.rewardStd)}`;
+      return `step ${m.step}/${after.total} loss ${formatNumber(m.loss)} reward ${reward}`;
+    }
+    case "checkpoint":
+      return `checkpoint at step ${payload.value.step}: ${payload.value.path}`;
+    case "error": {
+      const tail = payload.value.stderrTail.trimEnd();
+      return tail ? `${describeError(payload.value)}\n${tail.replace(/^/gm, "  ")}` : describeError(payload.value);
+    }
+    case "log": {
+      const { level, message } = payload.value;
+      if (level === LogLevel.WARN) return `warning: ${message}`;
+      return level === LogLevel.ERROR ? `error: ${message}` : undefined;
+    }
+    case "images":
+    case undefined:
+      return undefined;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The dashboard's keys: `p`/space pause or resume (whichever the run's state calls for), `c` checkpoint, `q` then
+ * `y` stop, `d` detach (attach mode only), `←/→` move through the images, `?` help. Every command's
+ * acknowledgement or failure is written to the log.
+ */
+import { useInput } from "ink";
+import { useState } from "react";
+import { LogLevel, RunState, type CommandResult } from "../src/gen/alignprop/v1/alignprop_pb.js";
+import type { RunController } from "../src/bridge/run-controller.js";
+import { stateName, thrownText } from "./format.js";
+import { clampOffset } from "./image-grid.js";
+
+/** `train`: this dashboard started the trainer. `attach`: it joined a running one and may leave it running. */
+export type DashboardMode = "train" | "attach";
+export type Overlay = "none" | "help" | "confirm-stop";
+
+export interface ControlsOptions {
+  controller: RunController;
+  mode: DashboardMode;
+  state: RunState;
+  imageCount: number;
+  imagesPerPage: number;
+  /** False once the run ended or the dashboard detached: keys then do nothing. */
+  active: boolean;
+  log: (level: LogLevel, text: string) => void;
+  detach: () => void;
+}
+
+export interface Controls {
+  overlay: Overlay;
+  imageOffset: number;
+}
+
+export function useControls(options: ControlsOptions): Controls {
+  const { controller, log, imageCount, imagesPerPage } = options;
+  const [overlay, setOverlay] = useState<Overlay>("none");
+  const [imageOffset, setImageOffset] = useState(0);
+  const moveImages = (by: number): void =>
+    setImageOffset((offset) => clampOffset(clampOffset(offset, imageCount, imagesPerPage) + by, imageCount, imagesPerPage));
+
+  useInput(
+    (input, key) => {
+      if (overlay === "confirm-stop") {
+        setOverlay("none");
+        if (input === "y") void send("stop", () => controller.stop(), log);
+        else log(LogLevel.INFO, "stop cancelled");
+      } else if (input === "?" || (overlay === "help" && key.escape)) {
+        setOverlay(overlay === "help" ? "none" : "help");
+      } else if (input === "p" || input === " ") {
+        if (options.state === RunState.PAUSED) void send("resume", () => controller.resume(), log);
+        else void send("pause", () => controller.pause(), log);
+      } else if (input === "c") {
+        void send("checkpoint", () => controller.checkpointNow(), log);
+      } else if (input === "q") {
+        setOverlay("confirm-stop");
+      } else if (input === "d" && options.mode === "attach") {
+        options.detach();
+      } else if (key.leftArrow) {
+        moveImages(-1);
+      } else if (key.rightArrow) {
+        moveImages(1);
+      }
+    },
+    { isActive: options.active },
+  );
+  return { overlay, imageOffset: clampOffset(imageOffset, imageCount, imagesPerPage) };
+}
+
+async function send(
+  label: string,
+  command: () => Promise<CommandResult>,
+  log: (level: LogLevel, text: string) => void,
+): Promise<void> {
+  try {
+    const result = await command();
+    const detail = `${result.message || "ok"} (state ${stateName(result.state)})`;
+    if (result.ok) log(LogLevel.INFO, `${label}: ${detail}`);
+    else log(LogLevel.ERROR, `${label} refused: ${detail}`);
+  } catch (thrown) {
+    log(LogLevel.ERROR, `${label} failed: ${thrownText(thrown)}`);
+  }
+}
