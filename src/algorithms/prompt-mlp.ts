@@ -11,6 +11,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { COLOUR_NAMES, SHAPES, drawPrompt, type ShapePrompt } from "../data/shape-prompts.js";
 import { floatsToImages } from "../io/png.js";
+import type { TensorMap } from "../io/safetensors.js";
 import { colourMatchReward, targetImages } from "../rewards/colour-match.js";
 import type { StepResult, TrainingJob } from "../trainer/job.js";
 import { Rng } from "../util/rng.js";
@@ -108,10 +109,15 @@ export class PromptMlpJob implements TrainingJob {
     }
   }
 
-  async checkpointState(): Promise<{ tensors: Record<string, tf.Tensor>; rngState: number }> {
-    const slots = await this.optimizer.getWeights();
-    const tensors: Record<string, tf.Tensor> = { ...this.params };
-    for (const s of slots) tensors[`optimizer.${s.name}`] = s.tensor;
+  async checkpointState(): Promise<{ tensors: TensorMap; rngState: number }> {
+    const tensors: TensorMap = {};
+    const read = async (name: string, t: tf.Tensor) => (tensors[name] = { shape: t.shape, data: (await t.data()) as Float32Array });
+    for (const [name, v] of Object.entries(this.params)) await read(name, v);
+    // getWeights() returns the slot variables plus a fresh `iter` scalar, which is ours to release.
+    for (const slot of await this.optimizer.getWeights()) {
+      await read(`optimizer.${slot.name}`, slot.tensor);
+      if (!(slot.tensor instanceof tf.Variable)) slot.tensor.dispose();
+    }
     return { tensors, rngState: this.rng.state };
   }
 

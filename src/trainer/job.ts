@@ -3,8 +3,8 @@
  * checkpoints, files) is independent of the job; the diffusion-based AlignProp job replaces the stand-in without
  * touching it.
  */
-import type * as tf from "@tensorflow/tfjs";
 import type { RgbImage } from "../io/png.js";
+import type { TensorMap } from "../io/safetensors.js";
 
 export interface StepImages {
   images: RgbImage[];
@@ -29,6 +29,6 @@ export interface TrainingJob {
   /** One optimizer step (with gradient accumulation). Every tensor it makes is released before it returns. */
   step(opts: { keepImages: boolean }): StepResult;
   /** Everything a checkpoint must hold to continue exactly: weights, optimizer slots, RNG. */
-  checkpointState(): Promise<{ tensors: Record<string, tf.Tensor>; rngState: number }>;
+  checkpointState(): Promise<{ tensors: TensorMap; rngState: number }>;
   dispose(): void;
 }

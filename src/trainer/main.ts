@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+/**
+ * The trainer process: `node main.js --config <run dir>/config.json --control <endpoint> --events <endpoint>`.
+ * Binds the bridge, prints one ready line (JSON) on stdout, trains, and exits 0 when the run is DONE, 1 when it
+ * FAILED. SIGINT/SIGTERM stop it like the `stop` command (finish the step, save, exit 0); a second one exits at once.
+ */
+import { readFileSync } from "node:fs";
+import { basename, dirname } from "node:path";
+import { parseArgs } from "node:util";
+import { PromptMlpJob } from "../algorithms/prompt-mlp.js";
+import { TrainerServer } from "../bridge/server.js";
+import type { ReadyLine } from "../bridge/spawn.js";
+import { RunConfigSchema, type RunConfig } from "../config/index.js";
+import { initBackend } from "../tf/backend.js";
+import { RunDir } from "./run-dir.js";
+import { Trainer } from "./trainer.js";
+
+const VERSION = "0.1.0";
+
+function jobFor(config: RunConfig) {
+  return new PromptMlpJob({
+    seed: config.seed,
+    batchSize: config.train_batch_size,
+    accumulationSteps: config.train_gradient_accumulation_steps,
+    learningRate: config.train_learning_rate,
+    beta1: config.train_adam_beta1,
+    beta2: config.train_adam_beta2,
+    epsilon: config.train_adam_epsilon,
+    weightDecay: config.train_adam_weight_decay,
+    maxGradNorm: config.train_max_grad_norm,
+  });
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { config: { type: "string" }, control: { type: "string" }, events: { type: "string" } },
+  });
+  if (!values.config || !values.control || !values.events) {
+    throw new Error("usage: trainer --config <run dir>/config.json --control <endpoint> --events <endpoint>");
+  }
+  const configJson = readFileSync(values.config, "utf8");
+  const config = RunConfigSchema.parse(JSON.parse(configJson));
+  const runDir = new RunDir(dirname(values.config));
+  const runId = basename(runDir.path);
+  const choice = await initBackend(config.backend);
+  const backend = `${choice.backend} (${choice.reason})`;
+
+  let trainer: Trainer | undefined;
+  const server = await TrainerServer.bind({
+    control: values.control,
+    events: values.events,
+    runId,
+    configJson,
+    agent: `alignprop-trainer/${VERSION}`,
+    handle: (command) => trainer!.handle(command),
+  });
+  trainer = new Trainer({ config, job: jobFor(config), runDir, runId, backend, sink: server });
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++signals > 1) process.exit(130);
+    process.stderr.write(`alignprop trainer: ${signal}: stopping after the current step (again to exit now)\n`);
+    void trainer!.handle("stop");
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const ready: ReadyLine = { alignprop: "ready", runId, runDir: runDir.path, ...server.endpoints, pid: process.pid };
+  process.stdout.write(JSON.stringify(ready) + "\n");
+
+  const code = await trainer.run();
+  await server.close();
+  runDir.close();
+  return code;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    process.stderr.write(`alignprop trainer failed: ${err.message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,224 @@
+/**
+ * The run loop of the trainer process: runs the job step by step, publishes status, metrics, images and checkpoint
+ * events, writes the run directory, and obeys commands at step boundaries (pause waits without using CPU; stop
+ * finishes the current step, saves a checkpoint and ends DONE).
+ */
+import { create } from "@bufbuild/protobuf";
+import * as tf from "@tensorflow/tfjs";
+import {
+  CheckpointSavedSchema,
+  ErrorSchema,
+  ImageBatchSchema,
+  ImageSchema,
+  LogLevel,
+  LogSchema,
+  MetricsSchema,
+  RunState,
+  StatusSchema,
+  type Event,
+} from "../gen/alignprop/v1/alignprop_pb.js";
+import type { RunCommand, RunCommandOutcome } from "../bridge/server.js";
+import type { RunConfig } from "../config/index.js";
+import { saveCheckpoint } from "./checkpoints.js";
+import type { StepImages, StepResult, TrainingJob } from "./job.js";
+import { RunDir } from "./run-dir.js";
+import { RunStateMachine, Signal, stateName } from "./run-state.js";
+
+/** Where events go: the bridge's server in the trainer process. */
+export interface EventSink {
+  publish(payload: Event["payload"]): Event;
+}
+
+export interface TrainerOptions {
+  config: RunConfig;
+  job: TrainingJob;
+  runDir: RunDir;
+  runId: string;
+  backend: string;
+  sink: EventSink;
+}
+
+export class Trainer {
+  private readonly machine = new RunStateMachine();
+  private readonly wake = new Signal();
+  private step = 0;
+  private pauseRequested = false;
+  private resumeRequested = false;
+  private stopRequested = false;
+  private checkpointRequested = false;
+  private lastSavedStep = -1;
+  readonly totalSteps: number;
+
+  constructor(private readonly o: TrainerOptions) {
+    // As in TRL's AlignProp: one optimizer step (over train_gradient_accumulation_steps micro-batches) per epoch.
+    this.totalSteps = o.config.num_epochs;
+  }
+
+  get state(): RunState {
+    return this.machine.state;
+  }
+
+  /** Runs to the end; resolves with the process exit code. */
+  async run(): Promise<number> {
+    this.publish({ case: "status", value: this.status(`starting ${this.o.job.name} on ${this.o.backend}`) });
+    try {
+      this.transition(RunState.RUNNING, `training ${this.totalSteps} steps`);
+      while (this.step < this.totalSteps && !this.stopRequested) {
+        await this.boundary();
+        if (this.stopRequested) break;
+        await this.trainOneStep();
+        // Let queued commands and socket I/O run between steps.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      this.transition(RunState.STOPPING, this.stopRequested ? `stop requested at step ${this.step}` : "all steps done");
+      if (this.lastSavedStep !== this.step) await this.checkpoint("final");
+      this.transition(RunState.DONE, `finished at step ${this.step}/${this.totalSteps}`);
+      return 0;
+    } catch (err) {
+      const message = (err as Error).stack ?? String(err);
+      this.publish({ case: "error", value: create(ErrorSchema, { message, source: "trainer" }) });
+      if (this.machine.state !== RunState.FAILED) this.transition(RunState.FAILED, (err as Error).message);
+      return 1;
+    }
+  }
+
+  /** Called by the bridge for pause, resume, stop and checkpoint_now; all idempotent. */
+  async handle(command: RunCommand): Promise<RunCommandOutcome> {
+    const state = this.machine.state;
+    const done = state === RunState.DONE || state === RunState.FAILED || state === RunState.STOPPING;
+    if (done) return { ok: command === "stop", message: `run is already ${stateName(state)}`, state };
+    switch (command) {
+      case "pause":
+        if (state === RunState.PAUSED) return { ok: true, message: "already paused", state };
+        this.pauseRequested = true;
+        return { ok: true, message: `pausing after step ${this.step + 1}`, state };
+      case "resume":
+        this.pauseRequested = false;
+        if (state !== RunState.PAUSED) return { ok: true, message: "already running", state };
+        this.resumeRequested = true;
+        this.wake.notify();
+        return { ok: true, message: `resuming at step ${this.step + 1}`, state: RunState.RUNNING };
+      case "stop":
+        this.stopRequested = true;
+        this.wake.notify();
+        return { ok: true, message: `stopping after step ${this.step}${state === RunState.PAUSED ? "" : " + the step in progress"}`, state };
+      case "checkpointNow":
+        this.checkpointRequested = true;
+        this.wake.notify();
+        return { ok: true, message: `checkpoint at the next step boundary (step ${this.step})`, state };
+    }
+  }
+
+  /** Step boundary: take a requested checkpoint, and stay here (no CPU) while paused. */
+  private async boundary(): Promise<void> {
+    if (this.checkpointRequested) await this.checkpoint("requested");
+    if (!this.pauseRequested || this.stopRequested) return;
+    this.pauseRequested = false;
+    this.resumeRequested = false;
+    this.transition(RunState.PAUSED, `paused after step ${this.step}`);
+    for (;;) {
+      if (this.checkpointRequested) await this.checkpoint("requested");
+      if (this.stopRequested || this.resumeRequested) break;
+      await this.wake.wait();
+    }
+    if (!this.stopRequested) this.transition(RunState.RUNNING, `resumed at step ${this.step}`);
+  }
+
+  private async trainOneStep(): Promise<void> {
+    const { config, job } = this.o;
+    const next = this.step + 1;
+    const keepImages = next % config.log_image_freq === 0;
+    const t0 = performance.now();
+    const result = job.step({ keepImages });
+    const seconds = (performance.now() - t0) / 1000;
+    this.step = next;
+    this.publishMetrics(result, seconds);
+    if (result.images) await this.publishImages(result.images);
+    if (this.step % config.save_freq === 0 && this.step < this.totalSteps) await this.checkpoint("save_freq");
+  }
+
+  private publishMetrics(r: StepResult, seconds: number): void {
+    if (!Number.isFinite(r.loss)) throw new Error(`loss is ${r.loss} at step ${this.step}: training diverged`);
+    const n = r.rewards.length;
+    const mean = r.rewards.reduce((a, b) => a + b, 0) / n;
+    const std = Math.sqrt(r.rewards.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
+    const mem = tf.memory();
+    this.publish({
+      case: "metrics",
+      value: create(MetricsSchema, {
+        step: this.step,
+        epoch: this.step - 1,
+        loss: r.loss,
+        rewardMean: mean,
+        rewardStd: std,
+        rewardMin: Math.min(...r.rewards),
+        rewardMax: Math.max(...r.rewards),
+        gradNorm: r.gradNorm,
+        lr: r.lr,
+        stepSeconds: seconds,
+        samplesPerSecond: n / seconds,
+        tfTensors: mem.numTensors,
+        tfBytes: mem.numBytes,
+        rssBytes: process.memoryUsage().rss,
+      }),
+    });
+  }
+
+  private async publishImages(batch: StepImages): Promise<void> {
+    const saved = await this.o.runDir.saveImages(this.step, batch);
+    const images = saved.map((s, i) =>
+      create(ImageSchema, {
+        png: s.png,
+        path: s.path,
+        prompt: batch.prompts[i],
+        promptMetadataJson: JSON.stringify(batch.promptMetadata[i] ?? {}),
+        reward: batch.rewards[i],
+        width: batch.images[i]!.width,
+        height: batch.images[i]!.height,
+      }),
+    );
+    this.publish({ case: "images", value: create(ImageBatchSchema, { step: this.step, images }) });
+  }
+
+  private async checkpoint(reason: string): Promise<void> {
+    this.checkpointRequested = false;
+    const { tensors, rngState } = await this.o.job.checkpointState();
+    const path = await saveCheckpoint(
+      this.o.runDir.path,
+      { step: this.step, epoch: Math.max(0, this.step - 1), rngState, runId: this.o.runId },
+      tensors,
+      this.o.config.num_checkpoint_limit,
+    );
+    this.lastSavedStep = this.step;
+    this.publish({ case: "checkpoint", value: create(CheckpointSavedSchema, { step: this.step, epoch: Math.max(0, this.step - 1), path, reason }) });
+  }
+
+  private transition(next: RunState, message: string): void {
+    this.machine.to(next);
+    this.publish({ case: "status", value: this.status(message) });
+    this.publish({ case: "log", value: create(LogSchema, { level: LogLevel.INFO, message: `${stateName(next)}: ${message}` }) });
+  }
+
+  private status(message: string) {
+    return create(StatusSchema, {
+      state: this.machine.state,
+      step: this.step,
+      total: this.totalSteps,
+      epoch: Math.max(0, this.step - 1),
+      backend: this.o.backend,
+      message,
+      runDir: this.o.runDir.path,
+    });
+  }
+
+  private publish(payload: Event["payload"]): void {
+    const event = this.o.sink.publish(payload);
+    this.o.runDir.appendEvent(payload.case === "images" ? withoutPixels(event) : event);
+  }
+}
+
+function withoutPixels(event: Event): Event {
+  if (event.payload.case !== "images") return event;
+  const images = event.payload.value.images.map((i) => ({ ...i, png: new Uint8Array(0) }));
+  return { ...event, payload: { case: "images", value: { ...event.payload.value, images } } };
+}
