@@ -10,8 +10,6 @@ import {
   ErrorSchema,
   ImageBatchSchema,
   ImageSchema,
-  LogLevel,
-  LogSchema,
   MetricsSchema,
   RunState,
   StatusSchema,
@@ -196,7 +194,6 @@ export class Trainer {
   private transition(next: RunState, message: string): void {
     this.machine.to(next);
     this.publish({ case: "status", value: this.status(message) });
-    this.publish({ case: "log", value: create(LogSchema, { level: LogLevel.INFO, message: `${stateName(next)}: ${message}` }) });
   }
 
   private status(message: string) {

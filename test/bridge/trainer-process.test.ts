@@ -1,0 +1,125 @@
+/**
+ * Integration: the real trainer process (TF.js training) over real ZeroMQ sockets, driven by TrainerClient.
+ */
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { TrainerClient } from "../../src/bridge/client.js";
+import { spawnTrainer } from "../../src/bridge/spawn.js";
+import { RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
+import { EventTap, cpuSeconds } from "../helpers/event-tap.js";
+import { tempRuns } from "../helpers/runs.js";
+
+const runs = tempRuns();
+after(() => runs.cleanup());
+
+test("pause holds the step count for 2 s without using CPU, resume continues, stop exits 0 with files written", async () => {
+  const run = runs.prepare({ num_epochs: "100000" });
+  const trainer = await spawnTrainer({ configPath: run.configPath });
+  const tap = new EventTap(trainer.client);
+  await tap.untilStep(3);
+
+  const ack = await trainer.client.pause();
+  assert.equal(ack.ok, true, ack.message);
+  const paused = await tap.untilState(RunState.PAUSED);
+  assert.equal(paused.payload.case, "status");
+  const pausedAt = paused.payload.case === "status" ? paused.payload.value.step : -1;
+  const again = await trainer.client.pause();
+  assert.equal(again.ok, true, "pausing a paused run is fine");
+  assert.equal(again.state, RunState.PAUSED);
+
+  const cpuBefore = cpuSeconds(trainer.ready.pid);
+  const metricsBefore = tap.metricsSteps().length;
+  // The one place a test watches the clock: the requirement itself is "nothing happens for 2 s".
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  assert.equal(tap.metricsSteps().length, metricsBefore, "no step ran while paused");
+  assert.equal(Math.max(...tap.metricsSteps()), pausedAt);
+  assert.ok(cpuSeconds(trainer.ready.pid) - cpuBefore < 0.3, "a paused trainer does not spin");
+
+  const resumed = await trainer.client.resume();
+  assert.equal(resumed.ok, true, resumed.message);
+  await tap.untilState(RunState.RUNNING);
+  await tap.untilStep(pausedAt + 2);
+
+  const stop = await trainer.client.stop();
+  assert.equal(stop.ok, true, stop.message);
+  await tap.untilState(RunState.DONE);
+  await tap.ended;
+  const exit = await trainer.exit;
+  assert.equal(exit.exitCode, 0, exit.stderrTail);
+
+  const steps = tap.metricsSteps();
+  assert.deepEqual(steps, steps.map((_, i) => i + 1), "steps continue where the pause left them");
+  const last = steps.at(-1)!;
+  const dir = run.runDir;
+  assert.ok(existsSync(join(dir, "config.json")));
+  const lines = readFileSync(join(dir, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(lines.filter((l) => l.metrics).length, steps.length, "every metrics event is in events.jsonl");
+  assert.equal(lines.at(-1).status.state, "RUN_STATE_DONE");
+  const imageDirs = readdirSync(join(dir, "images"));
+  assert.ok(imageDirs.includes("step-5"), `images/step-5 written (have ${imageDirs})`);
+  assert.equal(readFileSync(join(dir, "images", "step-5", "0.png")).subarray(1, 4).toString(), "PNG");
+  assert.ok(existsSync(join(dir, "checkpoints", `checkpoint_${last}`, "model.safetensors")), "stop saved a checkpoint");
+});
+
+test("a client attaching mid-run gets the history then live events with no gap and no duplicate seq", async () => {
+  const run = runs.prepare({ num_epochs: "60" });
+  const trainer = await spawnTrainer({ configPath: run.configPath });
+  const first = new EventTap(trainer.client);
+  await first.untilStep(20);
+  const late = await TrainerClient.connect(trainer.ready.control);
+  const second = new EventTap(late);
+  await Promise.all([first.ended, second.ended]);
+  assert.equal((await trainer.exit).exitCode, 0);
+
+  const seqs = second.seqs();
+  assert.deepEqual(seqs, seqs.map((_, i) => i + 1), "seq runs 1, 2, 3, … with no gap or repeat");
+  assert.deepEqual(seqs, first.seqs(), "the late client saw exactly what the first one saw");
+  assert.deepEqual(second.metricsSteps(), Array.from({ length: 60 }, (_, i) => i + 1));
+});
+
+test("a trainer killed with SIGKILL ends the stream with a process error carrying the signal", async () => {
+  const run = runs.prepare({ num_epochs: "100000" });
+  const trainer = await spawnTrainer({ configPath: run.configPath });
+  const tap = new EventTap(trainer.client);
+  await tap.untilStep(2);
+  trainer.process.kill("SIGKILL");
+  await tap.ended;
+  const last = tap.events.at(-1)!;
+  assert.equal(last.payload.case, "error");
+  if (last.payload.case !== "error") return;
+  assert.equal(last.payload.value.source, "process");
+  assert.equal(last.payload.value.signal, "SIGKILL");
+  assert.equal(last.payload.value.exitCode, -1);
+  assert.match(last.payload.value.message, /killed by SIGKILL/);
+});
+
+test("SIGTERM stops the trainer like the stop command: it saves and exits 0", async () => {
+  const run = runs.prepare({ num_epochs: "100000" });
+  const trainer = await spawnTrainer({ configPath: run.configPath });
+  const tap = new EventTap(trainer.client);
+  await tap.untilStep(2);
+  trainer.process.kill("SIGTERM");
+  await tap.untilState(RunState.DONE);
+  const exit = await trainer.exit;
+  assert.equal(exit.exitCode, 0, exit.stderrTail);
+  assert.ok(tap.events.some((e) => e.payload.case === "checkpoint" && e.payload.value.reason === "final"));
+});
+
+test("checkpoint_now while paused saves at once and reports the path", async () => {
+  const run = runs.prepare({ num_epochs: "100000" });
+  const trainer = await spawnTrainer({ configPath: run.configPath });
+  const tap = new EventTap(trainer.client);
+  await tap.untilStep(2);
+  await trainer.client.pause();
+  const paused = await tap.untilState(RunState.PAUSED);
+  const step = paused.payload.case === "status" ? paused.payload.value.step : -1;
+  assert.equal((await trainer.client.checkpointNow()).ok, true);
+  const saved = await tap.until((e) => e.payload.case === "checkpoint", "checkpoint saved");
+  assert.equal(saved.payload.case === "checkpoint" && saved.payload.value.step, step);
+  assert.ok(existsSync(join(run.runDir, "checkpoints", `checkpoint_${step}`, "state.json")));
+  await trainer.client.stop();
+  await tap.untilState(RunState.DONE);
+  assert.equal((await trainer.exit).exitCode, 0);
+});
