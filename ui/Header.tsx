@@ -33,7 +33,7 @@ export function Header({ view, width }: HeaderProps): JSX.Element {
       </Text>
       <Text wrap="truncate-end">
         <Text bold inverse={view.state === RunState.PAUSED} color={STATE_COLOURS[view.state]}>
-          {` ${stateName(view.state)} `}
+          {` ${view.state === RunState.UNSPECIFIED ? "WAITING" : stateName(view.state)} `}
         </Text>
         {`  ${progress}  epoch ${view.epoch}  ETA ${formatDuration(etaSeconds(view))}  `}
         {`${speed === undefined ? "—" : formatNumber(speed)} samples/s`}

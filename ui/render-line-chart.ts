@@ -71,7 +71,7 @@ export function renderLineChart(title: string, points: readonly ChartPoint[], si
 
 /** The y range covering every finite value and band edge; a flat series gets a small margin so it has height. */
 function yRange(points: readonly ChartPoint[]): [number, number] {
-  const values = points.flatMap((p) => [p.y, ...(p.band ?? [])]).filter(Number.isFinite);
+  const values = points.flatMap((p) => [p.y, ...finiteBand(p)]);
   const min = Math.min(...values);
   const max = Math.max(...values);
   if (max > min) return [min, max];
@@ -90,7 +90,7 @@ function toColumns(points: readonly ChartPoint[], plotWidth: number): (Column | 
   const sums = Array.from({ length: plotWidth }, () => ({ y: 0, lo: Infinity, hi: -Infinity, n: 0 }));
   for (const p of points) {
     const sum = sums[columnOf(p.x)]!;
-    const band = p.band && p.band.every(Number.isFinite) ? p.band : [p.y, p.y];
+    const band = finiteBand(p);
     sum.y += p.y;
     sum.lo = Math.min(sum.lo, band[0], band[1]);
     sum.hi = Math.max(sum.hi, band[0], band[1]);
@@ -106,6 +106,11 @@ function toColumns(points: readonly ChartPoint[], plotWidth: number): (Column | 
     previous = c;
   });
   return columns;
+}
+
+/** The band's edges, or the point itself when the band is missing or not finite. */
+function finiteBand(p: ChartPoint): readonly [number, number] {
+  return p.band && p.band.every(Number.isFinite) ? p.band : [p.y, p.y];
 }
 
 function lerp(a: Column, b: Column, t: number): Column {

@@ -4,7 +4,7 @@
  * acknowledgement or failure is written to the log.
  */
 import { useInput } from "ink";
-import { useState } from "react";
+import { useLayoutEffect, useRef, useState } from "react";
 import { LogLevel, RunState, type CommandResult } from "../src/gen/alignprop/v1/alignprop_pb.js";
 import type { RunController } from "../src/bridge/run-controller.js";
 import { stateName, thrownText } from "./format.js";
@@ -32,29 +32,40 @@ export interface Controls {
 }
 
 export function useControls(options: ControlsOptions): Controls {
-  const { controller, log, imageCount, imagesPerPage } = options;
-  const [overlay, setOverlay] = useState<Overlay>("none");
+  // Keys are read through refs set at commit time, so a key pressed right after a render already sees that render's
+  // state, even before Ink re-registers the input handler.
+  const latest = useRef(options);
+  useLayoutEffect(() => {
+    latest.current = options;
+  });
+  const overlay = useRef<Overlay>("none");
+  const [shownOverlay, setShownOverlay] = useState<Overlay>("none");
+  const show = (next: Overlay): void => {
+    overlay.current = next;
+    setShownOverlay(next);
+  };
   const [imageOffset, setImageOffset] = useState(0);
-  const moveImages = (by: number): void =>
-    setImageOffset((offset) => clampOffset(clampOffset(offset, imageCount, imagesPerPage) + by, imageCount, imagesPerPage));
 
   useInput(
     (input, key) => {
-      if (overlay === "confirm-stop") {
-        setOverlay("none");
+      const { controller, log, imageCount, imagesPerPage } = latest.current;
+      const moveImages = (by: number): void =>
+        setImageOffset((offset) => clampOffset(clampOffset(offset, imageCount, imagesPerPage) + by, imageCount, imagesPerPage));
+      if (overlay.current === "confirm-stop") {
+        show("none");
         if (input === "y") void send("stop", () => controller.stop(), log);
         else log(LogLevel.INFO, "stop cancelled");
-      } else if (input === "?" || (overlay === "help" && key.escape)) {
-        setOverlay(overlay === "help" ? "none" : "help");
+      } else if (input === "?" || (overlay.current === "help" && key.escape)) {
+        show(overlay.current === "help" ? "none" : "help");
       } else if (input === "p" || input === " ") {
-        if (options.state === RunState.PAUSED) void send("resume", () => controller.resume(), log);
+        if (latest.current.state === RunState.PAUSED) void send("resume", () => controller.resume(), log);
         else void send("pause", () => controller.pause(), log);
       } else if (input === "c") {
         void send("checkpoint", () => controller.checkpointNow(), log);
       } else if (input === "q") {
-        setOverlay("confirm-stop");
-      } else if (input === "d" && options.mode === "attach") {
-        options.detach();
+        show("confirm-stop");
+      } else if (input === "d" && latest.current.mode === "attach") {
+        latest.current.detach();
       } else if (key.leftArrow) {
         moveImages(-1);
       } else if (key.rightArrow) {
@@ -63,7 +74,7 @@ export function useControls(options: ControlsOptions): Controls {
     },
     { isActive: options.active },
   );
-  return { overlay, imageOffset: clampOffset(imageOffset, imageCount, imagesPerPage) };
+  return { overlay: shownOverlay, imageOffset: clampOffset(imageOffset, options.imageCount, options.imagesPerPage) };
 }
 
 async function send(

@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { render } from "ink-testing-library";
+import { RunState, type Event } from "../../src/gen/alignprop/v1/alignprop_pb.js";
+import { Header } from "../../ui/Header.js";
+import { initialRunView, reduceRunView } from "../../ui/run-view.js";
+import { metrics, status } from "./events.js";
+
+const viewOf = (...events: Event[]) => events.reduce(reduceRunView, initialRunView);
+
+test("the header shows run id, backend, state, step/total, epoch, ETA and samples per second", () => {
+  const view = viewOf(
+    status({ state: RunState.RUNNING, step: 10, total: 100, epoch: 2, backend: "wasm+ort" }),
+    metrics({ step: 20, epoch: 2, stepSeconds: 2, samplesPerSecond: 3.5 }),
+  );
+  const { lastFrame, unmount } = render(<Header view={view} width={100} />);
+  const frame = lastFrame() ?? "";
+  assert.match(frame, /alignprop · run run-7 · backend wasm\+ort/);
+  assert.match(frame, / RUNNING {3}step 20\/100 {2}epoch 2 {2}ETA 2m40s {2}3\.5 samples\/s/);
+  unmount();
+});
+
+test("a paused run says PAUSED in the header", () => {
+  const view = viewOf(status({ state: RunState.PAUSED, step: 4, total: 50, message: "paused by user" }));
+  const { lastFrame, unmount } = render(<Header view={view} width={100} />);
+  assert.match(lastFrame() ?? "", /PAUSED {3}step 4\/50/);
+  assert.match(lastFrame() ?? "", /paused by user/);
+  unmount();
+});
+
+test("before any metrics the header shows unknown ETA and throughput", () => {
+  const { lastFrame, unmount } = render(<Header view={initialRunView} width={100} />);
+  assert.match(lastFrame() ?? "", /WAITING {3}step 0 {2}epoch 0 {2}ETA — {2}— samples\/s/);
+  unmount();
+});
