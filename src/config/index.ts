@@ -1,0 +1,13 @@
+export { ConfigError, type ConfigIssue } from "./errors.js";
+export { describeRunConfig, formatRunConfigHelp, type FieldHelp } from "./describe.js";
+export { loadRunConfig, type LoadedRunConfig, type LoadRunConfigOptions } from "./load.js";
+export type { OverrideValue } from "./coerce.js";
+export {
+  BACKENDS,
+  DEFAULT_RUN_CONFIG,
+  LOG_WITH,
+  LOSSES,
+  MIXED_PRECISION,
+  RunConfigSchema,
+  type RunConfig,
+} from "./schema.js";

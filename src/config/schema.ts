@@ -1,0 +1,135 @@
+import { z } from "zod";
+
+import { checkRunConfig } from "./checks.js";
+
+export const LOG_WITH = ["", "tensorboard", "wandb"] as const;
+export const MIXED_PRECISION = ["no", "fp16", "bf16"] as const;
+export const BACKENDS = ["auto", "tensorflow-gpu", "tensorflow", "wasm-ort", "wasm", "cpu"] as const;
+export const LOSSES = ["negative_reward", "trl", "target"] as const;
+
+/**
+ * Not z.int(): its failure on a fraction aborts the parse before the cross-field checks, so a config with
+ * `train_batch_size: 1.5` would hide its other problems. multipleOf(1) reports and carries on.
+ */
+const int = () => z.number().multipleOf(1);
+const positiveInt = () => int().min(1);
+const nonNegativeInt = () => int().min(0);
+const unitInterval = () => z.number().min(0).lt(1);
+
+/**
+ * One training run. Field names and defaults follow TRL's `AlignPropConfig`, so a TRL user's values carry over;
+ * alignprop's own fields come after `push_to_hub`. Every field has a default: `{}` is a complete run.
+ */
+export const RunConfigSchema = z
+  .strictObject({
+    exp_name: z.string().default("alignprop").describe("Name of this experiment."),
+    run_name: z.string().default("").describe('Name of this run; "" lets the CLI name it.'),
+    seed: nonNegativeInt().default(0).describe("Seed for prompts, noise and truncation draws."),
+    /** Accepted for TRL configs; no tracker is wired up yet, so a non-empty value only earns a warning. */
+    log_with: z
+      .enum(LOG_WITH)
+      .default("")
+      .describe("Experiment tracker (TRL); events.jsonl and report.html are written instead."),
+    log_image_freq: positiveInt().default(1).describe("Log sample images every this many steps."),
+    tracker_project_name: z.string().default("trl").describe("Project name for the tracker."),
+    logdir: z.string().default("logs").describe("Top-level logging directory for checkpoint saving (TRL)."),
+    num_epochs: positiveInt().default(100).describe("Number of epochs to train."),
+    save_freq: positiveInt().default(1).describe("Epochs between checkpoints."),
+    num_checkpoint_limit: positiveInt().default(5).describe("Checkpoints kept; older ones are deleted."),
+    /** TF.js trains in fp32 whatever this says; kept so TRL configs load, with a warning when set to fp16/bf16. */
+    mixed_precision: z
+      .enum(MIXED_PRECISION)
+      .default("fp16")
+      .describe("Mixed precision (TRL); TF.js trains in fp32."),
+    /** TF.js has no switch for TF32 matmuls; kept so TRL configs load, with a warning when set. */
+    allow_tf32: z.boolean().default(true).describe("Allow TF32 on Ampere GPUs (TRL); no effect on TF.js."),
+    resume_from: z.string().default("").describe('Checkpoint directory to resume from; "" starts fresh.'),
+    sample_num_steps: positiveInt().default(50).describe("DDIM sampler steps per image."),
+    /** Above 1 the DDIM noise term outgrows `1 - alpha_prev` and the update takes the square root of a negative. */
+    sample_eta: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(1.0)
+      .describe("DDIM eta: 0 is deterministic, 1 is DDPM-like noise."),
+    sample_guidance_scale: z.number().min(0).default(5.0).describe("Classifier-free guidance weight."),
+    train_batch_size: positiveInt().default(1).describe("Images per training step."),
+    train_use_8bit_adam: z
+      .boolean()
+      .default(false)
+      .describe("8-bit Adam from bitsandbytes (TRL); not available on TF.js."),
+    train_learning_rate: z.number().positive().default(1e-3).describe("AdamW learning rate."),
+    train_adam_beta1: unitInterval().default(0.9).describe("AdamW beta1."),
+    train_adam_beta2: unitInterval().default(0.999).describe("AdamW beta2."),
+    train_adam_weight_decay: z.number().min(0).default(1e-4).describe("AdamW weight decay."),
+    train_adam_epsilon: z.number().positive().default(1e-8).describe("AdamW epsilon."),
+    train_gradient_accumulation_steps: positiveInt()
+      .default(1)
+      .describe("Steps whose gradients are summed before each optimizer step."),
+    train_max_grad_norm: z.number().positive().default(1.0).describe("Clip the gradient's global norm to this."),
+    negative_prompts: z
+      .string()
+      .default("")
+      .describe('Negative prompt for classifier-free guidance; "" is the empty prompt.'),
+    truncated_backprop_rand: z
+      .boolean()
+      .default(true)
+      .describe("Draw the backprop cut at random from truncated_rand_backprop_minmax."),
+    /** TRL's 49 is `sample_num_steps - 1`; loadRunConfig keeps it so when only sample_num_steps is set. */
+    truncated_backprop_timestep: nonNegativeInt()
+      .default(49)
+      .describe("Fixed cut: backprop through steps ≥ this; follows sample_num_steps - 1 unless set."),
+    /** TRL's [0, 50] is `[0, sample_num_steps]`; loadRunConfig keeps it so when only sample_num_steps is set. */
+    truncated_rand_backprop_minmax: z
+      .tuple([int(), int()])
+      .default([0, 50])
+      .describe("Range of the random cut; follows [0, sample_num_steps] unless set."),
+    push_to_hub: z.boolean().default(false).describe("Push the trained LoRA weights to the Hub at the end."),
+
+    /** A pipeline directory in diffusers layout, a Hub id, or "tiny" for the embedded `models/tiny-shapes`. */
+    model: z.string().min(1).default("tiny").describe('Pipeline to fine-tune: directory, Hub id, or "tiny".'),
+    /** A registered reward name or a path to a user module; "" takes the reward the model ships with. */
+    reward: z.string().default("").describe('Reward name or module path; "" uses the model\'s default reward.'),
+    /** A prompt-source name or file; "" takes the prompt source the model ships with. */
+    prompts: z.string().default("").describe('Prompt source name or file; "" uses the model\'s prompt source.'),
+    /** "auto" tries tfjs-node-gpu, tfjs-node, wasm with ONNX Runtime kernels, plain wasm, then cpu, in that order. */
+    backend: z.enum(BACKENDS).default("auto").describe("TF.js backend; auto picks the fastest one that loads."),
+    /** Each run writes `runs_dir/<run_name>/` (config, events, images, checkpoints, report). */
+    runs_dir: z.string().min(1).default("runs").describe("Directory that holds one folder per run."),
+    /**
+     * TRL redraws the random cut at every sampler step; the AlignProp paper's code draws it once per chain,
+     * which is our default. `true` restores TRL's behaviour.
+     */
+    truncated_backprop_per_step: z
+      .boolean()
+      .default(false)
+      .describe("Redraw the random cut at every step (TRL) instead of once per chain (paper)."),
+    /** Recomputes the kept steps segment by segment in backward, trading compute for activation memory. */
+    gradient_checkpointing: z.boolean().default(true).describe("Recompute activations in backward to save memory."),
+    /**
+     * "negative_reward": -mean(reward); "trl": mean(10 - reward), TRL's form;
+     * "target": mean(|reward - reward_target|), the paper's.
+     */
+    loss: z
+      .enum(LOSSES)
+      .default("negative_reward")
+      .describe("Loss from the reward: negative_reward, trl (10 - reward) or target (|reward - reward_target|)."),
+    /** The reward value the "target" loss pulls towards; required by, and only read for, that loss. */
+    reward_target: z.number().optional().describe('Reward the "target" loss aims for.'),
+    /** LoRA rank r of the adapters added to the UNet's attention projections (TRL: 4). */
+    lora_rank: positiveInt().default(4).describe("LoRA rank."),
+    /** LoRA scaling numerator: the adapter output is multiplied by lora_alpha / lora_rank (TRL: 4). */
+    lora_alpha: z.number().positive().default(4).describe("LoRA alpha; the update is scaled by alpha / rank."),
+    /** Module names inside the UNet that get adapters, matched as diffusers state-dict key segments. */
+    lora_target_modules: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(["to_q", "to_k", "to_v", "to_out.0"])
+      .describe("UNet modules that get LoRA adapters."),
+  })
+  // `when`: run even after single fields failed (the checks guard their own inputs), so all problems show at once.
+  .superRefine(checkRunConfig, { when: (payload) => typeof payload.value === "object" && payload.value !== null });
+
+export type RunConfig = z.infer<typeof RunConfigSchema>;
+
+export const DEFAULT_RUN_CONFIG: Readonly<RunConfig> = Object.freeze(RunConfigSchema.parse({}));
