@@ -30,7 +30,12 @@ export const attach: CliCommand = {
     if (unknown.length) throw new UsageError(`unknown option --${unknown[0]} for attach\n\n${USAGE}`);
     if (positionals.length !== 1) throw new UsageError(`attach needs exactly one endpoint (got ${positionals.length})\n\n${USAGE}`);
     const client = await TrainerClient.connect(positionals[0]!, { agent: "alignprop-attach/0.1.0", timeoutMs: 10_000 });
-    process.on("SIGINT", () => void client.close());
-    return showRun(client, "attach", options.ci);
+    let detached = false;
+    process.on("SIGINT", () => {
+      detached = true;
+      void client.close();
+    });
+    const code = await showRun(client, "attach", options.ci);
+    return detached ? EXIT.ok : code;
   },
 };

@@ -1,0 +1,91 @@
+/** The `alignprop` CLI end to end: train headless to completion, bad input, --headless + attach, help. */
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { after, test } from "node:test";
+import { TrainerClient } from "../../src/bridge/client.js";
+import { RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
+import { alignprop } from "../helpers/cli.js";
+import { EventTap } from "../helpers/event-tap.js";
+import { tempRuns } from "../helpers/runs.js";
+
+const runs = tempRuns();
+after(() => runs.cleanup());
+const small = ["--runs_dir", runs.dir, "--train_batch_size", "2", "--save_freq", "1000"];
+
+test("train with stdout not a terminal runs headless to DONE, one JSON object per line, exit 0", async () => {
+  const r = await alignprop(["train", ...small, "--num_epochs", "12", "--run_name", "piped"]);
+  assert.equal(r.exitCode, 0, String(r.stderr));
+  const events = String(r.stdout).trim().split("\n").map((l) => JSON.parse(l) as Record<string, { state?: string; step?: number }>);
+  assert.equal(events.filter((e) => e.metrics).length, 12);
+  assert.equal(events.at(-1)!.status!.state, "RUN_STATE_DONE");
+  assert.match(String(r.stderr), /^done: /m);
+});
+
+test("invalid config exits 2, names every bad field, and creates no run directory", async () => {
+  const before = readdirSync(runs.dir).length;
+  const r = await alignprop(["train", ...small, "--num_epochs", "0", "--train_batch_sise", "4", "--sample_eta", "lots"]);
+  assert.equal(r.exitCode, 2);
+  const err = String(r.stderr);
+  assert.match(err, /num_epochs/);
+  assert.match(err, /train_batch_sise.*did you mean "train_batch_size"/);
+  assert.match(err, /sample_eta/);
+  assert.equal(readdirSync(runs.dir).length, before);
+});
+
+test("a non-loopback --bind is refused before anything starts", async () => {
+  const r = await alignprop(["train", ...small, "--headless", "--bind", "tcp://0.0.0.0:5599"]);
+  assert.notEqual(r.exitCode, 0);
+  assert.match(String(r.stderr), /tcp:\/\/0\.0\.0\.0:5599.*not a loopback address/);
+});
+
+test("train --headless prints endpoints; attach --ci sees history and live events; detaching leaves training running", async () => {
+  const trainer = alignprop(["train", ...small, "--num_epochs", "100000", "--headless", "--bind", "tcp://127.0.0.1:*"], {
+    buffer: false,
+  });
+  const first = await new Promise<string>((resolve) => createInterface({ input: trainer.stdout! }).once("line", resolve));
+  const endpoints = JSON.parse(first) as { control: string; events: string; run_dir: string };
+  assert.match(endpoints.control, /^tcp:\/\/127\.0\.0\.1:\d+$/);
+
+  const watcher = alignprop(["attach", endpoints.control, "--ci"], { buffer: false });
+  const lines = createInterface({ input: watcher.stdout! });
+  let metrics = 0;
+  const seqs: number[] = [];
+  await new Promise<void>((resolve) =>
+    lines.on("line", (line) => {
+      const e = JSON.parse(line) as { seq: number; metrics?: unknown };
+      seqs.push(e.seq);
+      if (e.metrics && ++metrics === 5) resolve();
+    }),
+  );
+  assert.equal(seqs[0], 1, "attach starts from the snapshot history");
+  watcher.kill("SIGINT");
+  assert.equal((await watcher).exitCode, 0, "detaching is a clean exit");
+
+  const client = await TrainerClient.connect(endpoints.control);
+  const tap = new EventTap(client);
+  const live = await tap.untilStep(metrics + 3);
+  assert.ok(live, "the trainer kept training after the dashboard detached");
+  assert.equal((await client.stop()).ok, true);
+  await tap.untilState(RunState.DONE);
+  assert.equal((await trainer).exitCode, 0);
+});
+
+test("alignprop --help lists the commands", async () => {
+  // execa strips the final newline.
+  const r = await alignprop(["--help"]);
+  assert.equal(r.exitCode, 0);
+  assert.equal(
+    String(r.stdout),
+    `alignprop — fine-tune text-to-image diffusion models with AlignProp (reward backpropagation)
+
+usage: alignprop <command> [options]     (alignprop <command> --help for its options)
+
+commands:
+  train    fine-tune a pipeline against a reward (dashboard, --ci, or --headless)
+  attach   open the dashboard (or --ci stream) on a running trainer`,
+  );
+  const unknown = await alignprop(["trian"]);
+  assert.equal(unknown.exitCode, 2);
+  assert.match(String(unknown.stderr), /unknown command "trian"/);
+});
