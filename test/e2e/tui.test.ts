@@ -1,0 +1,68 @@
+/**
+ * End to end: the real CLI in a real terminal (tmux) — the dashboard shows training, `p` pauses it on screen, `q`
+ * then `y` stops it, and the process exits 0.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { CLI } from "../helpers/cli.js";
+import { tempRuns } from "../helpers/runs.js";
+
+const runs = tempRuns();
+const session = `alignprop-e2e-${process.pid}`;
+// A private tmux server, so the test neither sees nor disturbs the user's sessions.
+const tmux = (...args: string[]) => execFileSync("tmux", ["-L", session, ...args], { encoding: "utf8", timeout: 60_000 });
+after(() => {
+  try {
+    tmux("kill-server");
+  } catch {
+    // Already gone: the run ended and the shell exited.
+  }
+  runs.cleanup();
+});
+
+/** Polls the terminal's contents until `pattern` shows up; the timeout only turns a hang into a failure. */
+async function screenShows(pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const screen = tmux("capture-pane", "-p", "-t", session);
+    if (pattern.test(screen)) return screen;
+    if (Date.now() > deadline) throw new Error(`screen never showed ${pattern}; last screen:\n${screen}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+test("the dashboard trains in a terminal, shows PAUSED after p, and stops cleanly on q + y", async () => {
+  const exitFile = join(runs.dir, "exit-code");
+  const command = [
+    process.execPath,
+    CLI,
+    "train",
+    "--runs_dir",
+    runs.dir,
+    "--num_epochs",
+    "100000",
+    "--train_batch_size",
+    "2",
+    "--save_freq",
+    "100000",
+    "--log_image_freq",
+    "5",
+  ].join(" ");
+  tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", `${command}; echo $? > ${exitFile}; tmux -L ${session} wait-for -S done; exec sleep 600`);
+
+  await screenShows(/RUNNING\s+step [1-9]\d*\/100000/);
+  await screenShows(/images · step \d+/);
+  tmux("send-keys", "-t", session, "p");
+  const paused = await screenShows(/PAUSED\s+step \d+\/100000/);
+  const step = /PAUSED\s+step (\d+)/.exec(paused)![1];
+  tmux("send-keys", "-t", session, "q");
+  await screenShows(/Stop training\?/);
+  tmux("send-keys", "-t", session, "y");
+  // The shell keeps the session (and so the tmux server that remembers the signal) alive after the CLI exits.
+  tmux("wait-for", "done");
+  assert.equal(readFileSync(exitFile, "utf8").trim(), "0");
+  assert.ok(Number(step) >= 1);
+});
