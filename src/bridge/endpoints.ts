@@ -33,12 +33,15 @@ export function assertSafeBind(endpoint: string): void {
   }
 }
 
-/** The events endpoint that sits beside a tcp control endpoint: same host, any free port. */
+/**
+ * The events endpoint beside a control endpoint: for tcp, the same host and the next port (so one firewall rule or
+ * ssh tunnel pair covers both; a wildcard control port gets a wildcard events port); for ipc, a sibling socket.
+ */
 export function companionEventsEndpoint(control: string): string {
   if (control.startsWith("ipc://")) return `${control.replace(/\.sock$/, "")}-events.sock`;
   const m = /^tcp:\/\/(.+):(\d+|\*)$/.exec(control);
   if (!m) throw new Error(`endpoint "${control}" is not ipc://<path> or tcp://<host>:<port>`);
-  return `tcp://${m[1]}:*`;
+  return `tcp://${m[1]}:${m[2] === "*" ? "*" : Number(m[2]) + 1}`;
 }
 
 /**
