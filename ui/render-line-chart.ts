@@ -79,7 +79,7 @@ function yRange(points: readonly ChartPoint[]): [number, number] {
   return [min - margin, max + margin];
 }
 
-/** One entry per plot column: the mean of the points falling in it, gaps between points interpolated. */
+/** One entry per plot column: the mean of the points (and band edges) falling in it, gaps interpolated. */
 function toColumns(points: readonly ChartPoint[], plotWidth: number): (Column | undefined)[] {
   const xs = points.map((p) => p.x);
   const xMin = Math.min(...xs);
@@ -87,16 +87,18 @@ function toColumns(points: readonly ChartPoint[], plotWidth: number): (Column | 
   const columnOf = (x: number): number =>
     xMax === xMin ? Math.floor((plotWidth - 1) / 2) : Math.round(((x - xMin) / (xMax - xMin)) * (plotWidth - 1));
 
-  const sums = Array.from({ length: plotWidth }, () => ({ y: 0, lo: Infinity, hi: -Infinity, n: 0 }));
+  const sums = Array.from({ length: plotWidth }, () => ({ y: 0, lo: 0, hi: 0, n: 0 }));
   for (const p of points) {
     const sum = sums[columnOf(p.x)]!;
-    const band = finiteBand(p);
+    const [a, b] = finiteBand(p);
     sum.y += p.y;
-    sum.lo = Math.min(sum.lo, band[0], band[1]);
-    sum.hi = Math.max(sum.hi, band[0], band[1]);
+    sum.lo += Math.min(a, b);
+    sum.hi += Math.max(a, b);
     sum.n += 1;
   }
-  const columns: (Column | undefined)[] = sums.map((s) => (s.n > 0 ? { y: s.y / s.n, lo: s.lo, hi: s.hi } : undefined));
+  const columns: (Column | undefined)[] = sums.map((s) =>
+    s.n > 0 ? { y: s.y / s.n, lo: s.lo / s.n, hi: s.hi / s.n } : undefined,
+  );
 
   let previous = -1;
   columns.forEach((column, c) => {

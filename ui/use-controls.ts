@@ -48,6 +48,8 @@ export function useControls(options: ControlsOptions): Controls {
 
   useInput(
     (input, key) => {
+      // Ctrl chords (Ctrl+C above all) belong to the terminal and the CLI, never to the single-letter commands.
+      if (key.ctrl) return;
       const { controller, log, imageCount, imagesPerPage } = latest.current;
       const moveImages = (by: number): void =>
         setImageOffset((offset) => clampOffset(clampOffset(offset, imageCount, imagesPerPage) + by, imageCount, imagesPerPage));

@@ -119,6 +119,14 @@ test("d does nothing when the dashboard started the trainer", async () => {
   assert.deepEqual(controller.calls, ["checkpointNow"]);
 });
 
+test("ctrl+c is not mistaken for c", async () => {
+  const { controller, app, called } = await running();
+  app.stdin.write("\x03");
+  app.stdin.write("p");
+  await called(1);
+  assert.deepEqual(controller.calls, ["pause"]);
+});
+
 test("? opens the key help and ? closes it", async () => {
   const { app, frame } = await running("attach");
   app.stdin.write("?");
