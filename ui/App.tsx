@@ -4,7 +4,7 @@
  * ended and exits: `exit()` when it reached DONE, `exit(error)` otherwise (or on detach, `exit()` without stopping).
  */
 import { Box, useApp } from "ink";
-import { useCallback, useEffect, useRef, type JSX } from "react";
+import { useCallback, useEffect, useRef, useState, type JSX } from "react";
 import { LogLevel } from "../src/gen/alignprop/v1/alignprop_pb.js";
 import type { RunController } from "../src/bridge/run-controller.js";
 import { FinalStatus } from "./FinalStatus.js";
@@ -37,7 +37,7 @@ export function App({ controller, mode, onExit }: AppProps): JSX.Element {
   const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
   const { view, end, log } = useRunEvents(controller);
-  const detached = useRef(false);
+  const [detached, setDetached] = useState(false);
   const exited = useRef(false);
 
   const finish = useCallback(
@@ -50,7 +50,7 @@ export function App({ controller, mode, onExit }: AppProps): JSX.Element {
     [onExit, exit],
   );
   const detach = (): void => {
-    detached.current = true;
+    setDetached(true);
     log(LogLevel.INFO, "detaching; the trainer keeps running");
     controller.close().then(
       () => finish(),
@@ -60,14 +60,14 @@ export function App({ controller, mode, onExit }: AppProps): JSX.Element {
 
   const layout = dashboardLayout(columns, rows);
   const grid = imageGrid(view.images, layout.imageWidth, layout.middleHeight);
-  const outcome = end && !detached.current ? runOutcome(view, end.streamError) : undefined;
+  const outcome = end && !detached ? runOutcome(view, end.streamError) : undefined;
   const { overlay, imageOffset } = useControls({
     controller,
     mode,
     state: view.state,
     imageCount: view.images?.images.length ?? 0,
     imagesPerPage: grid.perPage,
-    active: end === undefined && !detached.current,
+    active: end === undefined && !detached,
     log,
     detach,
   });
