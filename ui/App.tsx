@@ -86,7 +86,12 @@ export function App({ controller, mode, onExit }: AppProps): JSX.Element {
           <>
             <LineChart points={view.metrics} width={layout.chartWidth} height={layout.middleHeight} />
             {layout.imageWidth > 0 ? (
-              <ImagePane batch={view.images} width={layout.imageWidth} height={layout.middleHeight} offset={imageOffset} />
+              <ImagePane
+                batch={view.images}
+                width={layout.imageWidth}
+                height={layout.middleHeight}
+                offset={imageOffset}
+              />
             ) : null}
           </>
         )}

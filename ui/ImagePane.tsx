@@ -44,7 +44,13 @@ export function ImagePane({ batch, width, height, offset }: ImagePaneProps): JSX
       ) : (
         <Box flexDirection="row" columnGap={TILE_GAP}>
           {shown.map((image, i) => (
-            <Tile key={first + i} image={image} columns={grid.tileColumns} rows={grid.tileRows} width={grid.columnWidth} />
+            <Tile
+              key={first + i}
+              image={image}
+              columns={grid.tileColumns}
+              rows={grid.tileRows}
+              width={grid.columnWidth}
+            />
           ))}
         </Box>
       )}

@@ -11,5 +11,9 @@ export interface KeyHintsProps {
 
 export function KeyHints({ mode }: KeyHintsProps): JSX.Element {
   const detach = mode === "attach" ? " · d detach" : "";
-  return <Text dimColor wrap="truncate-end">{`p pause/resume · c checkpoint · q stop${detach} · ←/→ images · ? help`}</Text>;
+  return (
+    <Text dimColor wrap="truncate-end">
+      {`p pause/resume · c checkpoint · q stop${detach} · ←/→ images · ? help`}
+    </Text>
+  );
 }

@@ -42,7 +42,8 @@ export function renderLineChart(title: string, points: readonly ChartPoint[], si
   const plotRows = height - 2;
   if (finite.length === 0) {
     const middle = Math.floor((plotRows - 1) / 2);
-    const rows = blank(plotRows, width).map((row, r) => (r === middle ? fit(center("no data yet", width), width) : row));
+    const note = fit(center("no data yet", width), width);
+    const rows = blank(plotRows, width).map((row, r) => (r === middle ? note : row));
     return [fit(heading, width), ...rows, " ".repeat(width)];
   }
 
@@ -104,7 +105,9 @@ function toColumns(points: readonly ChartPoint[], plotWidth: number): (Column | 
   columns.forEach((column, c) => {
     if (!column) return;
     const from = columns[previous];
-    for (let gap = previous + 1; from && gap < c; gap++) columns[gap] = lerp(from, column, (gap - previous) / (c - previous));
+    for (let gap = previous + 1; from && gap < c; gap++) {
+      columns[gap] = lerp(from, column, (gap - previous) / (c - previous));
+    }
     previous = c;
   });
   return columns;

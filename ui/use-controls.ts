@@ -51,8 +51,8 @@ export function useControls(options: ControlsOptions): Controls {
       // Ctrl chords (Ctrl+C above all) belong to the terminal and the CLI, never to the single-letter commands.
       if (key.ctrl) return;
       const { controller, log, imageCount, imagesPerPage } = latest.current;
-      const moveImages = (by: number): void =>
-        setImageOffset((offset) => clampOffset(clampOffset(offset, imageCount, imagesPerPage) + by, imageCount, imagesPerPage));
+      const clamp = (offset: number): number => clampOffset(offset, imageCount, imagesPerPage);
+      const moveImages = (by: number): void => setImageOffset((offset) => clamp(clamp(offset) + by));
       if (overlay.current === "confirm-stop") {
         show("none");
         if (input === "y") void send("stop", () => controller.stop(), log);
