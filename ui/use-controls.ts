@@ -1,6 +1,7 @@
 /**
  * The dashboard's keys: `p`/space pause or resume (whichever the run's state calls for), `c` checkpoint, `q` then
- * `y` stop, `d` detach (attach mode only), `←/→` move through the images, `?` help. Every command's
+ * `y` stop, `d` detach (attach mode only), `←/→` move through the images, `?` help, Ctrl+C stop (train) or
+ * detach (attach). Every command's
  * acknowledgement or failure is written to the log.
  */
 import { useInput } from "ink";
@@ -48,9 +49,15 @@ export function useControls(options: ControlsOptions): Controls {
 
   useInput(
     (input, key) => {
-      // Ctrl chords (Ctrl+C above all) belong to the terminal and the CLI, never to the single-letter commands.
-      if (key.ctrl) return;
       const { controller, log, imageCount, imagesPerPage } = latest.current;
+      if (key.ctrl) {
+        // Raw mode keeps the terminal from turning Ctrl+C into SIGINT, so the dashboard does what SIGINT would: a
+        // trainer it started stops cleanly (finishes the step, saves); one it attached to keeps running.
+        if (input !== "c") return;
+        if (latest.current.mode === "attach") latest.current.detach();
+        else void send("stop", () => controller.stop(), log);
+        return;
+      }
       const clamp = (offset: number): number => clampOffset(offset, imageCount, imagesPerPage);
       const moveImages = (by: number): void => setImageOffset((offset) => clamp(clamp(offset) + by));
       if (overlay.current === "confirm-stop") {

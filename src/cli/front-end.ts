@@ -23,6 +23,8 @@ export async function showRun(controller: RunController, mode: DashboardMode, ci
   } catch (err) {
     failure ??= err as Error;
   }
+  // The app stops reading when it exits; release the sockets (never stops the trainer).
+  await controller.close();
   if (failure) process.stderr.write(`${failure.message}\n`);
   return failure ? 1 : 0;
 }

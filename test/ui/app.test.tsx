@@ -119,12 +119,20 @@ test("d does nothing when the dashboard started the trainer", async () => {
   assert.deepEqual(controller.calls, ["checkpointNow"]);
 });
 
-test("ctrl+c is not mistaken for c", async () => {
-  const { controller, app, called } = await running();
+test("ctrl+c stops a trainer the dashboard started, without asking, and is not mistaken for c", async () => {
+  const { controller, app, called, frame } = await running("train");
   app.stdin.write("\x03");
-  app.stdin.write("p");
   await called(1);
-  assert.deepEqual(controller.calls, ["pause"]);
+  assert.deepEqual(controller.calls, ["stop"]);
+  assert.ok(!frame().includes("Stop training?"));
+});
+
+test("ctrl+c in attach mode detaches and leaves the trainer running", async () => {
+  const { controller, app, exits, exited } = await running("attach");
+  app.stdin.write("\x03");
+  await exited();
+  assert.deepEqual(controller.calls, ["close"]);
+  assert.deepEqual(exits, [undefined]);
 });
 
 test("? opens the key help and ? closes it", async () => {
