@@ -21,8 +21,8 @@ export const PROTOCOL_MINOR = 0;
 export type Topic = NonNullable<Event["payload"]["case"]>;
 export const TOPICS: readonly Topic[] = ["status", "metrics", "images", "log", "error", "checkpoint"];
 
-/** Largest frame either side accepts (image batches are the big ones). */
-export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+/** Largest frame either side accepts: a snapshot with a few full-size image batches fits; a runaway frame does not. */
+export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; error: string };
 

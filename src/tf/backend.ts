@@ -56,13 +56,13 @@ export async function initBackend(prefer: BackendName = "auto"): Promise<Backend
   for (const attempt of ATTEMPTS) {
     try {
       const backend = await tryStart(attempt);
-      const why = skipped.length ? ` (${skipped.join("; ")})` : "";
-      return { backend, reason: `auto: fastest available${why}` };
+      return { backend, reason: skipped.length ? `auto; ${skipped.join("; ")}` : "auto: fastest available" };
     } catch (err) {
-      skipped.push(`${attempt.name}: ${firstLine((err as Error).message)}`);
+      skipped.push(`${attempt.name}: ${whyNot((err as Error).message)}`);
     }
   }
   throw new Error(`no TF.js backend could start: ${skipped.join("; ")}`);
 }
 
-const firstLine = (s: string) => s.split("\n")[0]!.replace(/^Cannot find package '([^']+)'.*/, "$1 not installed");
+const whyNot = (message: string) =>
+  /^Cannot find (package|module)/.test(message) ? "not installed" : message.split("\n")[0]!;

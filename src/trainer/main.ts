@@ -43,7 +43,7 @@ async function main(): Promise<number> {
   const runDir = new RunDir(dirname(values.config));
   const runId = basename(runDir.path);
   const choice = await initBackend(config.backend);
-  const backend = `${choice.backend} (${choice.reason})`;
+  const backend = `${choice.backend} — ${choice.reason}`;
 
   let trainer: Trainer | undefined;
   const server = await TrainerServer.bind({
