@@ -45,12 +45,18 @@ export class PromptMlpJob implements TrainingJob {
     this.size = opts.imageSize ?? 32;
     const hidden = opts.hidden ?? 128;
     const out = this.size * this.size * 3;
-    const init = (shape: [number, number], seed: number) => tf.randomNormal(shape, 0, Math.sqrt(2 / shape[0]), "float32", seed);
+    const init = (shape: [number, number], seed: number, scale = 1) =>
+      tf.tidy(() => tf.mul(tf.randomNormal(shape, 0, Math.sqrt(2 / shape[0]), "float32", seed), scale));
+    const variable = (initial: tf.Tensor) => {
+      const v = tf.variable(initial, true);
+      initial.dispose();
+      return v;
+    };
     this.params = {
-      "net.0.weight": tf.variable(init([COND_DIM + NOISE_DIM, hidden], opts.seed * 2 + 1), true, "net.0.weight"),
-      "net.0.bias": tf.variable(tf.zeros([hidden]), true, "net.0.bias"),
-      "net.2.weight": tf.variable(tf.mul(init([hidden, out], opts.seed * 2 + 2), 0.1), true, "net.2.weight"),
-      "net.2.bias": tf.variable(tf.zeros([out]), true, "net.2.bias"),
+      "net.0.weight": variable(init([COND_DIM + NOISE_DIM, hidden], opts.seed * 2 + 1)),
+      "net.0.bias": variable(tf.zeros([hidden])),
+      "net.2.weight": variable(init([hidden, out], opts.seed * 2 + 2, 0.1)),
+      "net.2.bias": variable(tf.zeros([out])),
     };
     this.optimizer = tf.train.adam(opts.learningRate, opts.beta1, opts.beta2, opts.epsilon);
   }
@@ -111,11 +117,15 @@ export class PromptMlpJob implements TrainingJob {
 
   async checkpointState(): Promise<{ tensors: TensorMap; rngState: number }> {
     const tensors: TensorMap = {};
-    const read = async (name: string, t: tf.Tensor) => (tensors[name] = { shape: t.shape, data: (await t.data()) as Float32Array });
+    // Float32Array.from: Adam's `iter` counter is int32, and checkpoints hold F32 (exact for counts below 2^24).
+    const read = async (name: string, t: tf.Tensor) => (tensors[name] = { shape: t.shape, data: Float32Array.from(await t.data()) });
     for (const [name, v] of Object.entries(this.params)) await read(name, v);
     // getWeights() returns the slot variables plus a fresh `iter` scalar, which is ours to release.
+    // Slots are named "<variable name>/m" (TF.js's unique variable names); store them under the parameter's key.
+    const keyOf = new Map(Object.entries(this.params).map(([key, v]) => [v.name, key]));
     for (const slot of await this.optimizer.getWeights()) {
-      await read(`optimizer.${slot.name}`, slot.tensor);
+      const [variable, moment] = slot.name.split("/");
+      await read(`optimizer.${moment ? `${keyOf.get(variable!) ?? variable}/${moment}` : slot.name}`, slot.tensor);
       if (!(slot.tensor instanceof tf.Variable)) slot.tensor.dispose();
     }
     return { tensors, rngState: this.rng.state };

@@ -69,7 +69,7 @@ test("dispose() releases what training made: the optimizer slots and every step'
 
 test(
   "dispose() releases every tensor the job made",
-  { todo: "src/algorithms/prompt-mlp.ts:48-53 never disposes the initial values passed to tf.variable (5 tensors, ~3 MB)" },
+
   async () => {
     assert.equal(await leftAfterDispose(0), 0);
   },
@@ -174,7 +174,7 @@ test("checkpointState() returns the weights and both Adam slots for each, and le
 
 test(
   "a checkpoint's optimizer.iter reads back from safetensors as the number of steps taken",
-  { todo: "src/algorithms/prompt-mlp.ts:114 stores Adam's int32 `iter` as an Int32Array, which safetensors writes as F32 bits" },
+
   async () => {
     await withJob({}, async (job) => {
       for (let i = 0; i < 3; i++) job.step({ keepImages: false });
