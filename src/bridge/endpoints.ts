@@ -41,7 +41,10 @@ export function companionEventsEndpoint(control: string): string {
   if (control.startsWith("ipc://")) return `${control.replace(/\.sock$/, "")}-events.sock`;
   const m = /^tcp:\/\/(.+):(\d+|\*)$/.exec(control);
   if (!m) throw new Error(`endpoint "${control}" is not ipc://<path> or tcp://<host>:<port>`);
-  return `tcp://${m[1]}:${m[2] === "*" ? "*" : Number(m[2]) + 1}`;
+  if (m[2] === "*") return `tcp://${m[1]}:*`;
+  const port = Number(m[2]) + 1;
+  if (port > 65535) throw new Error(`control endpoint "${control}" leaves no port for events (uses the next one); choose a port below 65535`);
+  return `tcp://${m[1]}:${port}`;
 }
 
 /**

@@ -103,3 +103,8 @@ test("privateIpcEndpoints makes a fresh 0700 directory in the temp dir holding b
     await rm(b.dir, { recursive: true, force: true });
   }
 });
+
+test("companionEventsEndpoint refuses the last tcp port, which leaves none for events", () => {
+  assert.throws(() => companionEventsEndpoint("tcp://127.0.0.1:65535"), /"tcp:\/\/127\.0\.0\.1:65535" leaves no port for events/);
+  assert.equal(companionEventsEndpoint("tcp://127.0.0.1:65534"), "tcp://127.0.0.1:65535");
+});
