@@ -4,7 +4,7 @@
  */
 import { Box, Text } from "ink";
 import type { JSX } from "react";
-import type { DashboardMode } from "./use-controls.js";
+import { canControl, canDetach, type DashboardMode } from "./use-controls.js";
 
 export interface HelpOverlayProps {
   mode: DashboardMode;
@@ -12,10 +12,14 @@ export interface HelpOverlayProps {
 
 export function HelpOverlay({ mode }: HelpOverlayProps): JSX.Element {
   const keys: [string, string][] = [
-    ["p, space", "pause / resume training"],
-    ["c", "save a checkpoint now"],
-    ["q", "stop training (asks first)"],
-    ...(mode === "attach" ? [["d", "detach: leave the trainer running"] as [string, string]] : []),
+    ...(canControl(mode)
+      ? ([
+          ["p, space", "pause / resume training"],
+          ["c", "save a checkpoint now"],
+          ["q", "stop training (asks first)"],
+        ] as [string, string][])
+      : []),
+    ...(canDetach(mode) ? [["d", "detach: leave the trainer running"] as [string, string]] : []),
     ["← / →", "show earlier / later images"],
     ["?", "close this help"],
   ];

@@ -1,19 +1,21 @@
 /**
- * The one-line reminder of the keys at the bottom of the dashboard, with `d` only in attach mode.
+ * The one-line reminder of the keys at the bottom of the dashboard: `d` only when detaching is possible, and only
+ * `d` for a read-only observer.
  */
 import { Text } from "ink";
 import type { JSX } from "react";
-import type { DashboardMode } from "./use-controls.js";
+import { canControl, canDetach, type DashboardMode } from "./use-controls.js";
 
 export interface KeyHintsProps {
   mode: DashboardMode;
 }
 
 export function KeyHints({ mode }: KeyHintsProps): JSX.Element {
-  const detach = mode === "attach" ? " · d detach" : "";
+  const control = canControl(mode) ? "p pause/resume · c checkpoint · q stop · " : "read-only observer · ";
+  const detach = canDetach(mode) ? "d detach · " : "";
   return (
     <Text dimColor wrap="truncate-end">
-      {`p pause/resume · c checkpoint · q stop${detach} · ←/→ images · ? help`}
+      {`${control}${detach}←/→ images · ? help`}
     </Text>
   );
 }

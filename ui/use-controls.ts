@@ -1,7 +1,7 @@
 /**
  * The dashboard's keys: `p`/space pause or resume (whichever the run's state calls for), `c` checkpoint, `q` then
- * `y` stop, `d` detach (attach mode only), `←/→` move through the images, `?` help, Ctrl+C stop (train) or
- * detach (attach). Every command's
+ * `y` stop, `d` detach (attach and observe modes), `←/→` move through the images, `?` help, Ctrl+C stop (train) or
+ * detach (attach, observe). An observer's p/c/q only explain that they need a controller key. Every command's
  * acknowledgement or failure is written to the log.
  */
 import { useInput } from "ink";
@@ -11,8 +11,13 @@ import type { RunController } from "../src/bridge/run-controller.js";
 import { stateName, thrownText } from "./format.js";
 import { clampOffset } from "./image-grid.js";
 
-/** `train`: this dashboard started the trainer. `attach`: it joined a running one and may leave it running. */
-export type DashboardMode = "train" | "attach";
+/**
+ * `train`: this dashboard started the trainer. `attach`: it joined a running one and may leave it running.
+ * `observe`: it joined read-only — it can watch and leave, never pause, checkpoint or stop.
+ */
+export type DashboardMode = "train" | "attach" | "observe";
+export const canControl = (mode: DashboardMode): boolean => mode !== "observe";
+export const canDetach = (mode: DashboardMode): boolean => mode !== "train";
 export type Overlay = "none" | "help" | "confirm-stop";
 
 export interface ControlsOptions {
@@ -54,13 +59,16 @@ export function useControls(options: ControlsOptions): Controls {
         // Raw mode keeps the terminal from turning Ctrl+C into SIGINT, so the dashboard does what SIGINT would: a
         // trainer it started stops cleanly (finishes the step, saves); one it attached to keeps running.
         if (input !== "c") return;
-        if (latest.current.mode === "attach") latest.current.detach();
+        if (canDetach(latest.current.mode)) latest.current.detach();
         else void send("stop", () => controller.stop(), log);
         return;
       }
       const clamp = (offset: number): number => clampOffset(offset, imageCount, imagesPerPage);
       const moveImages = (by: number): void => setImageOffset((offset) => clamp(clamp(offset) + by));
-      if (overlay.current === "confirm-stop") {
+      const control = canControl(latest.current.mode);
+      if (!control && "pcq ".includes(input)) {
+        log(LogLevel.WARN, "read-only observer: pause, checkpoint and stop need a controller key");
+      } else if (overlay.current === "confirm-stop") {
         show("none");
         if (input === "y") void send("stop", () => controller.stop(), log);
         else log(LogLevel.INFO, "stop cancelled");
@@ -73,7 +81,7 @@ export function useControls(options: ControlsOptions): Controls {
         void send("checkpoint", () => controller.checkpointNow(), log);
       } else if (input === "q") {
         show("confirm-stop");
-      } else if (input === "d" && latest.current.mode === "attach") {
+      } else if (input === "d" && canDetach(latest.current.mode)) {
         latest.current.detach();
       } else if (key.leftArrow) {
         moveImages(-1);

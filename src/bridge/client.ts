@@ -24,7 +24,8 @@ import {
   type Hello,
 } from "../gen/alignprop/v1/alignprop_pb.js";
 import { AsyncQueue } from "./async-queue.js";
-import { reachableEventsEndpoint } from "./endpoints.js";
+import type { KeyPair } from "./curve.js";
+import { companionEndpoints, reachableEndpoint } from "./endpoints.js";
 import { MAX_FRAME_BYTES, PROTOCOL_MAJOR, PROTOCOL_MINOR, TOPICS, decodeEvent, decodeResult, encodeCommand, newCommand } from "./protocol.js";
 import type { RunController } from "./run-controller.js";
 import { SendQueue } from "./send-queue.js";
@@ -42,7 +43,14 @@ export interface TrainerClientOptions {
   timeoutMs?: number;
   /** Set when this client spawned the trainer: its death ends the stream with an error event. */
   processExit?: Promise<ProcessExit>;
+  /** CURVE: the trainer's public key and this client's key pair. */
+  curve?: { serverPublicKey: string; keys: KeyPair };
+  /** Read-only: connect to the trainer's observe endpoint (beside `control`); commands are refused there. */
+  observer?: boolean;
 }
+
+const curveClient = ({ curve }: TrainerClientOptions) =>
+  curve ? { curveServerKey: curve.serverPublicKey, curvePublicKey: curve.keys.publicKey, curveSecretKey: curve.keys.secretKey } : {};
 
 const isTerminal = (e: Event) =>
   e.payload.case === "status" && (e.payload.value.state === RunState.DONE || e.payload.value.state === RunState.FAILED);
@@ -70,11 +78,15 @@ export class TrainerClient implements RunController {
     opts.processExit?.then((exit) => this.onProcessExit(exit));
   }
 
-  /** Connects to a trainer's control endpoint and checks its protocol version. */
+  /**
+   * Connects to a trainer (given its control endpoint; observers are sent to the observe endpoint beside it) and checks
+   * its protocol version.
+   */
   static async connect(control: string, opts: TrainerClientOptions = {}): Promise<TrainerClient> {
-    const dealer = new zmq.Dealer({ linger: 0, maxMessageSize: MAX_FRAME_BYTES });
-    dealer.connect(control);
-    const client = new TrainerClient(control, dealer, opts);
+    const target = opts.observer ? companionEndpoints(control).observe : control;
+    const dealer = new zmq.Dealer({ linger: 0, maxMessageSize: MAX_FRAME_BYTES, ...curveClient(opts) });
+    dealer.connect(target);
+    const client = new TrainerClient(target, dealer, opts);
     const hello = create(HelloSchema, {
       protocolMajor: PROTOCOL_MAJOR,
       protocolMinor: PROTOCOL_MINOR,
@@ -86,7 +98,8 @@ export class TrainerClient implements RunController {
       client.hello = result.hello;
     } catch (err) {
       await client.close();
-      throw new Error(`cannot attach to trainer at ${control}: ${(err as Error).message}`);
+      const hint = opts.curve ? " (is this client's public key on the trainer's allow-list?)" : "";
+      throw new Error(`cannot attach to trainer at ${target}: ${(err as Error).message}${hint}`);
     }
     return client;
   }
@@ -149,10 +162,10 @@ export class TrainerClient implements RunController {
   }
 
   private async stream(): Promise<void> {
-    const sub = new zmq.Subscriber({ linger: 0, maxMessageSize: MAX_FRAME_BYTES });
+    const sub = new zmq.Subscriber({ linger: 0, maxMessageSize: MAX_FRAME_BYTES, ...curveClient(this.opts) });
     this.sub = sub;
     for (const topic of TOPICS) sub.subscribe(topic);
-    sub.connect(reachableEventsEndpoint(this.control, this.hello!.eventsEndpoint));
+    sub.connect(reachableEndpoint(this.control, this.hello!.eventsEndpoint));
     await this.fill(0);
     try {
       for await (const [, bytes] of sub) {

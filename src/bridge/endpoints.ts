@@ -1,59 +1,70 @@
 /**
- * Endpoint rules: local runs use ipc:// sockets in a private 0700 temp dir; tcp binds loopback only (serving other
- * hosts needs CURVE authentication, which this build does not offer yet, so it is refused rather than exposed).
+ * Endpoint rules. A trainer binds three sockets: `control` (commands), `events` (PUB) and `observe` (read-only
+ * commands for observers). Local runs use ipc:// sockets in a private 0700 temp dir. tcp binds loopback unless the
+ * trainer has CURVE keys: serving other hosts without authentication is refused, not exposed.
  */
-import { mkdtemp, chmod } from "node:fs/promises";
+import { chmod, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export interface Endpoints {
   control: string;
   events: string;
+  observe: string;
 }
 
-/** A fresh private directory (mode 0700) holding the two ipc sockets of one local run. */
+const TCP = /^tcp:\/\/(.+):(\d+|\*)$/;
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1)$/;
+
+/** A fresh private directory (mode 0700) holding the three ipc sockets of one local run. */
 export async function privateIpcEndpoints(): Promise<Endpoints & { dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), "alignprop-"));
   await chmod(dir, 0o700);
-  return { dir, control: `ipc://${join(dir, "control.sock")}`, events: `ipc://${join(dir, "events.sock")}` };
+  const control = `ipc://${join(dir, "control.sock")}`;
+  return { dir, control, ...companionEndpoints(control) };
 }
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1)$/;
-
-/** Throws unless `endpoint` is ipc:// or tcp:// on a loopback address. */
-export function assertSafeBind(endpoint: string): void {
+/** Throws unless `endpoint` is ipc://, tcp:// on loopback, or tcp:// anywhere with CURVE authentication on. */
+export function assertSafeBind(endpoint: string, curve = false): void {
   if (endpoint.startsWith("ipc://")) return;
-  const m = /^tcp:\/\/(.+):(\d+|\*)$/.exec(endpoint);
+  const m = TCP.exec(endpoint);
   if (!m) throw new Error(`bind endpoint "${endpoint}" is not ipc://<path> or tcp://<host>:<port>`);
-  if (!LOOPBACK.test(m[1]!)) {
+  if (!curve && !LOOPBACK.test(m[1]!)) {
     throw new Error(
-      `bind endpoint "${endpoint}" is not a loopback address: serving other hosts requires CURVE keys, which this ` +
-        `build does not support yet; bind tcp://127.0.0.1:<port> and tunnel (e.g. ssh -L) instead`,
+      `bind endpoint "${endpoint}" is not a loopback address: serving other hosts needs CURVE authentication; ` +
+        `create keys with \`alignprop keygen <dir>\` and pass --server-key <dir> --allow <client public key file|dir> ` +
+        `(or bind tcp://127.0.0.1:<port> and tunnel with ssh -L)`,
     );
   }
 }
 
 /**
- * The events endpoint beside a control endpoint: for tcp, the same host and the next port (so one firewall rule or
- * ssh tunnel pair covers both; a wildcard control port gets a wildcard events port); for ipc, a sibling socket.
+ * The events and observe endpoints beside a control endpoint: for tcp, the same host and the next two ports (one
+ * firewall rule or ssh tunnel set covers all three; a wildcard control port gets wildcard ports); for ipc, sibling
+ * sockets `<name>-events.sock` and `<name>-observe.sock`.
  */
-export function companionEventsEndpoint(control: string): string {
-  if (control.startsWith("ipc://")) return `${control.replace(/\.sock$/, "")}-events.sock`;
-  const m = /^tcp:\/\/(.+):(\d+|\*)$/.exec(control);
+export function companionEndpoints(control: string): { events: string; observe: string } {
+  if (control.startsWith("ipc://")) {
+    const base = control.replace(/\.sock$/, "");
+    return { events: `${base}-events.sock`, observe: `${base}-observe.sock` };
+  }
+  const m = TCP.exec(control);
   if (!m) throw new Error(`endpoint "${control}" is not ipc://<path> or tcp://<host>:<port>`);
-  if (m[2] === "*") return `tcp://${m[1]}:*`;
-  const port = Number(m[2]) + 1;
-  if (port > 65535) throw new Error(`control endpoint "${control}" leaves no port for events (uses the next one); choose a port below 65535`);
-  return `tcp://${m[1]}:${port}`;
+  if (m[2] === "*") return { events: `tcp://${m[1]}:*`, observe: `tcp://${m[1]}:*` };
+  const port = Number(m[2]);
+  if (port + 2 > 65535) {
+    throw new Error(`control endpoint "${control}" leaves no ports for events and observers (the next two); choose a port below 65534`);
+  }
+  return { events: `tcp://${m[1]}:${port + 1}`, observe: `tcp://${m[1]}:${port + 2}` };
 }
 
 /**
- * The trainer reports the events endpoint it bound; when that is a tcp wildcard address, a client reaches it on the
- * host it used for the control endpoint.
+ * The trainer reports the endpoints it bound; when one is a tcp wildcard address, a client reaches it on the host it
+ * used to connect.
  */
-export function reachableEventsEndpoint(control: string, events: string): string {
-  const c = /^tcp:\/\/(.+):\d+$/.exec(control);
-  const e = /^tcp:\/\/(.+):(\d+)$/.exec(events);
-  if (!c || !e || !["0.0.0.0", "[::]", "*"].includes(e[1]!)) return events;
+export function reachableEndpoint(connectedTo: string, reported: string): string {
+  const c = /^tcp:\/\/(.+):\d+$/.exec(connectedTo);
+  const e = /^tcp:\/\/(.+):(\d+)$/.exec(reported);
+  if (!c || !e || !["0.0.0.0", "[::]", "*"].includes(e[1]!)) return reported;
   return `tcp://${c[1]}:${e[2]}`;
 }

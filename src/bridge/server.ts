@@ -1,8 +1,11 @@
 /**
- * The trainer's end of the bridge. A ROUTER socket answers commands (hello, ping and snapshot here; pause, resume,
- * stop and checkpoint_now by the trainer's handler); a PUB socket streams events, each `[topic, Event]`, numbered by
- * `seq`. Publishing never waits: frames go through a bounded queue that sheds image batches first, and the PUB
- * high-water mark drops frames for a subscriber that stops reading.
+ * The trainer's end of the bridge. The `control` ROUTER answers commands (hello, ping and snapshot here; pause,
+ * resume, stop and checkpoint_now by the trainer's handler); the `observe` ROUTER answers only the read-only ones; a PUB
+ * socket streams events, each `[topic, Event]`, numbered by `seq`. Publishing never waits: frames go through a bounded
+ * queue that sheds image batches first, and the PUB high-water mark drops frames for a subscriber that stops reading.
+ *
+ * With CURVE keys every socket is encrypted and a ZAP handler admits only allowed client keys: controller keys on
+ * `control`, controller or observer keys on `observe` and `events`.
  */
 import { create } from "@bufbuild/protobuf";
 import * as zmq from "zeromq";
@@ -19,6 +22,7 @@ import {
   type Snapshot,
   type Status,
 } from "../gen/alignprop/v1/alignprop_pb.js";
+import type { KeyPair } from "./curve.js";
 import { assertSafeBind, type Endpoints } from "./endpoints.js";
 import { EventRing } from "./event-ring.js";
 import {
@@ -30,6 +34,7 @@ import {
   encodeResult,
 } from "./protocol.js";
 import { SendQueue } from "./send-queue.js";
+import { ZapHandler, type ZapDomain, type ZapPolicy } from "./zap.js";
 
 /** The commands the trainer itself decides. */
 export type RunCommand = "pause" | "resume" | "stop" | "checkpointNow";
@@ -49,48 +54,70 @@ export interface TrainerServerOptions extends Endpoints {
   keepImageBatches?: number;
   /** Frames queued for PUB before shedding. */
   publishQueueLimit?: number;
+  /** Encrypt and authenticate: the server's key pair and who may connect. */
+  curve?: { keys: KeyPair; policy: ZapPolicy };
 }
+
+type Reply = [Uint8Array, Uint8Array];
+
+const MUTATING = new Set(["pause", "resume", "stop", "checkpointNow"]);
 
 export class TrainerServer {
   private readonly ring: EventRing;
   private readonly pubQueue: SendQueue<[string, Uint8Array]>;
-  private readonly replyQueue: SendQueue<[Uint8Array, Uint8Array]>;
   private seq = 0;
   private status: Status | undefined;
-  private readonly loop: Promise<void>;
+  private readonly loops: Promise<void>[];
   /** Frames that could not be decoded or were refused. */
   badFrames = 0;
 
   private constructor(
-    private readonly router: zmq.Router,
+    private readonly control: zmq.Router,
+    private readonly observe: zmq.Router,
     private readonly pub: zmq.Publisher,
+    private readonly zap: ZapHandler | undefined,
     private readonly opts: TrainerServerOptions,
   ) {
     this.ring = new EventRing(opts.ringCapacity ?? 20_000, opts.keepImageBatches ?? 4);
     const shedImagesFirst = (q: readonly [string, Uint8Array][]) => Math.max(0, q.findIndex(([t]) => t === "images"));
     this.pubQueue = new SendQueue(pub, opts.publishQueueLimit ?? 1000, shedImagesFirst);
-    this.replyQueue = new SendQueue(router, 1000);
-    this.loop = this.serve();
+    this.loops = [this.serve(control, false), this.serve(observe, true)];
   }
 
   static async bind(opts: TrainerServerOptions): Promise<TrainerServer> {
-    assertSafeBind(opts.control);
-    assertSafeBind(opts.events);
-    const router = new zmq.Router({ linger: 1000, maxMessageSize: MAX_FRAME_BYTES, sendHighWaterMark: 1000 });
-    const pub = new zmq.Publisher({ linger: 2000, sendHighWaterMark: 1000 });
+    for (const endpoint of [opts.control, opts.events, opts.observe]) assertSafeBind(endpoint, Boolean(opts.curve));
+    const zap = opts.curve ? await ZapHandler.start(opts.curve.policy) : undefined;
+    const security = (domain: ZapDomain) =>
+      opts.curve
+        ? { curveServer: true, curvePublicKey: opts.curve.keys.publicKey, curveSecretKey: opts.curve.keys.secretKey, zapDomain: domain }
+        : {};
+    const routerOptions = { linger: 1000, maxMessageSize: MAX_FRAME_BYTES, sendHighWaterMark: 1000 };
+    const control = new zmq.Router({ ...routerOptions, ...security("control") });
+    const observe = new zmq.Router({ ...routerOptions, ...security("observe") });
+    const pub = new zmq.Publisher({ linger: 2000, sendHighWaterMark: 1000, ...security("observe") });
     try {
-      await router.bind(opts.control);
+      await control.bind(opts.control);
       await pub.bind(opts.events);
+      await observe.bind(opts.observe);
     } catch (err) {
-      router.close();
-      pub.close();
-      throw new Error(`cannot bind ${opts.control} / ${opts.events}: ${(err as Error).message}`);
+      for (const socket of [control, observe, pub]) socket.close();
+      await zap?.close();
+      throw new Error(`cannot bind ${opts.control} / ${opts.events} / ${opts.observe}: ${(err as Error).message}`);
     }
-    return new TrainerServer(router, pub, opts);
+    return new TrainerServer(control, observe, pub, zap, opts);
   }
 
   get endpoints(): Endpoints {
-    return { control: this.router.lastEndpoint ?? this.opts.control, events: this.pub.lastEndpoint ?? this.opts.events };
+    return {
+      control: this.control.lastEndpoint ?? this.opts.control,
+      events: this.pub.lastEndpoint ?? this.opts.events,
+      observe: this.observe.lastEndpoint ?? this.opts.observe,
+    };
+  }
+
+  /** Connections the ZAP handler refused (always 0 without CURVE). */
+  get refusedConnections(): number {
+    return this.zap?.refused ?? 0;
   }
 
   get lastSeq(): number {
@@ -106,28 +133,29 @@ export class TrainerServer {
     return event;
   }
 
-  /** Sends what is queued, then closes both sockets (their linger flushes the last frames). */
+  /** Sends what is queued, then closes the sockets (their linger flushes the last frames). */
   async close(): Promise<void> {
     await this.pubQueue.drained();
-    await this.replyQueue.drained();
-    this.router.close();
-    this.pub.close();
-    await this.loop;
+    for (const socket of [this.control, this.observe, this.pub]) socket.close();
+    await Promise.all(this.loops);
+    await this.zap?.close();
   }
 
-  private async serve(): Promise<void> {
+  private async serve(router: zmq.Router, readOnly: boolean): Promise<void> {
+    const replies = new SendQueue<Reply>(router, 1000);
     try {
-      for await (const [identity, ...frames] of this.router) {
+      for await (const [identity, ...frames] of router) {
         if (!identity) continue;
-        const reply = await this.answer(frames);
-        this.replyQueue.enqueue([identity, encodeResult(reply)]);
+        const reply = await this.answer(frames, readOnly);
+        replies.enqueue([identity, encodeResult(reply)]);
       }
     } catch (err) {
-      if (!this.router.closed) throw err;
+      if (!router.closed) throw err;
     }
+    await replies.drained();
   }
 
-  private async answer(frames: Buffer[]): Promise<CommandResult> {
+  private async answer(frames: Buffer[], readOnly: boolean): Promise<CommandResult> {
     const decoded = frames.length === 1 ? decodeCommand(frames[0]) : { ok: false as const, error: `expected 1 frame, got ${frames.length}` };
     if (!decoded.ok) {
       this.badFrames++;
@@ -143,6 +171,10 @@ export class TrainerServer {
           `alignprop.v${PROTOCOL_MAJOR}; use matching alignprop versions`,
       );
     }
+    if (readOnly && cmd.kind.case && MUTATING.has(cmd.kind.case)) {
+      this.badFrames++;
+      return this.result(cmd.id, false, `${cmd.kind.case} refused: this is the read-only observer endpoint; commands need a controller key on the control endpoint`);
+    }
     return this.dispatch(cmd);
   }
 
@@ -156,6 +188,7 @@ export class TrainerServer {
             agent: this.opts.agent,
             runId: this.opts.runId,
             eventsEndpoint: this.endpoints.events,
+            observeEndpoint: this.endpoints.observe,
           }),
         });
       case "ping":

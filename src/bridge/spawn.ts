@@ -7,6 +7,7 @@ import { execa, type ResultPromise } from "execa";
 import { rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { TrainerClient, type ProcessExit } from "./client.js";
+import type { KeyPair } from "./curve.js";
 import { privateIpcEndpoints, type Endpoints } from "./endpoints.js";
 
 /** What the trainer prints on stdout, one JSON line, once its sockets are bound. */
@@ -16,6 +17,7 @@ export interface ReadyLine {
   runDir: string;
   control: string;
   events: string;
+  observe: string;
   pid: number;
 }
 
@@ -24,9 +26,13 @@ export interface SpawnOptions {
   configPath: string;
   /** Endpoints to bind; private ipc:// endpoints when absent. */
   endpoints?: Endpoints;
+  /** CURVE for the trainer: its key directory (from `alignprop keygen`) and allow-list paths. */
+  curve?: { serverKeyDir: string; allow: string[]; allowObservers: string[] };
   onStderr?: (line: string) => void;
   env?: Record<string, string>;
   agent?: string;
+  /** How this process's own client authenticates when the trainer uses CURVE. */
+  clientCurve?: { serverPublicKey: string; keys: KeyPair };
 }
 
 export interface SpawnedTrainer {
@@ -42,7 +48,13 @@ const STDERR_TAIL_LINES = 40;
 export async function spawnTrainer(opts: SpawnOptions): Promise<SpawnedTrainer> {
   const ipc = opts.endpoints ? undefined : await privateIpcEndpoints();
   const endpoints = opts.endpoints ?? ipc!;
-  const child = execa(process.execPath, [TRAINER_MAIN, "--config", opts.configPath, "--control", endpoints.control, "--events", endpoints.events], {
+  const args = ["--config", opts.configPath, "--control", endpoints.control, "--events", endpoints.events, "--observe", endpoints.observe];
+  if (opts.curve) {
+    args.push("--server-key", opts.curve.serverKeyDir);
+    for (const a of opts.curve.allow) args.push("--allow", a);
+    for (const a of opts.curve.allowObservers) args.push("--allow-observer", a);
+  }
+  const child = execa(process.execPath, [TRAINER_MAIN, ...args], {
     reject: false,
     buffer: false,
     stdin: "ignore",
@@ -68,7 +80,7 @@ export async function spawnTrainer(opts: SpawnOptions): Promise<SpawnedTrainer> 
     return { exitCode: r.exitCode, signal: r.signal, stderrTail: tail.join("\n") };
   });
   const ready = await readyLine(child, exit);
-  const client = await TrainerClient.connect(ready.control, { processExit: exit, agent: opts.agent });
+  const client = await TrainerClient.connect(ready.control, { processExit: exit, agent: opts.agent, curve: opts.clientCurve });
   return { ready, client, process: child, exit };
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The trainer process: `node main.js --config <run dir>/config.json --control <endpoint> --events <endpoint>`.
+ * The trainer process: `node main.js --config <run dir>/config.json --control <e> --events <e> --observe <e>`
+ * (+ `--server-key <dir> --allow <path>…` for CURVE).
  * Binds the bridge, prints one ready line (JSON) on stdout, trains, and exits 0 when the run is DONE, 1 when it
  * FAILED. SIGINT/SIGTERM stop it like the `stop` command (finish the step, save, exit 0); a second one exits at once.
  */
@@ -8,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { PromptMlpJob } from "../algorithms/prompt-mlp.js";
+import { readAllowList, readKeyPair } from "../bridge/curve.js";
 import { TrainerServer } from "../bridge/server.js";
 import type { ReadyLine } from "../bridge/spawn.js";
 import { RunConfigSchema, type RunConfig } from "../config/index.js";
@@ -33,11 +35,25 @@ function jobFor(config: RunConfig) {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { config: { type: "string" }, control: { type: "string" }, events: { type: "string" } },
+    options: {
+      config: { type: "string" },
+      control: { type: "string" },
+      events: { type: "string" },
+      observe: { type: "string" },
+      "server-key": { type: "string" },
+      allow: { type: "string", multiple: true },
+      "allow-observer": { type: "string", multiple: true },
+    },
   });
-  if (!values.config || !values.control || !values.events) {
-    throw new Error("usage: trainer --config <run dir>/config.json --control <endpoint> --events <endpoint>");
+  if (!values.config || !values.control || !values.events || !values.observe) {
+    throw new Error("usage: trainer --config <run dir>/config.json --control <endpoint> --events <endpoint> --observe <endpoint> [--server-key <dir> --allow <path>... --allow-observer <path>...]");
   }
+  const curve = values["server-key"]
+    ? {
+        keys: readKeyPair(values["server-key"]),
+        policy: { controllers: readAllowList(values.allow ?? []), observers: readAllowList(values["allow-observer"] ?? []) },
+      }
+    : undefined;
   const configJson = readFileSync(values.config, "utf8");
   const config = RunConfigSchema.parse(JSON.parse(configJson));
   const runDir = new RunDir(dirname(values.config));
@@ -49,6 +65,8 @@ async function main(): Promise<number> {
   const server = await TrainerServer.bind({
     control: values.control,
     events: values.events,
+    observe: values.observe,
+    curve,
     runId,
     configJson,
     agent: `alignprop-trainer/${VERSION}`,

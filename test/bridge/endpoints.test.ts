@@ -5,9 +5,9 @@ import { dirname } from "node:path";
 import { test } from "node:test";
 import {
   assertSafeBind,
-  companionEventsEndpoint,
+  companionEndpoints,
   privateIpcEndpoints,
-  reachableEventsEndpoint,
+  reachableEndpoint,
 } from "../../src/bridge/endpoints.js";
 
 test("assertSafeBind accepts ipc:// endpoints", () => {
@@ -55,34 +55,45 @@ test("assertSafeBind refuses an endpoint that is neither ipc:// nor tcp://host:p
   }
 });
 
-test("companionEventsEndpoint puts an ipc events socket beside the control socket", () => {
-  assert.equal(companionEventsEndpoint("ipc:///run/a/control.sock"), "ipc:///run/a/control-events.sock");
-  assert.equal(companionEventsEndpoint("ipc:///run/a/trainer"), "ipc:///run/a/trainer-events.sock");
+test("companionEndpoints puts ipc events and observe sockets beside the control socket", () => {
+  assert.deepEqual(companionEndpoints("ipc:///run/a/control.sock"), {
+    events: "ipc:///run/a/control-events.sock",
+    observe: "ipc:///run/a/control-observe.sock",
+  });
+  assert.deepEqual(companionEndpoints("ipc:///run/a/trainer"), {
+    events: "ipc:///run/a/trainer-events.sock",
+    observe: "ipc:///run/a/trainer-observe.sock",
+  });
 });
 
-test("companionEventsEndpoint keeps the tcp host and takes the next port", () => {
-  assert.equal(companionEventsEndpoint("tcp://127.0.0.1:5555"), "tcp://127.0.0.1:5556");
-  assert.equal(companionEventsEndpoint("tcp://[::1]:6000"), "tcp://[::1]:6001");
+test("companionEndpoints keeps the tcp host and takes the next two ports", () => {
+  assert.deepEqual(companionEndpoints("tcp://127.0.0.1:5555"), { events: "tcp://127.0.0.1:5556", observe: "tcp://127.0.0.1:5557" });
+  assert.deepEqual(companionEndpoints("tcp://[::1]:6000"), { events: "tcp://[::1]:6001", observe: "tcp://[::1]:6002" });
 });
 
-test("companionEventsEndpoint gives a wildcard control port a wildcard events port", () => {
-  assert.equal(companionEventsEndpoint("tcp://localhost:*"), "tcp://localhost:*");
+test("companionEndpoints gives a wildcard control port wildcard ports", () => {
+  assert.deepEqual(companionEndpoints("tcp://localhost:*"), { events: "tcp://localhost:*", observe: "tcp://localhost:*" });
 });
 
-test("companionEventsEndpoint names an endpoint it cannot read", () => {
-  assert.throws(() => companionEventsEndpoint("udp://127.0.0.1:5555"), /endpoint "udp:\/\/127\.0\.0\.1:5555" is not ipc/);
+test("companionEndpoints names an endpoint it cannot read", () => {
+  assert.throws(() => companionEndpoints("udp://127.0.0.1:5555"), /endpoint "udp:\/\/127\.0\.0\.1:5555" is not ipc/);
 });
 
-test("reachableEventsEndpoint substitutes the control host for a wildcard events bind", () => {
-  assert.equal(reachableEventsEndpoint("tcp://127.0.0.1:5555", "tcp://0.0.0.0:41234"), "tcp://127.0.0.1:41234");
-  assert.equal(reachableEventsEndpoint("tcp://localhost:5555", "tcp://*:41234"), "tcp://localhost:41234");
-  assert.equal(reachableEventsEndpoint("tcp://[::1]:5555", "tcp://[::]:41234"), "tcp://[::1]:41234");
+test("reachableEndpoint substitutes the control host for a wildcard bind", () => {
+  assert.equal(reachableEndpoint("tcp://127.0.0.1:5555", "tcp://0.0.0.0:41234"), "tcp://127.0.0.1:41234");
+  assert.equal(reachableEndpoint("tcp://localhost:5555", "tcp://*:41234"), "tcp://localhost:41234");
+  assert.equal(reachableEndpoint("tcp://[::1]:5555", "tcp://[::]:41234"), "tcp://[::1]:41234");
 });
 
-test("reachableEventsEndpoint leaves a concrete events address and ipc endpoints as they are", () => {
-  assert.equal(reachableEventsEndpoint("tcp://127.0.0.1:5555", "tcp://127.0.0.1:41234"), "tcp://127.0.0.1:41234");
-  assert.equal(reachableEventsEndpoint("ipc:///r/control.sock", "ipc:///r/events.sock"), "ipc:///r/events.sock");
-  assert.equal(reachableEventsEndpoint("ipc:///r/control.sock", "tcp://0.0.0.0:41234"), "tcp://0.0.0.0:41234");
+test("reachableEndpoint leaves a concrete address and ipc endpoints as they are", () => {
+  assert.equal(reachableEndpoint("tcp://127.0.0.1:5555", "tcp://127.0.0.1:41234"), "tcp://127.0.0.1:41234");
+  assert.equal(reachableEndpoint("ipc:///r/control.sock", "ipc:///r/events.sock"), "ipc:///r/events.sock");
+  assert.equal(reachableEndpoint("ipc:///r/control.sock", "tcp://0.0.0.0:41234"), "tcp://0.0.0.0:41234");
+});
+
+test("assertSafeBind allows any tcp address once CURVE authentication is on", () => {
+  assert.doesNotThrow(() => assertSafeBind("tcp://0.0.0.0:5555", true));
+  assert.throws(() => assertSafeBind("tcp://0.0.0.0:5555", false), /needs CURVE authentication/);
 });
 
 test("privateIpcEndpoints makes a fresh 0700 directory in the temp dir holding both sockets", async () => {
@@ -95,7 +106,8 @@ test("privateIpcEndpoints makes a fresh 0700 directory in the temp dir holding b
     assert.ok(info.isDirectory());
     assert.equal(info.mode & 0o777, 0o700);
     assert.equal(a.control, `ipc://${a.dir}/control.sock`);
-    assert.equal(a.events, `ipc://${a.dir}/events.sock`);
+    assert.equal(a.events, `ipc://${a.dir}/control-events.sock`);
+    assert.equal(a.observe, `ipc://${a.dir}/control-observe.sock`);
     assert.doesNotThrow(() => assertSafeBind(a.control));
     assert.doesNotThrow(() => assertSafeBind(a.events));
   } finally {
@@ -104,7 +116,7 @@ test("privateIpcEndpoints makes a fresh 0700 directory in the temp dir holding b
   }
 });
 
-test("companionEventsEndpoint refuses the last tcp port, which leaves none for events", () => {
-  assert.throws(() => companionEventsEndpoint("tcp://127.0.0.1:65535"), /"tcp:\/\/127\.0\.0\.1:65535" leaves no port for events/);
-  assert.equal(companionEventsEndpoint("tcp://127.0.0.1:65534"), "tcp://127.0.0.1:65535");
+test("companionEndpoints refuses the last two tcp ports, which leave none for events and observers", () => {
+  assert.throws(() => companionEndpoints("tcp://127.0.0.1:65534"), /"tcp:\/\/127\.0\.0\.1:65534" leaves no ports/);
+  assert.equal(companionEndpoints("tcp://127.0.0.1:65533").observe, "tcp://127.0.0.1:65535");
 });

@@ -98,11 +98,12 @@ interface Harness {
 }
 
 async function start(): Promise<Harness> {
-  const { dir, control, events } = await privateIpcEndpoints();
+  const { dir, control, events, observe } = await privateIpcEndpoints();
   const handled: RunCommand[] = [];
   const server = await TrainerServer.bind({
     control,
     events,
+    observe,
     runId: "run-robust",
     configJson: '{"seed":1}',
     agent: "alignprop-trainer/test",

@@ -1,12 +1,15 @@
 /** The `alignprop` CLI end to end: train headless to completion, bad input, --headless + attach, help. */
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, test } from "node:test";
 import { TrainerClient } from "../../src/bridge/client.js";
+import { readKeyPair, readPublicKey } from "../../src/bridge/curve.js";
 import { RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
 import { alignprop } from "../helpers/cli.js";
 import { EventTap } from "../helpers/event-tap.js";
+import { freePortTriple } from "../helpers/ports.js";
 import { tempRuns } from "../helpers/runs.js";
 
 const runs = tempRuns();
@@ -83,9 +86,48 @@ usage: alignprop <command> [options]     (alignprop <command> --help for its opt
 
 commands:
   train    fine-tune a pipeline against a reward (dashboard, --ci, or --headless)
-  attach   open the dashboard (or --ci stream) on a running trainer`,
+  attach   open the dashboard (or --ci stream) on a running trainer
+  keygen   create a CURVE key pair for remote trainers and clients`,
   );
   const unknown = await alignprop(["trian"]);
   assert.equal(unknown.exitCode, 2);
   assert.match(String(unknown.stderr), /unknown command "trian"/);
+});
+
+test("a CURVE trainer on 0.0.0.0 serves an allowed client, refuses an observer's commands, and keygen makes the keys", async () => {
+  const keys = (name: string) => join(runs.dir, "keys", name);
+  for (const name of ["server", "laptop", "viewer"]) assert.equal((await alignprop(["keygen", keys(name)])).exitCode, 0);
+  const port = await freePortTriple();
+  const trainer = alignprop(
+    ["train", ...small, "--num_epochs", "100000", "--headless", "--bind", `tcp://0.0.0.0:${port}`,
+     "--server-key", keys("server"), "--allow", keys("laptop"), "--allow-observer", keys("viewer")],
+    { buffer: false },
+  );
+  const first = await new Promise<string>((resolve) => createInterface({ input: trainer.stdout! }).once("line", resolve));
+  assert.equal(JSON.parse(first).control, `tcp://0.0.0.0:${port}`);
+  const endpoint = `tcp://127.0.0.1:${port}`;
+  const serverPublic = join(keys("server"), "public.key");
+
+  const viewer = alignprop(["attach", endpoint, "--ci", "--observer", "--server-public", serverPublic, "--client-key", keys("viewer")], { buffer: false });
+  await new Promise<void>((resolve) => createInterface({ input: viewer.stdout! }).on("line", (l) => JSON.parse(l).metrics && resolve()));
+  viewer.kill("SIGINT");
+  assert.equal((await viewer).exitCode, 0);
+
+  const stranger = await alignprop(["attach", endpoint, "--ci", "--server-public", serverPublic, "--client-key", keys("viewer")]);
+  assert.equal(stranger.exitCode, 1, "an observer key cannot take control");
+  assert.match(String(stranger.stderr), /allow-list/);
+
+  const client = await TrainerClient.connect(endpoint, { curve: { serverPublicKey: readPublicKey(serverPublic), keys: readKeyPair(keys("laptop")) } });
+  const tap = new EventTap(client);
+  await tap.untilStep(2);
+  assert.equal((await client.stop()).ok, true);
+  await tap.untilState(RunState.DONE);
+  assert.equal((await trainer).exitCode, 0);
+});
+
+test("train refuses a non-loopback bind without keys, and keys without an allow-list", async () => {
+  const open = await alignprop(["train", ...small, "--headless", "--bind", "tcp://0.0.0.0:5599"]);
+  assert.match(String(open.stderr), /needs CURVE authentication.*alignprop keygen/);
+  const nobody = await alignprop(["train", ...small, "--headless", "--server-key", join(runs.dir, "keys", "server")]);
+  assert.match(String(nobody.stderr), /--server-key needs --allow/);
 });

@@ -4,16 +4,26 @@
  */
 import { z } from "zod";
 import { TrainerClient } from "../../bridge/client.js";
+import { readKeyPair, readPublicKey } from "../../bridge/curve.js";
 import { flag, parseArgv, takeOptions, UsageError } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 import { showRun } from "../front-end.js";
 
-const Options = z.object({ ci: flag(), help: flag() });
+const Options = z.object({
+  ci: flag(),
+  observer: flag(),
+  server_public: z.string().min(1, "needs the trainer's public key file").optional(),
+  client_key: z.string().min(1, "needs the directory `alignprop keygen` wrote").optional(),
+  help: flag(),
+});
 
-const USAGE = `alignprop attach <control endpoint> [--ci]
+const USAGE = `alignprop attach <control endpoint> [--ci] [--observer] [--server-public <file> --client-key <dir>]
 
-  <control endpoint>  what \`alignprop train --headless\` printed: ipc://<path> or tcp://127.0.0.1:<port>
-  --ci                JSON lines instead of the dashboard (automatic when stdout is not a terminal)`;
+  <control endpoint>      what \`alignprop train --headless\` printed: ipc://<path> or tcp://<host>:<port>
+  --ci                    JSON lines instead of the dashboard (automatic when stdout is not a terminal)
+  --observer              read-only: watch without the right to pause, resume, checkpoint or stop
+  --server-public <file>  the trainer's CURVE public key (its public.key) — for trainers started with --server-key
+  --client-key <dir>      this client's key pair (\`alignprop keygen <dir>\`), allowed by the trainer`;
 
 export const attach: CliCommand = {
   name: "attach",
@@ -29,13 +39,25 @@ export const attach: CliCommand = {
     const unknown = Object.keys(rest);
     if (unknown.length) throw new UsageError(`unknown option --${unknown[0]} for attach\n\n${USAGE}`);
     if (positionals.length !== 1) throw new UsageError(`attach needs exactly one endpoint (got ${positionals.length})\n\n${USAGE}`);
-    const client = await TrainerClient.connect(positionals[0]!, { agent: "alignprop-attach/0.1.0", timeoutMs: 10_000 });
+    if (Boolean(options.server_public) !== Boolean(options.client_key)) {
+      throw new UsageError("--server-public and --client-key go together (CURVE needs both)");
+    }
+    const curve =
+      options.server_public && options.client_key
+        ? { serverPublicKey: readPublicKey(options.server_public), keys: readKeyPair(options.client_key) }
+        : undefined;
+    const client = await TrainerClient.connect(positionals[0]!, {
+      agent: "alignprop-attach/0.1.0",
+      timeoutMs: 10_000,
+      curve,
+      observer: options.observer,
+    });
     let detached = false;
     process.on("SIGINT", () => {
       detached = true;
       void client.close();
     });
-    const code = await showRun(client, "attach", options.ci);
+    const code = await showRun(client, options.observer ? "observe" : "attach", options.ci);
     return detached ? EXIT.ok : code;
   },
 };

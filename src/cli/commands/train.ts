@@ -3,10 +3,12 @@
  * (dashboard on a terminal, JSON lines with `--ci` or when stdout is not a terminal), or with `--headless` start it
  * with no front end, print its endpoints for `alignprop attach`, and wait for it.
  */
-import { appendFileSync } from "node:fs";
+import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { curveKeyPair } from "zeromq";
 import { z } from "zod";
-import { assertSafeBind, companionEventsEndpoint } from "../../bridge/endpoints.js";
+import { readKeyPair } from "../../bridge/curve.js";
+import { assertSafeBind, companionEndpoints } from "../../bridge/endpoints.js";
 import { spawnTrainer } from "../../bridge/spawn.js";
 import { formatRunConfigHelp } from "../../config/index.js";
 import { flag, parseArgv, takeOptions } from "../args.js";
@@ -19,8 +21,13 @@ const Options = z.object({
   ci: flag(),
   headless: flag(),
   bind: z.string().min(1).optional(),
+  server_key: z.string().min(1, "needs the directory `alignprop keygen` wrote").optional(),
+  allow: z.string().min(1, "needs client public key files or directories, comma-separated").optional(),
+  allow_observer: z.string().min(1, "needs observer public key files or directories, comma-separated").optional(),
   help: flag(),
 });
+
+const list = (v: string | undefined) => (v ? v.split(",").filter(Boolean) : []);
 
 const USAGE = `alignprop train [--config <file.json>] [--<config field> <value> ...] [--ci | --headless [--bind <endpoint>]]
 
@@ -29,8 +36,12 @@ const USAGE = `alignprop train [--config <file.json>] [--<config field> <value> 
                       (automatic when stdout is not a terminal)
   --headless          start the trainer with no front end, print its endpoints, wait for it;
                       watch and control it with \`alignprop attach <control endpoint>\`
-  --bind <endpoint>   with --headless: control endpoint, ipc://<path> or tcp://127.0.0.1:<port>
-                      (default: ipc sockets in a private temp dir)
+  --bind <endpoint>   with --headless: control endpoint, ipc://<path> or tcp://<host>:<port>; events and
+                      observers use the next two ports (default: ipc sockets in a private temp dir)
+  --server-key <dir>  with --headless: encrypt and authenticate with CURVE using the key pair in <dir>
+                      (\`alignprop keygen <dir>\`); required to bind a non-loopback address
+  --allow <paths>     client public keys that may control the run (files or directories, comma-separated)
+  --allow-observer <paths>  client public keys that may only watch (attach --observer)
 
 Config fields (TRL AlignPropConfig names; also accepted kebab-case, e.g. --num-epochs 10):
 ${formatRunConfigHelp()}`;
@@ -48,14 +59,26 @@ export const train: CliCommand = {
     }
     if (positionals.length) throw new Error(`train takes no positional arguments (got "${positionals.join(" ")}")`);
     if (options.bind && !options.headless) throw new Error("--bind is only for --headless runs");
-    if (options.bind) assertSafeBind(options.bind);
+    if (options.server_key && !options.headless) throw new Error("--server-key is only for --headless runs");
+    if ((options.allow || options.allow_observer) && !options.server_key) throw new Error("--allow and --allow-observer need --server-key");
+    if (options.server_key && !options.allow) throw new Error("--server-key needs --allow <client public key file|dir>: nobody could control the run");
+    const serverKeys = options.server_key ? readKeyPair(options.server_key) : undefined;
+    if (options.bind) assertSafeBind(options.bind, Boolean(serverKeys));
     const run = prepareRun(options.config, rest);
     for (const w of run.warnings) process.stderr.write(`warning: ${w}\n`);
     const trainerLog = join(run.runDir, "trainer.log");
     const echo = options.headless || !wantsDashboard(options.ci);
+    // This process controls the trainer too: with CURVE it uses a one-run key pair the trainer is told to allow.
+    const own = serverKeys ? curveKeyPair() : undefined;
+    const ownKeyFile = join(run.runDir, "supervisor.public.key");
+    if (own) writeFileSync(ownKeyFile, own.publicKey + "\n", { mode: 0o600 });
     const trainer = await spawnTrainer({
       configPath: run.configPath,
-      endpoints: options.bind ? { control: options.bind, events: companionEventsEndpoint(options.bind) } : undefined,
+      endpoints: options.bind ? { control: options.bind, ...companionEndpoints(options.bind) } : undefined,
+      curve: options.server_key
+        ? { serverKeyDir: options.server_key, allow: [...list(options.allow), ownKeyFile], allowObservers: list(options.allow_observer) }
+        : undefined,
+      clientCurve: serverKeys && own ? { serverPublicKey: serverKeys.publicKey, keys: own } : undefined,
       onStderr: (line) => {
         appendFileSync(trainerLog, line + "\n");
         if (echo) process.stderr.write(`[trainer] ${line}\n`);
@@ -74,7 +97,9 @@ export const train: CliCommand = {
 async function headless(trainer: Awaited<ReturnType<typeof spawnTrainer>>): Promise<number> {
   await trainer.client.close();
   const { ready } = trainer;
-  process.stdout.write(JSON.stringify({ control: ready.control, events: ready.events, run_dir: ready.runDir, pid: ready.pid }) + "\n");
+  process.stdout.write(
+    JSON.stringify({ control: ready.control, events: ready.events, observe: ready.observe, run_dir: ready.runDir, pid: ready.pid }) + "\n",
+  );
   process.stderr.write(`trainer ${ready.runId} running (pid ${ready.pid}); attach with:\n  alignprop attach ${ready.control}\n`);
   const forward = (signal: NodeJS.Signals) => trainer.process.kill(signal);
   process.on("SIGINT", forward);
