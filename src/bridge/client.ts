@@ -22,6 +22,7 @@ import {
   type CommandResult,
   type Event,
   type Hello,
+  type Snapshot,
 } from "../gen/alignprop/v1/alignprop_pb.js";
 import { AsyncQueue } from "./async-queue.js";
 import type { KeyPair } from "./curve.js";
@@ -183,14 +184,23 @@ export class TrainerClient implements RunController {
     }
   }
 
+  /** The trainer's held events with seq > afterSeq, its status and counters. */
+  async snapshot(afterSeq = 0): Promise<Snapshot> {
+    const result = await this.request({ case: "snapshot", value: create(SnapshotRequestSchema, { afterSeq }) });
+    if (!result.ok || !result.snapshot) throw new Error(`snapshot refused: ${result.message}`);
+    return result.snapshot;
+  }
+
   /** Emits held events with seq > afterSeq from a snapshot. */
   private async fill(afterSeq: number): Promise<void> {
-    const result = await this.request({ case: "snapshot", value: create(SnapshotRequestSchema, { afterSeq }) });
-    if (!result.ok || !result.snapshot) {
-      if (!this.closed) throw new Error(result.message);
-      return;
+    let snapshot: Snapshot;
+    try {
+      snapshot = await this.snapshot(afterSeq);
+    } catch (err) {
+      if (this.closed) return;
+      throw err;
     }
-    for (const event of result.snapshot.events) this.emit(event);
+    for (const event of snapshot.events) this.emit(event);
   }
 
   private emit(event: Event): void {

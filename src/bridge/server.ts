@@ -202,6 +202,7 @@ export class TrainerServer {
             status: this.status,
             configJson: this.opts.configJson,
             events: this.ring.after(cmd.kind.value.afterSeq),
+            badFrames: this.badFrames,
           }),
         });
       case "pause":
