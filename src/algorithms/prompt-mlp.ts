@@ -131,6 +131,30 @@ export class PromptMlpJob implements TrainingJob {
     return { tensors, rngState: this.rng.state };
   }
 
+  async restore(saved: { tensors: TensorMap; rngState: number }): Promise<void> {
+    const need = (key: string) => {
+      const t = saved.tensors[key];
+      if (!t) throw new Error(`checkpoint has no tensor "${key}"`);
+      return t;
+    };
+    for (const [key, v] of Object.entries(this.params)) {
+      const t = need(key);
+      if (t.shape.join(",") !== v.shape.join(",")) throw new Error(`checkpoint tensor "${key}" has shape [${t.shape}], the model [${v.shape}]`);
+      tf.tidy(() => v.assign(tf.tensor(t.data, t.shape)));
+    }
+    // Adam's slots in its own order: the step counter, then every first moment, then every second moment.
+    const entries = Object.entries(this.params);
+    const slots = [
+      { name: "iter", tensor: tf.scalar(need("optimizer.iter").data[0]!, "int32") },
+      ...["m", "v"].flatMap((moment) =>
+        entries.map(([key, v]) => ({ name: `${v.name}/${moment}`, tensor: tf.tensor(need(`optimizer.${key}/${moment}`).data, v.shape) })),
+      ),
+    ];
+    await this.optimizer.setWeights(slots);
+    for (const s of slots) s.tensor.dispose();
+    this.rng.state = saved.rngState;
+  }
+
   dispose(): void {
     for (const v of Object.values(this.params)) v.dispose();
     this.optimizer.dispose();

@@ -54,6 +54,8 @@ export interface TrainerServerOptions extends Endpoints {
   keepImageBatches?: number;
   /** Frames queued for PUB before shedding. */
   publishQueueLimit?: number;
+  /** Seq of the last event published before this process (a resumed run continues the numbering). */
+  startSeq?: number;
   /** Encrypt and authenticate: the server's key pair and who may connect. */
   curve?: { keys: KeyPair; policy: ZapPolicy };
 }
@@ -79,6 +81,7 @@ export class TrainerServer {
     private readonly opts: TrainerServerOptions,
   ) {
     this.ring = new EventRing(opts.ringCapacity ?? 20_000, opts.keepImageBatches ?? 4);
+    this.seq = opts.startSeq ?? 0;
     const shedImagesFirst = (q: readonly [string, Uint8Array][]) => Math.max(0, q.findIndex(([t]) => t === "images"));
     this.pubQueue = new SendQueue(pub, opts.publishQueueLimit ?? 1000, shedImagesFirst);
     this.loops = [this.serve(control, false), this.serve(observe, true)];

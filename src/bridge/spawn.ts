@@ -26,6 +26,8 @@ export interface SpawnOptions {
   configPath: string;
   /** Endpoints to bind; private ipc:// endpoints when absent. */
   endpoints?: Endpoints;
+  /** A checkpoint directory to continue from. */
+  resume?: string;
   /** CURVE for the trainer: its key directory (from `alignprop keygen`) and allow-list paths. */
   curve?: { serverKeyDir: string; allow: string[]; allowObservers: string[] };
   onStderr?: (line: string) => void;
@@ -49,6 +51,7 @@ export async function spawnTrainer(opts: SpawnOptions): Promise<SpawnedTrainer> 
   const ipc = opts.endpoints ? undefined : await privateIpcEndpoints();
   const endpoints = opts.endpoints ?? ipc!;
   const args = ["--config", opts.configPath, "--control", endpoints.control, "--events", endpoints.events, "--observe", endpoints.observe];
+  if (opts.resume) args.push("--resume", opts.resume);
   if (opts.curve) {
     args.push("--server-key", opts.curve.serverKeyDir);
     for (const a of opts.curve.allow) args.push("--allow", a);

@@ -5,12 +5,15 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadRunConfig, type RunConfig } from "../config/index.js";
+import { resolveResume } from "../trainer/checkpoints.js";
 
 export interface PreparedRun {
   config: RunConfig;
   runDir: string;
   configPath: string;
   warnings: readonly string[];
+  /** The checkpoint directory to continue from, when resuming. */
+  checkpoint?: string;
 }
 
 /** `20261125-153012`: sortable, readable, unique enough for one person's runs directory. */
@@ -21,6 +24,7 @@ function timestampName(now = new Date()): string {
 
 export function prepareRun(file: string | undefined, overrides: Record<string, string | true>): PreparedRun {
   const { config, warnings } = loadRunConfig({ file, overrides: overrides as Record<string, string | boolean> });
+  if (config.resume_from) return prepareResume(config.resume_from, file, overrides);
   const runsDir = resolve(config.runs_dir);
   let name = config.run_name || timestampName();
   if (config.run_name && existsSync(join(runsDir, name))) {
@@ -33,4 +37,18 @@ export function prepareRun(file: string | undefined, overrides: Record<string, s
   const configPath = join(runDir, "config.json");
   writeFileSync(configPath, JSON.stringify(finalConfig, null, 2) + "\n");
   return { config: finalConfig, runDir, configPath, warnings };
+}
+
+/**
+ * Resuming (`resume_from`, TRL's field; `--resume` on the command line): the run's own config.json, with any flags
+ * given now on top (e.g. more epochs), continuing in the same run directory from its newest (or the named) checkpoint.
+ */
+function prepareResume(resumeFrom: string, file: string | undefined, overrides: Record<string, string | true>): PreparedRun {
+  if (file) throw new Error(`resume_from="${resumeFrom}": a resumed run uses its own config.json; drop --config`);
+  const { runDir, checkpoint } = resolveResume(resumeFrom);
+  const configPath = join(runDir, "config.json");
+  const rest = Object.fromEntries(Object.entries(overrides).filter(([k]) => !["resume_from", "resume-from"].includes(k)));
+  const { config, warnings } = loadRunConfig({ file: configPath, overrides: rest as Record<string, string | boolean> });
+  writeFileSync(configPath, JSON.stringify({ ...config, resume_from: "" }, null, 2) + "\n");
+  return { config, runDir, configPath, warnings, checkpoint };
 }

@@ -30,5 +30,7 @@ export interface TrainingJob {
   step(opts: { keepImages: boolean }): StepResult;
   /** Everything a checkpoint must hold to continue exactly: weights, optimizer slots, RNG. */
   checkpointState(): Promise<{ tensors: TensorMap; rngState: number }>;
+  /** Continues from what `checkpointState` saved; the next step equals the uninterrupted run's. */
+  restore(saved: { tensors: TensorMap; rngState: number }): Promise<void>;
   dispose(): void;
 }

@@ -14,6 +14,7 @@ import { TrainerServer } from "../bridge/server.js";
 import type { ReadyLine } from "../bridge/spawn.js";
 import { RunConfigSchema, type RunConfig } from "../config/index.js";
 import { initBackend } from "../tf/backend.js";
+import { loadCheckpoint } from "./checkpoints.js";
 import { RunDir } from "./run-dir.js";
 import { Trainer } from "./trainer.js";
 
@@ -43,6 +44,7 @@ async function main(): Promise<number> {
       "server-key": { type: "string" },
       allow: { type: "string", multiple: true },
       "allow-observer": { type: "string", multiple: true },
+      resume: { type: "string" },
     },
   });
   if (!values.config || !values.control || !values.events || !values.observe) {
@@ -56,7 +58,8 @@ async function main(): Promise<number> {
     : undefined;
   const configJson = readFileSync(values.config, "utf8");
   const config = RunConfigSchema.parse(JSON.parse(configJson));
-  const runDir = new RunDir(dirname(values.config));
+  const resume = values.resume ? await loadCheckpoint(values.resume) : undefined;
+  const runDir = new RunDir(dirname(values.config), resume?.state.seq);
   const runId = basename(runDir.path);
   const choice = await initBackend(config.backend);
   const backend = `${choice.backend} — ${choice.reason}`;
@@ -67,12 +70,15 @@ async function main(): Promise<number> {
     events: values.events,
     observe: values.observe,
     curve,
+    startSeq: resume?.state.seq,
     runId,
     configJson,
     agent: `alignprop-trainer/${VERSION}`,
     handle: (command) => trainer!.handle(command),
   });
-  trainer = new Trainer({ config, job: jobFor(config), runDir, runId, backend, sink: server });
+  const job = jobFor(config);
+  if (resume) await job.restore({ tensors: resume.tensors, rngState: resume.state.rngState });
+  trainer = new Trainer({ config, job, runDir, runId, backend, sink: server, resumedAtStep: resume?.state.step });
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {

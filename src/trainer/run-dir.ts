@@ -3,7 +3,7 @@
  * `images/step-<N>/<i>.png` + `captions.json`.
  */
 import { toJsonString } from "@bufbuild/protobuf";
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
 import { writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { EventSchema, type Event } from "../gen/alignprop/v1/alignprop_pb.js";
@@ -19,9 +19,21 @@ export interface SavedImage {
 export class RunDir {
   private readonly eventsFd: number;
 
-  constructor(readonly path: string) {
+  /**
+   * Opens the run directory for appending. When resuming, `keepThroughSeq` drops what came after the checkpoint
+   * (those steps run again) and any torn last line a crash left, so the log has each event once.
+   */
+  constructor(readonly path: string, keepThroughSeq?: number) {
     mkdirSync(path, { recursive: true });
-    this.eventsFd = openSync(join(path, "events.jsonl"), "a");
+    const events = join(path, "events.jsonl");
+    if (keepThroughSeq !== undefined && existsSync(events)) {
+      const kept = readFileSync(events, "utf8")
+        .split("\n")
+        .filter((line) => parsedSeq(line) <= keepThroughSeq);
+      writeFileSync(`${events}.tmp`, kept.map((l) => l + "\n").join(""));
+      renameSync(`${events}.tmp`, events);
+    }
+    this.eventsFd = openSync(events, "a");
   }
 
   /** Appends one event as a JSON line; image batches are on disk as PNGs, so they are logged without pixels. */
@@ -53,5 +65,15 @@ export class RunDir {
 
   close(): void {
     closeSync(this.eventsFd);
+  }
+}
+
+/** The seq of one events.jsonl line; Infinity for a line that is not a whole event (torn by a crash). */
+function parsedSeq(line: string): number {
+  try {
+    const seq = (JSON.parse(line) as { seq?: unknown }).seq;
+    return typeof seq === "number" ? seq : Infinity;
+  } catch {
+    return Infinity;
   }
 }

@@ -25,6 +25,7 @@ import { RunStateMachine, Signal, stateName } from "./run-state.js";
 /** Where events go: the bridge's server in the trainer process. */
 export interface EventSink {
   publish(payload: Event["payload"]): Event;
+  readonly lastSeq: number;
 }
 
 export interface TrainerOptions {
@@ -34,6 +35,8 @@ export interface TrainerOptions {
   runId: string;
   backend: string;
   sink: EventSink;
+  /** Set when continuing from a checkpoint: the step it holds. */
+  resumedAtStep?: number;
 }
 
 export class Trainer {
@@ -50,6 +53,8 @@ export class Trainer {
   constructor(private readonly o: TrainerOptions) {
     // As in TRL's AlignProp: one optimizer step (over train_gradient_accumulation_steps micro-batches) per epoch.
     this.totalSteps = o.config.num_epochs;
+    this.step = o.resumedAtStep ?? 0;
+    this.lastSavedStep = o.resumedAtStep ?? -1;
   }
 
   get state(): RunState {
@@ -58,7 +63,8 @@ export class Trainer {
 
   /** Runs to the end; resolves with the process exit code. */
   async run(): Promise<number> {
-    this.publish({ case: "status", value: this.status(`starting ${this.o.job.name} on ${this.o.backend}`) });
+    const from = this.o.resumedAtStep === undefined ? "" : ` (resumed from the checkpoint at step ${this.o.resumedAtStep})`;
+    this.publish({ case: "status", value: this.status(`starting ${this.o.job.name} on ${this.o.backend}${from}`) });
     try {
       this.transition(RunState.RUNNING, `training ${this.totalSteps} steps`);
       while (this.step < this.totalSteps && !this.stopRequested) {
@@ -183,7 +189,8 @@ export class Trainer {
     const { tensors, rngState } = await this.o.job.checkpointState();
     const path = await saveCheckpoint(
       this.o.runDir.path,
-      { step: this.step, epoch: Math.max(0, this.step - 1), rngState, runId: this.o.runId },
+      // seq: the CheckpointSaved event published right after the save, so a resumed log keeps it.
+      { step: this.step, epoch: Math.max(0, this.step - 1), rngState, runId: this.o.runId, seq: this.o.sink.lastSeq + 1 },
       tensors,
       this.o.config.num_checkpoint_limit,
     );

@@ -11,6 +11,11 @@ export class Rng {
     return this.s;
   }
 
+  /** Continue from a saved state (a checkpoint's). */
+  set state(value: number) {
+    this.s = value >>> 0;
+  }
+
   /** Uniform in [0, 1). */
   uniform(): number {
     this.s = (this.s + 0x6d2b79f5) >>> 0;

@@ -19,7 +19,7 @@ const tensors = (step: number): TensorMap => ({
   "net.0.weight": { shape: [2, 2], data: Float32Array.from([step, 1, 2, 3]) },
   "optimizer.net.0.weight/m": { shape: [2, 2], data: Float32Array.from([0.1, 0.2, 0.3, step]) },
 });
-const state = (step: number): CheckpointState => ({ step, epoch: step - 1, rngState: 123456789 + step, runId: "run-ck" });
+const state = (step: number): CheckpointState => ({ step, epoch: step - 1, rngState: 123456789 + step, runId: "run-ck", seq: 10 * step });
 
 const checkpointDirs = async (runDir: string) => (await readdir(join(runDir, "checkpoints"))).sort();
 

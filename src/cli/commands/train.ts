@@ -18,6 +18,7 @@ import { prepareRun } from "../run-setup.js";
 
 const Options = z.object({
   config: z.string().min(1, "needs the path of a JSON config file").optional(),
+  resume: z.string().min(1, "needs a run directory or a checkpoint directory").optional(),
   ci: flag(),
   headless: flag(),
   bind: z.string().min(1).optional(),
@@ -32,6 +33,8 @@ const list = (v: string | undefined) => (v ? v.split(",").filter(Boolean) : []);
 const USAGE = `alignprop train [--config <file.json>] [--<config field> <value> ...] [--ci | --headless [--bind <endpoint>]]
 
   --config <file>     run config (JSON object of the fields below); flags override it
+  --resume <dir>      continue a run (its directory: newest checkpoint; or a checkpoint_<N> directory) with its
+                      own config.json; flags given now override it (e.g. --num_epochs 200)
   --ci                no dashboard: one JSON object per event on stdout, summary on stderr
                       (automatic when stdout is not a terminal)
   --headless          start the trainer with no front end, print its endpoints, wait for it;
@@ -64,7 +67,7 @@ export const train: CliCommand = {
     if (options.server_key && !options.allow) throw new Error("--server-key needs --allow <client public key file|dir>: nobody could control the run");
     const serverKeys = options.server_key ? readKeyPair(options.server_key) : undefined;
     if (options.bind) assertSafeBind(options.bind, Boolean(serverKeys));
-    const run = prepareRun(options.config, rest);
+    const run = prepareRun(options.config, options.resume ? { ...rest, resume_from: options.resume } : rest);
     for (const w of run.warnings) process.stderr.write(`warning: ${w}\n`);
     const trainerLog = join(run.runDir, "trainer.log");
     const echo = options.headless || !wantsDashboard(options.ci);
@@ -74,6 +77,7 @@ export const train: CliCommand = {
     if (own) writeFileSync(ownKeyFile, own.publicKey + "\n", { mode: 0o600 });
     const trainer = await spawnTrainer({
       configPath: run.configPath,
+      resume: run.checkpoint,
       endpoints: options.bind ? { control: options.bind, ...companionEndpoints(options.bind) } : undefined,
       curve: options.server_key
         ? { serverKeyDir: options.server_key, allow: [...list(options.allow), ownKeyFile], allowObservers: list(options.allow_observer) }
