@@ -1,0 +1,76 @@
+/**
+ * ONNX Runtime sessions for one-operator graphs, cached per key (op, shapes, attributes) in a bounded LRU: creating
+ * a session costs milliseconds, running a cached one microseconds. Evicted sessions are disposed.
+ */
+import { availableParallelism } from "node:os";
+import { OrtSession, type OrtSessionOptions } from "./binding.js";
+import { encodeModel, type OnnxGraph } from "./onnx-model.js";
+
+/** Threads each session's intra-op pool uses: `ALIGNPROP_ORT_THREADS`, else every core. */
+export function ortThreads(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.ALIGNPROP_ORT_THREADS;
+  if (raw === undefined || raw === "") return availableParallelism();
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`ALIGNPROP_ORT_THREADS=${JSON.stringify(raw)} must be a positive integer (threads per ORT session)`);
+  }
+  return n;
+}
+
+export const DEFAULT_SESSION_CACHE_SIZE = 256;
+
+export class SessionCache {
+  private readonly sessions = new Map<string, OrtSession>();
+  private readonly options: OrtSessionOptions;
+
+  constructor(
+    readonly capacity = DEFAULT_SESSION_CACHE_SIZE,
+    readonly threads = ortThreads(),
+  ) {
+    if (!Number.isInteger(capacity) || capacity < 1) {
+      throw new Error(`SessionCache capacity=${capacity} must be a positive integer`);
+    }
+    this.options = {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: "all",
+      executionMode: "sequential",
+      enableCpuMemArena: true,
+      enableMemPattern: true,
+      // Spinning pool threads would steal the cores the wasm backend runs on between ORT calls.
+      extra: { session: { intra_op: { allow_spinning: "0" } } },
+    };
+  }
+
+  /** The session for `key`, building its graph only on a miss. */
+  get(key: string, graph: () => OnnxGraph): OrtSession {
+    const hit = this.sessions.get(key);
+    if (hit) {
+      this.sessions.delete(key);
+      this.sessions.set(key, hit);
+      return hit;
+    }
+    const session = new OrtSession(encodeModel(graph()), this.options);
+    this.sessions.set(key, session);
+    if (this.sessions.size > this.capacity) {
+      const [oldestKey, oldest] = this.sessions.entries().next().value as [string, OrtSession];
+      this.sessions.delete(oldestKey);
+      oldest.dispose();
+    }
+    return session;
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** Cached keys, least recently used first. */
+  keys(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  clear(): void {
+    for (const session of this.sessions.values()) session.dispose();
+    this.sessions.clear();
+  }
+}
