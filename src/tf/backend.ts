@@ -1,15 +1,21 @@
 /**
- * Picks the TF.js backend for this host. Order when `prefer` is "auto": tfjs-node-gpu → tfjs-node → wasm → cpu.
- * The native packages are optional (they download libtensorflow at install, which not every host allows), so each
- * is tried with a dynamic import. A backend asked for by name that cannot start is an error, never a silent fallback.
+ * Picks the TF.js backend for this host. Order when `prefer` is "auto": tfjs-node-gpu → tfjs-node → wasm-ort (the
+ * wasm backend with its heavy kernels run by ONNX Runtime) → wasm → cpu. The native packages are optional (they
+ * download libtensorflow at install, which not every host allows), so each is tried with a dynamic import. A backend
+ * asked for by name that cannot start is an error, never a silent fallback. `ALIGNPROP_BACKEND` names the backend
+ * when `prefer` is "auto".
  */
 import * as tf from "@tensorflow/tfjs";
+import { registerOrtKernels, unregisterOrtKernels } from "./ort/register.js";
+import { registerWasmFallbackKernels } from "./wasm/register.js";
 
 export type BackendName = "auto" | "tensorflow-gpu" | "tensorflow" | "wasm-ort" | "wasm" | "cpu";
 
 export interface BackendChoice {
+  /** The backend chosen, by the names `prefer` takes ("wasm-ort" runs on TF.js's "wasm"). */
+  backend: Exclude<BackendName, "auto">;
   /** TF.js backend name as tf.getBackend() reports it. */
-  backend: string;
+  tfBackend: string;
   /** What was asked for and why this one was chosen. */
   reason: string;
 }
@@ -21,15 +27,20 @@ async function registerNative(pkg: string): Promise<string> {
   return "tensorflow";
 }
 
-async function registerWasm(): Promise<string> {
+async function startWasm(withOrt: boolean): Promise<string> {
   await import("@tensorflow/tfjs-backend-wasm");
+  if (!(await tf.setBackend("wasm"))) throw new Error(`tf.setBackend("wasm") failed`);
+  registerWasmFallbackKernels();
+  if (withOrt) registerOrtKernels();
+  else unregisterOrtKernels();
   return "wasm";
 }
 
 const ATTEMPTS: Attempt[] = [
   { name: "tensorflow-gpu", start: () => registerNative("@tensorflow/tfjs-node-gpu") },
   { name: "tensorflow", start: () => registerNative("@tensorflow/tfjs-node") },
-  { name: "wasm", start: registerWasm },
+  { name: "wasm-ort", start: () => startWasm(true) },
+  { name: "wasm", start: () => startWasm(false) },
   { name: "cpu", start: async () => "cpu" },
 ];
 
@@ -40,14 +51,19 @@ async function tryStart(attempt: Attempt): Promise<string> {
   return backend;
 }
 
-export async function initBackend(prefer: BackendName = "auto"): Promise<BackendChoice> {
-  if (prefer === "wasm-ort") {
-    throw new Error(`backend "wasm-ort" (wasm with ONNX Runtime kernels) is not available in this build; use "wasm" or "cpu"`);
-  }
+export async function initBackend(prefer: BackendName = "auto", env: NodeJS.ProcessEnv = process.env): Promise<BackendChoice> {
+  const fromEnv = prefer === "auto" && env.ALIGNPROP_BACKEND ? env.ALIGNPROP_BACKEND : undefined;
+  if (fromEnv && fromEnv !== "auto") prefer = fromEnv as BackendName;
   if (prefer !== "auto") {
-    const attempt = ATTEMPTS.find((a) => a.name === prefer)!;
+    const attempt = ATTEMPTS.find((a) => a.name === prefer);
+    if (!attempt) {
+      const source = fromEnv ? "ALIGNPROP_BACKEND" : "backend";
+      throw new Error(`${source}=${JSON.stringify(prefer)} is unknown; use one of auto, ${ATTEMPTS.map((a) => a.name).join(", ")}`);
+    }
     try {
-      return { backend: await tryStart(attempt), reason: `requested with backend=${prefer}` };
+      const tfBackend = await tryStart(attempt);
+      const how = fromEnv ? `ALIGNPROP_BACKEND=${prefer}` : `backend=${prefer}`;
+      return { backend: attempt.name, tfBackend, reason: `requested with ${how}` };
     } catch (err) {
       throw new Error(`backend "${prefer}" was requested but cannot start: ${(err as Error).message}`);
     }
@@ -55,8 +71,8 @@ export async function initBackend(prefer: BackendName = "auto"): Promise<Backend
   const skipped: string[] = [];
   for (const attempt of ATTEMPTS) {
     try {
-      const backend = await tryStart(attempt);
-      return { backend, reason: skipped.length ? `auto; ${skipped.join("; ")}` : "auto: fastest available" };
+      const tfBackend = await tryStart(attempt);
+      return { backend: attempt.name, tfBackend, reason: skipped.length ? `auto; ${skipped.join("; ")}` : "auto: fastest available" };
     } catch (err) {
       skipped.push(`${attempt.name}: ${whyNot((err as Error).message)}`);
     }

@@ -1,0 +1,84 @@
+/**
+ * `Conv2D` and (with its epilogue) `FusedConv2D` as ONNX Conv: NHWC input and [KH, KW, Cin, Cout] filter are
+ * transposed inside the graph, so TF.js tensors go in and come out unchanged.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { OnnxGraph, OnnxNode, OnnxValue } from "../onnx-model.js";
+import { activationNodes, FILTER_TO_OIHW, NCHW_TO_NHWC, NHWC_TO_NCHW, onnxPads, transpose } from "../graph-parts.js";
+import { ortCanTake, ortKernelConfig, runOrtGraph, shapesKey } from "../ort-kernel.js";
+
+export interface ConvEpilogue {
+  /** Input index of the bias, if any; a [Cout] bias is fused into Conv, another shape is added in NHWC. */
+  bias?: number;
+  activation: tf.fused.Activation;
+  leakyreluAlpha?: number;
+  /** Input index of the PReLU slopes (broadcast against the NHWC output). */
+  prelu?: number;
+}
+
+/** x0 [B, H, W, Cin] ⊛ x1 [KH, KW, Cin, Cout] (+ bias, activation) → y [B, OH, OW, Cout]. */
+export function convGraph(info: tf.backend_util.Conv2DInfo, feeds: readonly tf.TensorInfo[], epilogue?: ConvEpilogue): OnnxGraph {
+  const biasInConv = epilogue?.bias !== undefined && feeds[epilogue.bias]!.shape.join() === `${info.outChannels}`;
+  const nodes: OnnxNode[] = [
+    transpose("x0", "x_nchw", NHWC_TO_NCHW),
+    transpose("x1", "w_oihw", FILTER_TO_OIHW),
+    {
+      op: "Conv",
+      inputs: ["x_nchw", "w_oihw", ...(biasInConv ? [`x${epilogue!.bias}`] : [])],
+      outputs: ["conv"],
+      attributes: {
+        kernel_shape: { ints: [info.filterHeight, info.filterWidth] },
+        strides: { ints: [info.strideHeight, info.strideWidth] },
+        dilations: { ints: [info.dilationHeight, info.dilationWidth] },
+        pads: { ints: onnxPads(info) },
+      },
+    },
+  ];
+  const inputs: OnnxValue[] = feeds.map((t, i) => ({ name: `x${i}`, shape: t.shape }));
+  const outputs = [{ name: "y", shape: info.outShape }];
+  if (!epilogue) return { inputs, outputs, nodes: [...nodes, transpose("conv", "y", NCHW_TO_NHWC)] };
+
+  const { activation, leakyreluAlpha, prelu } = epilogue;
+  const slopes = prelu === undefined ? undefined : `x${prelu}`;
+  if (activation !== "prelu" && (biasInConv || epilogue.bias === undefined)) {
+    // Activation before the transpose, where ORT fuses it into the Conv.
+    const act = activationNodes(activation, "conv", "act", leakyreluAlpha, slopes);
+    return { inputs, outputs, nodes: [...nodes, ...act.nodes, transpose("act", "y", NCHW_TO_NHWC)], initializers: act.initializers };
+  }
+  nodes.push(transpose("conv", "conv_nhwc", NCHW_TO_NHWC));
+  let pre = "conv_nhwc";
+  if (!biasInConv && epilogue.bias !== undefined) {
+    nodes.push({ op: "Add", inputs: [pre, `x${epilogue.bias}`], outputs: [(pre = "biased")] });
+  }
+  const act = activationNodes(activation, pre, "y", leakyreluAlpha, slopes);
+  return { inputs, outputs, nodes: [...nodes, ...act.nodes], initializers: act.initializers };
+}
+
+/** TF.js's conv geometry for these attributes, or undefined when ORT should not take them (NCHW data). */
+export function convInfo(
+  xShape: readonly number[],
+  filterShape: readonly number[],
+  attrs: Pick<tf.Conv2DAttrs, "strides" | "pad" | "dataFormat" | "dimRoundingMode"> & { dilations?: tf.Conv2DAttrs["dilations"] },
+): tf.backend_util.Conv2DInfo | undefined {
+  if (attrs.dataFormat === "NCHW") return undefined;
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+}
+
+/** The cache key part for a conv geometry: everything the graph depends on besides shapes. */
+export const convKey = (info: tf.backend_util.Conv2DInfo): string =>
+  `s${info.strideHeight},${info.strideWidth}|d${info.dilationHeight},${info.dilationWidth}|p${onnxPads(info)}`;
+
+export const conv2DConfig = ortKernelConfig(tf.Conv2D, (inputs, attrs, backend) => {
+  const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+  const info = ortCanTake(x, filter) ? convInfo(x.shape, filter.shape, attrs as unknown as tf.Conv2DAttrs) : undefined;
+  if (!info) return undefined;
+  const key = `Conv2D|${convKey(info)}|${shapesKey(x, filter)}`;
+  return runOrtGraph(backend, key, () => convGraph(info, [x, filter]), [x, filter], info.outShape);
+});

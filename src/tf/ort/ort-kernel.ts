@@ -1,0 +1,80 @@
+/**
+ * What every ORT kernel on the wasm backend shares: the session cache, running a cached graph on views of the wasm
+ * heap (inputs read in place, the output written straight into the tensor TF.js gets back), and handing the cases
+ * ORT does not take (non-float32 dtypes, empty tensors, unsupported attributes) to the kernel it replaced.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { ortTensor, type OrtTensor } from "./binding.js";
+import type { OnnxGraph } from "./onnx-model.js";
+import { SessionCache } from "./session-cache.js";
+
+type Inputs = tf.NamedTensorInfoMap;
+type Attrs = tf.NamedAttrMap;
+
+/** Computes a kernel through ORT, or returns undefined to hand the call to the kernel it replaced. */
+export type OrtKernelFunc = (inputs: Inputs, attrs: Attrs, backend: BackendWasm) => tf.TensorInfo | undefined;
+
+let sessions: SessionCache | undefined;
+
+/** The process-wide session cache (created on first use, reading `ALIGNPROP_ORT_THREADS` then). */
+export function ortSessions(): SessionCache {
+  sessions ??= new SessionCache();
+  return sessions;
+}
+
+/** Replaces the session cache (disposing the old one's sessions), e.g. to change the thread count. */
+export function resetOrtSessions(cache?: SessionCache): void {
+  sessions?.clear();
+  sessions = cache;
+}
+
+/** The wasm kernels the ORT ones replaced, by kernel name; filled by registerOrtKernels. */
+export const replacedKernels = new Map<string, tf.KernelConfig>();
+
+/** A KernelConfig for the wasm backend whose work is `run`, falling back to the kernel it replaced. */
+export function ortKernelConfig(kernelName: string, run: OrtKernelFunc): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const out = run(inputs, attrs ?? {}, backend as BackendWasm);
+      if (out) return out;
+      const replaced = replacedKernels.get(kernelName);
+      if (!replaced) {
+        const dtypes = Object.values(inputs).map((t) => t?.dtype);
+        const got = dtypes.join(", ");
+        throw new Error(`${kernelName}: ONNX Runtime takes float32 only (got ${got}) and wasm has no kernel to fall back to`);
+      }
+      return replaced.kernelFunc({ inputs, attrs, backend });
+    },
+  };
+}
+
+/** True when ORT can take these tensors: all float32 and none empty. */
+export const ortCanTake = (...tensors: (tf.TensorInfo | undefined)[]): boolean =>
+  tensors.every((t) => t === undefined || (t.dtype === "float32" && tf.util.sizeFromShape(t.shape) > 0));
+
+/**
+ * Runs the graph cached under `key` (built by `graph` on a miss) with `inputs` fed as x0, x1, … and output y of
+ * `outShape`, allocated on the wasm heap. The key must determine the graph: op, attributes and every input shape.
+ */
+export function runOrtGraph(
+  backend: BackendWasm,
+  key: string,
+  graph: () => OnnxGraph,
+  inputs: readonly tf.TensorInfo[],
+  outShape: number[],
+): tf.TensorInfo {
+  const session = ortSessions().get(key, graph);
+  // Allocate first: growing the heap detaches views taken before.
+  const out = backend.makeOutput(outShape, "float32");
+  const feeds: Record<string, OrtTensor> = {};
+  inputs.forEach((t, i) => (feeds[`x${i}`] = ortTensor(backend.typedArrayFromHeap(t) as Float32Array, t.shape)));
+  session.run(feeds, { y: ortTensor(backend.typedArrayFromHeap(out) as Float32Array, outShape) });
+  return out;
+}
+
+/** The cache key part for a list of tensors: their shapes. */
+export const shapesKey = (...tensors: (tf.TensorInfo | undefined)[]): string =>
+  tensors.map((t) => (t ? t.shape.join("x") : "-")).join(",");
