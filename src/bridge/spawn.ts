@@ -83,7 +83,16 @@ export async function spawnTrainer(opts: SpawnOptions): Promise<SpawnedTrainer> 
     return { exitCode: r.exitCode, signal: r.signal, stderrTail: tail.join("\n") };
   });
   const ready = await readyLine(child, exit);
-  const client = await TrainerClient.connect(ready.control, { processExit: exit, agent: opts.agent, curve: opts.clientCurve });
+  let client: TrainerClient;
+  try {
+    client = await TrainerClient.connect(ready.control, { processExit: exit, agent: opts.agent, curve: opts.clientCurve });
+  } catch (err) {
+    // A run that fails within milliseconds can exit before the client finishes its handshake: say how it ended.
+    const ended = await Promise.race([exit, Promise.resolve(undefined)]);
+    if (!ended) throw err;
+    const how = ended.signal ? `was killed by ${ended.signal}` : `exited with code ${ended.exitCode}`;
+    throw new Error(`trainer ${how} before a client could attach (events are in ${ready.runDir}/events.jsonl):\n${ended.stderrTail}`);
+  }
   return { ready, client, process: child, exit };
 }
 

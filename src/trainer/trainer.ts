@@ -39,6 +39,9 @@ export interface TrainerOptions {
   resumedAtStep?: number;
 }
 
+/** A failure the run can explain in one sentence (not a bug): reported without a stack trace. */
+export class TrainingError extends Error {}
+
 export class Trainer {
   private readonly machine = new RunStateMachine();
   private readonly wake = new Signal();
@@ -79,7 +82,10 @@ export class Trainer {
       this.transition(RunState.DONE, `finished at step ${this.step}/${this.totalSteps}`);
       return 0;
     } catch (err) {
-      const message = (err as Error).stack ?? String(err);
+      // An expected failure (divergence, a final save that failed) is its message; anything else a bug: its stack.
+      const message = err instanceof TrainingError ? err.message : ((err as Error).stack ?? String(err));
+      // stderr too: a client may not have attached yet, and spawnTrainer surfaces the last stderr lines.
+      process.stderr.write(`run failed: ${message}\n`);
       this.publish({ case: "error", value: create(ErrorSchema, { message, source: "trainer" }) });
       if (this.machine.state !== RunState.FAILED) this.transition(RunState.FAILED, (err as Error).message);
       return 1;
@@ -142,7 +148,12 @@ export class Trainer {
   }
 
   private publishMetrics(r: StepResult, seconds: number): void {
-    if (!Number.isFinite(r.loss)) throw new Error(`loss is ${r.loss} at step ${this.step}: training diverged`);
+    const bad = !Number.isFinite(r.loss) ? `loss is ${r.loss}` : r.rewards.some((x) => !Number.isFinite(x)) ? "a reward is not finite" : "";
+    if (bad) {
+      throw new TrainingError(
+        `${bad} at step ${this.step}: training diverged (try a lower train_learning_rate or train_max_grad_norm); ${this.kept()}`,
+      );
+    }
     const n = r.rewards.length;
     const mean = r.rewards.reduce((a, b) => a + b, 0) / n;
     const std = Math.sqrt(r.rewards.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
@@ -184,18 +195,43 @@ export class Trainer {
     this.publish({ case: "images", value: create(ImageBatchSchema, { step: this.step, images }) });
   }
 
+  /**
+   * Saves a checkpoint. A failed save (disk full, unwritable run dir) is reported and training goes on — the previous
+   * checkpoint is untouched (saves are atomic) and the next save tries again — except the final save, whose failure
+   * fails the run: its state would be lost.
+   */
   private async checkpoint(reason: string): Promise<void> {
     this.checkpointRequested = false;
     const { tensors, rngState } = await this.o.job.checkpointState();
-    const path = await saveCheckpoint(
-      this.o.runDir.path,
-      // seq: the CheckpointSaved event published right after the save, so a resumed log keeps it.
-      { step: this.step, epoch: Math.max(0, this.step - 1), rngState, runId: this.o.runId, seq: this.o.sink.lastSeq + 1 },
-      tensors,
-      this.o.config.num_checkpoint_limit,
-    );
+    // A diverged step can leave finite losses but non-finite weights or optimizer moments: never save those.
+    const broken = Object.entries(tensors).find(([, t]) => !t.data.every(Number.isFinite));
+    if (broken) {
+      throw new TrainingError(
+        `"${broken[0]}" is not finite after step ${this.step}: training diverged (try a lower train_learning_rate or ` +
+          `train_max_grad_norm); ${this.kept()}`,
+      );
+    }
+    let path: string;
+    try {
+      path = await saveCheckpoint(
+        this.o.runDir.path,
+        // seq: the CheckpointSaved event published right after the save, so a resumed log keeps it.
+        { step: this.step, epoch: Math.max(0, this.step - 1), rngState, runId: this.o.runId, seq: this.o.sink.lastSeq + 1 },
+        tensors,
+        this.o.config.num_checkpoint_limit,
+      );
+    } catch (err) {
+      const message = `checkpoint at step ${this.step} (${reason}) could not be saved: ${(err as Error).message}`;
+      if (reason === "final") throw new TrainingError(message);
+      this.publish({ case: "error", value: create(ErrorSchema, { message: `${message}; training continues, the previous checkpoint is intact`, source: "checkpoint" }) });
+      return;
+    }
     this.lastSavedStep = this.step;
     this.publish({ case: "checkpoint", value: create(CheckpointSavedSchema, { step: this.step, epoch: Math.max(0, this.step - 1), path, reason }) });
+  }
+
+  private kept(): string {
+    return this.lastSavedStep > 0 ? `the last good checkpoint is kept (step ${this.lastSavedStep})` : "no checkpoint had been saved yet";
   }
 
   private transition(next: RunState, message: string): void {
