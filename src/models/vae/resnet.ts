@@ -1,0 +1,88 @@
+/**
+ * The VAE's convolution blocks (diffusers `models/resnet.py`, `downsampling.py`, `upsampling.py`), NHWC:
+ * `ResnetBlock2D` without a time embedding, `Downsample2D` with the VAE's asymmetric padding, `Upsample2D`.
+ * GroupNorm eps is 1e-6 everywhere in the VAE.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { Module, type BuildContext } from "../nn/module.js";
+import { Conv2d, GroupNorm } from "../nn/layers.js";
+
+export const VAE_NORM_EPS = 1e-6;
+
+export function silu(x: tf.Tensor): tf.Tensor {
+  return tf.mul(x, tf.sigmoid(x));
+}
+
+/** diffusers' `ResnetBlock2D` with `temb_channels=None`, `output_scale_factor=1`, pre-norm, SiLU. */
+export class ResnetBlock2D extends Module {
+  readonly norm1: GroupNorm;
+  readonly conv1: Conv2d;
+  readonly norm2: GroupNorm;
+  readonly conv2: Conv2d;
+  /** A 1×1 projection when the channel count changes. */
+  readonly conv_shortcut: Conv2d | undefined;
+
+  constructor(ctx: BuildContext, inChannels: number, outChannels: number, groups: number) {
+    super();
+    this.norm1 = new GroupNorm(ctx, groups, inChannels, VAE_NORM_EPS);
+    this.conv1 = new Conv2d(ctx, inChannels, outChannels, 3, 1, 1);
+    this.norm2 = new GroupNorm(ctx, groups, outChannels, VAE_NORM_EPS);
+    this.conv2 = new Conv2d(ctx, outChannels, outChannels, 3, 1, 1);
+    this.conv_shortcut = inChannels !== outChannels ? new Conv2d(ctx, inChannels, outChannels, 1) : undefined;
+  }
+
+  /** x [B, H, W, Cin] → [B, H, W, Cout] */
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => {
+      let h = this.conv1.forward(silu(this.norm1.forward(x)) as tf.Tensor4D);
+      h = this.conv2.forward(silu(this.norm2.forward(h)) as tf.Tensor4D);
+      const shortcut = this.conv_shortcut ? this.conv_shortcut.forward(x) : x;
+      return tf.add(shortcut, h);
+    });
+  }
+}
+
+/**
+ * diffusers' `Downsample2D(use_conv=True, padding=0)` as the VAE encoder builds it: pad right and bottom by one
+ * (`F.pad(x, (0, 1, 0, 1))`), then a 3×3 conv with stride 2 and no padding. (The UNet's pads 1 on every side.)
+ */
+export class Downsample2D extends Module {
+  readonly conv: Conv2d;
+
+  constructor(ctx: BuildContext, channels: number) {
+    super();
+    this.conv = new Conv2d(ctx, channels, channels, 3, 2, 0);
+  }
+
+  /** x [B, H, W, C] → [B, H/2, W/2, C] */
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => this.conv.forward(tf.pad(x, [[0, 0], [0, 1], [0, 1], [0, 0]]))); // pad → [B, H+1, W+1, C]
+  }
+}
+
+/** diffusers' `Upsample2D(use_conv=True)`: nearest-neighbour ×2, then a 3×3 conv. */
+export class Upsample2D extends Module {
+  readonly conv: Conv2d;
+
+  constructor(ctx: BuildContext, channels: number) {
+    super();
+    this.conv = new Conv2d(ctx, channels, channels, 3, 1, 1);
+  }
+
+  /** x [B, H, W, C] → [B, 2H, 2W, C] */
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => this.conv.forward(upsampleNearest2x(x)));
+  }
+}
+
+/**
+ * Nearest-neighbour ×2 (`F.interpolate(scale_factor=2, mode="nearest")`): each pixel becomes a 2×2 block. Built from
+ * reshape + concat rather than `tf.image.resizeNearestNeighbor`, whose cpu-backend gradient (tfjs 4.22) reads dy at
+ * the wrong offset for every image after the first in a batch.
+ */
+export function upsampleNearest2x(x: tf.Tensor4D): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  const column = tf.reshape(x, [b, h, w, 1, c]);
+  const wide = tf.reshape(tf.concat([column, column], 3), [b, h, 1, 2 * w, c]); // [B, H, 1, 2W, C]
+  return tf.reshape(tf.concat([wide, wide], 2), [b, 2 * h, 2 * w, c]); // [B, 2H, 2W, C]
+}

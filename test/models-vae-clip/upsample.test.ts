@@ -1,0 +1,27 @@
+import assert from "node:assert/strict";
+import { before, test } from "node:test";
+import * as tf from "@tensorflow/tfjs";
+import { upsampleNearest2x } from "../../src/models/vae/resnet.js";
+
+before(async () => {
+  await tf.setBackend("cpu");
+});
+
+test("nearest ×2 upsampling equals the stock resizeNearestNeighbor kernel on a batch of non-square images", () => {
+  const same = tf.tidy(() => {
+    const x = tf.randomNormal([2, 3, 5, 4], 0, 1, "float32", 1) as tf.Tensor4D;
+    return tf.all(tf.equal(upsampleNearest2x(x), tf.image.resizeNearestNeighbor(x, [6, 10]))).dataSync()[0];
+  });
+  assert.equal(same, 1);
+});
+
+test("its gradient gives every input pixel the sum of dy over its 2×2 block, for every image in the batch", () => {
+  const err = tf.tidy(() => {
+    const x = tf.randomNormal([2, 3, 5, 4], 0, 1, "float32", 2) as tf.Tensor4D;
+    const dy = tf.randomNormal([2, 6, 10, 4], 0, 1, "float32", 3);
+    const grad = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(upsampleNearest2x(v as tf.Tensor4D), dy)))(x);
+    const blockSums = tf.sum(tf.reshape(dy, [2, 3, 2, 5, 2, 4]), [2, 4]);
+    return tf.max(tf.abs(tf.sub(grad, blockSums))).dataSync()[0]!;
+  });
+  assert.ok(err < 1e-5, `max abs error ${err}`);
+});
