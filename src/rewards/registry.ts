@@ -1,0 +1,35 @@
+/**
+ * Rewards by name: the built-ins (`brightness`, `saturation`, `contrast`, `hue[:target]`) or a path to a user
+ * module. `resolveReward` is what `--reward` / the config's `reward` field goes through.
+ */
+import { brightness, contrast, hue, saturation } from "./builtin.js";
+import type { Reward } from "./reward.js";
+import { loadRewardModule } from "./user-module.js";
+
+/** name → factory taking the text after "name:" (absent when none was given). */
+const BUILTINS: Readonly<Record<string, (arg: string | undefined) => Reward>> = Object.freeze({
+  brightness: () => brightness,
+  saturation: () => saturation,
+  contrast: () => contrast,
+  hue: (target) => hue(target),
+});
+
+export const BUILTIN_REWARDS: readonly string[] = Object.keys(BUILTINS);
+
+/** A path (has a slash or a .js/.mjs/.cjs ending) is a user module; anything else a built-in, with an optional ":arg". */
+export function isRewardPath(spec: string): boolean {
+  return /[\\/]/.test(spec) || /\.(m|c)?js$/.test(spec);
+}
+
+export async function resolveReward(spec: string): Promise<Reward> {
+  if (isRewardPath(spec)) return loadRewardModule(spec);
+  const colon = spec.indexOf(":");
+  const name = colon < 0 ? spec : spec.slice(0, colon);
+  const arg = colon < 0 ? undefined : spec.slice(colon + 1);
+  const make = BUILTINS[name];
+  if (!make) {
+    throw new Error(`reward=${JSON.stringify(spec)} is neither a built-in (${BUILTIN_REWARDS.join(", ")}) nor a module path such as ./my-reward.js`);
+  }
+  if (arg !== undefined && name !== "hue") throw new Error(`reward=${JSON.stringify(spec)}: ${name} takes no argument`);
+  return make(arg);
+}
