@@ -4,10 +4,11 @@ import { ConfigError } from "../config/index.js";
 import { UsageError } from "./args.js";
 import { EXIT, type CliCommand } from "./command.js";
 import { attach } from "./commands/attach.js";
+import { bench } from "./commands/bench.js";
 import { keygen } from "./commands/keygen.js";
 import { train } from "./commands/train.js";
 
-const COMMANDS: readonly CliCommand[] = [train, attach, keygen];
+const COMMANDS: readonly CliCommand[] = [train, attach, keygen, bench];
 
 const HELP = `alignprop — fine-tune text-to-image diffusion models with AlignProp (reward backpropagation)
 

@@ -87,7 +87,8 @@ usage: alignprop <command> [options]     (alignprop <command> --help for its opt
 commands:
   train    fine-tune a pipeline against a reward (dashboard, --ci, or --headless)
   attach   open the dashboard (or --ci stream) on a running trainer
-  keygen   create a CURVE key pair for remote trainers and clients`,
+  keygen   create a CURVE key pair for remote trainers and clients
+  bench    time conv/matmul kernels and a tiny-UNet training step per backend, against PyTorch (JSON)`,
   );
   const unknown = await alignprop(["trian"]);
   assert.equal(unknown.exitCode, 2);

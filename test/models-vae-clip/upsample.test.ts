@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
-import { upsampleNearest2x } from "../../src/models/vae/resnet.js";
+import { upsampleNearest2x, upsampleNearestTo } from "../../src/models/nn/upsample.js";
 
 before(async () => {
   await tf.setBackend("cpu");
@@ -24,4 +24,13 @@ test("its gradient gives every input pixel the sum of dy over its 2×2 block, fo
     return tf.max(tf.abs(tf.sub(grad, blockSums))).dataSync()[0]!;
   });
   assert.ok(err < 1e-5, `max abs error ${err}`);
+});
+
+test("upsampling to 2·in − 1 picks PyTorch's nearest pixels (the stock kernel's) and refuses other sizes", () => {
+  const same = tf.tidy(() => {
+    const x = tf.randomNormal([2, 4, 5, 3], 0, 1, "float32", 4) as tf.Tensor4D;
+    return tf.all(tf.equal(upsampleNearestTo(x, 7, 10), tf.image.resizeNearestNeighbor(x, [7, 10]))).dataSync()[0];
+  });
+  assert.equal(same, 1);
+  assert.throws(() => tf.tidy(() => upsampleNearestTo(tf.zeros([1, 4, 4, 1]) as tf.Tensor4D, 12, 8)), /only 2×in or 2×in−1/);
 });

@@ -4,6 +4,7 @@
  * neighbour then conv). Tensors are NHWC.
  */
 import * as tf from "@tensorflow/tfjs";
+import { upsampleNearestTo } from "../nn/upsample.js";
 import { Conv2d, GroupNorm, Linear } from "../nn/layers.js";
 import { Module, type BuildContext } from "../nn/module.js";
 import { silu } from "./activations.js";
@@ -87,15 +88,14 @@ export class Upsample2D extends Module {
 
   /**
    * [B, H, W, C] → [B, 2H, 2W, Cout], or [B, outH, outW, Cout] when `outputSize` is given (diffusers'
-   * `upsample_size`, used when the latent is not a multiple of the total downsampling factor). TF.js's
-   * nearest-neighbour resize without corner alignment or half-pixel centres picks source index ⌊dst · in/out⌋,
-   * the same pixel as PyTorch's `F.interpolate(mode="nearest")`.
+   * `upsample_size`, used when the latent is not a multiple of the total downsampling factor), picking the same
+   * pixels as PyTorch's `F.interpolate(mode="nearest")`.
    */
   forward(x: tf.Tensor4D, outputSize?: readonly [number, number]): tf.Tensor4D {
     return tf.tidy(() => {
       const [, h, w] = x.shape;
       const size: [number, number] = outputSize ? [outputSize[0], outputSize[1]] : [2 * h, 2 * w];
-      return this.conv.forward(tf.image.resizeNearestNeighbor(x, size));
+      return this.conv.forward(upsampleNearestTo(x, size[0], size[1]));
     });
   }
 }

@@ -4,6 +4,7 @@
  * GroupNorm eps is 1e-6 everywhere in the VAE.
  */
 import * as tf from "@tensorflow/tfjs";
+import { upsampleNearest2x } from "../nn/upsample.js";
 import { Module, type BuildContext } from "../nn/module.js";
 import { Conv2d, GroupNorm } from "../nn/layers.js";
 
@@ -75,14 +76,3 @@ export class Upsample2D extends Module {
   }
 }
 
-/**
- * Nearest-neighbour ×2 (`F.interpolate(scale_factor=2, mode="nearest")`): each pixel becomes a 2×2 block. Built from
- * reshape + concat rather than `tf.image.resizeNearestNeighbor`, whose cpu-backend gradient (tfjs 4.22) reads dy at
- * the wrong offset for every image after the first in a batch.
- */
-export function upsampleNearest2x(x: tf.Tensor4D): tf.Tensor4D {
-  const [b, h, w, c] = x.shape;
-  const column = tf.reshape(x, [b, h, w, 1, c]);
-  const wide = tf.reshape(tf.concat([column, column], 3), [b, h, 1, 2 * w, c]); // [B, H, 1, 2W, C]
-  return tf.reshape(tf.concat([wide, wide], 2), [b, 2 * h, 2 * w, c]); // [B, 2H, 2W, C]
-}
