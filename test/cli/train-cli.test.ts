@@ -87,6 +87,8 @@ usage: alignprop <command> [options]     (alignprop <command> --help for its opt
 commands:
   train    fine-tune a pipeline against a reward (dashboard, --ci, or --headless)
   attach   open the dashboard (or --ci stream) on a running trainer
+  sample   render an image from a pipeline (DDIM, classifier-free guidance, optional LoRA)
+  inspect  show a pipeline's components, parameter counts and state-dict keys
   keygen   create a CURVE key pair for remote trainers and clients
   bench    time conv/matmul kernels and a tiny-UNet training step per backend, against PyTorch (JSON)`,
   );

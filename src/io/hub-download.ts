@@ -1,0 +1,110 @@
+/**
+ * One Hub file into the cache, resumably: bytes go to a hidden `.incomplete` sibling (named after the file's
+ * content id, so a partial from another version is never continued), an interrupted transfer continues from the
+ * bytes already there with a Range request, and the finished file is checked against the Hub's hash (sha256 for
+ * LFS files, the git blob sha1 otherwise) before it is renamed into place.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+
+import { downloadFile, HubApiError } from "@huggingface/hub";
+
+/** A file as the Hub's tree listing describes it. */
+export interface HubFile {
+  path: string;
+  size: number;
+  /** git blob sha1 of the file (of its pointer, for LFS files). */
+  oid: string;
+  /** sha256 of the content, for LFS files. */
+  lfs?: { oid: string; size: number };
+}
+
+export interface HubLocation {
+  repo: string;
+  revision: string;
+  endpoint: string;
+  token?: string;
+}
+
+/** Downloads `file` to `target` (attempts = 1 + retries, each resuming); HTTP 4xx errors are not retried. */
+export async function downloadToCache(
+  at: HubLocation,
+  file: HubFile,
+  target: string,
+  retries: number,
+  log: (message: string) => void,
+): Promise<void> {
+  const partial = join(dirname(target), `.${basename(target)}.${(file.lfs?.oid ?? file.oid).slice(0, 16)}.incomplete`);
+  await mkdir(dirname(target), { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await transfer(at, file, partial, log);
+      await verify(file, partial);
+      break;
+    } catch (error) {
+      const permanent = error instanceof HubApiError && error.statusCode >= 400 && error.statusCode < 500;
+      if (permanent || attempt >= retries) {
+        throw new Error(`cannot download ${file.path} from ${at.repo}@${at.revision} (${at.endpoint}): ${(error as Error).message}`);
+      }
+      log(`download of ${file.path} interrupted (${(error as Error).message}); retrying`);
+    }
+  }
+  await rename(partial, target);
+}
+
+/** Appends the missing bytes of `file` to `partial`. */
+async function transfer(at: HubLocation, file: HubFile, partial: string, log: (message: string) => void): Promise<void> {
+  let have = await stat(partial).then((s) => s.size, () => 0);
+  if (have > file.size) {
+    await rm(partial);
+    have = 0;
+  }
+  if (have === file.size) return;
+  const blob = await downloadFile({
+    repo: at.repo,
+    path: file.path,
+    revision: at.revision,
+    hubUrl: at.endpoint,
+    accessToken: at.token,
+    // Plain HTTP (the resolve URL) rather than Xet chunks: it supports Range, which resuming needs.
+    xet: false,
+  });
+  if (!blob) throw new Error(`${file.path} is listed but the Hub answers that it does not exist`);
+  log(have ? `resuming ${file.path} at byte ${have} of ${file.size}` : `downloading ${file.path} (${formatBytes(file.size)})`);
+  const handle = await open(partial, "a");
+  try {
+    for await (const chunk of (have ? blob.slice(have) : blob).stream() as unknown as AsyncIterable<Uint8Array>) {
+      await handle.write(chunk);
+    }
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Size and hash must match the listing; a mismatch discards the partial file so the next try starts afresh. */
+async function verify(file: HubFile, partial: string): Promise<void> {
+  const size = (await stat(partial)).size;
+  const hash = file.lfs ? createHash("sha256") : createHash("sha1").update(`blob ${size}\0`);
+  for await (const chunk of createReadStream(partial)) hash.update(chunk as Buffer);
+  const expected = file.lfs ? file.lfs.oid : file.oid;
+  const got = hash.digest("hex");
+  if (size !== file.size || got !== expected) {
+    await rm(partial);
+    throw new Error(`${file.path}: downloaded ${size} bytes with ${file.lfs ? "sha256" : "git sha1"} ${got}, but the Hub lists ${file.size} bytes with ${expected}`);
+  }
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = n / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}

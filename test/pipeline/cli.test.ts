@@ -1,0 +1,133 @@
+/** `alignprop inspect` on the SD1.5 configs and `alignprop sample` end to end on a tiny pipeline the project saved. */
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, test } from "node:test";
+import * as tf from "@tensorflow/tfjs";
+import { PNG } from "pngjs";
+import { sample } from "../../src/diffusion/pipeline-sample.js";
+import { saveLoraWeights } from "../../src/io/lora-weights.js";
+import { floatsToImages } from "../../src/io/png.js";
+import { attachLora, DEFAULT_LORA_CONFIG } from "../../src/models/lora.js";
+import { disposePipeline, loadPipeline, savePipeline } from "../../src/models/pipeline.js";
+import { alignprop } from "../helpers/cli.js";
+import { FIXTURES, tinyPipeline } from "./tiny.js";
+
+const SD15 = join(FIXTURES, "sd15");
+let root: string;
+let model: string;
+let lora: string;
+
+before(async () => {
+  await tf.setBackend("cpu");
+  root = await mkdtemp(join(tmpdir(), "alignprop-cli-"));
+  model = join(root, "tiny");
+  const pipeline = await tinyPipeline(5);
+  await savePipeline(model, pipeline);
+  const adapters = attachLora(pipeline.unet, DEFAULT_LORA_CONFIG, { seed: 1 });
+  for (const [, layer] of adapters.layers) layer.lora.up.weight.tensor.assign(tf.randomNormal(layer.lora.up.weight.tfShape, 0, 0.5, "float32", 9));
+  lora = join(root, "pytorch_lora_weights.safetensors");
+  await saveLoraWeights(lora, adapters);
+  adapters.dispose();
+  disposePipeline(pipeline);
+});
+after(() => rm(root, { recursive: true, force: true }));
+
+/** `key → shape` of another area's `*.keys.txt` reference copy (dist/test/pipeline/ → test/fixtures/<area>/). */
+function referenceKeys(path: string): string[] {
+  const text = readFileSync(fileURLToPath(new URL(`../../../test/fixtures/${path}`, import.meta.url)), "utf8");
+  return text.split("\n").filter((l) => l && !l.startsWith("#")).sort();
+}
+
+test("inspect on the SD1.5 configs prints each component's class and the reference parameter counts", async () => {
+  const r = await alignprop(["inspect", SD15]);
+  assert.equal(r.exitCode, 0, String(r.stderr));
+  const out = String(r.stdout);
+  assert.match(out, /^unet +UNet2DConditionModel +859,520,964 parameters  686 tensors$/m);
+  assert.match(out, /^vae +AutoencoderKL +83,653,863 parameters  248 tensors$/m);
+  assert.match(out, /^text_encoder +CLIPTextModel +123,060,480 parameters  196 tensors$/m);
+  assert.match(out, /^tokenizer +CLIPTokenizer$/m);
+  assert.match(out, /^scheduler +PNDMScheduler +\(sampled with DDIMScheduler built from this config\)$/m);
+  assert.match(out, /^safety_checker +StableDiffusionSafetyChecker +\(not used by alignprop\)$/m);
+  assert.match(out, /^total +1,066,235,307 parameters$/m);
+});
+
+test("inspect --keys lists exactly the SD1.5 keys with their PyTorch shapes, in the *.keys.txt format", async () => {
+  const r = await alignprop(["inspect", SD15, "--keys"]);
+  assert.equal(r.exitCode, 0, String(r.stderr));
+  const sections = String(r.stdout).split(/^# /m).slice(1);
+  const keysOf = (name: string) => sections.find((s) => s.startsWith(`${name} `))!.split("\n").slice(1).filter(Boolean).sort();
+  assert.deepEqual(keysOf("unet"), referenceKeys("unet/sd15-unet.keys.txt"));
+  assert.deepEqual(keysOf("vae"), referenceKeys("vae-clip/sd15-vae.keys.txt"));
+  assert.deepEqual(keysOf("text_encoder"), referenceKeys("vae-clip/sd15-text_encoder.keys.txt"));
+});
+
+test("inspect on one component's config.json prints that model; a foreign config is named", async () => {
+  const [r, scheduler] = await Promise.all([
+    alignprop(["inspect", join(SD15, "text_encoder/config.json")]),
+    alignprop(["inspect", join(SD15, "scheduler/scheduler_config.json")]),
+  ]);
+  assert.equal(r.exitCode, 0, String(r.stderr));
+  assert.equal(String(r.stdout), "CLIPTextModel  123,060,480 parameters  196 tensors");
+  assert.equal(scheduler.exitCode, 1);
+  assert.match(String(scheduler.stderr), /scheduler_config\.json: class "DDIMScheduler" is not supported; expected one of UNet2DConditionModel, AutoencoderKL, CLIPTextModel/);
+});
+
+const sampleArgs = (out: string, ...extra: string[]) =>
+  ["sample", "--model", model, "--prompt", "a red circle", "--steps", "3", "--out", join(root, out), "--backend", "wasm", ...extra];
+
+test("sample writes a 16×16 PNG; the same seed gives identical bytes, another seed other bytes", async () => {
+  const [first, second, third] = await Promise.all([
+    alignprop(sampleArgs("a.png", "--seed", "4")),
+    alignprop(sampleArgs("b.png", "--seed", "4")),
+    alignprop(sampleArgs("c.png", "--seed", "5", "--height", "8", "--width", "24")),
+  ]);
+  assert.equal(first.exitCode, 0, String(first.stderr));
+  assert.match(String(first.stderr), /wrote .*a\.png \(16×16, 3 steps\) on wasm: load [\d.]+ s, sample [\d.]+ s/);
+  const png = PNG.sync.read(Buffer.from(await readFile(join(root, "a.png"))));
+  assert.deepEqual([png.width, png.height], [16, 16]);
+  assert.equal(second.exitCode, 0, String(second.stderr));
+  assert.deepEqual(await readFile(join(root, "b.png")), await readFile(join(root, "a.png")));
+  assert.equal(third.exitCode, 0, String(third.stderr));
+  const other = PNG.sync.read(Buffer.from(await readFile(join(root, "c.png"))));
+  assert.deepEqual([other.width, other.height], [24, 8]);
+});
+
+test("sample --lora merges the adapters: the image is the one the adapted pipeline renders in process (to ±1 level)", async () => {
+  const options = ["--negative-prompt", "blue", "--guidance", "3", "--eta", "0.5"];
+  const [r, plain] = await Promise.all([alignprop(sampleArgs("lora.png", "--lora", lora, ...options)), alignprop(sampleArgs("plain.png", ...options))]);
+  assert.equal(r.exitCode, 0, String(r.stderr));
+  assert.equal(plain.exitCode, 0, String(plain.stderr));
+  assert.notDeepEqual(await readFile(join(root, "lora.png")), await readFile(join(root, "plain.png")));
+
+  const pipeline = await loadPipeline(model);
+  const adapters = attachLora(pipeline.unet, DEFAULT_LORA_CONFIG, { seed: 1 });
+  for (const [, layer] of adapters.layers) layer.lora.up.weight.tensor.assign(tf.randomNormal(layer.lora.up.weight.tfShape, 0, 0.5, "float32", 9));
+  adapters.merge();
+  const { images, latents } = sample(pipeline, { prompts: ["a red circle"], negativePrompts: "blue", steps: 3, guidanceScale: 3, eta: 0.5, seed: 0 });
+  const [image] = floatsToImages(images.dataSync() as Float32Array, 1, 16, 16);
+  tf.dispose([images, latents]);
+  adapters.dispose();
+  disposePipeline(pipeline);
+  // The CLI ran on wasm, this process on cpu: float rounding may move a pixel by one level, never more.
+  const written = PNG.sync.read(Buffer.from(await readFile(join(root, "lora.png"))));
+  const rgb = Uint8Array.from({ length: 16 * 16 * 3 }, (_, i) => written.data[Math.floor(i / 3) * 4 + (i % 3)]!);
+  assert.ok(rgb.every((v, i) => Math.abs(v - image!.rgb[i]!) <= 1));
+});
+
+test("sample names a missing or wrong option and exits 2", async () => {
+  const [noPrompt, badSteps, missing] = await Promise.all([
+    alignprop(["sample", "--model", model, "--out", join(root, "x.png")]),
+    alignprop(sampleArgs("x.png", "--steps", "many")),
+    alignprop(["sample", "--model", join(root, "absent", "dir"), "--prompt", "x", "--out", join(root, "x.png"), "--backend", "wasm"]),
+  ]);
+  assert.equal(noPrompt.exitCode, 2);
+  assert.match(String(noPrompt.stderr), /--prompt/);
+  assert.equal(badSteps.exitCode, 2);
+  assert.match(String(badSteps.stderr), /--steps="many": must be a whole number/);
+  assert.equal(missing.exitCode, 1);
+  assert.match(String(missing.stderr), /neither a folder nor a Hub repo id/);
+});
