@@ -97,7 +97,7 @@ async function verify(file: HubFile, partial: string): Promise<void> {
   }
 }
 
-export function formatBytes(n: number): string {
+function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   const units = ["KiB", "MiB", "GiB", "TiB"];
   let value = n / 1024;
