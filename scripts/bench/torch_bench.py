@@ -1,0 +1,128 @@
+#!/usr/bin/python3
+"""PyTorch side of `alignprop bench`: the same work as src/tf/bench/ in float32, timed by the same rule.
+
+Usage (spawned by the bench): /usr/bin/python3 scripts/bench/torch_bench.py <kernels|unet> '<json>'
+where the JSON is {"shapes": BENCH_SHAPES, "threads": n, "repeats": n}. Prints one JSON line: the timings, the
+torch version and threads, and the peak RSS of this process.
+
+The UNet is scripts/reference/unet.py's functional UNet2DConditionModel (written from the diffusers equations for
+the numerics fixtures), run here in float32 with every parameter requiring grad.
+"""
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def timed(work, repeats, slow_ms=1000.0):
+    """Run once (warm-up); if that took longer than slow_ms it is the measurement, else the median of `repeats`."""
+    start = time.perf_counter()
+    work()
+    first = (time.perf_counter() - start) * 1000
+    if first > slow_ms:
+        return {"ms": first, "runs": 1}
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return {"ms": times[len(times) // 2], "runs": repeats}
+
+
+def with_gflops(timing, flops):
+    return {**timing, "gflops": flops / timing["ms"] / 1e6}
+
+
+def kernels(shapes, repeats):
+    conv, mm = shapes["conv"], shapes["matmul"]
+    b, h, w, cin = conv["x"]
+    kh, kw, _, cout = conv["filter"]
+    stride, pad = conv["stride"], conv["pad"]
+    x = torch.randn(b, cin, h, w)
+    weight = torch.randn(cout, cin, kh, kw)
+    dy = torch.randn_like(F.conv2d(x, weight, None, stride, pad))
+    oh, ow = dy.shape[2], dy.shape[3]
+    flops = 2 * b * oh * ow * cout * kh * kw * cin
+
+    def backward(mask):
+        return lambda: torch.ops.aten.convolution_backward(
+            dy, x, weight, None, [stride] * 2, [pad] * 2, [1, 1], False, [0, 0], 1, mask)
+
+    a, m = torch.randn(mm["m"], mm["k"]), torch.randn(mm["k"], mm["n"])
+    with torch.no_grad():
+        return {
+            "conv_fwd": with_gflops(timed(lambda: F.conv2d(x, weight, None, stride, pad), repeats), flops),
+            "conv_bwd_input": with_gflops(timed(backward([True, False, False]), repeats), flops),
+            "conv_bwd_filter": with_gflops(timed(backward([False, True, False]), repeats), flops),
+            "matmul": with_gflops(timed(lambda: a @ m, repeats), 2 * mm["m"] * mm["k"] * mm["n"]),
+        }
+
+
+def unet_step(shape, repeats):
+    sys.path.insert(0, str(ROOT / "scripts" / "reference"))
+    import unet as ref  # noqa: E402  (sets float64 as the default dtype: undone below)
+
+    cfg = {**UNET_DEFAULTS, **shape["config"]}
+    b, h, w, c = shape["sample"]
+    params = ref.Params(0)
+    with torch.no_grad():  # creates every parameter (float64, as the reference does)
+        ref.unet(params, cfg, torch.randn(b, c, h, w), torch.tensor(float(shape["timestep"])),
+                 torch.randn(b, shape["tokens"], cfg["cross_attention_dim"]))
+    torch.set_default_dtype(torch.float32)
+    params.tensors = {k: v.float().requires_grad_() for k, v in params.tensors.items()}
+    embed = ref.timestep_embedding  # returns float64 for the reference's float64 arithmetic
+    ref.timestep_embedding = lambda *args: embed(*args).float()
+
+    sample, target = torch.randn(b, c, h, w), torch.randn(b, c, h, w)
+    context = torch.randn(b, shape["tokens"], cfg["cross_attention_dim"])
+    timestep = torch.tensor(float(shape["timestep"]))
+
+    def step():
+        for p in params.tensors.values():
+            p.grad = None
+        loss = ((ref.unet(params, cfg, sample, timestep, context) - target) ** 2).mean()
+        loss.backward()
+
+    count = sum(p.numel() for p in params.tensors.values())
+    return {"unet_step": {**timed(step, repeats, 20_000), "params": count}}
+
+
+# diffusers UNet2DConditionModel defaults for the keys the bench config leaves out.
+UNET_DEFAULTS = {
+    "center_input_sample": False,
+    "flip_sin_to_cos": True,
+    "freq_shift": 0,
+    "downsample_padding": 1,
+    "mid_block_scale_factor": 1,
+    "norm_num_groups": 32,
+    "norm_eps": 1e-5,
+    "attention_head_dim": 8,
+    "transformer_layers_per_block": 1,
+    "use_linear_projection": False,
+}
+
+
+def main():
+    task, spec = sys.argv[1], json.loads(sys.argv[2])
+    torch.set_num_threads(spec["threads"])
+    torch.manual_seed(0)
+    if task == "kernels":
+        result = kernels(spec["shapes"], spec["repeats"])
+    elif task == "unet":
+        result = unet_step(spec["shapes"]["unet"], spec["repeats"])
+    else:
+        raise SystemExit(f"task={task!r}: expected kernels or unet")
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    result["torch"] = {"version": torch.__version__, "threads": torch.get_num_threads()}
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

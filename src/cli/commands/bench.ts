@@ -1,0 +1,146 @@
+/**
+ * `alignprop bench`: how fast this host trains, per TF.js backend and against PyTorch on the same work. Each task
+ * runs in a process of its own (src/tf/bench/worker.ts; scripts/bench/torch_bench.py for PyTorch, when
+ * /usr/bin/python3 has torch) so each reports its own peak RSS. Prints one JSON object on stdout; a backend or
+ * PyTorch that cannot run is reported as unavailable, never an error.
+ */
+import { execa } from "execa";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { ortThreads } from "../../tf/ort/session-cache.js";
+import { BENCH_SHAPES } from "../../tf/bench/shapes.js";
+import { flag, parseArgv, takeOptions, UsageError } from "../args.js";
+import { EXIT, type CliCommand } from "../command.js";
+
+const BACKENDS = ["tensorflow-gpu", "tensorflow", "wasm-ort", "wasm", "cpu"] as const;
+const WORKER = fileURLToPath(new URL("../../tf/bench/worker.js", import.meta.url));
+const TORCH_SCRIPT = fileURLToPath(new URL("../../../../scripts/bench/torch_bench.py", import.meta.url));
+const PYTHON = "/usr/bin/python3";
+
+const Options = z.object({
+  backends: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v.split(",").filter(Boolean) : [...BACKENDS]))
+    .pipe(z.array(z.enum(BACKENDS)).min(1, "needs at least one backend")),
+  repeats: z.coerce.number().int().min(1).default(5),
+  threads: z.coerce.number().int().min(1).optional(),
+  timeout: z.coerce.number().positive().default(180),
+  skip_unet: flag(),
+  skip_torch: flag(),
+  help: flag(),
+});
+
+const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n>] [--timeout <s>] [--skip-unet] [--skip-torch]
+
+  --backends <list>  TF.js backends to time, comma-separated (default: ${BACKENDS.join(",")}; unavailable ones
+                     are reported as such)
+  --repeats <n>      timed runs per measurement after a warm-up; the median is reported (default 5). A run
+                     slower than 1 s (20 s for the UNet step) is reported alone.
+  --threads <n>      ONNX Runtime and PyTorch threads (default: ALIGNPROP_ORT_THREADS or every core)
+  --timeout <s>      a task (one backend's kernels, or its UNet step) still running after this is stopped and
+                     reported as timed out (default 180; the plain cpu backend needs minutes for the UNet step)
+  --skip-unet        only the conv and matmul kernels
+  --skip-torch       no PyTorch comparison
+
+Times conv forward / input gradient / filter gradient (${BENCH_SHAPES.conv.x.join("×")} NHWC, ${BENCH_SHAPES.conv.filter.join("×")}),
+a ${BENCH_SHAPES.matmul.m}×${BENCH_SHAPES.matmul.k}×${BENCH_SHAPES.matmul.n} matmul, and a training step (forward, MSE, every
+parameter's gradient) of diffusers' tiny test UNet on ${BENCH_SHAPES.unet.sample.join("×")} latents. JSON on stdout;
+ratios are TF.js time / PyTorch time (below 1: TF.js is faster).`;
+
+type Json = Record<string, unknown>;
+
+/** The last line of a task's stdout is its JSON; anything else it printed (TF.js banners) is ignored. */
+function lastJsonLine(stdout: string, stderr: string, what: string): Json {
+  const line = stdout.trim().split("\n").at(-1) ?? "";
+  try {
+    return JSON.parse(line) as Json;
+  } catch {
+    return { failed: `${what} printed no result: ${(stderr.trim().split("\n").at(-1) ?? "").slice(0, 500)}` };
+  }
+}
+
+interface TaskOptions {
+  repeats: number;
+  threads: number;
+  timeout: number;
+}
+
+async function runWorker(task: string, backend: string, { repeats, threads, timeout }: TaskOptions): Promise<Json> {
+  const env = { ...process.env, ALIGNPROP_ORT_THREADS: String(threads) };
+  const args = [WORKER, task, backend, String(repeats)];
+  const r = await execa(process.execPath, args, { reject: false, env, timeout: timeout * 1000 });
+  if (r.timedOut) return { timed_out: `${task} on ${backend} still running after ${timeout} s (--timeout)` };
+  return lastJsonLine(String(r.stdout), String(r.stderr), `${task} on ${backend}`);
+}
+
+async function runTorch(task: string, { repeats, threads, timeout }: TaskOptions): Promise<Json> {
+  const spec = JSON.stringify({ shapes: BENCH_SHAPES, threads, repeats });
+  const r = await execa(PYTHON, [TORCH_SCRIPT, task, spec], { reject: false, timeout: timeout * 1000 });
+  if (r.timedOut) return { timed_out: `PyTorch ${task} still running after ${timeout} s (--timeout)` };
+  if (r.failed && /No module named 'torch'|ENOENT/.test(`${r.stderr}${r.message}`)) {
+    return { unavailable: `${PYTHON} with torch not found (Debian: apt install python3-torch)` };
+  }
+  return lastJsonLine(String(r.stdout), String(r.stderr), `PyTorch ${task}`);
+}
+
+/**
+ * Runs `tasks` in order into one report: a backend that cannot start ends it ({ unavailable }); a task that fails or
+ * times out is recorded as `<task>_error` and the next one still runs.
+ */
+async function collect(tasks: readonly string[], run: (task: string) => Promise<Json>): Promise<Json> {
+  let report: Json = {};
+  for (const task of tasks) {
+    const { unavailable, peak_rss_mb, timed_out, failed, ...measures } = await run(task);
+    if (unavailable) return { unavailable };
+    const error = timed_out ?? failed;
+    report = { ...report, ...measures, ...(error ? { [`${task}_error`]: error } : { [`${task}_peak_rss_mb`]: peak_rss_mb }) };
+  }
+  return report;
+}
+
+const MEASURES = ["conv_fwd", "conv_bwd_input", "conv_bwd_filter", "matmul", "unet_step"] as const;
+
+/** TF.js time / PyTorch time for every measure both sides have. */
+export function timeRatios(tfjs: Json, torch: Json): Record<string, number> {
+  const ratios: Record<string, number> = {};
+  for (const measure of MEASURES) {
+    const a = (tfjs[measure] as { ms?: number } | undefined)?.ms;
+    const b = (torch[measure] as { ms?: number } | undefined)?.ms;
+    if (a !== undefined && b !== undefined) ratios[measure] = a / b;
+  }
+  return ratios;
+}
+
+export const bench: CliCommand = {
+  name: "bench",
+  summary: "time conv/matmul kernels and a tiny-UNet training step per backend, against PyTorch (JSON)",
+  usage: USAGE,
+  async run(argv) {
+    const { flags, positionals } = parseArgv(argv, new Set(["skip-unet", "skip-torch", "help"]));
+    const { options, rest } = takeOptions(Options, flags);
+    if (options.help) {
+      process.stdout.write(USAGE + "\n");
+      return EXIT.ok;
+    }
+    const unknown = [...Object.keys(rest).map((k) => `--${k}`), ...positionals];
+    if (unknown.length) throw new UsageError(`unknown argument ${unknown[0]} for bench\n\n${USAGE}`);
+    const threads = options.threads ?? ortThreads();
+    const taskOptions = { repeats: options.repeats, threads, timeout: options.timeout };
+    const tasks = options.skip_unet ? ["kernels"] : ["kernels", "unet"];
+
+    const tfjs: Record<string, Json> = {};
+    for (const backend of options.backends) tfjs[backend] = await collect(tasks, (task) => runWorker(task, backend, taskOptions));
+    const torch = options.skip_torch
+      ? { skipped: "--skip-torch" }
+      : await collect(tasks, (task) => runTorch(task, taskOptions));
+    const ratios = Object.fromEntries(
+      Object.entries(tfjs)
+        .filter(([, r]) => !r.unavailable && !torch.unavailable && !torch.skipped)
+        .map(([backend, r]) => [backend, timeRatios(r, torch)]),
+    );
+    const report = { host: { node: process.version, threads }, shapes: BENCH_SHAPES, tfjs, torch, ratios };
+    process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+    return EXIT.ok;
+  },
+};
