@@ -100,7 +100,8 @@ export function reduceRunView(view: RunView, event: Event): RunView {
         ...next,
         step: payload.value.step,
         epoch: payload.value.epoch,
-        metrics: bounded([...next.metrics, toPoint(payload.value)], MAX_METRIC_POINTS),
+        // A trainer that restarted from a checkpoint runs some steps again: its new points replace the old ones.
+        metrics: bounded([...next.metrics.filter((m) => m.step < payload.value.step), toPoint(payload.value)], MAX_METRIC_POINTS),
       };
     case "images":
       return { ...next, images: payload.value };

@@ -1,17 +1,21 @@
 /**
- * The client's end of the bridge (zguide "Clone" pattern): subscribe to the PUB socket first, then ask the ROUTER for
- * a snapshot of held events, then pass live events on, dropping any whose seq was already seen and filling a gap in
- * seq (a subscription that started late, a dropped frame) with a snapshot of just the missing range.
+ * The client's end of the bridge (zguide "Clone" pattern): subscribe to the PUB socket first, then ask for a snapshot
+ * of held events, then pass live events on, dropping any whose seq was already seen and filling a gap in seq (a
+ * subscription that started late, a dropped frame, a network blip) with a snapshot of just the missing range.
+ *
+ * With `reconnect` (attach), the control path is watched by heartbeats: a snapshot request for anything after the
+ * last seq seen, which also delivers events a dead subscription missed. After `deadAfterMs` without an answer the
+ * client reconnects with backoff and resumes from a snapshot. A trainer that restarted (another instance, resumed
+ * from a checkpoint) continues from its own start seq, which the client follows.
  */
 import { create } from "@bufbuild/protobuf";
-import { randomUUID } from "node:crypto";
 import * as zmq from "zeromq";
 import {
   CheckpointNowSchema,
-  CommandResultSchema,
   ErrorSchema,
   EventSchema,
-  HelloSchema,
+  LogLevel,
+  LogSchema,
   PauseSchema,
   PingSchema,
   ResumeSchema,
@@ -25,11 +29,10 @@ import {
   type Snapshot,
 } from "../gen/alignprop/v1/alignprop_pb.js";
 import { AsyncQueue } from "./async-queue.js";
-import type { KeyPair } from "./curve.js";
+import { Connection, curveClient, localFailure, type CurveClientKeys } from "./connection.js";
 import { companionEndpoints, reachableEndpoint } from "./endpoints.js";
-import { MAX_FRAME_BYTES, PROTOCOL_MAJOR, PROTOCOL_MINOR, TOPICS, decodeEvent, decodeResult, encodeCommand, newCommand } from "./protocol.js";
+import { MAX_FRAME_BYTES, TOPICS, decodeEvent } from "./protocol.js";
 import type { RunController } from "./run-controller.js";
-import { SendQueue } from "./send-queue.js";
 
 /** How a spawned trainer process ended. */
 export interface ProcessExit {
@@ -45,37 +48,39 @@ export interface TrainerClientOptions {
   /** Set when this client spawned the trainer: its death ends the stream with an error event. */
   processExit?: Promise<ProcessExit>;
   /** CURVE: the trainer's public key and this client's key pair. */
-  curve?: { serverPublicKey: string; keys: KeyPair };
+  curve?: CurveClientKeys;
   /** Read-only: connect to the trainer's observe endpoint (beside `control`); commands are refused there. */
   observer?: boolean;
+  /** Survive network drops and trainer restarts (attach). */
+  reconnect?: boolean;
+  /** Heartbeat when the trainer has not answered for this long (reconnect mode). */
+  heartbeatMs?: number;
+  /** Reconnect when the trainer has not answered for this long (reconnect mode). */
+  deadAfterMs?: number;
 }
-
-const curveClient = ({ curve }: TrainerClientOptions) =>
-  curve ? { curveServerKey: curve.serverPublicKey, curvePublicKey: curve.keys.publicKey, curveSecretKey: curve.keys.secretKey } : {};
 
 const isTerminal = (e: Event) =>
   e.payload.case === "status" && (e.payload.value.state === RunState.DONE || e.payload.value.state === RunState.FAILED);
 
 export class TrainerClient implements RunController {
-  private readonly pending = new Map<string, (r: CommandResult) => void>();
-  private readonly sendQueue: SendQueue<[Uint8Array]>;
   private readonly queue = new AsyncQueue<Event>();
-  private readonly replies: Promise<void>;
   private sub: zmq.Subscriber | undefined;
   private lastSeq = 0;
+  private lastHeard = Date.now();
   private started = false;
   private closed = false;
-  hello: Hello | undefined;
+  private reconnecting: Promise<void> | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
   /** Live frames that could not be decoded. */
   badFrames = 0;
+  /** Times the client reconnected. */
+  reconnects = 0;
 
   private constructor(
-    private readonly control: string,
-    private readonly dealer: zmq.Dealer,
+    private readonly target: string,
+    private connection: Connection,
     private readonly opts: TrainerClientOptions,
   ) {
-    this.sendQueue = new SendQueue(dealer, 1000);
-    this.replies = this.readReplies();
     opts.processExit?.then((exit) => this.onProcessExit(exit));
   }
 
@@ -85,29 +90,20 @@ export class TrainerClient implements RunController {
    */
   static async connect(control: string, opts: TrainerClientOptions = {}): Promise<TrainerClient> {
     const target = opts.observer ? companionEndpoints(control).observe : control;
-    const dealer = new zmq.Dealer({ linger: 0, maxMessageSize: MAX_FRAME_BYTES, ...curveClient(opts) });
-    dealer.connect(target);
-    const client = new TrainerClient(target, dealer, opts);
-    const hello = create(HelloSchema, {
-      protocolMajor: PROTOCOL_MAJOR,
-      protocolMinor: PROTOCOL_MINOR,
-      agent: opts.agent ?? "alignprop-client",
-    });
-    try {
-      const result = await client.request({ case: "hello", value: hello });
-      if (!result.ok || !result.hello) throw new Error(result.message);
-      client.hello = result.hello;
-    } catch (err) {
-      await client.close();
-      const hint = opts.curve ? " (is this client's public key on the trainer's allow-list?)" : "";
-      throw new Error(`cannot attach to trainer at ${target}: ${(err as Error).message}${hint}`);
-    }
+    let client: TrainerClient | undefined;
+    const connection = await Connection.open(target, { ...opts, onHeard: () => client?.heard() });
+    client = new TrainerClient(target, connection, opts);
     return client;
+  }
+
+  get hello(): Hello {
+    return this.connection.hello;
   }
 
   events(): AsyncIterable<Event> {
     if (!this.started) {
       this.started = true;
+      if (this.opts.reconnect) this.startWatchdog();
       void this.stream().catch((err: unknown) => this.fail(`event stream broke: ${(err as Error).message}`));
     }
     return this.queue;
@@ -119,69 +115,10 @@ export class TrainerClient implements RunController {
   checkpointNow = () => this.request({ case: "checkpointNow", value: create(CheckpointNowSchema) });
   ping = () => this.request({ case: "ping", value: create(PingSchema) });
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.queue.end();
-    this.sub?.close();
-    this.dealer.close();
-    for (const [, resolve] of this.pending) resolve(this.localFailure("client closed"));
-    this.pending.clear();
-    await this.replies;
-  }
-
-  /** Sends one command and resolves with the trainer's answer (or a failed result on timeout / close). */
+  /** Sends one command and resolves with the trainer's answer (a failed result while reconnecting or closed). */
   request(kind: Command["kind"]): Promise<CommandResult> {
-    if (this.closed) return Promise.resolve(this.localFailure("client closed"));
-    const id = randomUUID();
-    const timeoutMs = this.opts.timeoutMs ?? 30_000;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`no answer from ${this.control} to ${kind.case} within ${timeoutMs / 1000} s`));
-      }, timeoutMs);
-      this.pending.set(id, (r) => {
-        clearTimeout(timer);
-        resolve(r);
-      });
-      this.sendQueue.enqueue([encodeCommand(newCommand(id, kind))]);
-    });
-  }
-
-  private async readReplies(): Promise<void> {
-    try {
-      for await (const [frame] of this.dealer) {
-        const decoded = decodeResult(frame);
-        if (!decoded.ok) continue;
-        const resolve = this.pending.get(decoded.value.id);
-        this.pending.delete(decoded.value.id);
-        resolve?.(decoded.value);
-      }
-    } catch (err) {
-      if (!this.dealer.closed) throw err;
-    }
-  }
-
-  private async stream(): Promise<void> {
-    const sub = new zmq.Subscriber({ linger: 0, maxMessageSize: MAX_FRAME_BYTES, ...curveClient(this.opts) });
-    this.sub = sub;
-    for (const topic of TOPICS) sub.subscribe(topic);
-    sub.connect(reachableEndpoint(this.control, this.hello!.eventsEndpoint));
-    await this.fill(0);
-    try {
-      for await (const [, bytes] of sub) {
-        const decoded = decodeEvent(bytes);
-        if (!decoded.ok) {
-          this.badFrames++;
-          continue;
-        }
-        if (decoded.value.seq > this.lastSeq + 1) await this.fill(this.lastSeq);
-        this.emit(decoded.value);
-        if (this.queue.isEnded) break;
-      }
-    } catch (err) {
-      if (!sub.closed) throw err;
-    }
+    if (this.reconnecting) return Promise.resolve(localFailure("not connected: reconnecting to the trainer"));
+    return this.connection.request(kind);
   }
 
   /** The trainer's held events with seq > afterSeq, its status and counters. */
@@ -191,13 +128,53 @@ export class TrainerClient implements RunController {
     return result.snapshot;
   }
 
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.watchdog);
+    this.queue.end();
+    this.sub?.close();
+    await this.connection.close();
+  }
+
+  private heard(): void {
+    this.lastHeard = Date.now();
+  }
+
+  private async stream(): Promise<void> {
+    while (!this.closed) {
+      const sub = new zmq.Subscriber({ linger: 0, maxMessageSize: MAX_FRAME_BYTES, ...curveClient(this.opts.curve) });
+      this.sub = sub;
+      for (const topic of TOPICS) sub.subscribe(topic);
+      sub.connect(reachableEndpoint(this.target, this.hello.eventsEndpoint));
+      try {
+        await this.fill(this.lastSeq);
+        for await (const [, bytes] of sub) {
+          const decoded = decodeEvent(bytes);
+          if (!decoded.ok) {
+            this.badFrames++;
+            continue;
+          }
+          if (decoded.value.seq > this.lastSeq + 1) await this.fill(this.lastSeq);
+          this.emit(decoded.value);
+          if (this.queue.isEnded) return;
+        }
+      } catch (err) {
+        // A socket closed by close() or by a reconnect ends the loop; anything else is a real failure.
+        if (!sub.closed && !this.reconnecting) throw err;
+      }
+      if (!this.reconnecting) return;
+      await this.reconnecting;
+    }
+  }
+
   /** Emits held events with seq > afterSeq from a snapshot. */
   private async fill(afterSeq: number): Promise<void> {
     let snapshot: Snapshot;
     try {
       snapshot = await this.snapshot(afterSeq);
     } catch (err) {
-      if (this.closed) return;
+      if (this.closed || this.reconnecting) return;
       throw err;
     }
     for (const event of snapshot.events) this.emit(event);
@@ -208,6 +185,65 @@ export class TrainerClient implements RunController {
     this.lastSeq = event.seq;
     this.queue.push(event);
     if (isTerminal(event)) void this.close();
+  }
+
+  /** A note from the client itself (seq 0: not the trainer's). */
+  private note(level: LogLevel, message: string): void {
+    this.queue.push(create(EventSchema, { runId: this.hello.runId, seq: 0, timeUnixMs: Date.now(), payload: { case: "log", value: create(LogSchema, { level, message }) } }));
+  }
+
+  private startWatchdog(): void {
+    const heartbeat = this.opts.heartbeatMs ?? 1000;
+    const deadAfter = this.opts.deadAfterMs ?? 5000;
+    this.watchdog = setInterval(() => {
+      const silent = Date.now() - this.lastHeard;
+      if (this.closed || this.reconnecting) return;
+      if (silent > deadAfter) this.reconnecting = this.reconnect(silent);
+      else if (silent > heartbeat && !this.beating) void this.heartbeat(deadAfter);
+    }, Math.max(50, Math.floor(heartbeat / 2)));
+    this.watchdog.unref();
+  }
+
+  private beating = false;
+
+  /** One heartbeat: a snapshot of what came after the last seq seen (usually nothing). */
+  private async heartbeat(timeoutMs: number): Promise<void> {
+    this.beating = true;
+    try {
+      const result = await this.connection.request({ case: "snapshot", value: create(SnapshotRequestSchema, { afterSeq: this.lastSeq }) }, timeoutMs);
+      for (const event of result.snapshot?.events ?? []) this.emit(event);
+    } catch {
+      // No answer: the watchdog notices the silence and reconnects.
+    } finally {
+      this.beating = false;
+    }
+  }
+
+  /** Drops both sockets and connects again with backoff until the trainer answers (or the client is closed). */
+  private async reconnect(silentMs: number): Promise<void> {
+    this.note(LogLevel.WARN, `no word from the trainer at ${this.target} for ${(silentMs / 1000).toFixed(1)} s; reconnecting`);
+    const previous = this.hello;
+    this.sub?.close();
+    await this.connection.close("connection lost");
+    for (let delay = 250; !this.closed; delay = Math.min(delay * 2, 8000)) {
+      try {
+        this.connection = await Connection.open(this.target, { ...this.opts, onHeard: () => this.heard() }, Math.max(1000, delay * 2));
+        break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      }
+    }
+    if (this.closed) return;
+    this.reconnects++;
+    this.heard();
+    if (this.hello.instanceId !== previous.instanceId) {
+      // A restarted trainer resumed from a checkpoint: its events continue from there, not from what we saw.
+      this.lastSeq = Math.min(this.lastSeq, this.hello.startSeq);
+      this.note(LogLevel.WARN, `the trainer restarted (resumed at event ${this.hello.startSeq}); following the new process`);
+    } else {
+      this.note(LogLevel.INFO, "reconnected; catching up from the trainer's snapshot");
+    }
+    this.reconnecting = undefined;
   }
 
   private onProcessExit(exit: ProcessExit): void {
@@ -230,18 +266,7 @@ export class TrainerClient implements RunController {
       signal: exit?.signal ?? "",
       stderrTail: exit?.stderrTail ?? "",
     });
-    this.queue.push(
-      create(EventSchema, {
-        runId: this.hello?.runId ?? "",
-        seq: this.lastSeq + 1,
-        timeUnixMs: Date.now(),
-        payload: { case: "error", value: error },
-      }),
-    );
+    this.queue.push(create(EventSchema, { runId: this.hello.runId, seq: this.lastSeq + 1, timeUnixMs: Date.now(), payload: { case: "error", value: error } }));
     void this.close();
-  }
-
-  private localFailure(message: string): CommandResult {
-    return create(CommandResultSchema, { ok: false, message, state: RunState.UNSPECIFIED });
   }
 }

@@ -59,12 +59,12 @@ export function companionEndpoints(control: string): { events: string; observe: 
 }
 
 /**
- * The trainer reports the endpoints it bound; when one is a tcp wildcard address, a client reaches it on the host it
- * used to connect.
+ * The trainer reports the endpoints it bound, as it sees them; over tcp a client reaches them on the host it used to
+ * connect (a wildcard bind, an ssh tunnel or a NAT all make the trainer's own view of its address useless to a client).
  */
 export function reachableEndpoint(connectedTo: string, reported: string): string {
   const c = /^tcp:\/\/(.+):\d+$/.exec(connectedTo);
   const e = /^tcp:\/\/(.+):(\d+)$/.exec(reported);
-  if (!c || !e || !["0.0.0.0", "[::]", "*"].includes(e[1]!)) return reported;
+  if (!c || !e) return reported;
   return `tcp://${c[1]}:${e[2]}`;
 }

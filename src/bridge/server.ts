@@ -8,6 +8,7 @@
  * `control`, controller or observer keys on `observe` and `events`.
  */
 import { create } from "@bufbuild/protobuf";
+import { randomUUID } from "node:crypto";
 import * as zmq from "zeromq";
 import {
   CommandResultSchema,
@@ -69,6 +70,7 @@ export class TrainerServer {
   private readonly pubQueue: SendQueue<[string, Uint8Array]>;
   private seq = 0;
   private status: Status | undefined;
+  private readonly instanceId = randomUUID();
   private readonly loops: Promise<void>[];
   /** Frames that could not be decoded or were refused. */
   badFrames = 0;
@@ -192,6 +194,8 @@ export class TrainerServer {
             runId: this.opts.runId,
             eventsEndpoint: this.endpoints.events,
             observeEndpoint: this.endpoints.observe,
+            instanceId: this.instanceId,
+            startSeq: this.opts.startSeq ?? 0,
           }),
         });
       case "ping":

@@ -85,8 +85,8 @@ test("reachableEndpoint substitutes the control host for a wildcard bind", () =>
   assert.equal(reachableEndpoint("tcp://[::1]:5555", "tcp://[::]:41234"), "tcp://[::1]:41234");
 });
 
-test("reachableEndpoint leaves a concrete address and ipc endpoints as they are", () => {
-  assert.equal(reachableEndpoint("tcp://127.0.0.1:5555", "tcp://127.0.0.1:41234"), "tcp://127.0.0.1:41234");
+test("reachableEndpoint uses the host the client connected to (a tunnel or proxy), and leaves ipc endpoints as they are", () => {
+  assert.equal(reachableEndpoint("tcp://127.0.0.2:5555", "tcp://127.0.0.1:5556"), "tcp://127.0.0.2:5556");
   assert.equal(reachableEndpoint("ipc:///r/control.sock", "ipc:///r/events.sock"), "ipc:///r/events.sock");
   assert.equal(reachableEndpoint("ipc:///r/control.sock", "tcp://0.0.0.0:41234"), "tcp://0.0.0.0:41234");
 });

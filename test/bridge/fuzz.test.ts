@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { after, test } from "node:test";
 import { Dealer, XSubscriber } from "zeromq";
-import { spawnTrainer } from "../../src/bridge/spawn.js";
 import { encodeCommand, newCommand } from "../../src/bridge/protocol.js";
 import { HelloSchema, PauseSchema, PingSchema, RunState, SnapshotRequestSchema } from "../../src/gen/alignprop/v1/alignprop_pb.js";
 import { EventTap } from "../helpers/event-tap.js";
@@ -43,7 +42,7 @@ function fuzzFrame(rng: Rng): Uint8Array[] {
 
 test("10,000 fuzzed frames leave the trainer training, answering, and counting what it refused", async () => {
   const run = runs.prepare({ num_epochs: "100000" });
-  const trainer = await spawnTrainer({ configPath: run.configPath });
+  const trainer = await runs.spawn({ configPath: run.configPath });
   const tap = new EventTap(trainer.client);
   await tap.untilStep(2);
   const rng = new Rng(1234);

@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { Subscriber } from "zeromq";
-import { spawnTrainer } from "../../src/bridge/spawn.js";
 import { EventTap } from "../helpers/event-tap.js";
 import { tempRuns } from "../helpers/runs.js";
 
@@ -20,7 +19,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  */
 async function medianStepSeconds(stall: boolean): Promise<number> {
   const run = runs.prepare({ num_epochs: "120", train_batch_size: "16", log_image_freq: "1" });
-  const trainer = await spawnTrainer({ configPath: run.configPath });
+  const trainer = await runs.spawn({ configPath: run.configPath });
   const frozen = new Subscriber({ receiveHighWaterMark: 4 });
   if (stall) {
     frozen.subscribe();

@@ -6,7 +6,6 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { TrainerClient } from "../../src/bridge/client.js";
-import { spawnTrainer } from "../../src/bridge/spawn.js";
 import { RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
 import { EventTap, cpuSeconds } from "../helpers/event-tap.js";
 import { tempRuns } from "../helpers/runs.js";
@@ -16,7 +15,7 @@ after(() => runs.cleanup());
 
 test("pause holds the step count for 2 s without using CPU, resume continues, stop exits 0 with files written", async () => {
   const run = runs.prepare({ num_epochs: "100000" });
-  const trainer = await spawnTrainer({ configPath: run.configPath });
+  const trainer = await runs.spawn({ configPath: run.configPath });
   const tap = new EventTap(trainer.client);
   await tap.untilStep(3);
 
@@ -65,7 +64,7 @@ test("pause holds the step count for 2 s without using CPU, resume continues, st
 
 test("a client attaching mid-run gets the history then live events with no gap and no duplicate seq", async () => {
   const run = runs.prepare({ num_epochs: "60" });
-  const trainer = await spawnTrainer({ configPath: run.configPath });
+  const trainer = await runs.spawn({ configPath: run.configPath });
   const first = new EventTap(trainer.client);
   await first.untilStep(20);
   const late = await TrainerClient.connect(trainer.ready.control);
@@ -81,7 +80,7 @@ test("a client attaching mid-run gets the history then live events with no gap a
 
 test("a trainer killed with SIGKILL ends the stream with a process error carrying the signal", async () => {
   const run = runs.prepare({ num_epochs: "100000" });
-  const trainer = await spawnTrainer({ configPath: run.configPath });
+  const trainer = await runs.spawn({ configPath: run.configPath });
   const tap = new EventTap(trainer.client);
   await tap.untilStep(2);
   trainer.process.kill("SIGKILL");
@@ -97,7 +96,7 @@ test("a trainer killed with SIGKILL ends the stream with a process error carryin
 
 test("SIGTERM stops the trainer like the stop command: it saves and exits 0", async () => {
   const run = runs.prepare({ num_epochs: "100000" });
-  const trainer = await spawnTrainer({ configPath: run.configPath });
+  const trainer = await runs.spawn({ configPath: run.configPath });
   const tap = new EventTap(trainer.client);
   await tap.untilStep(2);
   trainer.process.kill("SIGTERM");
@@ -109,7 +108,7 @@ test("SIGTERM stops the trainer like the stop command: it saves and exits 0", as
 
 test("checkpoint_now while paused saves at once and reports the path", async () => {
   const run = runs.prepare({ num_epochs: "100000" });
-  const trainer = await spawnTrainer({ configPath: run.configPath });
+  const trainer = await runs.spawn({ configPath: run.configPath });
   const tap = new EventTap(trainer.client);
   await tap.untilStep(2);
   await trainer.client.pause();

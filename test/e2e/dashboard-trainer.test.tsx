@@ -2,7 +2,6 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { render } from "ink-testing-library";
-import { spawnTrainer } from "../../src/bridge/spawn.js";
 import { App } from "../../ui/App.js";
 import { tempRuns } from "../helpers/runs.js";
 
@@ -11,7 +10,7 @@ after(() => runs.cleanup());
 
 test("a dashboard whose trainer is killed with SIGKILL shows the failure with the signal and exits with an error", async () => {
   const run = runs.prepare({ num_epochs: "100000" });
-  const trainer = await spawnTrainer({ configPath: run.configPath });
+  const trainer = await runs.spawn({ configPath: run.configPath });
   let exited: (error: Error | undefined) => void = () => {};
   const exit = new Promise<Error | undefined>((resolve) => (exited = resolve));
   let stepShown: () => void = () => {};

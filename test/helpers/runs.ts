@@ -1,21 +1,35 @@
-/** Test runs: a temp runs directory per test and a prepared run (validated config.json) inside it. */
+/**
+ * Test runs: a temp runs directory per test file, prepared runs (validated config.json) inside it, and trainers
+ * spawned through it — killed at cleanup, so a failing test never leaves a trainer training.
+ */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawnTrainer, type SpawnOptions, type SpawnedTrainer } from "../../src/bridge/spawn.js";
 import { prepareRun, type PreparedRun } from "../../src/cli/run-setup.js";
 
 export interface TempRuns {
   dir: string;
   prepare(overrides?: Record<string, string>): PreparedRun;
+  spawn(opts: SpawnOptions): Promise<SpawnedTrainer>;
   cleanup(): void;
 }
 
 export function tempRuns(): TempRuns {
   const dir = mkdtempSync(join(tmpdir(), "alignprop-test-"));
+  const spawned: SpawnedTrainer[] = [];
   return {
     dir,
     prepare: (overrides = {}) =>
       prepareRun(undefined, { runs_dir: dir, train_batch_size: "2", save_freq: "1000", log_image_freq: "5", ...overrides }),
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    spawn: async (opts) => {
+      const trainer = await spawnTrainer(opts);
+      spawned.push(trainer);
+      return trainer;
+    },
+    cleanup: () => {
+      for (const t of spawned) t.process.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

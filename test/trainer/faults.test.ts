@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { spawnTrainer } from "../../src/bridge/spawn.js";
 import { RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
 import { latestCheckpoint, loadCheckpoint } from "../../src/trainer/checkpoints.js";
 import { alignprop } from "../helpers/cli.js";
@@ -31,7 +30,7 @@ test("a NaN loss stops the run with a clear error, exit code 1, and the last goo
 
 test("an unwritable checkpoints directory reports the failed save, keeps training and the previous checkpoint", async () => {
   const run = runs.prepare({ num_epochs: "100000", save_freq: "5" });
-  const trainer = await spawnTrainer({ configPath: run.configPath });
+  const trainer = await runs.spawn({ configPath: run.configPath });
   const tap = new EventTap(trainer.client);
   await tap.until((e) => e.payload.case === "checkpoint" && e.payload.value.step === 5, "the checkpoint at step 5");
   await trainer.client.pause();

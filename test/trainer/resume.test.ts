@@ -8,7 +8,6 @@ import { appendFileSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { prepareRun } from "../../src/cli/run-setup.js";
-import { spawnTrainer } from "../../src/bridge/spawn.js";
 import { RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
 import { latestCheckpoint, loadCheckpoint } from "../../src/trainer/checkpoints.js";
 import { Rng } from "../../src/util/rng.js";
@@ -24,7 +23,7 @@ const readLog = (runDir: string) =>
   readFileSync(join(runDir, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Line);
 
 async function runToEnd(configPath: string, resume?: string) {
-  const trainer = await spawnTrainer({ configPath, resume });
+  const trainer = await runs.spawn({ configPath, resume });
   const tap = new EventTap(trainer.client);
   await tap.ended;
   assert.equal((await trainer.exit).exitCode, 0);
@@ -38,7 +37,7 @@ test("after kill -9 a resumed run continues from its checkpoint and matches an u
   assert.equal(expected.length, 40);
 
   const crashed = runs.prepare(config);
-  const trainer = await spawnTrainer({ configPath: crashed.configPath });
+  const trainer = await runs.spawn({ configPath: crashed.configPath });
   const tap = new EventTap(trainer.client);
   await tap.until((e) => e.payload.case === "checkpoint" && e.payload.value.step === 10, "the checkpoint at step 10");
   await trainer.client.pause();
@@ -65,7 +64,7 @@ test("kill -9 at random moments during frequent checkpoint saves always leaves a
   const rng = new Rng(11);
   for (let round = 0; round < 4; round++) {
     const run = runs.prepare({ num_epochs: "100000", save_freq: "1", num_checkpoint_limit: "3" });
-    const trainer = await spawnTrainer({ configPath: run.configPath });
+    const trainer = await runs.spawn({ configPath: run.configPath });
     const tap = new EventTap(trainer.client);
     await tap.untilStep(3 + rng.int(20));
     trainer.process.kill("SIGKILL");

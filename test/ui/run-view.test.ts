@@ -116,3 +116,10 @@ test("samples per second come from the latest metrics and are unknown when not f
   assert.equal(samplesPerSecond(fold([metrics({ samplesPerSecond: 2 }), metrics({ samplesPerSecond: 5.5 })])), 5.5);
   assert.equal(samplesPerSecond(fold([metrics({ samplesPerSecond: Number.NaN })])), undefined);
 });
+
+test("metrics from a restarted trainer replace the points of the steps it runs again", () => {
+  let view = initialRunView;
+  for (const step of [1, 2, 3, 4, 5, 3, 4]) view = reduceRunView(view, metrics({ step, loss: step === 3 && view.metrics.length === 5 ? -1 : 0 }));
+  assert.deepEqual(view.metrics.map((m) => m.step), [1, 2, 3, 4]);
+  assert.equal(view.metrics[2]!.loss, -1, "step 3 is the re-run's point");
+});

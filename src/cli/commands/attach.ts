@@ -51,6 +51,7 @@ export const attach: CliCommand = {
       timeoutMs: 10_000,
       curve,
       observer: options.observer,
+      reconnect: true,
     });
     let detached = false;
     process.on("SIGINT", () => {

@@ -1,0 +1,59 @@
+/**
+ * A loopback TCP proxy that can cut the network: `drop()` resets every connection, `freeze()` stops all traffic
+ * (connections stay open, as in a partition) until `thaw()`.
+ */
+import { connect, createServer, type Server, type Socket } from "node:net";
+
+export class TcpProxy {
+  private readonly sockets = new Set<Socket>();
+  private frozen = false;
+
+  private constructor(private readonly servers: Server[]) {}
+
+  /** Listens on `host`:port for each port, forwarding to `target`:same port. */
+  static async start(host: string, ports: number[], target: string): Promise<TcpProxy> {
+    const servers: Server[] = [];
+    const proxy = new TcpProxy(servers);
+    for (const port of ports) {
+      const server = createServer((downstream) => proxy.pipe(downstream, connect(port, target)));
+      await new Promise<void>((resolve, reject) => server.once("error", reject).listen(port, host, resolve));
+      servers.push(server);
+    }
+    return proxy;
+  }
+
+  drop(): void {
+    for (const s of this.sockets) s.resetAndDestroy();
+    this.sockets.clear();
+  }
+
+  freeze(): void {
+    this.frozen = true;
+    for (const s of this.sockets) s.pause();
+  }
+
+  thaw(): void {
+    this.frozen = false;
+    for (const s of this.sockets) s.resume();
+  }
+
+  async close(): Promise<void> {
+    this.drop();
+    await Promise.all(this.servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  }
+
+  private pipe(a: Socket, b: Socket): void {
+    for (const s of [a, b]) {
+      this.sockets.add(s);
+      s.on("error", () => undefined);
+      s.on("close", () => {
+        this.sockets.delete(s);
+        a.destroy();
+        b.destroy();
+      });
+      if (this.frozen) s.pause();
+    }
+    a.pipe(b);
+    b.pipe(a);
+  }
+}
