@@ -7,10 +7,11 @@ import { attach } from "./commands/attach.js";
 import { bench } from "./commands/bench.js";
 import { inspect } from "./commands/inspect.js";
 import { keygen } from "./commands/keygen.js";
+import { ping } from "./commands/ping.js";
 import { sample } from "./commands/sample.js";
 import { train } from "./commands/train.js";
 
-const COMMANDS: readonly CliCommand[] = [train, attach, sample, inspect, keygen, bench];
+const COMMANDS: readonly CliCommand[] = [train, attach, ping, sample, inspect, keygen, bench];
 
 const HELP = `alignprop — fine-tune text-to-image diffusion models with AlignProp (reward backpropagation)
 

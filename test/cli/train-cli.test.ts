@@ -87,6 +87,7 @@ usage: alignprop <command> [options]     (alignprop <command> --help for its opt
 commands:
   train    fine-tune a pipeline against a reward (dashboard, --ci, or --headless)
   attach   open the dashboard (or --ci stream) on a running trainer
+  ping     check that a trainer is up and answering (exit code; Docker healthcheck)
   sample   render an image from a pipeline (DDIM, classifier-free guidance, optional LoRA)
   inspect  show a pipeline's components, parameter counts and state-dict keys
   keygen   create a CURVE key pair for remote trainers and clients
@@ -115,6 +116,12 @@ test("a CURVE trainer on 0.0.0.0 serves an allowed client, refuses an observer's
   await new Promise<void>((resolve) => createInterface({ input: viewer.stdout! }).on("line", (l) => JSON.parse(l).metrics && resolve()));
   viewer.kill("SIGINT");
   assert.equal((await viewer).exitCode, 0);
+
+  const health = await alignprop(["ping", endpoint, "--observer", "--server-public", serverPublic, "--client-key", keys("viewer")]);
+  assert.equal(health.exitCode, 0, String(health.stderr));
+  assert.match(String(health.stdout), /^pong: run \S+, RUNNING, step \d+\/100000$/);
+  const nobody = await alignprop(["ping", `tcp://127.0.0.1:${port}`, "--timeout", "1"]);
+  assert.equal(nobody.exitCode, 1, "a client without keys gets no answer from a CURVE trainer");
 
   const stranger = await alignprop(["attach", endpoint, "--ci", "--server-public", serverPublic, "--client-key", keys("viewer")]);
   assert.equal(stranger.exitCode, 1, "an observer key cannot take control");

@@ -1,0 +1,52 @@
+/**
+ * `alignprop ping <control endpoint>`: is a trainer there and answering? Exit 0 with its run and state, 1 otherwise.
+ * Used as the Docker healthcheck (with an observer key, on the read-only endpoint).
+ */
+import { z } from "zod";
+import { TrainerClient } from "../../bridge/client.js";
+import { readKeyPair, readPublicKey } from "../../bridge/curve.js";
+import { RunState } from "../../gen/alignprop/v1/alignprop_pb.js";
+import { flag, parseArgv, takeOptions, UsageError } from "../args.js";
+import { EXIT, type CliCommand } from "../command.js";
+
+const Options = z.object({
+  observer: flag(),
+  server_public: z.string().min(1).optional(),
+  client_key: z.string().min(1).optional(),
+  timeout: z.coerce.number().positive("must be a positive number of seconds").default(5),
+  help: flag(),
+});
+
+const USAGE = `alignprop ping <control endpoint> [--observer] [--server-public <file> --client-key <dir>] [--timeout 5]
+
+  Exit 0 when the trainer answers within --timeout seconds (prints its run and state), 1 otherwise.`;
+
+export const ping: CliCommand = {
+  name: "ping",
+  summary: "check that a trainer is up and answering (exit code; Docker healthcheck)",
+  usage: USAGE,
+  async run(argv) {
+    const { flags, positionals } = parseArgv(argv, new Set(["observer", "help"]));
+    const { options, rest } = takeOptions(Options, flags);
+    if (options.help) {
+      process.stdout.write(USAGE + "\n");
+      return EXIT.ok;
+    }
+    if (Object.keys(rest).length) throw new UsageError(`unknown option --${Object.keys(rest)[0]} for ping\n\n${USAGE}`);
+    if (positionals.length !== 1) throw new UsageError(`ping needs exactly one endpoint (got ${positionals.length})\n\n${USAGE}`);
+    if (Boolean(options.server_public) !== Boolean(options.client_key)) throw new UsageError("--server-public and --client-key go together");
+    const curve =
+      options.server_public && options.client_key
+        ? { serverPublicKey: readPublicKey(options.server_public), keys: readKeyPair(options.client_key) }
+        : undefined;
+    const client = await TrainerClient.connect(positionals[0]!, { agent: "alignprop-ping", timeoutMs: options.timeout * 1000, curve, observer: options.observer });
+    try {
+      const snapshot = await client.snapshot(Number.MAX_SAFE_INTEGER >>> 0);
+      const state = snapshot.status ? RunState[snapshot.status.state] : "UNKNOWN";
+      process.stdout.write(`pong: run ${snapshot.runId}, ${state}, step ${snapshot.status?.step ?? 0}/${snapshot.status?.total ?? 0}\n`);
+      return EXIT.ok;
+    } finally {
+      await client.close();
+    }
+  },
+};
