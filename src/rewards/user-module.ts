@@ -63,7 +63,7 @@ function wrap(fn: UserFn, where: string): RewardFn {
   return (images, prompts, metadata) => {
     const out = fn(images, prompts, metadata);
     if (out instanceof Promise) throw new Error(`${where} returned a Promise; the reward must return its tensor synchronously`);
-    const [rewards, meta] = out instanceof tf.Tensor ? [out, {}] : Array.isArray(out) ? out : [(out as { rewards?: unknown })?.rewards, (out as { meta?: unknown })?.meta ?? {}];
+    const [rewards, meta] = unpack(out);
     if (!(rewards instanceof tf.Tensor)) {
       throw new Error(`${where} returned ${describe(out)}; it must return a [B] tensor, { rewards, meta } or [rewards, meta]`);
     }
@@ -71,16 +71,26 @@ function wrap(fn: UserFn, where: string): RewardFn {
   };
 }
 
+/** A tensor, TRL's (rewards, meta) tuple, or { rewards, meta } → [rewards, meta]. */
+function unpack(out: unknown): [unknown, unknown] {
+  if (out instanceof tf.Tensor) return [out, {}];
+  if (Array.isArray(out)) return [out[0], out[1]];
+  if (typeof out === "object" && out !== null) return [(out as { rewards?: unknown }).rewards, (out as { meta?: unknown }).meta];
+  return [undefined, undefined];
+}
+
 /** Runs the reward on a seeded batch: it must give B finite values; reports whether they have a gradient. */
 function probe(score: RewardFn, size: number, where: string): { ok: true } | { ok: false; why: string } {
   const rng = new Rng(0);
-  const images = tf.tidy(() => tf.tensor4d(rng.normal(PROBE_BATCH * size * size * 3), [PROBE_BATCH, size, size, 3]).mul(0.2).add(0.5).clipByValue(0, 1)) as tf.Tensor4D;
+  const shape: [number, number, number, number] = [PROBE_BATCH, size, size, 3];
+  const images = tf.tidy(() => tf.clipByValue(tf.add(tf.mul(tf.tensor4d(rng.normal(PROBE_BATCH * size * size * 3), shape), 0.2), 0.5), 0, 1)) as tf.Tensor4D;
   const prompts = Array.from({ length: PROBE_BATCH }, (_, i) => `probe image ${i}`);
   const metadata = prompts.map(() => ({}));
   try {
     const values = tf.tidy(() => score(images, prompts, metadata).rewards.arraySync());
     if (!Array.isArray(values) || values.length !== PROBE_BATCH || !values.every((v) => typeof v === "number")) {
-      throw new Error(`${where} returned ${JSON.stringify(values)} for a probe batch of ${PROBE_BATCH} images; it must return a [${PROBE_BATCH}] tensor`);
+      const expected = `it must return a [${PROBE_BATCH}] tensor`;
+      throw new Error(`${where} returned ${JSON.stringify(values)} for a probe batch of ${PROBE_BATCH} images; ${expected}`);
     }
     if (!values.every(Number.isFinite)) throw new Error(`${where} returned non-finite rewards ${JSON.stringify(values)} for a probe batch`);
     // engine().gradients with allowNoGradients: tf.grad would throw past the tape's saved tensors and leak them.
@@ -88,7 +98,11 @@ function probe(score: RewardFn, size: number, where: string): { ok: true } | { o
       const { grads } = tf.engine().gradients(() => tf.sum(score(images, prompts, metadata).rewards), [images], undefined, true);
       return grads[0] !== undefined;
     });
-    return connected ? { ok: true } : { ok: false, why: "its rewards have no gradient with respect to the images (no TF.js operations lead from images to rewards)" };
+    if (connected) return { ok: true };
+    return { ok: false, why: "its rewards have no gradient with respect to the images (no TF.js operations lead from images to rewards)" };
+  } catch (error) {
+    const message = (error as Error).message;
+    throw message.startsWith(where) ? error : new Error(`${where} failed on a probe batch: ${message}`);
   } finally {
     images.dispose();
   }

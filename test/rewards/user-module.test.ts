@@ -49,10 +49,11 @@ test("a module claiming differentiable: true without a gradient fails at start, 
   await assert.rejects(resolveReward(fixture("claims-gradient.mjs")), /reward module .*claims-gradient\.mjs says differentiable: true, but its rewards have no gradient/);
 });
 
-test("a wrong output shape, a missing export and a missing file each fail at start with the path", async () => {
+test("a wrong output shape, a missing export, a missing file and a throwing reward each fail at start with the path", async () => {
   await assert.rejects(resolveReward(fixture("wrong-shape.mjs")), /wrong-shape\.mjs returned \[\[.*\]\] for a probe batch of 2 images; it must return a \[2\] tensor/);
   await assert.rejects(resolveReward(fixture("no-reward.mjs")), /no-reward\.mjs exports no reward: export a default function/);
   await assert.rejects(resolveReward("./no/such/reward.js"), /reward module \.\/no\/such\/reward\.js could not be loaded/);
+  await assert.rejects(resolveReward(fixture("throws.mjs")), /throws\.mjs failed on a probe batch: cannot read the scorer's weights/);
 });
 
 test("validating a module leaks no tensors", async () => {

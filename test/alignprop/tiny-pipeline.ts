@@ -1,0 +1,116 @@
+/**
+ * A tiny random Stable Diffusion pipeline for AlignProp tests: a two-level SD1.5-layout UNet (8×8 latents), a
+ * one-block VAE (8×8 images), a two-layer CLIP text encoder over the tokenizer fixture's 874-token vocabulary
+ * (8 tokens a prompt), SD1.5's DDIM schedule, and LoRA r=4 on the attention projections.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import * as tf from "@tensorflow/tfjs";
+import { AlignPropJob, type AlignPropComponents, type PromptSource } from "../../src/algorithms/alignprop.js";
+import type { AlignPropOptions } from "../../src/algorithms/alignprop-options.js";
+import { DEFAULT_RUN_CONFIG } from "../../src/config/schema.js";
+import { drawPrompt } from "../../src/data/shape-prompts.js";
+import { DDIMScheduler } from "../../src/diffusion/ddim.js";
+import { validateClipTextConfig } from "../../src/models/clip/text-config.js";
+import { CLIPTextModel } from "../../src/models/clip/text-model.js";
+import { parseMerges } from "../../src/models/clip/tokenizer-bpe.js";
+import { CLIPTokenizer } from "../../src/models/clip/tokenizer.js";
+import { attachLora, DEFAULT_LORA_CONFIG } from "../../src/models/lora.js";
+import { AutoencoderKL } from "../../src/models/vae/autoencoder-kl.js";
+import { validateVaeConfig } from "../../src/models/vae/config.js";
+import { brightness } from "../../src/rewards/builtin.js";
+import type { Reward } from "../../src/rewards/reward.js";
+import { UNet2DConditionModel } from "../../src/models/unet/unet-2d-condition.js";
+import { randomContext } from "../lora/tiny-unet.js";
+
+const root = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
+const readJson = (path: string) => JSON.parse(readFileSync(root(path), "utf8")) as Record<string, unknown>;
+
+/** SD1.5's scheduler as a DDIM config (shared/reference/sd15/scheduler.config.json). */
+const SD15_DDIM = {
+  beta_start: 0.00085,
+  beta_end: 0.012,
+  beta_schedule: "scaled_linear",
+  num_train_timesteps: 1000,
+  steps_offset: 1,
+  set_alpha_to_one: false,
+  clip_sample: false,
+  prediction_type: "epsilon",
+  timestep_spacing: "leading",
+};
+
+/** Two levels, one resnet each, attention at the top level: the fewest kernels that still exercise every block kind. */
+const UNET = {
+  block_out_channels: [8, 16],
+  down_block_types: ["CrossAttnDownBlock2D", "DownBlock2D"],
+  up_block_types: ["UpBlock2D", "CrossAttnUpBlock2D"],
+  layers_per_block: 1,
+  attention_head_dim: 2,
+  cross_attention_dim: 12,
+  norm_num_groups: 4,
+  sample_size: 8,
+};
+
+
+
+/** Small enough that decoded images stay inside [0, 1]: the clamp stays off, so losses are smooth in the weights. */
+const VAE_STD = 0.1;
+
+export function tinyComponents(seed = 1): AlignPropComponents {
+  const unet = new UNet2DConditionModel(randomContext(seed), UNET);
+  const vaeConfig = validateVaeConfig({ block_out_channels: [8], layers_per_block: 1, norm_num_groups: 4, sample_size: 8 });
+  const vocab = readJson("test/fixtures/tokenizer/tiny/vocab.json") as Record<string, number>;
+  const merges = parseMerges(readFileSync(root("test/fixtures/tokenizer/tiny/merges.txt"), "utf8"));
+  const tokenizer = new CLIPTokenizer(vocab, merges, { modelMaxLength: 8 });
+  const clipConfig = validateClipTextConfig({
+    vocab_size: Object.keys(vocab).length,
+    hidden_size: 12,
+    intermediate_size: 24,
+    num_hidden_layers: 2,
+    num_attention_heads: 2,
+    max_position_embeddings: 8,
+    eos_token_id: tokenizer.eosTokenId,
+  });
+  return {
+    unet,
+    lora: attachLora(unet, DEFAULT_LORA_CONFIG, { seed }),
+    vae: new AutoencoderKL(randomContext(seed + 1000, VAE_STD), vaeConfig),
+    textEncoder: new CLIPTextModel(randomContext(seed + 2000), clipConfig),
+    tokenizer,
+    scheduler: new DDIMScheduler(SD15_DDIM),
+  };
+}
+
+export function disposeComponents(c: AlignPropComponents): void {
+  c.lora.dispose();
+  for (const m of [c.unet, c.vae, c.textEncoder]) m.dispose();
+}
+
+/** TRL's defaults with a 3-step chain, one image a step, and a high learning rate. */
+export const TINY_OPTIONS: AlignPropOptions = {
+  ...DEFAULT_RUN_CONFIG,
+  seed: 3,
+  sample_num_steps: 3,
+  truncated_backprop_timestep: 2,
+  truncated_rand_backprop_minmax: [0, 3],
+  train_learning_rate: 1e-2,
+};
+
+export const shapePrompts: PromptSource = (rng) => drawPrompt(rng);
+
+/** A job over fresh tiny components (seeded by `seed`), released with `release`. */
+export function tinyJob(options: Partial<AlignPropOptions> = {}, reward: Reward = brightness, seed = 1) {
+  const components = tinyComponents(seed);
+  const job = new AlignPropJob(components, { ...TINY_OPTIONS, ...options }, reward, shapePrompts);
+  return {
+    job,
+    components,
+    release: () => {
+      job.dispose();
+      disposeComponents(components);
+    },
+  };
+}
+
+/** Weights of every LoRA variable, for bit-for-bit comparisons. */
+export const loraValues = (c: AlignPropComponents) => c.lora.trainableVariables().map((v) => tf.tidy(() => [...v.dataSync()]));
