@@ -97,8 +97,8 @@ export const RunConfigSchema = z
     /** Each run writes `runs_dir/<run_name>/` (config, events, images, checkpoints, report). */
     runs_dir: z.string().min(1).default("runs").describe("Directory that holds one folder per run."),
     /**
-     * TRL redraws the random cut at every sampler step; the AlignProp paper's code draws it once per chain,
-     * which is our default. `true` restores TRL's behaviour.
+     * TRL (and the authors' first main.py) redraw the random cut at every sampler step; the authors' later
+     * TRL-based pipeline draws it once per chain, which is our default. `true` restores TRL's behaviour.
      */
     truncated_backprop_per_step: z
       .boolean()

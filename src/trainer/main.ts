@@ -8,31 +8,17 @@
 import { readFileSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { parseArgs } from "node:util";
-import { PromptMlpJob } from "../algorithms/prompt-mlp.js";
 import { readAllowList, readKeyPair } from "../bridge/curve.js";
 import { TrainerServer } from "../bridge/server.js";
 import type { ReadyLine } from "../bridge/spawn.js";
-import { RunConfigSchema, type RunConfig } from "../config/index.js";
+import { RunConfigSchema } from "../config/index.js";
 import { initBackend } from "../tf/backend.js";
 import { loadCheckpoint } from "./checkpoints.js";
+import { createJob } from "./jobs.js";
 import { RunDir } from "./run-dir.js";
 import { Trainer } from "./trainer.js";
 
 const VERSION = "0.1.0";
-
-function jobFor(config: RunConfig) {
-  return new PromptMlpJob({
-    seed: config.seed,
-    batchSize: config.train_batch_size,
-    accumulationSteps: config.train_gradient_accumulation_steps,
-    learningRate: config.train_learning_rate,
-    beta1: config.train_adam_beta1,
-    beta2: config.train_adam_beta2,
-    epsilon: config.train_adam_epsilon,
-    weightDecay: config.train_adam_weight_decay,
-    maxGradNorm: config.train_max_grad_norm,
-  });
-}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -76,9 +62,19 @@ async function main(): Promise<number> {
     agent: `alignprop-trainer/${VERSION}`,
     handle: (command) => trainer!.handle(command),
   });
-  const job = jobFor(config);
-  if (resume) await job.restore({ tensors: resume.tensors, rngState: resume.state.rngState });
-  trainer = new Trainer({ config, job, runDir, runId, backend, sink: server, resumedAtStep: resume?.state.step });
+  const created = await createJob(config);
+  if (resume) await created.job.restore({ tensors: resume.tensors, rngState: resume.state.rngState });
+  trainer = new Trainer({
+    config,
+    job: created.job,
+    description: created.description,
+    exportWeights: created.exportWeights,
+    runDir,
+    runId,
+    backend,
+    sink: server,
+    resumedAtStep: resume?.state.step,
+  });
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -37,6 +37,10 @@ export interface TrainerOptions {
   sink: EventSink;
   /** Set when continuing from a checkpoint: the step it holds. */
   resumedAtStep?: number;
+  /** What is being trained, for the first status (the job's name by default). */
+  description?: string;
+  /** Writes the shareable weights (e.g. diffusers' LoRA file) into the run directory after each checkpoint. */
+  exportWeights?: (runDir: string) => Promise<string>;
 }
 
 /** A failure the run can explain in one sentence (not a bug): reported without a stack trace. */
@@ -67,7 +71,7 @@ export class Trainer {
   /** Runs to the end; resolves with the process exit code. */
   async run(): Promise<number> {
     const from = this.o.resumedAtStep === undefined ? "" : ` (resumed from the checkpoint at step ${this.o.resumedAtStep})`;
-    this.publish({ case: "status", value: this.status(`starting ${this.o.job.name} on ${this.o.backend}${from}`) });
+    this.publish({ case: "status", value: this.status(`starting ${this.o.description ?? this.o.job.name} on ${this.o.backend}${from}`) });
     try {
       this.transition(RunState.RUNNING, `training ${this.totalSteps} steps`);
       while (this.step < this.totalSteps && !this.stopRequested) {
@@ -220,6 +224,7 @@ export class Trainer {
         tensors,
         this.o.config.num_checkpoint_limit,
       );
+      await this.o.exportWeights?.(this.o.runDir.path);
     } catch (err) {
       const message = `checkpoint at step ${this.step} (${reason}) could not be saved: ${(err as Error).message}`;
       if (reason === "final") throw new TrainingError(message);

@@ -1,0 +1,63 @@
+/**
+ * The job a run config asks for: AlignProp on a diffusers pipeline (a directory or a Hub id), or — for the default
+ * model "tiny", until the embedded tiny pipeline ships — the stand-in prompt-conditioned image generator.
+ */
+import { join } from "node:path";
+import { AlignPropJob } from "../algorithms/alignprop.js";
+import { PromptMlpJob } from "../algorithms/prompt-mlp.js";
+import type { RunConfig } from "../config/index.js";
+import { promptSourceFor } from "../data/prompt-source.js";
+import { LORA_WEIGHTS_FILE, saveLoraWeights } from "../io/lora-weights.js";
+import { attachLora } from "../models/lora.js";
+import { disposePipeline, loadPipeline } from "../models/pipeline.js";
+import { resolveReward } from "../rewards/registry.js";
+import type { TrainingJob } from "./job.js";
+
+export interface CreatedJob {
+  job: TrainingJob;
+  /** What the run trains, for the first status message. */
+  description: string;
+  /** Writes the run's shareable weights (diffusers' LoRA file) into the run directory; called after each save. */
+  exportWeights?: (runDir: string) => Promise<string>;
+  dispose(): void;
+}
+
+export async function createJob(config: RunConfig): Promise<CreatedJob> {
+  if (config.model === "tiny") {
+    const job = new PromptMlpJob({
+      seed: config.seed,
+      batchSize: config.train_batch_size,
+      accumulationSteps: config.train_gradient_accumulation_steps,
+      learningRate: config.train_learning_rate,
+      beta1: config.train_adam_beta1,
+      beta2: config.train_adam_beta2,
+      epsilon: config.train_adam_epsilon,
+      weightDecay: config.train_adam_weight_decay,
+      maxGradNorm: config.train_max_grad_norm,
+    });
+    return { job, description: job.name, dispose: () => job.dispose() };
+  }
+  const pipeline = await loadPipeline(config.model);
+  const lora = attachLora(
+    pipeline.unet,
+    { rank: config.lora_rank, alpha: config.lora_alpha, targetModules: config.lora_target_modules },
+    { seed: config.seed },
+  );
+  const rewardName = config.reward || "brightness";
+  const reward = await resolveReward(rewardName);
+  const job = new AlignPropJob({ ...pipeline, lora }, config, reward, promptSourceFor(config.prompts));
+  return {
+    job,
+    description: `AlignProp on ${config.model} (LoRA r=${config.lora_rank}, ${lora.parameterCount()} params; reward ${rewardName})`,
+    exportWeights: async (runDir) => {
+      const path = join(runDir, LORA_WEIGHTS_FILE);
+      await saveLoraWeights(path, lora);
+      return path;
+    },
+    dispose: () => {
+      job.dispose();
+      lora.dispose();
+      disposePipeline(pipeline);
+    },
+  };
+}
