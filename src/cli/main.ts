@@ -8,10 +8,11 @@ import { bench } from "./commands/bench.js";
 import { inspect } from "./commands/inspect.js";
 import { keygen } from "./commands/keygen.js";
 import { ping } from "./commands/ping.js";
+import { push } from "./commands/push.js";
 import { sample } from "./commands/sample.js";
 import { train } from "./commands/train.js";
 
-const COMMANDS: readonly CliCommand[] = [train, attach, ping, sample, inspect, keygen, bench];
+const COMMANDS: readonly CliCommand[] = [train, attach, ping, sample, push, inspect, keygen, bench];
 
 const HELP = `alignprop — fine-tune text-to-image diffusion models with AlignProp (reward backpropagation)
 

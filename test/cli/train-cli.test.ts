@@ -89,6 +89,7 @@ commands:
   attach   open the dashboard (or --ci stream) on a running trainer
   ping     check that a trainer is up and answering (exit code; Docker healthcheck)
   sample   render an image from a pipeline (DDIM, classifier-free guidance, optional LoRA)
+  push     publish a run's LoRA on the Hugging Face Hub with a model card and samples
   inspect  show a pipeline's components, parameter counts and state-dict keys
   keygen   create a CURVE key pair for remote trainers and clients
   bench    time conv/matmul kernels and a tiny-UNet training step per backend, against PyTorch (JSON)`,
