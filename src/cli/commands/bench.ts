@@ -7,6 +7,7 @@
 import { execa } from "execa";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { stalledSubscriberRatio } from "../../bridge/stall-probe.js";
 import { ortThreads } from "../../tf/ort/session-cache.js";
 import { BENCH_SHAPES } from "../../tf/bench/shapes.js";
 import { flag, parseArgv, takeOptions, UsageError } from "../args.js";
@@ -28,6 +29,7 @@ const Options = z.object({
   timeout: z.coerce.number().positive().default(180),
   skip_unet: flag(),
   skip_torch: flag(),
+  skip_bridge: flag(),
   help: flag(),
 });
 
@@ -42,6 +44,8 @@ const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n
                      reported as timed out (default 180; the plain cpu backend needs minutes for the UNet step)
   --skip-unet        only the conv and matmul kernels
   --skip-torch       no PyTorch comparison
+  --skip-bridge      no stalled-subscriber probe (the trainer's step time with a dashboard that stopped reading,
+                     relative to none; runs the real trainer three times)
 
 Times conv forward / input gradient / filter gradient (${BENCH_SHAPES.conv.x.join("×")} NHWC, ${BENCH_SHAPES.conv.filter.join("×")}),
 a ${BENCH_SHAPES.matmul.m}×${BENCH_SHAPES.matmul.k}×${BENCH_SHAPES.matmul.n} matmul, and a training step (forward, MSE, every
@@ -117,7 +121,7 @@ export const bench: CliCommand = {
   summary: "time conv/matmul kernels and a tiny-UNet training step per backend, against PyTorch (JSON)",
   usage: USAGE,
   async run(argv) {
-    const { flags, positionals } = parseArgv(argv, new Set(["skip-unet", "skip-torch", "help"]));
+    const { flags, positionals } = parseArgv(argv, new Set(["skip-unet", "skip-torch", "skip-bridge", "help"]));
     const { options, rest } = takeOptions(Options, flags);
     if (options.help) {
       process.stdout.write(USAGE + "\n");
@@ -139,7 +143,8 @@ export const bench: CliCommand = {
         .filter(([, r]) => !r.unavailable && !torch.unavailable && !torch.skipped)
         .map(([backend, r]) => [backend, timeRatios(r, torch)]),
     );
-    const report = { host: { node: process.version, threads }, shapes: BENCH_SHAPES, tfjs, torch, ratios };
+    const bridge = options.skip_bridge ? { skipped: "--skip-bridge" } : { stalled_subscriber: await stalledSubscriberRatio() };
+    const report = { host: { node: process.version, threads }, shapes: BENCH_SHAPES, tfjs, torch, ratios, bridge };
     process.stdout.write(JSON.stringify(report, null, 2) + "\n");
     return EXIT.ok;
   },
