@@ -1,23 +1,35 @@
 /**
- * Rewards by name: the built-ins (`brightness`, `saturation`, `contrast`, `hue[:target]`) or a path to a user
- * module. `resolveReward` is what `--reward` / the config's `reward` field goes through.
+ * Rewards by name: the built-ins (`brightness`, `saturation`, `contrast`, `hue[:target]`, and the model-based
+ * `aesthetic:head=…[,clip=…]` and `clip-score[:clip=…]`) or a path to a user module. `resolveReward` is what
+ * `--reward` / the config's `reward` field goes through.
  */
+import { aestheticFromSpec } from "./aesthetic.js";
 import { brightness, contrast, hue, saturation } from "./builtin.js";
+import { clipScoreFromSpec } from "./clip-score.js";
 import type { Reward } from "./reward.js";
 import { loadRewardModule } from "./user-module.js";
 
 /** name → factory taking the text after "name:" (absent when none was given). */
-const BUILTINS: Readonly<Record<string, (arg: string | undefined) => Reward>> = Object.freeze({
+const BUILTINS: Readonly<Record<string, (arg: string | undefined) => Reward | Promise<Reward>>> = Object.freeze({
   brightness: () => brightness,
   saturation: () => saturation,
   contrast: () => contrast,
   hue: (target) => hue(target),
+  aesthetic: (args) => aestheticFromSpec(args),
+  "clip-score": (args) => clipScoreFromSpec(args),
 });
+/** The built-ins that take the text after "name:". */
+const TAKES_ARGUMENT = new Set(["hue", "aesthetic", "clip-score"]);
 
 export const BUILTIN_REWARDS: readonly string[] = Object.keys(BUILTINS);
 
-/** A path (has a slash or a .js/.mjs/.cjs ending) is a user module; anything else a built-in, with an optional ":arg". */
+/**
+ * A path (has a slash or a .js/.mjs/.cjs ending) is a user module; anything else a built-in, with an optional ":arg"
+ * (which may itself hold paths: `aesthetic:head=./head.safetensors`).
+ */
 export function isRewardPath(spec: string): boolean {
+  const colon = spec.indexOf(":");
+  if (colon > 0 && Object.hasOwn(BUILTINS, spec.slice(0, colon))) return false;
   return /[\\/]/.test(spec) || /\.(m|c)?js$/.test(spec);
 }
 
@@ -30,6 +42,6 @@ export async function resolveReward(spec: string): Promise<Reward> {
   if (!make) {
     throw new Error(`reward=${JSON.stringify(spec)} is neither a built-in (${BUILTIN_REWARDS.join(", ")}) nor a module path such as ./my-reward.js`);
   }
-  if (arg !== undefined && name !== "hue") throw new Error(`reward=${JSON.stringify(spec)}: ${name} takes no argument`);
-  return make(arg);
+  if (arg !== undefined && !TAKES_ARGUMENT.has(name)) throw new Error(`reward=${JSON.stringify(spec)}: ${name} takes no argument`);
+  return await make(arg);
 }

@@ -6,13 +6,17 @@
  *
  * logits_per_image[i, j] = exp(logit_scale) · cos(image_i, text_j), as transformers computes it.
  */
+import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import type { SourceOptions } from "../../io/hub.js";
 import type { TensorMap } from "../../io/safetensors.js";
-import { makeParam, Module, type BuildContext, type Param } from "../nn/module.js";
+import { makeParam, Module, SHAPE_ONLY, type BuildContext, type Param } from "../nn/module.js";
 import { Linear } from "../nn/layers.js";
 import { loadStateDict } from "../nn/state-dict.js";
+import { clipCheckpointFiles, CONFIG_FILE, readCheckpointTensors, readJsonFile, resolveRepoFiles } from "./clip-files.js";
 import { validateClipTextConfig, type ClipTextConfig } from "./text-config.js";
 import { CLIPTextModel, POSITION_IDS_KEY, type CLIPTextTransformer } from "./text-model.js";
+import { CLIPTokenizer } from "./tokenizer.js";
 import { clipVisionConfigOf, nestedClipConfig, type ClipVisionConfig } from "./vision-config.js";
 import { CLIPVisionTransformer, VISION_POSITION_IDS_KEY } from "./vision-model.js";
 
@@ -91,4 +95,29 @@ export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
 /** Loads a `CLIPModel` checkpoint, ignoring the `position_ids` buffers older files carry. */
 export function loadClipModelStateDict(model: CLIPModel, tensors: TensorMap, source = "CLIP state dict"): void {
   loadStateDict(model, tensors, { source, ignore: (key) => key === POSITION_IDS_KEY || key === VISION_POSITION_IDS_KEY });
+}
+
+export interface LoadedClipModel {
+  model: CLIPModel;
+  tokenizer: CLIPTokenizer;
+}
+
+/** A `CLIPModel` checkpoint with its tokenizer, from a folder or Hub repo in transformers' layout. */
+export async function loadClipModel(source: string, opts: SourceOptions = {}): Promise<LoadedClipModel> {
+  const dir = await resolveRepoFiles(source, clipCheckpointFiles(true), opts);
+  let config: ClipModelConfig;
+  try {
+    config = validateClipModelConfig(await readJsonFile(join(dir, CONFIG_FILE)));
+  } catch (error) {
+    throw new Error(`${source}: ${(error as Error).message}`);
+  }
+  const tokenizer = await CLIPTokenizer.fromFiles(dir);
+  const maxLength = config.text_config.max_position_embeddings;
+  if (tokenizer.modelMaxLength > maxLength) {
+    throw new Error(`${source}: the tokenizer's model_max_length=${tokenizer.modelMaxLength} exceeds the text config's max_position_embeddings=${maxLength}`);
+  }
+  const model = new CLIPModel(SHAPE_ONLY, config);
+  const tensors = await readCheckpointTensors(dir, (key) => key !== POSITION_IDS_KEY && key !== VISION_POSITION_IDS_KEY);
+  loadClipModelStateDict(model, tensors, `${source} (weights)`);
+  return { model, tokenizer };
 }

@@ -8,14 +8,17 @@
  * `imageEmbeds` = visual_projection(post_layernorm(last_hidden_state[:, 0])), what `CLIPModel.get_image_features`
  * returns and what the LAION aesthetic head and CLIP scores read.
  */
+import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import type { SourceOptions } from "../../io/hub.js";
 import type { TensorMap } from "../../io/safetensors.js";
-import { makeParam, Module, type BuildContext, type Param } from "../nn/module.js";
+import { makeParam, Module, SHAPE_ONLY, type BuildContext, type Param } from "../nn/module.js";
 import { Conv2d, Embedding, LayerNorm, Linear } from "../nn/layers.js";
 import { loadStateDict } from "../nn/state-dict.js";
 import { DEFAULT_CLIP_TEXT_CONFIG, type ClipTextConfig } from "./text-config.js";
 import { CLIPEncoderLayer } from "./text-encoder-layer.js";
-import type { ClipVisionConfig } from "./vision-config.js";
+import { clipCheckpointFiles, CONFIG_FILE, readCheckpointTensors, readJsonFile, resolveRepoFiles } from "./clip-files.js";
+import { clipVisionConfigOf, type ClipVisionConfig } from "./vision-config.js";
 
 /**
  * CLIPEncoderLayer reads only hidden_size, intermediate_size, num_attention_heads, hidden_act and layer_norm_eps;
@@ -140,4 +143,22 @@ export const isVisionKey = (key: string): boolean => key.startsWith("vision_mode
 /** Loads vision weights into `model`, ignoring the `position_ids` buffer older files carry. */
 export function loadClipVisionStateDict(model: CLIPVisionModelWithProjection, tensors: TensorMap, source = "CLIP vision state dict"): void {
   loadStateDict(model, tensors, { source, ignore: (key) => key === VISION_POSITION_IDS_KEY });
+}
+
+/**
+ * The vision tower with its projection from a CLIP checkpoint (a `CLIPModel` or `CLIPVisionModelWithProjection`
+ * folder or Hub repo): config.json and the vision keys of its safetensors weights; the text half is not read.
+ */
+export async function loadClipVisionModel(source: string, opts: SourceOptions = {}): Promise<CLIPVisionModelWithProjection> {
+  const dir = await resolveRepoFiles(source, clipCheckpointFiles(false), opts);
+  let config: ClipVisionConfig;
+  try {
+    config = clipVisionConfigOf(await readJsonFile(join(dir, CONFIG_FILE)));
+  } catch (error) {
+    throw new Error(`${source}: ${(error as Error).message}`);
+  }
+  const model = new CLIPVisionModelWithProjection(SHAPE_ONLY, config);
+  const tensors = await readCheckpointTensors(dir, (key) => isVisionKey(key) && key !== VISION_POSITION_IDS_KEY);
+  loadClipVisionStateDict(model, tensors, `${source} (vision weights)`);
+  return model;
 }
