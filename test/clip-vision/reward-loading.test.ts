@@ -156,6 +156,7 @@ test("errors name the problem: no head, unknown option, bad resample, no token, 
   await assert.rejects(resolveReward("aesthetic:head=h.safetensors,size=3"), /reward aesthetic: unknown option "size"; aesthetic takes head=.*, clip=.*, revision=.*, resample=bicubic\|bilinear/);
   await assert.rejects(resolveReward(`clip-score:clip=${folder},resample=nearest`), /resample=nearest must be one of bicubic, bilinear/);
   await assert.rejects(resolveReward("clip-score:openai"), /reward clip-score: "openai" is not key=value/);
+  await assert.rejects(resolveReward("clip-score:clip=a/b,clip=c/d"), /reward clip-score: clip is given twice/);
   await assert.rejects(resolveReward("aesthetic:head=./no/such/head.safetensors"), /"\.\/no\/such\/head\.safetensors" is neither a file nor a Hub file/);
   const { server, cacheDir } = await setup(TOKEN);
   try {
