@@ -68,3 +68,38 @@ export const flag = () =>
     .union([z.literal(true), z.enum(["true", "false"])])
     .optional()
     .transform((v) => v === true || v === "true");
+
+export interface CommandSpec<S extends z.ZodObject> {
+  name: string;
+  options: S;
+  /** Flags that take no value (`help` is always one). */
+  booleans: readonly string[];
+  usage: string;
+  /** Positional arguments: how many, and what one is (for the error), e.g. `{ count: 1, what: "endpoint" }`. */
+  positionals: { count: number; what: string };
+}
+
+/**
+ * The argv handling every command but `train` shares: `--help` prints the usage (→ undefined, exit 0); the command's
+ * flags are validated; an unknown flag or a wrong number of positionals is a UsageError quoting the usage.
+ */
+export function parseCommand<S extends z.ZodObject>(
+  argv: readonly string[],
+  spec: CommandSpec<S>,
+): { options: z.infer<S>; positionals: string[] } | undefined {
+  const { flags, positionals } = parseArgv(argv, new Set([...spec.booleans, "help"]));
+  if (flags.help === true) {
+    process.stdout.write(spec.usage + "\n");
+    return undefined;
+  }
+  const { options, rest } = takeOptions(spec.options, flags);
+  const unknown = Object.keys(rest);
+  if (unknown.length) throw new UsageError(`unknown option --${unknown[0]} for ${spec.name}\n\n${spec.usage}`);
+  const { count, what } = spec.positionals;
+  if (positionals.length !== count) {
+    const wanted = count === 0 ? "takes no positional arguments" : `needs exactly ${count === 1 ? "one" : count} ${what}`;
+    const got = positionals.length ? `${positionals.length}: ${positionals.join(" ")}` : "0";
+    throw new UsageError(`${spec.name} ${wanted} (got ${got})\n\n${spec.usage}`);
+  }
+  return { options, positionals };
+}

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { TrainerClient } from "../../bridge/client.js";
 import { readKeyPair, readPublicKey } from "../../bridge/curve.js";
-import { flag, parseArgv, takeOptions, UsageError } from "../args.js";
+import { flag, parseCommand, UsageError } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 import { showRun } from "../front-end.js";
 
@@ -30,15 +30,9 @@ export const attach: CliCommand = {
   summary: "open the dashboard (or --ci stream) on a running trainer",
   usage: USAGE,
   async run(argv) {
-    const { flags, positionals } = parseArgv(argv, new Set(["ci", "help"]));
-    const { options, rest } = takeOptions(Options, flags);
-    if (options.help) {
-      process.stdout.write(USAGE + "\n");
-      return EXIT.ok;
-    }
-    const unknown = Object.keys(rest);
-    if (unknown.length) throw new UsageError(`unknown option --${unknown[0]} for attach\n\n${USAGE}`);
-    if (positionals.length !== 1) throw new UsageError(`attach needs exactly one endpoint (got ${positionals.length})\n\n${USAGE}`);
+    const parsed = parseCommand(argv, { name: "attach", options: Options, booleans: ["ci", "observer"], usage: USAGE, positionals: { count: 1, what: "endpoint" } });
+    if (!parsed) return EXIT.ok;
+    const { options, positionals } = parsed;
     if (Boolean(options.server_public) !== Boolean(options.client_key)) {
       throw new UsageError("--server-public and --client-key go together (CURVE needs both)");
     }

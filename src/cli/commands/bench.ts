@@ -10,7 +10,7 @@ import { z } from "zod";
 import { stalledSubscriberRatio } from "../../bridge/stall-probe.js";
 import { ortThreads } from "../../tf/ort/session-cache.js";
 import { BENCH_SHAPES } from "../../tf/bench/shapes.js";
-import { flag, parseArgv, takeOptions, UsageError } from "../args.js";
+import { flag, parseCommand } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 
 const BACKENDS = ["tensorflow-gpu", "tensorflow", "wasm-ort", "wasm", "cpu"] as const;
@@ -121,14 +121,9 @@ export const bench: CliCommand = {
   summary: "time conv/matmul kernels and a tiny-UNet training step per backend, against PyTorch (JSON)",
   usage: USAGE,
   async run(argv) {
-    const { flags, positionals } = parseArgv(argv, new Set(["skip-unet", "skip-torch", "skip-bridge", "help"]));
-    const { options, rest } = takeOptions(Options, flags);
-    if (options.help) {
-      process.stdout.write(USAGE + "\n");
-      return EXIT.ok;
-    }
-    const unknown = [...Object.keys(rest).map((k) => `--${k}`), ...positionals];
-    if (unknown.length) throw new UsageError(`unknown argument ${unknown[0]} for bench\n\n${USAGE}`);
+    const parsed = parseCommand(argv, { name: "bench", options: Options, booleans: ["skip-unet", "skip-torch", "skip-bridge"], usage: USAGE, positionals: { count: 0, what: "argument" } });
+    if (!parsed) return EXIT.ok;
+    const { options } = parsed;
     const threads = options.threads ?? ortThreads();
     const taskOptions = { repeats: options.repeats, threads, timeout: options.timeout };
     const tasks = options.skip_unet ? ["kernels"] : ["kernels", "unet"];

@@ -12,7 +12,7 @@ import { SHAPE_ONLY } from "../../models/nn/module.js";
 import { readJsonObject } from "../../models/pipeline.js";
 import { buildModel, modelClassOf, type PipelineModel } from "../../models/pipeline-components.js";
 import { checkModelIndex, CONFIG_FILE, MODEL_INDEX, WEIGHTS_STEM, type ModelComponent } from "../../models/pipeline-layout.js";
-import { flag, parseArgv, takeOptions, UsageError } from "../args.js";
+import { flag, parseCommand } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 
 const Options = z.object({ keys: flag(), help: flag() });
@@ -37,14 +37,9 @@ export const inspect: CliCommand = {
   summary: "show a pipeline's components, parameter counts and state-dict keys",
   usage: USAGE,
   async run(argv) {
-    const { flags, positionals } = parseArgv(argv, new Set(["keys", "help"]));
-    const { options, rest } = takeOptions(Options, flags);
-    if (options.help) {
-      process.stdout.write(USAGE + "\n");
-      return EXIT.ok;
-    }
-    if (Object.keys(rest).length) throw new UsageError(`unknown option --${Object.keys(rest)[0]} for inspect\n\n${USAGE}`);
-    if (positionals.length !== 1) throw new UsageError(`inspect needs exactly one folder or config.json (got ${positionals.length})\n\n${USAGE}`);
+    const parsed = parseCommand(argv, { name: "inspect", options: Options, booleans: ["keys"], usage: USAGE, positionals: { count: 1, what: "folder or config.json" } });
+    if (!parsed) return EXIT.ok;
+    const { options, positionals } = parsed;
     const target = positionals[0]!;
     const info = await stat(target).catch(() => undefined);
     if (!info) throw new Error(`${target} does not exist`);

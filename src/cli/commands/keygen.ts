@@ -1,7 +1,7 @@
 /** `alignprop keygen <dir>`: a CURVE key pair for a trainer or a client (`public.key`, `secret.key` mode 0600). */
 import { z } from "zod";
 import { writeKeyPair } from "../../bridge/curve.js";
-import { flag, parseArgv, takeOptions, UsageError } from "../args.js";
+import { flag, parseCommand } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 
 const Options = z.object({ help: flag() });
@@ -16,14 +16,9 @@ export const keygen: CliCommand = {
   summary: "create a CURVE key pair for remote trainers and clients",
   usage: USAGE,
   async run(argv) {
-    const { flags, positionals } = parseArgv(argv, new Set(["help"]));
-    const { options, rest } = takeOptions(Options, flags);
-    if (options.help) {
-      process.stdout.write(USAGE + "\n");
-      return EXIT.ok;
-    }
-    if (Object.keys(rest).length) throw new UsageError(`unknown option --${Object.keys(rest)[0]} for keygen\n\n${USAGE}`);
-    if (positionals.length !== 1) throw new UsageError(`keygen needs exactly one directory (got ${positionals.length})\n\n${USAGE}`);
+    const parsed = parseCommand(argv, { name: "keygen", options: Options, booleans: [], usage: USAGE, positionals: { count: 1, what: "directory" } });
+    if (!parsed) return EXIT.ok;
+    const { positionals } = parsed;
     const pair = writeKeyPair(positionals[0]!);
     process.stdout.write(`${pair.publicKey}\n`);
     process.stderr.write(`wrote ${pair.publicPath} and ${pair.secretPath} (mode 0600)\n`);

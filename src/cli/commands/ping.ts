@@ -6,7 +6,7 @@ import { z } from "zod";
 import { TrainerClient } from "../../bridge/client.js";
 import { readKeyPair, readPublicKey } from "../../bridge/curve.js";
 import { RunState } from "../../gen/alignprop/v1/alignprop_pb.js";
-import { flag, parseArgv, takeOptions, UsageError } from "../args.js";
+import { flag, parseCommand, UsageError } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 
 const Options = z.object({
@@ -26,14 +26,9 @@ export const ping: CliCommand = {
   summary: "check that a trainer is up and answering (exit code; Docker healthcheck)",
   usage: USAGE,
   async run(argv) {
-    const { flags, positionals } = parseArgv(argv, new Set(["observer", "help"]));
-    const { options, rest } = takeOptions(Options, flags);
-    if (options.help) {
-      process.stdout.write(USAGE + "\n");
-      return EXIT.ok;
-    }
-    if (Object.keys(rest).length) throw new UsageError(`unknown option --${Object.keys(rest)[0]} for ping\n\n${USAGE}`);
-    if (positionals.length !== 1) throw new UsageError(`ping needs exactly one endpoint (got ${positionals.length})\n\n${USAGE}`);
+    const parsed = parseCommand(argv, { name: "ping", options: Options, booleans: ["observer"], usage: USAGE, positionals: { count: 1, what: "endpoint" } });
+    if (!parsed) return EXIT.ok;
+    const { options, positionals } = parsed;
     if (Boolean(options.server_public) !== Boolean(options.client_key)) throw new UsageError("--server-public and --client-key go together");
     const curve =
       options.server_public && options.client_key

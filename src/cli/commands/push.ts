@@ -5,7 +5,7 @@
 import { z } from "zod";
 
 import { DEFAULT_PUSH_IMAGES, pushRun } from "../../io/hub-push.js";
-import { flag, parseArgv, takeOptions, UsageError } from "../args.js";
+import { flag, parseCommand } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 
 const Options = z.object({
@@ -39,14 +39,9 @@ export const push: CliCommand = {
   summary: "publish a run's LoRA on the Hugging Face Hub with a model card and samples",
   usage: USAGE,
   async run(argv) {
-    const { flags, positionals } = parseArgv(argv, new Set(["private", "help"]));
-    if (flags.help) {
-      process.stdout.write(USAGE + "\n");
-      return EXIT.ok;
-    }
-    const { options, rest } = takeOptions(Options, flags);
-    if (Object.keys(rest).length) throw new UsageError(`unknown option --${Object.keys(rest)[0]} for push\n\n${USAGE}`);
-    if (positionals.length !== 1) throw new UsageError(`push needs exactly one run directory (got ${positionals.length})\n\n${USAGE}`);
+    const parsed = parseCommand(argv, { name: "push", options: Options, booleans: ["private"], usage: USAGE, positionals: { count: 1, what: "run directory" } });
+    if (!parsed) return EXIT.ok;
+    const { options, positionals } = parsed;
     const result = await pushRun(positionals[0]!, {
       repo: options.repo,
       token: options.token,

@@ -14,7 +14,7 @@ import { attachLora, type LoraAdapters } from "../../models/lora.js";
 import { disposePipeline, loadPipeline } from "../../models/pipeline.js";
 import type { UNet2DConditionModel } from "../../models/unet/index.js";
 import { initBackend } from "../../tf/backend.js";
-import { flag, parseArgv, takeOptions, UsageError } from "../args.js";
+import { flag, parseCommand } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 
 const decimal = () => z.string().regex(/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/, "must be a number").transform(Number);
@@ -61,14 +61,9 @@ export const sample: CliCommand = {
   summary: "render an image from a pipeline (DDIM, classifier-free guidance, optional LoRA)",
   usage: USAGE,
   async run(argv) {
-    const { flags, positionals } = parseArgv(argv, new Set(["offline", "help"]));
-    if (flags.help) {
-      process.stdout.write(USAGE + "\n");
-      return EXIT.ok;
-    }
-    const { options, rest } = takeOptions(Options, flags);
-    if (Object.keys(rest).length) throw new UsageError(`unknown option --${Object.keys(rest)[0]} for sample\n\n${USAGE}`);
-    if (positionals.length) throw new UsageError(`sample takes no positional arguments (got ${positionals.join(" ")})\n\n${USAGE}`);
+    const parsed = parseCommand(argv, { name: "sample", options: Options, booleans: ["offline"], usage: USAGE, positionals: { count: 0, what: "argument" } });
+    if (!parsed) return EXIT.ok;
+    const { options } = parsed;
     const log = (line: string) => process.stderr.write(line + "\n");
 
     const { backend } = await initBackend(options.backend);
