@@ -14,7 +14,7 @@ import { createRepo, HubApiError, uploadFiles } from "@huggingface/hub";
 import { readFile, stat } from "node:fs/promises";
 import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
 
-import { loadRunConfig, type RunConfig } from "../config/index.js";
+import { loadRunConfig } from "../config/index.js";
 import { EventSchema, type Event } from "../gen/alignprop/v1/alignprop_pb.js";
 import { isRewardPath, resolveReward } from "../rewards/registry.js";
 import { decodeLoraWeights, LORA_WEIGHTS_FILE } from "./lora-weights.js";

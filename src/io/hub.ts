@@ -35,7 +35,8 @@ export interface SourceOptions {
   log?: (message: string) => void;
 }
 
-interface HubSettings extends HubLocation {
+/** Where and how to reach one repo revision (SourceOptions with huggingface_hub's environment defaults). */
+export interface HubSettings extends HubLocation {
   cacheDir: string;
   offline: boolean;
   variant: string | undefined;
@@ -50,7 +51,8 @@ interface CacheRecord {
 }
 
 const REPO_ID = /^[\w.-]+\/[\w.-]+$/;
-const RECORD = ".alignprop-cache.json";
+/** The file in each cache folder recording what was downloaded completely. */
+export const RECORD = ".alignprop-cache.json";
 const TRUTHY = new Set(["1", "true", "yes", "on"]);
 
 /** The local folder holding the pipeline `source` names: the folder itself, or the Hub repo's cache folder. */
@@ -100,7 +102,7 @@ export async function resolveSource(source: string, opts: SourceOptions = {}): P
   return dir;
 }
 
-function hubSettings(repo: string, opts: SourceOptions, env: NodeJS.ProcessEnv = process.env): HubSettings {
+export function hubSettings(repo: string, opts: SourceOptions, env: NodeJS.ProcessEnv = process.env): HubSettings {
   const revision = opts.revision ?? "main";
   if (!/^[\w./-]+$/.test(revision) || revision.split("/").some((part) => part === "" || part === "." || part === "..")) {
     throw new Error(`revision=${JSON.stringify(revision)} is not a branch, tag or commit name`);
@@ -124,7 +126,7 @@ function hubSettings(repo: string, opts: SourceOptions, env: NodeJS.ProcessEnv =
   };
 }
 
-async function listRepo(s: HubSettings): Promise<HubFile[]> {
+export async function listRepo(s: HubSettings): Promise<HubFile[]> {
   const files: HubFile[] = [];
   const entries = listFiles({ repo: s.repo, revision: s.revision, recursive: true, hubUrl: s.endpoint, accessToken: s.token });
   for await (const e of entries) {

@@ -8,14 +8,13 @@
  * shards) and, for the text tower, the tokenizer's vocab.json and merges.txt. Only safetensors weights are read.
  */
 import { readFile, stat } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join } from "node:path";
 
-import { HubApiError, listFiles } from "@huggingface/hub";
+import { HubApiError } from "@huggingface/hub";
 
 import { writeFileAtomic } from "../../io/atomic.js";
-import { downloadToCache, type HubFile, type HubLocation } from "../../io/hub-download.js";
-import type { SourceOptions } from "../../io/hub.js";
+import { downloadToCache, type HubFile } from "../../io/hub-download.js";
+import { RECORD, hubSettings, listRepo, type SourceOptions } from "../../io/hub.js";
 import { openSafetensors, type TensorMap } from "../../io/safetensors.js";
 
 export const CONFIG_FILE = "config.json";
@@ -27,8 +26,6 @@ const TOKENIZER_OPTIONAL = ["tokenizer_config.json", "special_tokens_map.json"];
 
 /** "org/name"; neither part starts with "." or "-", so "./x" and "../x" stay paths. */
 const REPO_ID = /^\w[\w.-]*\/\w[\w.-]*$/;
-const RECORD = ".alignprop-cache.json";
-const TRUTHY = new Set(["1", "true", "yes", "on"]);
 
 /** Picks the files to fetch from a repo's file list; throws naming what is missing. */
 export type FileChoice = (paths: readonly string[]) => string[];
@@ -146,46 +143,6 @@ export async function readCheckpointTensors(dir: string, keep: (key: string) => 
     }
   }
   return out;
-}
-
-interface HubSettings extends HubLocation {
-  cacheDir: string;
-  offline: boolean;
-  retries: number;
-  log: (message: string) => void;
-}
-
-/** SourceOptions with huggingface_hub's environment defaults, as src/io/hub.ts reads them. */
-function hubSettings(repo: string, opts: SourceOptions, env: NodeJS.ProcessEnv = process.env): HubSettings {
-  const revision = opts.revision ?? "main";
-  if (!/^[\w./-]+$/.test(revision) || revision.split("/").some((part) => part === "" || part === "." || part === "..")) {
-    throw new Error(`revision=${JSON.stringify(revision)} is not a branch, tag or commit name`);
-  }
-  const token = opts.token ?? (env.HF_TOKEN || undefined);
-  if (token !== undefined && !token.startsWith("hf_")) {
-    throw new Error(`the Hub token (${opts.token === undefined ? "HF_TOKEN" : "token option"}) must start with "hf_"`);
-  }
-  const retries = opts.retries ?? 3;
-  if (!Number.isInteger(retries) || retries < 0) throw new Error(`retries=${retries} must be a non-negative integer`);
-  return {
-    repo,
-    revision,
-    token,
-    endpoint: (opts.endpoint ?? (env.HF_ENDPOINT || "https://huggingface.co")).replace(/\/+$/, ""),
-    cacheDir: opts.cacheDir ?? join(env.HF_HOME || join(homedir(), ".cache", "huggingface"), "alignprop"),
-    offline: opts.offline ?? TRUTHY.has((env.HF_HUB_OFFLINE ?? "").toLowerCase()),
-    retries,
-    log: opts.log ?? (() => {}),
-  };
-}
-
-async function listRepo(s: HubSettings): Promise<HubFile[]> {
-  const files: HubFile[] = [];
-  const entries = listFiles({ repo: s.repo, revision: s.revision, recursive: true, hubUrl: s.endpoint, accessToken: s.token });
-  for await (const e of entries) {
-    if (e.type === "file") files.push({ path: e.path, size: e.size, oid: e.oid ?? "", lfs: e.lfs && { oid: e.lfs.oid, size: e.lfs.size } });
-  }
-  return files;
 }
 
 /** The cache record hub.ts writes; other fields (its pipelines' file lists) are kept as they are. */
