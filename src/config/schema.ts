@@ -6,6 +6,7 @@ export const LOG_WITH = ["", "tensorboard", "wandb"] as const;
 export const MIXED_PRECISION = ["no", "fp16", "bf16"] as const;
 export const BACKENDS = ["auto", "tensorflow-gpu", "tensorflow", "wasm-ort", "wasm", "cpu"] as const;
 export const LOSSES = ["negative_reward", "trl", "target"] as const;
+export const ALGORITHMS = ["alignprop", "ddpo"] as const;
 
 /**
  * Not z.int(): its failure on a fraction aborts the parse before the cross-field checks, so a config with
@@ -18,7 +19,8 @@ const unitInterval = () => z.number().min(0).lt(1);
 
 /**
  * One training run. Field names and defaults follow TRL's `AlignPropConfig`, so a TRL user's values carry over;
- * alignprop's own fields come after `push_to_hub`. Every field has a default: `{}` is a complete run.
+ * alignprop's own fields come after `push_to_hub`, then the fields of TRL's `DDPOConfig` that only DDPO reads.
+ * Every field has a default: `{}` is a complete run.
  */
 export const RunConfigSchema = z
   .strictObject({
@@ -53,12 +55,14 @@ export const RunConfigSchema = z
       .default(1.0)
       .describe("DDIM eta: 0 is deterministic, 1 is DDPM-like noise."),
     sample_guidance_scale: z.number().min(0).default(5.0).describe("Classifier-free guidance weight."),
+    /** AlignProp: images per micro-batch. DDPO: samples per PPO minibatch (divides sample_batch_size). */
     train_batch_size: positiveInt().default(1).describe("Images per training step."),
     train_use_8bit_adam: z
       .boolean()
       .default(false)
       .describe("8-bit Adam from bitsandbytes (TRL); not available on TF.js."),
-    train_learning_rate: z.number().positive().default(1e-3).describe("AdamW learning rate."),
+    /** AlignPropConfig's default. DDPOConfig's is 3e-4: pass `--train_learning_rate 3e-4` for TRL's DDPO default. */
+    train_learning_rate: z.number().positive().default(1e-3).describe("AdamW learning rate (TRL DDPO's default: 3e-4)."),
     train_adam_beta1: unitInterval().default(0.9).describe("AdamW beta1."),
     train_adam_beta2: unitInterval().default(0.999).describe("AdamW beta2."),
     train_adam_weight_decay: z.number().min(0).default(1e-4).describe("AdamW weight decay."),
@@ -126,6 +130,37 @@ export const RunConfigSchema = z
       .min(1)
       .default(["to_q", "to_k", "to_v", "to_out.0"])
       .describe("UNet modules that get LoRA adapters."),
+    /** "ddpo" trains the same LoRA adapters with DDPO (Black et al. 2023) on the same sampler, for comparison. */
+    algorithm: z.enum(ALGORITHMS).default("alignprop").describe("Training algorithm: alignprop or ddpo."),
+
+    // DDPO (TRL's DDPOConfig names and defaults); read only when algorithm is "ddpo".
+    sample_batch_size: positiveInt().default(1).describe("DDPO: images per sampling batch."),
+    sample_num_batches_per_epoch: positiveInt().default(2).describe("DDPO: sampling batches per epoch."),
+    train_num_inner_epochs: positiveInt()
+      .default(1)
+      .describe("DDPO: passes of PPO updates over each epoch's samples."),
+    /** TRL recomputes the log-probs with guidance when set; off, with the text-conditioned UNet alone. */
+    train_cfg: z.boolean().default(true).describe("DDPO: use classifier-free guidance when recomputing log-probs."),
+    train_adv_clip_max: z.number().positive().default(5.0).describe("DDPO: clip advantages to ±this."),
+    train_clip_range: z.number().positive().default(1e-4).describe("DDPO: PPO clip range for the probability ratio."),
+    /** Each sample trains on ⌊sample_num_steps · fraction⌋ of its steps, drawn afresh every inner epoch. */
+    train_timestep_fraction: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(1.0)
+      .describe("DDPO: fraction of each trajectory's timesteps to train on."),
+    per_prompt_stat_tracking: z
+      .boolean()
+      .default(false)
+      .describe("DDPO: normalise advantages per prompt (else over the epoch's batch)."),
+    per_prompt_stat_tracking_buffer_size: positiveInt()
+      .default(16)
+      .describe("DDPO: rewards remembered per prompt."),
+    /** Until a prompt has this many rewards remembered, its advantages use the whole batch's mean and std (TRL). */
+    per_prompt_stat_tracking_min_count: positiveInt()
+      .default(16)
+      .describe("DDPO: rewards a prompt needs before its own mean and std are used."),
   })
   // `when`: run even after single fields failed (the checks guard their own inputs), so all problems show at once.
   .superRefine(checkRunConfig, { when: (payload) => typeof payload.value === "object" && payload.value !== null });
