@@ -1,9 +1,11 @@
 /**
- * The job a run config asks for: AlignProp on a diffusers pipeline (a directory or a Hub id), or — for the default
- * model "tiny", until the embedded tiny pipeline ships — the stand-in prompt-conditioned image generator.
+ * The job a run config asks for: AlignProp or DDPO (`algorithm`) on a diffusers pipeline (a directory or a Hub id),
+ * or — for the default model "tiny", until the embedded tiny pipeline ships — the stand-in prompt-conditioned image
+ * generator, which only AlignProp's settings drive.
  */
 import { join } from "node:path";
 import { AlignPropJob } from "../algorithms/alignprop.js";
+import { DDPOJob } from "../algorithms/ddpo.js";
 import { PromptMlpJob } from "../algorithms/prompt-mlp.js";
 import type { RunConfig } from "../config/index.js";
 import { promptSourceFor } from "../data/prompt-source.js";
@@ -24,6 +26,9 @@ export interface CreatedJob {
 
 export async function createJob(config: RunConfig): Promise<CreatedJob> {
   if (config.model === "tiny") {
+    if (config.algorithm === "ddpo") {
+      throw new Error('algorithm="ddpo" needs a diffusion pipeline, and model="tiny" is a stand-in without one; pass --model <pipeline dir or Hub id>');
+    }
     const job = new PromptMlpJob({
       seed: config.seed,
       batchSize: config.train_batch_size,
@@ -45,10 +50,13 @@ export async function createJob(config: RunConfig): Promise<CreatedJob> {
   );
   const rewardName = config.reward || "brightness";
   const reward = await resolveReward(rewardName);
-  const job = new AlignPropJob({ ...pipeline, lora }, config, reward, promptSourceFor(config.prompts));
+  const components = { ...pipeline, lora };
+  const prompts = promptSourceFor(config.prompts);
+  const ddpo = config.algorithm === "ddpo";
+  const job = ddpo ? new DDPOJob(components, config, reward, prompts) : new AlignPropJob(components, config, reward, prompts);
   return {
     job,
-    description: `AlignProp on ${config.model} (LoRA r=${config.lora_rank}, ${lora.parameterCount()} params; reward ${rewardName})`,
+    description: `${ddpo ? "DDPO" : "AlignProp"} on ${config.model} (LoRA r=${config.lora_rank}, ${lora.parameterCount()} params; reward ${rewardName})`,
     exportWeights: async (runDir) => {
       const path = join(runDir, LORA_WEIGHTS_FILE);
       await saveLoraWeights(path, lora);

@@ -1,0 +1,93 @@
+/**
+ * DDPO's configuration: TRL's DDPOConfig names and defaults in the run config, the checks a DDPO job makes (TRL's
+ * _config_check among them), and the job a config selects.
+ */
+import assert from "node:assert/strict";
+import { before, test } from "node:test";
+import * as tf from "@tensorflow/tfjs";
+import { trainedTimesteps, validateDDPOOptions, type DDPOOptions } from "../../src/algorithms/ddpo-options.js";
+import { DEFAULT_RUN_CONFIG, RunConfigSchema } from "../../src/config/schema.js";
+import { createJob } from "../../src/trainer/jobs.js";
+import { disposeComponents, tinyComponents } from "../alignprop/tiny-pipeline.js";
+import { TINY_DDPO } from "./tiny-ddpo.js";
+
+before(async () => {
+  await tf.setBackend("cpu");
+});
+
+test("the run config holds TRL's DDPOConfig fields with TRL's defaults, and algorithm defaults to alignprop", () => {
+  const keys = [
+    "sample_batch_size",
+    "sample_num_batches_per_epoch",
+    "train_num_inner_epochs",
+    "train_cfg",
+    "train_adv_clip_max",
+    "train_clip_range",
+    "train_timestep_fraction",
+    "per_prompt_stat_tracking",
+    "per_prompt_stat_tracking_buffer_size",
+    "per_prompt_stat_tracking_min_count",
+  ] as const;
+  assert.deepEqual(Object.fromEntries(keys.map((k) => [k, DEFAULT_RUN_CONFIG[k]])), {
+    sample_batch_size: 1,
+    sample_num_batches_per_epoch: 2,
+    train_num_inner_epochs: 1,
+    train_cfg: true,
+    train_adv_clip_max: 5,
+    train_clip_range: 1e-4,
+    train_timestep_fraction: 1,
+    per_prompt_stat_tracking: false,
+    per_prompt_stat_tracking_buffer_size: 16,
+    per_prompt_stat_tracking_min_count: 16,
+  });
+  assert.equal(DEFAULT_RUN_CONFIG.algorithm, "alignprop");
+  assert.equal(RunConfigSchema.parse({ algorithm: "ddpo" }).algorithm, "ddpo");
+  assert.equal(RunConfigSchema.safeParse({ algorithm: "ppo" }).success, false);
+  assert.equal(RunConfigSchema.safeParse({ train_timestep_fraction: 0 }).success, false);
+});
+
+/** The message validateDDPOOptions throws for `options` over TINY_DDPO, or "" when it accepts them. */
+function problems(options: Partial<DDPOOptions>): string {
+  const components = tinyComponents(1);
+  try {
+    validateDDPOOptions({ ...TINY_DDPO, ...options }, components.lora);
+    return "";
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    disposeComponents(components);
+  }
+}
+
+test("the tiny options pass", () => {
+  assert.equal(problems({}), "");
+});
+
+test("TRL's batch-size rules: sample_batch_size a multiple of train_batch_size, an epoch a whole number of updates", () => {
+  assert.match(problems({ sample_batch_size: 2, train_batch_size: 4 }), /sample_batch_size=2 is smaller than train_batch_size=4/);
+  assert.match(problems({ sample_batch_size: 3, train_batch_size: 2 }), /sample_batch_size=3 is not a multiple of train_batch_size=2/);
+  assert.match(
+    problems({ sample_batch_size: 2, sample_num_batches_per_epoch: 3, train_batch_size: 2, train_gradient_accumulation_steps: 2 }),
+    /samples per epoch \(sample_batch_size·sample_num_batches_per_epoch = 6\) is not a multiple of train_batch_size·train_gradient_accumulation_steps = 4/,
+  );
+});
+
+test("a deterministic sampler (eta = 0) is refused: its steps have no log-probability", () => {
+  assert.match(problems({ sample_eta: 0 }), /sample_eta=0 must be in \(0, 1\]: DDPO needs each step's log-probability/);
+});
+
+test("a timestep fraction that trains no timestep is refused, naming the smallest that trains one", () => {
+  assert.equal(trainedTimesteps({ ...TINY_DDPO, sample_num_steps: 50, train_timestep_fraction: 0.25 }), 12);
+  assert.match(problems({ train_timestep_fraction: 0.2 }), /train_timestep_fraction=0\.2 trains ⌊3·0\.2⌋ = 0 timesteps; raise it to at least 0\.333/);
+});
+
+test("every problem is listed at once, each with its field and value", () => {
+  const message = problems({ train_clip_range: 0, train_adv_clip_max: -1, train_num_inner_epochs: 0 });
+  assert.match(message, /train_num_inner_epochs=0 must be a positive integer/);
+  assert.match(message, /train_adv_clip_max=-1 must be > 0/);
+  assert.match(message, /train_clip_range=0 must be > 0/);
+});
+
+test('algorithm "ddpo" with the stand-in model "tiny" is a clear error naming what to pass', async () => {
+  await assert.rejects(createJob({ ...DEFAULT_RUN_CONFIG, algorithm: "ddpo" }), /algorithm="ddpo" needs a diffusion pipeline.*--model <pipeline dir or Hub id>/);
+});
