@@ -96,6 +96,11 @@ export const RunConfigSchema = z
     reward: z.string().default("").describe('Reward name or module path; "" uses the model\'s default reward.'),
     /** A prompt-source name or file; "" takes the prompt source the model ships with. */
     prompts: z.string().default("").describe('Prompt source name or file; "" uses the model\'s prompt source.'),
+    /**
+     * TRL's `image_samples_hook`: a module whose default export is called every `log_image_freq` steps with
+     * `{ step, images, prompts, prompt_metadata, rewards, run_dir }`; "" for none. A failing hook is logged, not fatal.
+     */
+    image_hook: z.string().default("").describe('Module called with each logged image batch (TRL\'s image_samples_hook); "" for none.'),
     /** "auto" tries tfjs-node-gpu, tfjs-node, wasm with ONNX Runtime kernels, plain wasm, then cpu, in that order. */
     backend: z.enum(BACKENDS).default("auto").describe("TF.js backend; auto picks the fastest one that loads."),
     /** Each run writes `runs_dir/<run_name>/` (config, events, images, checkpoints, report). */

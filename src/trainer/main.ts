@@ -14,6 +14,7 @@ import type { ReadyLine } from "../bridge/spawn.js";
 import { RunConfigSchema } from "../config/index.js";
 import { initBackend } from "../tf/backend.js";
 import { loadCheckpoint } from "./checkpoints.js";
+import { loadImageHook } from "./image-hook.js";
 import { createJob } from "./jobs.js";
 import { RunDir } from "./run-dir.js";
 import { Trainer } from "./trainer.js";
@@ -62,6 +63,7 @@ async function main(): Promise<number> {
     agent: `alignprop-trainer/${VERSION}`,
     handle: (command) => trainer!.handle(command),
   });
+  const imageHook = await loadImageHook(config.image_hook);
   const created = await createJob(config);
   if (resume) await created.job.restore({ tensors: resume.tensors, rngState: resume.state.rngState });
   trainer = new Trainer({
@@ -69,6 +71,7 @@ async function main(): Promise<number> {
     job: created.job,
     description: created.description,
     exportWeights: created.exportWeights,
+    imageHook,
     runDir,
     runId,
     backend,

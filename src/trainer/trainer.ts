@@ -10,6 +10,8 @@ import {
   ErrorSchema,
   ImageBatchSchema,
   ImageSchema,
+  LogLevel,
+  LogSchema,
   MetricsSchema,
   RunState,
   StatusSchema,
@@ -18,6 +20,7 @@ import {
 import type { RunCommand, RunCommandOutcome } from "../bridge/server.js";
 import type { RunConfig } from "../config/index.js";
 import { saveCheckpoint } from "./checkpoints.js";
+import type { ImageHook } from "./image-hook.js";
 import type { StepImages, StepResult, TrainingJob } from "./job.js";
 import { RunDir } from "./run-dir.js";
 import { RunStateMachine, Signal, stateName } from "./run-state.js";
@@ -41,6 +44,8 @@ export interface TrainerOptions {
   description?: string;
   /** Writes the shareable weights (e.g. diffusers' LoRA file) into the run directory after each checkpoint. */
   exportWeights?: (runDir: string) => Promise<string>;
+  /** Called with every logged image batch (`image_hook`). */
+  imageHook?: ImageHook;
 }
 
 /** A failure the run can explain in one sentence (not a bug): reported without a stack trace. */
@@ -197,6 +202,22 @@ export class Trainer {
       }),
     );
     this.publish({ case: "images", value: create(ImageBatchSchema, { step: this.step, images }) });
+    if (this.o.imageHook) await this.callImageHook(this.o.imageHook, batch, saved);
+  }
+
+  private async callImageHook(hook: ImageHook, batch: StepImages, saved: { png: Uint8Array; path: string }[]): Promise<void> {
+    try {
+      await hook({
+        step: this.step,
+        images: saved.map((s, i) => ({ png: s.png, path: s.path, width: batch.images[i]!.width, height: batch.images[i]!.height })),
+        prompts: batch.prompts,
+        prompt_metadata: batch.promptMetadata,
+        rewards: batch.rewards,
+        run_dir: this.o.runDir.path,
+      });
+    } catch (err) {
+      this.publish({ case: "log", value: create(LogSchema, { level: LogLevel.WARN, message: `image_hook failed at step ${this.step}: ${(err as Error).message}` }) });
+    }
   }
 
   /**
