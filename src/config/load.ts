@@ -24,7 +24,7 @@ export function loadRunConfig(options: LoadRunConfigOptions = {}): LoadedRunConf
     ...(options.file === undefined ? {} : readConfigFile(options.file)),
     ...coerceOverrides(options.overrides ?? {}),
   };
-  const input = withTruncationDefaultsFollowingSteps(explicit);
+  const input = withAlgorithmDefaults(withTruncationDefaultsFollowingSteps(explicit));
   const result = RunConfigSchema.safeParse(input);
   if (!result.success) throw new ConfigError(toConfigIssues(result.error.issues, input));
   return { config: result.data, warnings: tfjsWarnings(result.data, new Set(Object.keys(explicit))) };
@@ -60,6 +60,11 @@ function withTruncationDefaultsFollowingSteps(explicit: Record<string, unknown>)
   const steps = explicit["sample_num_steps"];
   if (typeof steps !== "number" || !Number.isInteger(steps) || steps < 1) return explicit;
   return { truncated_backprop_timestep: steps - 1, truncated_rand_backprop_minmax: [0, steps], ...explicit };
+}
+
+/** Defaults that depend on the algorithm: DDPO's learning rate is TRL's DDPOConfig default, 3e-4 (AlignProp's 1e-3). */
+function withAlgorithmDefaults(explicit: Record<string, unknown>): Record<string, unknown> {
+  return explicit["algorithm"] === "ddpo" ? { train_learning_rate: 3e-4, ...explicit } : explicit;
 }
 
 function fileError(file: string, message: string): ConfigError {

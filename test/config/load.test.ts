@@ -272,3 +272,9 @@ describe("loadRunConfig warnings", () => {
     assert.deepEqual(loadRunConfig({ file }).warnings, []);
   });
 });
+
+it("algorithm ddpo takes DDPO's learning-rate default (3e-4) unless one is given", () => {
+  assert.equal(loadRunConfig({ overrides: { algorithm: "ddpo" } }).config.train_learning_rate, 3e-4);
+  assert.equal(loadRunConfig({ overrides: { algorithm: "ddpo", train_learning_rate: "0.01" } }).config.train_learning_rate, 0.01);
+  assert.equal(loadRunConfig({}).config.train_learning_rate, 1e-3);
+});
