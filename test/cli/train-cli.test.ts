@@ -91,6 +91,7 @@ commands:
   sample   render an image from a pipeline (DDIM, classifier-free guidance, optional LoRA)
   push     publish a run's LoRA on the Hugging Face Hub with a model card and samples
   inspect  show a pipeline's components, parameter counts and state-dict keys
+  report   write a run's report.html (reward and loss curves, images per step)
   keygen   create a CURVE key pair for remote trainers and clients
   bench    time conv/matmul kernels and a tiny-UNet training step per backend, against PyTorch (JSON)`,
   );
