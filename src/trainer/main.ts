@@ -12,6 +12,7 @@ import { readAllowList, readKeyPair } from "../bridge/curve.js";
 import { TrainerServer } from "../bridge/server.js";
 import type { ReadyLine } from "../bridge/spawn.js";
 import { RunConfigSchema } from "../config/index.js";
+import { writeReport } from "../report/index.js";
 import { initBackend } from "../tf/backend.js";
 import { loadCheckpoint } from "./checkpoints.js";
 import { loadImageHook } from "./image-hook.js";
@@ -94,6 +95,11 @@ async function main(): Promise<number> {
   const code = await trainer.run();
   await server.close();
   runDir.close();
+  try {
+    await writeReport(runDir.path);
+  } catch (err) {
+    process.stderr.write(`alignprop trainer: report.html not written: ${(err as Error).message}\n`);
+  }
   return code;
 }
 
