@@ -1,6 +1,6 @@
 /** A hand-made run directory (config.json, events.jsonl, PNGs) in a temp folder, for the report's tests. */
 import { create, toJsonString } from "@bufbuild/protobuf";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -25,8 +25,20 @@ export interface FakeRunOptions {
   tornTail?: string;
 }
 
+const made: string[] = [];
+
+/** A fresh temp folder, removed by `removeFakeRuns`. */
+export function tempFolder(): string {
+  made.push(mkdtempSync(join(tmpdir(), "alignprop-report-")));
+  return made[made.length - 1]!;
+}
+
+export function removeFakeRuns(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 export function fakeRun(o: FakeRunOptions): string {
-  const dir = join(mkdtempSync(join(tmpdir(), "alignprop-report-")), "run-1");
+  const dir = join(tempFolder(), "run-1");
   mkdirSync(dir);
   writeFileSync(join(dir, "config.json"), JSON.stringify({ run_name: "run-1", model: "tiny", train_batch_size: 2, reward: "" }));
   let seq = 0;

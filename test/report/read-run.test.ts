@@ -1,12 +1,13 @@
 /** Reading a run directory: metrics, images as data URIs, torn log lines, missing images, and not-a-run errors. */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { readRun, writeReport } from "../../src/report/index.js";
 import { alignprop } from "../helpers/cli.js";
-import { fakeRun } from "./fake-run.js";
+import { fakeRun, removeFakeRuns, tempFolder } from "./fake-run.js";
+
+after(removeFakeRuns);
 
 test("metrics come back in step order with NaN kept, and the last status wins", async () => {
   const run = await readRun(fakeRun({ losses: [-0.5, NaN, -0.7], imageSteps: [] }));
@@ -54,7 +55,7 @@ test("an image path outside the run directory is not read", async () => {
 });
 
 test("a folder that is not a run directory is refused with its path named", async () => {
-  const empty = mkdtempSync(join(tmpdir(), "alignprop-not-a-run-"));
+  const empty = tempFolder();
   await assert.rejects(readRun(empty), new RegExp(`${empty} is not a run directory: it has no config\\.json`));
   await assert.rejects(readRun(join(empty, "nope")), new RegExp(`${empty}/nope does not exist`));
 });
@@ -71,7 +72,7 @@ test("alignprop report prints the report's path, and names the folder when it is
   const ok = await alignprop(["report", dir]);
   assert.equal(ok.exitCode, 0);
   assert.equal(String(ok.stdout), join(dir, "report.html"));
-  const empty = mkdtempSync(join(tmpdir(), "alignprop-not-a-run-"));
+  const empty = tempFolder();
   const bad = await alignprop(["report", empty]);
   assert.equal(bad.exitCode, 1);
   assert.equal(String(bad.stderr), `alignprop report: ${empty} is not a run directory: it has no config.json (runs/<name>/ holds config.json and events.jsonl)`);
