@@ -10,6 +10,13 @@
  * bit for bit (TF.js's own Adam keeps running float32 products β^t that a restore recomputes differently).
  */
 import * as tf from "@tensorflow/tfjs";
+import type { RunConfig } from "../config/index.js";
+
+/** The optimizer's settings under TRL's config names. */
+export type AdamWConfig = Pick<
+  RunConfig,
+  "train_learning_rate" | "train_adam_beta1" | "train_adam_beta2" | "train_adam_epsilon" | "train_adam_weight_decay"
+>;
 
 export interface AdamWOptions {
   learningRate: number;
@@ -33,6 +40,17 @@ export class AdamW {
     const zeros = () => params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
     this.expAvg = zeros();
     this.expAvgSq = zeros();
+  }
+
+  /** AdamW over `params` with the run config's settings (what both AlignProp and DDPO build). */
+  static fromConfig(params: readonly tf.Variable[], c: AdamWConfig): AdamW {
+    return new AdamW(params, {
+      learningRate: c.train_learning_rate,
+      beta1: c.train_adam_beta1,
+      beta2: c.train_adam_beta2,
+      epsilon: c.train_adam_epsilon,
+      weightDecay: c.train_adam_weight_decay,
+    });
   }
 
   /** One update with `grads[i]` for `params[i]`. */

@@ -10,7 +10,7 @@
  * then 4. clip the summed gradient to `train_max_grad_norm` and take one AdamW step.
  */
 import * as tf from "@tensorflow/tfjs";
-import { chainGradients, keptSteps, type Chain, type Truncation } from "../diffusion/differentiable-sampler.js";
+import { chainGradients, keptSteps, latentSizeOf, type Chain, type Truncation } from "../diffusion/differentiable-sampler.js";
 import type { DDIMScheduler } from "../diffusion/ddim.js";
 import { decodeLatents, encodePrompts, initialLatents } from "../diffusion/pipeline-sample.js";
 import { floatsToImages } from "../io/png.js";
@@ -59,19 +59,11 @@ export class AlignPropJob implements TrainingJob {
   ) {
     validateAlignPropOptions(options, c.lora);
     requireDifferentiable(reward);
-    const size = c.unet.config.sample_size;
-    if (size === null) throw new Error("the UNet config has no sample_size: AlignProp needs it to draw latents");
-    this.latentSize = typeof size === "number" ? [size, size] : [size[0], size[1]];
+    this.latentSize = latentSizeOf(c.unet, "AlignProp");
     this.rng = new Rng(options.seed);
     this.truncation = truncationOf(options);
     this.params = c.lora.trainableVariables();
-    this.optimizer = new AdamW(this.params, {
-      learningRate: options.train_learning_rate,
-      beta1: options.train_adam_beta1,
-      beta2: options.train_adam_beta2,
-      epsilon: options.train_adam_epsilon,
-      weightDecay: options.train_adam_weight_decay,
-    });
+    this.optimizer = AdamW.fromConfig(this.params, options);
     this.negativeEmbedding = encodePrompts(c, [options.negative_prompts]);
   }
 

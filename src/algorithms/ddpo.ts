@@ -14,7 +14,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { DDIMScheduler } from "../diffusion/ddim.js";
-import type { Chain } from "../diffusion/differentiable-sampler.js";
+import { latentSizeOf, type Chain } from "../diffusion/differentiable-sampler.js";
 import { decodeLatents, encodePrompts, initialLatents } from "../diffusion/pipeline-sample.js";
 import { floatsToImages } from "../io/png.js";
 import type { TensorMap } from "../io/safetensors.js";
@@ -88,19 +88,11 @@ export class DDPOJob implements TrainingJob {
     private readonly promptSource: PromptSource,
   ) {
     validateDDPOOptions(options, c.lora);
-    const size = c.unet.config.sample_size;
-    if (size === null) throw new Error("the UNet config has no sample_size: DDPO needs it to draw latents");
-    this.latentSize = typeof size === "number" ? [size, size] : [size[0], size[1]];
+    this.latentSize = latentSizeOf(c.unet, "DDPO");
     this.scheduler = new DDIMScheduler({ ...c.scheduler.config, set_alpha_to_one: false });
     this.rng = new Rng(options.seed);
     this.params = c.lora.trainableVariables();
-    this.optimizer = new AdamW(this.params, {
-      learningRate: options.train_learning_rate,
-      beta1: options.train_adam_beta1,
-      beta2: options.train_adam_beta2,
-      epsilon: options.train_adam_epsilon,
-      weightDecay: options.train_adam_weight_decay,
-    });
+    this.optimizer = AdamW.fromConfig(this.params, options);
     this.negativeEmbedding = encodePrompts(c, [options.negative_prompts]);
     if (options.per_prompt_stat_tracking) {
       this.statTracker = new PerPromptStatTracker(options.per_prompt_stat_tracking_buffer_size, options.per_prompt_stat_tracking_min_count);

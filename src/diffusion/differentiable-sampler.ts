@@ -25,6 +25,13 @@ import type { Rng } from "../util/rng.js";
 import type { DDIMScheduler } from "./ddim.js";
 import { guidedNoise } from "./pipeline-sample.js";
 
+/** Latent [height, width] from the UNet's `sample_size`, which a training job needs to draw x_T. */
+export function latentSizeOf(unet: UNet2DConditionModel, algorithm: string): [number, number] {
+  const size = unet.config.sample_size;
+  if (size === null) throw new Error(`the UNet config has no sample_size: ${algorithm} needs it to draw latents`);
+  return typeof size === "number" ? [size, size] : [size[0], size[1]];
+}
+
 export interface Truncation {
   /** Random cut (true) or the fixed `timestep`. */
   rand: boolean;
