@@ -1,15 +1,17 @@
 /**
- * Shows a run through the right front end: the Ink dashboard on a terminal, JSON lines (`--ci`) otherwise.
+ * Shows a run through the right front end: the Ink dashboard on a terminal, JSON lines (`--ci`) otherwise — and in CI
+ * (`CI` or `CONTINUOUS_INTEGRATION` set, Ink's own test), where Ink would draw only the last frame, at exit.
  * Resolves with the exit code the front end reports.
  */
 import { render } from "ink";
+import isInCi from "is-in-ci";
 import { createElement } from "react";
 import type { RunController } from "../bridge/run-controller.js";
 import { App, runHeadless } from "../../ui/index.js";
 import type { DashboardMode } from "../../ui/index.js";
 
 export function wantsDashboard(ci: boolean): boolean {
-  return !ci && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY);
+  return !ci && !isInCi && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY);
 }
 
 export async function showRun(controller: RunController, mode: DashboardMode, ci: boolean): Promise<number> {

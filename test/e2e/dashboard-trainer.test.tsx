@@ -1,4 +1,5 @@
 /** The Ink dashboard on a real trainer process: a trainer killed with SIGKILL makes the dashboard exit with the error. */
+import "../helpers/at-a-terminal.js";
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { render } from "ink-testing-library";

@@ -2,6 +2,7 @@
  * End to end: the real CLI in a real terminal (tmux) — the dashboard shows training, `p` pauses it on screen, `q`
  * then `y` stops it, and the process exits 0.
  */
+import "../helpers/at-a-terminal.js";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -24,34 +25,36 @@ after(() => {
 });
 
 /** Polls the terminal's contents until `pattern` shows up; the timeout only turns a hang into a failure. */
-async function screenShows(pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+async function screenShows(pattern: RegExp, timeoutMs = 60_000, target = session): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const screen = tmux("capture-pane", "-p", "-t", session);
+    const screen = tmux("capture-pane", "-p", "-t", target);
     if (pattern.test(screen)) return screen;
     if (Date.now() > deadline) throw new Error(`screen never showed ${pattern}; last screen:\n${screen}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
+/**
+ * Starts `alignprop train` with these flags in a new 120x40 terminal (tmux session `name`). The shell keeps the session
+ * (and so the tmux server that remembers the signal) alive after the CLI exits; `exited()` waits for that exit and
+ * returns its code.
+ */
+function trainInTerminal(name: string, flags: string[], env = ""): { exited: () => string } {
+  const exitFile = join(runs.dir, `${name}.exit-code`);
+  const command = [env, process.execPath, CLI, "train", "--runs_dir", runs.dir, "--train_batch_size", "2", ...flags].join(" ");
+  const line = `${command}; echo $? > ${exitFile}; tmux -L ${session} wait-for -S ${name}-done; exec sleep 600`;
+  tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "40", line);
+  return {
+    exited: () => {
+      tmux("wait-for", `${name}-done`);
+      return readFileSync(exitFile, "utf8").trim();
+    },
+  };
+}
+
 test("the dashboard trains in a terminal, shows PAUSED after p, and stops cleanly on q + y", async () => {
-  const exitFile = join(runs.dir, "exit-code");
-  const command = [
-    process.execPath,
-    CLI,
-    "train",
-    "--runs_dir",
-    runs.dir,
-    "--num_epochs",
-    "100000",
-    "--train_batch_size",
-    "2",
-    "--save_freq",
-    "100000",
-    "--log_image_freq",
-    "5",
-  ].join(" ");
-  tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", `${command}; echo $? > ${exitFile}; tmux -L ${session} wait-for -S done; exec sleep 600`);
+  const cli = trainInTerminal(session, ["--num_epochs", "100000", "--save_freq", "100000", "--log_image_freq", "5"]);
 
   await screenShows(/RUNNING\s+step [1-9]\d*\/100000/);
   await screenShows(/images · step \d+/);
@@ -61,8 +64,16 @@ test("the dashboard trains in a terminal, shows PAUSED after p, and stops cleanl
   tmux("send-keys", "-t", session, "q");
   await screenShows(/Stop training\?/);
   tmux("send-keys", "-t", session, "y");
-  // The shell keeps the session (and so the tmux server that remembers the signal) alive after the CLI exits.
-  tmux("wait-for", "done");
-  assert.equal(readFileSync(exitFile, "utf8").trim(), "0");
+  assert.equal(cli.exited(), "0");
   assert.ok(Number(step) >= 1);
+});
+
+test("in CI (CI=true) the CLI at a terminal writes JSON lines, not the dashboard, and exits 0 when the run is done", async () => {
+  const name = `${session}-ci`;
+  const cli = trainInTerminal(name, ["--num_epochs", "2", "--save_freq", "100000"], "CI=true");
+  assert.equal(cli.exited(), "0");
+  const screen = tmux("capture-pane", "-p", "-t", name);
+  assert.match(screen, /^\{"runId":/m, "event JSON lines on the terminal");
+  assert.match(screen, /^done: /m, "the headless summary at the end");
+  assert.doesNotMatch(screen, /RUNNING\s+step/);
 });

@@ -1,3 +1,4 @@
+import "../helpers/at-a-terminal.js";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { render } from "ink-testing-library";
