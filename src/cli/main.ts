@@ -8,12 +8,13 @@ import { bench } from "./commands/bench.js";
 import { inspect } from "./commands/inspect.js";
 import { keygen } from "./commands/keygen.js";
 import { ping } from "./commands/ping.js";
+import { pretrain } from "./commands/pretrain.js";
 import { push } from "./commands/push.js";
 import { report } from "./commands/report.js";
 import { sample } from "./commands/sample.js";
 import { train } from "./commands/train.js";
 
-const COMMANDS: readonly CliCommand[] = [train, attach, ping, sample, push, inspect, report, keygen, bench];
+const COMMANDS: readonly CliCommand[] = [train, attach, ping, sample, push, inspect, report, keygen, bench, pretrain];
 
 const HELP = `alignprop — fine-tune text-to-image diffusion models with AlignProp (reward backpropagation)
 

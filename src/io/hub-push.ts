@@ -19,6 +19,7 @@ import { EventSchema, type Event } from "../gen/alignprop/v1/alignprop_pb.js";
 import { isRewardPath, resolveReward } from "../rewards/registry.js";
 import { decodeLoraWeights, LORA_WEIGHTS_FILE } from "./lora-weights.js";
 import { buildModelCard, summarizeRewards, type CardImage, type ModelCardInput, type RewardPoint } from "./model-card.js";
+import { embeddedModel } from "../models/embedded.js";
 
 export interface PushOptions {
   /** `namespace/name`; created when it does not exist. */
@@ -190,9 +191,9 @@ function checkRevision(revision: string): string {
   return revision;
 }
 
-/** config.model when it names a Hub repo: not "tiny" (the embedded pipeline) and not a folder that exists here. */
+/** config.model when it names a Hub repo: not "tiny" (the stand-in), not an embedded model, not a folder that exists here. */
 async function hubIdOf(model: string): Promise<string | undefined> {
-  if (model === "tiny" || isAbsolute(model) || model.startsWith(".") || (await exists(model))) return undefined;
+  if (model === "tiny" || embeddedModel(model) || isAbsolute(model) || model.startsWith(".") || (await exists(model))) return undefined;
   const [namespace, name, ...rest] = model.split("/");
   return rest.length === 0 && name !== undefined && REPO_PART.test(namespace!) && REPO_PART.test(name) ? model : undefined;
 }

@@ -1,7 +1,7 @@
 /**
- * The job a run config asks for: AlignProp or DDPO (`algorithm`) on a diffusers pipeline (a directory or a Hub id),
- * or — for the default model "tiny", until the embedded tiny pipeline ships — the stand-in prompt-conditioned image
- * generator, which only AlignProp's settings drive.
+ * The job a run config asks for: AlignProp or DDPO (`algorithm`) on a diffusers pipeline — the embedded
+ * "tiny-shapes" (the default, with its learned aesthetic reward and the shapes prompts), a directory or a Hub id —
+ * or, for model "tiny", the seconds-fast stand-in prompt-conditioned image generator that smoke tests use.
  */
 import { join } from "node:path";
 import { AlignPropJob } from "../algorithms/alignprop.js";
@@ -11,6 +11,7 @@ import type { RunConfig } from "../config/index.js";
 import { promptSourceFor } from "../data/prompt-source.js";
 import { LORA_WEIGHTS_FILE, saveLoraWeights } from "../io/lora-weights.js";
 import { attachLora } from "../models/lora.js";
+import { embeddedModel, modelSource } from "../models/embedded.js";
 import { disposePipeline, loadPipeline } from "../models/pipeline.js";
 import { resolveReward } from "../rewards/registry.js";
 import type { TrainingJob } from "./job.js";
@@ -42,16 +43,17 @@ export async function createJob(config: RunConfig): Promise<CreatedJob> {
     });
     return { job, description: job.name, dispose: () => job.dispose() };
   }
-  const pipeline = await loadPipeline(config.model);
+  const embedded = embeddedModel(config.model);
+  const pipeline = await loadPipeline(modelSource(config.model));
   const lora = attachLora(
     pipeline.unet,
     { rank: config.lora_rank, alpha: config.lora_alpha, targetModules: config.lora_target_modules },
     { seed: config.seed },
   );
-  const rewardName = config.reward || "brightness";
+  const rewardName = config.reward || embedded?.reward || "brightness";
   const reward = await resolveReward(rewardName);
   const components = { ...pipeline, lora };
-  const prompts = promptSourceFor(config.prompts);
+  const prompts = promptSourceFor(config.prompts || embedded?.prompts || "");
   const ddpo = config.algorithm === "ddpo";
   const job = ddpo ? new DDPOJob(components, config, reward, prompts) : new AlignPropJob(components, config, reward, prompts);
   return {

@@ -14,7 +14,7 @@ import { tempRuns } from "../helpers/runs.js";
 
 const runs = tempRuns();
 after(() => runs.cleanup());
-const small = ["--runs_dir", runs.dir, "--train_batch_size", "2", "--save_freq", "1000"];
+const small = ["--model", "tiny", "--runs_dir", runs.dir, "--train_batch_size", "2", "--save_freq", "1000"];
 
 test("train with stdout not a terminal runs headless to DONE, one JSON object per line, exit 0", async () => {
   const r = await alignprop(["train", ...small, "--num_epochs", "12", "--run_name", "piped"]);
@@ -93,7 +93,8 @@ commands:
   inspect  show a pipeline's components, parameter counts and state-dict keys
   report   write a run's report.html (reward and loss curves, images per step)
   keygen   create a CURVE key pair for remote trainers and clients
-  bench    time conv/matmul kernels and a tiny-UNet training step per backend, against PyTorch (JSON)`,
+  bench    time conv/matmul kernels and a tiny-UNet training step per backend, against PyTorch (JSON)
+  pretrain train the embedded tiny-shapes pipeline and its rewards from nothing`,
   );
   const unknown = await alignprop(["trian"]);
   assert.equal(unknown.exitCode, 2);

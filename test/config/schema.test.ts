@@ -50,7 +50,7 @@ describe("RunConfigSchema", () => {
       { exp_name, model, reward, prompts, backend, runs_dir, truncated_backprop_per_step },
       {
         exp_name: "alignprop",
-        model: "tiny",
+        model: "tiny-shapes",
         reward: "",
         prompts: "",
         backend: "auto",

@@ -21,7 +21,7 @@ export function tempRuns(): TempRuns {
   return {
     dir,
     prepare: (overrides = {}) =>
-      prepareRun(undefined, { runs_dir: dir, train_batch_size: "2", save_freq: "1000", log_image_freq: "5", ...overrides }),
+      prepareRun(undefined, { runs_dir: dir, model: "tiny", train_batch_size: "2", save_freq: "1000", log_image_freq: "5", ...overrides }),
     spawn: async (opts) => {
       const trainer = await spawnTrainer(opts);
       spawned.push(trainer);

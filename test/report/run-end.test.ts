@@ -10,7 +10,7 @@ const runs = mkdtempSync(join(tmpdir(), "alignprop-report-end-"));
 after(() => rmSync(runs, { recursive: true, force: true }));
 
 test("a run that diverges still gets a report showing FAILED, the error and the steps before it", async () => {
-  const cli = await alignprop(["train", "--ci", "--runs_dir", runs, "--run_name", "diverges", "--num_epochs", "50", "--save_freq", "1000", "--train_learning_rate", "1e12"]);
+  const cli = await alignprop(["train", "--ci", "--model", "tiny", "--runs_dir", runs, "--run_name", "diverges", "--num_epochs", "50", "--save_freq", "1000", "--train_learning_rate", "1e12"]);
   assert.equal(cli.exitCode, 1, "the report does not change the run's exit code");
   const report = join(runs, "diverges", "report.html");
   assert.ok(existsSync(report), `${report} was written`);

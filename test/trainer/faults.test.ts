@@ -13,7 +13,7 @@ const runs = tempRuns();
 after(() => runs.cleanup());
 
 test("a NaN loss stops the run with a clear error, exit code 1, and the last good checkpoint kept", async () => {
-  const cli = await alignprop(["train", "--ci", "--runs_dir", runs.dir, "--run_name", "diverges", "--num_epochs", "50", "--save_freq", "1", "--train_learning_rate", "1e12"]);
+  const cli = await alignprop(["train", "--ci", "--model", "tiny", "--runs_dir", runs.dir, "--run_name", "diverges", "--num_epochs", "50", "--save_freq", "1", "--train_learning_rate", "1e12"]);
   assert.equal(cli.exitCode, 1);
   const message = /training diverged[^\n]*/.exec(String(cli.stderr))?.[0];
   assert.ok(message, `stderr names the divergence:\n${String(cli.stderr)}`);

@@ -14,6 +14,7 @@ import { attachLora, type LoraAdapters } from "../../models/lora.js";
 import { disposePipeline, loadPipeline } from "../../models/pipeline.js";
 import type { UNet2DConditionModel } from "../../models/unet/index.js";
 import { initBackend } from "../../tf/backend.js";
+import { modelSource } from "../../models/embedded.js";
 import { flag, parseCommand } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 
@@ -21,7 +22,7 @@ const decimal = () => z.string().regex(/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/, "
 const whole = () => z.string().regex(/^\d+$/, "must be a whole number").transform(Number);
 
 const Options = z.object({
-  model: z.string().min(1, "needs a pipeline folder or Hub repo id"),
+  model: z.string().min(1, "needs a pipeline folder or Hub repo id").default("tiny-shapes"),
   prompt: z.string(),
   negative_prompt: z.string().default(""),
   steps: whole().pipe(z.number().min(1)).default(50),
@@ -39,9 +40,10 @@ const Options = z.object({
   help: flag(),
 });
 
-const USAGE = `alignprop sample --model <dir|org/name> --prompt "…" --out x.png [options]
+const USAGE = `alignprop sample [--model <dir|org/name>] --prompt "…" --out x.png [options]
 
-  --model <dir|org/name>   a diffusers pipeline folder, or a Hub repo (downloaded into the cache)
+  --model <dir|org/name>   a diffusers pipeline folder, a Hub repo (downloaded into the cache), or tiny-shapes
+                           (the embedded pipeline, the default)
   --prompt "…"             what to draw
   --negative-prompt "…"    what to steer away from (default "": plain classifier-free guidance)
   --steps <n>              DDIM steps (default 50)
@@ -68,7 +70,7 @@ export const sample: CliCommand = {
 
     const { backend } = await initBackend(options.backend);
     const started = performance.now();
-    const pipeline = await loadPipeline(options.model, {
+    const pipeline = await loadPipeline(modelSource(options.model), {
       revision: options.revision,
       variant: options.variant,
       offline: options.offline || undefined,
