@@ -16,7 +16,7 @@ const KEY_CONFIG = [
 /** Shown image width in CSS pixels; smaller images are scaled up without smoothing. */
 const THUMB = 128;
 
-const STYLE = `
+export const REPORT_STYLE = `
 body { font: 14px/1.45 system-ui, sans-serif; color: #222; margin: 24px auto; max-width: 1120px; padding: 0 16px; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; }
 h3 { font-size: 14px; margin: 16px 0 6px; color: #555; }
@@ -45,7 +45,7 @@ export function reportHtml(report: RunReport): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>alignprop run ${text(report.name)}</title>
-<style>${STYLE}</style>
+<style>${REPORT_STYLE}</style>
 </head>
 <body>
 <header><h1>alignprop run ${text(report.name)}</h1>${statusLine(report)}</header>

@@ -12,6 +12,11 @@ import { ortThreads } from "../../tf/ort/session-cache.js";
 import { BENCH_SHAPES } from "../../tf/bench/shapes.js";
 import { flag, parseCommand } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
+import { alignpropBenchConfig } from "../../bench/alignprop-step.js";
+import { compareAlgorithms } from "../../bench/compare.js";
+import { writeFileAtomic } from "../../io/atomic.js";
+import { compareHtml } from "../../report/compare-html.js";
+import { initBackend } from "../../tf/backend.js";
 
 const BACKENDS = ["tensorflow-gpu", "tensorflow", "wasm-ort", "wasm", "cpu"] as const;
 const WORKER = fileURLToPath(new URL("../../tf/bench/worker.js", import.meta.url));
@@ -30,10 +35,15 @@ const Options = z.object({
   skip_unet: flag(),
   skip_torch: flag(),
   skip_bridge: flag(),
+  skip_alignprop: flag(),
+  compare: z.enum(["ddpo"]).optional(),
+  seconds: z.coerce.number().positive().default(240),
+  out: z.string().min(1).default("compare-ddpo.html"),
   help: flag(),
 });
 
 const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n>] [--timeout <s>] [--skip-unet] [--skip-torch]
+       alignprop bench --compare ddpo [--seconds 240] [--out compare-ddpo.html]
 
   --backends <list>  TF.js backends to time, comma-separated (default: ${BACKENDS.join(",")}; unavailable ones
                      are reported as such)
@@ -46,6 +56,11 @@ const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n
   --skip-torch       no PyTorch comparison
   --skip-bridge      no stalled-subscriber probe (the trainer's step time with a dashboard that stopped reading,
                      relative to none; runs the real trainer three times)
+  --skip-alignprop   no full AlignProp step on the embedded tiny-shapes pipeline (K=1 and K=all, best backend)
+
+  --compare ddpo     instead of the above: train AlignProp, then DDPO, on tiny-shapes with the same reward
+                     (tiny-aesthetic), prompts and seed for --seconds each; JSON of reward mean against samples and
+                     seconds for both and the sample ratio to reach DDPO's final reward; the plot goes to --out
 
 Times conv forward / input gradient / filter gradient (${BENCH_SHAPES.conv.x.join("×")} NHWC, ${BENCH_SHAPES.conv.filter.join("×")}),
 a ${BENCH_SHAPES.matmul.m}×${BENCH_SHAPES.matmul.k}×${BENCH_SHAPES.matmul.n} matmul, and a training step (forward, MSE, every
@@ -121,9 +136,16 @@ export const bench: CliCommand = {
   summary: "time conv/matmul kernels and a tiny-UNet training step per backend, against PyTorch (JSON)",
   usage: USAGE,
   async run(argv) {
-    const parsed = parseCommand(argv, { name: "bench", options: Options, booleans: ["skip-unet", "skip-torch", "skip-bridge"], usage: USAGE, positionals: { count: 0, what: "argument" } });
+    const parsed = parseCommand(argv, {
+      name: "bench",
+      options: Options,
+      booleans: ["skip-unet", "skip-torch", "skip-bridge", "skip-alignprop"],
+      usage: USAGE,
+      positionals: { count: 0, what: "argument" },
+    });
     if (!parsed) return EXIT.ok;
     const { options } = parsed;
+    if (options.compare) return compareDdpo(options.seconds, options.out);
     const threads = options.threads ?? ortThreads();
     const taskOptions = { repeats: options.repeats, threads, timeout: options.timeout };
     const tasks = options.skip_unet ? ["kernels"] : ["kernels", "unet"];
@@ -139,8 +161,34 @@ export const bench: CliCommand = {
         .map(([backend, r]) => [backend, timeRatios(r, torch)]),
     );
     const bridge = options.skip_bridge ? { skipped: "--skip-bridge" } : { stalled_subscriber: await stalledSubscriberRatio() };
-    const report = { host: { node: process.version, threads }, shapes: BENCH_SHAPES, tfjs, torch, ratios, bridge };
+    // The whole AlignProp step on the backend a run would pick ("auto"), one process per truncation for its own RSS.
+    const alignprop = options.skip_alignprop
+      ? { skipped: "--skip-alignprop" }
+      : await collect(["alignprop-k1", "alignprop-kall"], (task) => runWorker(task, "auto", { ...taskOptions, repeats: Math.min(options.repeats, 3), timeout: Math.max(options.timeout, 600) }));
+    const report = { host: { node: process.version, threads }, shapes: BENCH_SHAPES, tfjs, torch, ratios, bridge, alignprop };
     process.stdout.write(JSON.stringify(report, null, 2) + "\n");
     return EXIT.ok;
   },
 };
+
+/** `--compare ddpo`: both algorithms on tiny-shapes, JSON on stdout, the plot in `out`. */
+async function compareDdpo(seconds: number, out: string): Promise<number> {
+  const choice = await initBackend("auto");
+  const settings = {
+    seconds,
+    shared: { model: "tiny-shapes", reward: "tiny-aesthetic", prompts: "shapes", seed: 0, sample_num_steps: 20, sample_guidance_scale: 5 },
+    alignprop: { ...alignpropBenchConfig("k1"), train_learning_rate: 3e-3 },
+    ddpo: { sample_batch_size: 4, sample_num_batches_per_epoch: 2, train_batch_size: 4, sample_eta: 1 },
+  };
+  const comparison = await compareAlgorithms(
+    {
+      ...settings,
+      onStep: (algorithm, r) =>
+        process.stderr.write(`${algorithm} ${r.seconds.toFixed(0)} s: ${r.samples} samples, reward ${r.rewardMean.toFixed(4)}\n`),
+    },
+    16,
+  );
+  await writeFileAtomic(out, compareHtml(comparison, { backend: choice.backend, ...settings }));
+  process.stdout.write(JSON.stringify({ backend: choice.backend, settings, ...comparison, html: out }, null, 2) + "\n");
+  return EXIT.ok;
+}

@@ -1,13 +1,14 @@
 /**
- * One bench task in a process of its own, so its peak RSS is its own: `node worker.js <kernels|unet> <backend>
+ * One bench task in a process of its own, so its peak RSS is its own: `node worker.js <kernels|unet|alignprop-k1|alignprop-kall> <backend>
  * <repeats>`. Prints one JSON line: the backend chosen, the result (or why the backend is unavailable), peak RSS.
  */
 import { initBackend, type BackendName } from "../backend.js";
 import { benchKernels } from "./kernels.js";
 import { BENCH_SHAPES } from "./shapes.js";
 import { benchUNetStep } from "./unet-step.js";
+import { benchAlignPropStep } from "../../bench/alignprop-step.js";
 
-export type BenchTask = "kernels" | "unet";
+export type BenchTask = "kernels" | "unet" | "alignprop-k1" | "alignprop-kall";
 
 async function main([task, backend, repeats]: string[]): Promise<unknown> {
   try {
@@ -19,7 +20,9 @@ async function main([task, backend, repeats]: string[]): Promise<unknown> {
   const result =
     task === "kernels"
       ? benchKernels(BENCH_SHAPES.conv, BENCH_SHAPES.matmul, n)
-      : { unet_step: benchUNetStep(BENCH_SHAPES.unet, n) };
+      : task === "alignprop-k1" || task === "alignprop-kall"
+        ? await benchAlignPropStep(task === "alignprop-k1" ? "k1" : "kall", n)
+        : { unet_step: benchUNetStep(BENCH_SHAPES.unet, n) };
   return { ...result, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) };
 }
 
