@@ -174,14 +174,16 @@ const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
 export interface ColourGuess {
   /** The named shape colour nearest the shape's mean colour; undefined when no pixel stands out from the background. */
   colour: Colour | undefined;
-  /** How many pixels were taken for the shape. */
+  /** How many pixels the shape's colour was taken from (its core). */
   shapePixels: number;
 }
 
 /**
  * The held-out colour classifier: no learned weights, so it judges the pipeline's samples independently of every
- * model in it. The background is the per-channel median of the border pixels; the shape is every pixel farther than
- * 0.3 (RGB distance) from it; its mean colour is matched to the nearest shape colour.
+ * model in it. The background is the per-channel median of the border pixels; the shape is the pixels that stand out
+ * from it (RGB distance above 0.3), and its colour is the mean of its core — the pixels at least 60% as far from the
+ * background as the farthest one, so soft edges blending into the background do not pull the colour towards it —
+ * matched to the nearest shape colour.
  */
 export function classifyColour(pixels: Float32Array, size: number): ColourGuess {
   const border: number[][] = [[], [], []];
@@ -192,14 +194,20 @@ export function classifyColour(pixels: Float32Array, size: number): ColourGuess 
     }
   }
   const bg = border.map((v) => v.sort((a, b) => a - b)[v.length >> 1]!);
+  const distance = new Float32Array(size * size);
+  let farthest = 0;
+  for (let p = 0; p < size * size; p++) {
+    const o = 3 * p;
+    distance[p] = Math.hypot(pixels[o]! - bg[0]!, pixels[o + 1]! - bg[1]!, pixels[o + 2]! - bg[2]!);
+    farthest = Math.max(farthest, distance[p]!);
+  }
+  const threshold = Math.max(0.3, 0.6 * farthest);
   const sum = [0, 0, 0];
   let count = 0;
-  for (let o = 0; o < size * size * 3; o += 3) {
-    const d = Math.hypot(pixels[o]! - bg[0]!, pixels[o + 1]! - bg[1]!, pixels[o + 2]! - bg[2]!);
-    if (d > 0.3) {
-      for (let c = 0; c < 3; c++) sum[c] = sum[c]! + pixels[o + c]!;
-      count++;
-    }
+  for (let p = 0; p < size * size; p++) {
+    if (distance[p]! < threshold) continue;
+    for (let c = 0; c < 3; c++) sum[c] = sum[c]! + pixels[3 * p + c]!;
+    count++;
   }
   if (count === 0) return { colour: undefined, shapePixels: 0 };
   const mean = sum.map((s) => s / count);

@@ -7,7 +7,7 @@ import type { StageProgress } from "./optimise.js";
 import { STAGE_NAMES, type StageName } from "./tiny-shapes.js";
 
 /** Seconds a step of each stage took on the 2-core reference machine (the ratios are what matter). */
-const REFERENCE_SECONDS: Record<StageName, number> = { clip: 0.17, aesthetic: 0.005, vae: 0.33, unet: 0.55 };
+const REFERENCE_SECONDS: Record<StageName, number> = { clip: 0.17, aesthetic: 0.005, vae: 0.56, unet: 0.6 };
 
 export class PretrainProgress {
   private stageStarted = performance.now();

@@ -43,14 +43,17 @@ export const TINY_CLIP = {
 };
 /** LAION's layout (Linear layers at 0, 2, 4, 6, 7), narrower. */
 export const TINY_HEAD_WIDTHS = [WIDTH, 64, 32, 16, 8, 1];
-/** 32×32 images ↔ 8×8×4 latents. */
+/**
+ * 32×32 images ↔ 8×8×4 latents. Two channels-groups per GroupNorm: with one channel a group (8 groups of the top
+ * level's 8 channels) every channel is normalised on its own and the decoder cannot say what colour a flat area is.
+ */
 export const TINY_VAE = {
   block_out_channels: [8, 16, 32],
   down_block_types: ["DownEncoderBlock2D", "DownEncoderBlock2D", "DownEncoderBlock2D"],
   up_block_types: ["UpDecoderBlock2D", "UpDecoderBlock2D", "UpDecoderBlock2D"],
   layers_per_block: 1,
   latent_channels: 4,
-  norm_num_groups: 8,
+  norm_num_groups: 2,
   sample_size: WORLD_SIZE,
 };
 export const TINY_UNET = {
@@ -82,8 +85,8 @@ export const SD15_DDIM = {
 export const STAGES = {
   clip: { steps: 1200, batchSize: 128, learningRate: 1e-3 },
   aesthetic: { steps: 600, batchSize: 256, learningRate: 1e-3 },
-  vae: { steps: 2000, batchSize: 8, learningRate: 1e-3 },
-  unet: { steps: 2800, batchSize: 32, learningRate: 1e-3 },
+  vae: { steps: 1500, batchSize: 16, learningRate: 3e-3 },
+  unet: { steps: 2400, batchSize: 32, learningRate: 1e-3 },
 } as const;
 export type StageName = keyof typeof STAGES;
 export const STAGE_NAMES = Object.keys(STAGES) as StageName[];

@@ -42,7 +42,7 @@ test("pretrain at scale 0.004 runs the four stages with progress and ETA, writes
   const head = await loadAestheticHead(join(out, "aesthetic", "head.safetensors"));
   assert.equal(head.widths[0], clip.config.projection_dim);
   const record = JSON.parse(readFileSync(join(out, "pretrain.json"), "utf8")) as { recipe: { steps: Record<string, number> } };
-  assert.deepEqual(record.recipe.steps, { clip: 5, aesthetic: 2, vae: 8, unet: 11 });
+  assert.deepEqual(record.recipe.steps, { clip: 5, aesthetic: 2, vae: 6, unet: 10 });
   assert.match(readFileSync(join(out, "README.md"), "utf8"), /library_name: diffusers[\s\S]*Colour following/);
   disposePipeline(pipeline);
   clip.dispose();

@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { compareRuns, samplesToReach } from "../../src/bench/compare.js";
+import type { JobRun, StepRecord } from "../../src/bench/run-job.js";
+import { compareHtml } from "../../src/report/compare-html.js";
+
+/** Steps of `perStep` samples each with these reward means, one second apart. */
+function run(rewards: number[], perStep: number): JobRun {
+  const steps: StepRecord[] = rewards.map((r, i) => ({ samples: (i + 1) * perStep, seconds: i + 1, stepSeconds: 1, rewardMean: r, loss: -r }));
+  return { description: "test", steps, peakRssMb: 1 };
+}
+
+test("samples to reach a reward: the first sample count whose running mean over the window reaches it", () => {
+  const steps = run([0, 0, 1, 1, 1], 4).steps;
+  assert.equal(samplesToReach(steps, 0.5, 8), 12, "samples 5..12 average (4·0 + 4·1)/8");
+  assert.equal(samplesToReach(steps, 1, 8), 16);
+  assert.equal(samplesToReach(steps, 1.5, 8), null);
+  assert.equal(samplesToReach(steps, 0, 8), 8, "never before a full window");
+});
+
+test("the comparison: DDPO's final reward, AlignProp's samples to reach it, and the ratio", () => {
+  const alignprop = run([0.2, 0.4, 0.6, 0.8, 0.9], 4);
+  const ddpo = run([0.2, 0.2, 0.25, 0.3, 0.3, 0.35, 0.4, 0.4], 8);
+  const c = compareRuns(alignprop, ddpo, 8);
+  assert.ok(Math.abs(c.ddpo.finalReward - 0.4) < 1e-12);
+  assert.equal(c.ddpo.samples, 64);
+  // Per sample: at 10 the window holds 2×0.2, 4×0.4, 2×0.6 (mean 0.4); at 9, 3×0.2, 4×0.4, 1×0.6 (0.375).
+  assert.equal(c.alignpropSamplesToDdpoFinal, 10);
+  assert.ok(Math.abs(c.sampleRatio! - 64 / 10) < 1e-12);
+  assert.ok(Math.abs(c.alignprop.initialReward - 0.3) < 1e-12);
+  assert.equal(c.alignprop.samplesPerSecond, 4);
+  const never = compareRuns(run([0.1, 0.1], 4), ddpo, 8);
+  assert.equal(never.sampleRatio, null);
+  assert.equal(never.alignpropSamplesToDdpoFinal, null);
+});
+
+test("the comparison page has both curves against samples and seconds, the numbers, and escapes text", () => {
+  const c = compareRuns(run([0.2, 0.6], 4), run([0.2, 0.3], 8), 4);
+  const html = compareHtml(c, { note: "<b>x</b>" });
+  assert.match(html, /data-chart="reward-vs-samples"/);
+  assert.match(html, /data-chart="reward-vs-seconds"/);
+  assert.equal((html.match(/AlignProp/g) ?? []).length >= 3, true);
+  assert.match(html, /<strong data-ratio>\d+\.\d×?<\/strong>|<strong data-ratio>[\d.]+<\/strong>/);
+  assert.ok(html.includes("&lt;b&gt;x&lt;/b&gt;") && !html.includes("<b>x</b>"));
+});
