@@ -217,3 +217,16 @@ export class DDIMScheduler {
     return list;
   }
 }
+
+/** Stable Diffusion 1.5's training schedule as a DDIM config (../shared/reference/sd15's scheduler settings). */
+export const SD15_DDIM_CONFIG = Object.freeze({
+  beta_start: 0.00085,
+  beta_end: 0.012,
+  beta_schedule: "scaled_linear",
+  num_train_timesteps: 1000,
+  steps_offset: 1,
+  set_alpha_to_one: false,
+  clip_sample: false,
+  prediction_type: "epsilon",
+  timestep_spacing: "leading",
+});

@@ -35,6 +35,11 @@ export interface StageSettings {
 
 type OnStep = (p: StageProgress) => void;
 
+/** What every stage sets the same way: its name, steps, peak learning rate, a 5% warm-up, the variables it trains. */
+function common(name: string, s: StageSettings, params: tf.Variable[]) {
+  return { name, steps: s.steps, learningRate: s.learningRate, warmup: Math.ceil(s.steps / 20), params };
+}
+
 /** CLIP's image input for the world's images (the preprocessing every CLIP reward applies). */
 function clipPixels(clip: CLIPModel, images: tf.Tensor4D): tf.Tensor4D {
   return clipPreprocess(images, { size: clip.config.vision_config.image_size });
@@ -53,11 +58,7 @@ export function trainClip(clip: CLIPModel, tokenizer: CLIPTokenizer, s: StageSet
   clip.logit_scale.tensor.assign(tf.scalar(Math.log(1 / 0.07))); // CLIP's initial temperature
   return runStage(
     {
-      name: "clip",
-      steps: s.steps,
-      learningRate: s.learningRate,
-      warmup: Math.ceil(s.steps / 20),
-      params: variablesOf(clip),
+      ...common("clip", s, variablesOf(clip)),
       prepare: () => {
         const { scenes, images } = worldBatch(rng, s.batchSize);
         const captions = scenes.map((sc) => randomCaption(sc, rng, 0.8));
@@ -98,11 +99,7 @@ export function trainAestheticHead(head: AestheticHead, clip: CLIPModel, s: Stag
   try {
     const losses = runStage(
       {
-        name: "aesthetic",
-        steps: s.steps,
-        learningRate: s.learningRate,
-        warmup: Math.ceil(s.steps / 20),
-        params: variablesOf(head),
+        ...common("aesthetic", s, variablesOf(head)),
         prepare: () => {
           const rows = tf.tensor1d(Array.from({ length: s.batchSize }, () => rng.int(pool.scores.shape[0])), "int32");
           return { x: tf.gather(pool.embeds, rows), y: tf.gather(pool.scores, rows) };
@@ -131,11 +128,7 @@ export function trainVae(vae: AutoencoderKL, s: StageSettings, onStep?: OnStep):
   const rng = new Rng(s.seed);
   return runStage(
     {
-      name: "vae",
-      steps: s.steps,
-      learningRate: s.learningRate,
-      warmup: Math.ceil(s.steps / 20),
-      params: variablesOf(vae),
+      ...common("vae", s, variablesOf(vae)),
       prepare: () => {
         const { images } = worldBatch(rng, s.batchSize);
         const x = toSigned(images);
@@ -184,11 +177,7 @@ export function trainUNet(m: UNetStageModels, s: StageSettings, onStep?: OnStep)
   const T = m.scheduler.config.num_train_timesteps;
   return runStage(
     {
-      name: "unet",
-      steps: s.steps,
-      learningRate: s.learningRate,
-      warmup: Math.ceil(s.steps / 20),
-      params: variablesOf(m.unet),
+      ...common("unet", s, variablesOf(m.unet)),
       prepare: () => {
         const { scenes, images } = worldBatch(rng, s.batchSize);
         const captions = scenes.map((sc) => (rng.uniform() < UNCONDITIONAL_SHARE ? "" : randomCaption(sc, rng, 0.5)));

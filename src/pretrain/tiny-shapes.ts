@@ -12,7 +12,7 @@
 import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { captionWords, WORLD_SIZE } from "../data/shapes-world.js";
-import { DDIMScheduler } from "../diffusion/ddim.js";
+import { DDIMScheduler, SD15_DDIM_CONFIG } from "../diffusion/ddim.js";
 import { encodeSafetensors } from "../io/safetensors.js";
 import { CLIPModel, validateClipModelConfig } from "../models/clip/clip-model.js";
 import { saveClipModel } from "../models/clip/clip-save.js";
@@ -67,18 +67,6 @@ export const TINY_UNET = {
   attention_head_dim: 4,
   cross_attention_dim: WIDTH,
   norm_num_groups: 8,
-};
-/** SD1.5's scheduler settings as a DDIM config. */
-export const SD15_DDIM = {
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: "scaled_linear",
-  num_train_timesteps: 1000,
-  steps_offset: 1,
-  set_alpha_to_one: false,
-  clip_sample: false,
-  prediction_type: "epsilon",
-  timestep_spacing: "leading",
 };
 
 /** The full recipe: steps, batch sizes and learning rates of the four stages (about 40 minutes on 2 cores). */
@@ -149,7 +137,7 @@ export async function pretrainTinyShapes(o: PretrainOptions): Promise<PretrainRe
   let vae = new AutoencoderKL(torchInit(o.seed + 2), validateVaeConfig(TINY_VAE));
   const unet = new UNet2DConditionModel(torchInit(o.seed + 3), TINY_UNET);
   const textEncoder = new CLIPTextModel(SHAPE_ONLY, clipConfig.text_config);
-  const scheduler = new DDIMScheduler(SD15_DDIM);
+  const scheduler = new DDIMScheduler(SD15_DDIM_CONFIG);
   try {
     log(`clip: ${steps.clip} steps`);
     const clipLosses = timed("clip", () => trainClip(clip, tokenizer, settings("clip", 1), o.onStep));

@@ -10,7 +10,7 @@ import { AlignPropJob, type AlignPropComponents, type PromptSource } from "../..
 import type { AlignPropOptions } from "../../src/algorithms/alignprop-options.js";
 import { DEFAULT_RUN_CONFIG } from "../../src/config/schema.js";
 import { drawPrompt } from "../../src/data/shape-prompts.js";
-import { DDIMScheduler } from "../../src/diffusion/ddim.js";
+import { DDIMScheduler, SD15_DDIM_CONFIG } from "../../src/diffusion/ddim.js";
 import { validateClipTextConfig } from "../../src/models/clip/text-config.js";
 import { CLIPTextModel } from "../../src/models/clip/text-model.js";
 import { parseMerges } from "../../src/models/clip/tokenizer-bpe.js";
@@ -26,18 +26,6 @@ import { randomContext } from "../lora/tiny-unet.js";
 const root = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
 const readJson = (path: string) => JSON.parse(readFileSync(root(path), "utf8")) as Record<string, unknown>;
 
-/** SD1.5's scheduler as a DDIM config (shared/reference/sd15/scheduler.config.json). */
-const SD15_DDIM = {
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: "scaled_linear",
-  num_train_timesteps: 1000,
-  steps_offset: 1,
-  set_alpha_to_one: false,
-  clip_sample: false,
-  prediction_type: "epsilon",
-  timestep_spacing: "leading",
-};
 
 /** Two levels, one resnet each, attention at the top level: the fewest kernels that still exercise every block kind. */
 const UNET = {
@@ -77,7 +65,7 @@ export function tinyComponents(seed = 1): AlignPropComponents {
     vae: new AutoencoderKL(randomContext(seed + 1000, VAE_STD), vaeConfig),
     textEncoder: new CLIPTextModel(randomContext(seed + 2000), clipConfig),
     tokenizer,
-    scheduler: new DDIMScheduler(SD15_DDIM),
+    scheduler: new DDIMScheduler(SD15_DDIM_CONFIG),
   };
 }
 
