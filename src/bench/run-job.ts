@@ -13,6 +13,8 @@ export interface StepRecord {
   seconds: number;
   stepSeconds: number;
   rewardMean: number;
+  /** The best single sample of the step. */
+  rewardMax: number;
   loss: number;
 }
 
@@ -31,8 +33,9 @@ export interface RunLimits {
   onStep?: (r: StepRecord) => void;
 }
 
-export async function runJob(overrides: Record<string, OverrideValue>, limits: RunLimits): Promise<JobRun> {
-  const { config } = loadRunConfig({ overrides });
+/** `file`: a run config JSON file under the overrides (e.g. configs/quickstart.json). */
+export async function runJob(overrides: Record<string, OverrideValue>, limits: RunLimits, file?: string): Promise<JobRun> {
+  const { config } = loadRunConfig({ overrides, ...(file === undefined ? {} : { file }) });
   const created = await createJob(config);
   const steps: StepRecord[] = [];
   try {
@@ -48,6 +51,7 @@ export async function runJob(overrides: Record<string, OverrideValue>, limits: R
         seconds: (now - started) / 1000,
         stepSeconds: (now - t0) / 1000,
         rewardMean: result.rewards.reduce((a, b) => a + b, 0) / result.rewards.length,
+        rewardMax: Math.max(...result.rewards),
         loss: result.loss,
       };
       steps.push(record);

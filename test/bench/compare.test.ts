@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { compareRuns, samplesToReach } from "../../src/bench/compare.js";
+import { rewardRise } from "../../src/bench/reward-rise.js";
 import type { JobRun, StepRecord } from "../../src/bench/run-job.js";
 import { compareHtml } from "../../src/report/compare-html.js";
 
 /** Steps of `perStep` samples each with these reward means, one second apart. */
 function run(rewards: number[], perStep: number): JobRun {
-  const steps: StepRecord[] = rewards.map((r, i) => ({ samples: (i + 1) * perStep, seconds: i + 1, stepSeconds: 1, rewardMean: r, loss: -r }));
+  const steps: StepRecord[] = rewards.map((r, i) => ({ samples: (i + 1) * perStep, seconds: i + 1, stepSeconds: 1, rewardMean: r, rewardMax: r, loss: -r }));
   return { description: "test", steps, peakRssMb: 1 };
 }
 
@@ -42,4 +43,14 @@ test("the comparison page has both curves against samples and seconds, the numbe
   assert.equal((html.match(/AlignProp/g) ?? []).length >= 3, true);
   assert.match(html, /<strong data-ratio>\d+\.\d×?<\/strong>|<strong data-ratio>[\d.]+<\/strong>/);
   assert.ok(html.includes("&lt;b&gt;x&lt;/b&gt;") && !html.includes("<b>x</b>"));
+});
+
+test("reward rise: the share of the gap from the first steps' mean to the best sample that the last steps closed", () => {
+  const steps = run([0.2, 0.2, 0.3, 0.5, 0.6, 0.6], 4).steps.map((s, i) => ({ ...s, rewardMax: i === 4 ? 1 : s.rewardMean }));
+  const r = rewardRise(steps, 2);
+  assert.ok(Math.abs(r.initial - 0.2) < 1e-12 && Math.abs(r.final - 0.6) < 1e-12);
+  assert.equal(r.best, 1);
+  assert.ok(Math.abs(r.gapClosed - 0.5) < 1e-12);
+  assert.equal(r.samples, 24);
+  assert.throws(() => rewardRise(steps, 4), /needs at least 8 steps; the run made 6/);
 });

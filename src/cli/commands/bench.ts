@@ -14,6 +14,8 @@ import { flag, parseCommand } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 import { alignpropBenchConfig } from "../../bench/alignprop-step.js";
 import { compareAlgorithms } from "../../bench/compare.js";
+import { rewardRise } from "../../bench/reward-rise.js";
+import { runJob } from "../../bench/run-job.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { compareHtml } from "../../report/compare-html.js";
 import { initBackend } from "../../tf/backend.js";
@@ -37,6 +39,7 @@ const Options = z.object({
   skip_bridge: flag(),
   skip_alignprop: flag(),
   compare: z.enum(["ddpo"]).optional(),
+  quickstart: flag(),
   seconds: z.coerce.number().positive().default(240),
   out: z.string().min(1).default("compare-ddpo.html"),
   help: flag(),
@@ -44,6 +47,7 @@ const Options = z.object({
 
 const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n>] [--timeout <s>] [--skip-unet] [--skip-torch]
        alignprop bench --compare ddpo [--seconds 240] [--out compare-ddpo.html]
+       alignprop bench --quickstart [--seconds 600]
 
   --backends <list>  TF.js backends to time, comma-separated (default: ${BACKENDS.join(",")}; unavailable ones
                      are reported as such)
@@ -61,6 +65,8 @@ const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n
   --compare ddpo     instead of the above: train AlignProp, then DDPO, on tiny-shapes with the same reward
                      (tiny-aesthetic), prompts and seed for --seconds each; JSON of reward mean against samples and
                      seconds for both and the sample ratio to reach DDPO's final reward; the plot goes to --out
+  --quickstart       instead: train what \`npm start\` trains (configs/quickstart.json) for --seconds (give 600 for
+                     the 10-minute promise) and report how far the reward mean rose towards the best sample seen
 
 Times conv forward / input gradient / filter gradient (${BENCH_SHAPES.conv.x.join("×")} NHWC, ${BENCH_SHAPES.conv.filter.join("×")}),
 a ${BENCH_SHAPES.matmul.m}×${BENCH_SHAPES.matmul.k}×${BENCH_SHAPES.matmul.n} matmul, and a training step (forward, MSE, every
@@ -139,13 +145,14 @@ export const bench: CliCommand = {
     const parsed = parseCommand(argv, {
       name: "bench",
       options: Options,
-      booleans: ["skip-unet", "skip-torch", "skip-bridge", "skip-alignprop"],
+      booleans: ["skip-unet", "skip-torch", "skip-bridge", "skip-alignprop", "quickstart"],
       usage: USAGE,
       positionals: { count: 0, what: "argument" },
     });
     if (!parsed) return EXIT.ok;
     const { options } = parsed;
     if (options.compare) return compareDdpo(options.seconds, options.out);
+    if (options.quickstart) return quickstartRise(options.seconds);
     const threads = options.threads ?? ortThreads();
     const taskOptions = { repeats: options.repeats, threads, timeout: options.timeout };
     const tasks = options.skip_unet ? ["kernels"] : ["kernels", "unet"];
@@ -190,5 +197,16 @@ async function compareDdpo(seconds: number, out: string): Promise<number> {
   );
   await writeFileAtomic(out, compareHtml(comparison, { backend: choice.backend, ...settings }));
   process.stdout.write(JSON.stringify({ backend: choice.backend, settings, ...comparison, html: out }, null, 2) + "\n");
+  return EXIT.ok;
+}
+
+const QUICKSTART = fileURLToPath(new URL("../../../../configs/quickstart.json", import.meta.url));
+
+/** `--quickstart`: the main job for a wall-clock budget, and how much of the reward gap it closed. */
+async function quickstartRise(seconds: number): Promise<number> {
+  const choice = await initBackend("auto");
+  const run = await runJob({}, { seconds, onStep: (r) => process.stderr.write(`${r.seconds.toFixed(0)} s: reward ${r.rewardMean.toFixed(4)}\n`) }, QUICKSTART);
+  const rise = rewardRise(run.steps);
+  process.stdout.write(JSON.stringify({ backend: choice.backend, config: QUICKSTART, run: run.description, peak_rss_mb: run.peakRssMb, ...rise }, null, 2) + "\n");
   return EXIT.ok;
 }

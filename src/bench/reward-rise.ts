@@ -1,0 +1,29 @@
+/**
+ * How far a run's reward climbed: from its first steps' mean towards the best single sample it ever produced. The
+ * quickstart's promise is `gapClosed` ≥ 0.5 within 10 minutes on 2 cores (`alignprop bench --quickstart`).
+ */
+import type { StepRecord } from "./run-job.js";
+
+export interface RewardRise {
+  /** Mean of the first `edge` steps' reward means. */
+  initial: number;
+  /** Mean of the last `edge` steps' reward means. */
+  final: number;
+  /** The best single sample of the run. */
+  best: number;
+  /** (final − initial) / (best − initial). */
+  gapClosed: number;
+  steps: number;
+  samples: number;
+  seconds: number;
+}
+
+export function rewardRise(steps: readonly StepRecord[], edge = 5): RewardRise {
+  if (steps.length < 2 * edge) throw new Error(`reward rise needs at least ${2 * edge} steps; the run made ${steps.length}`);
+  const mean = (xs: readonly StepRecord[]) => xs.reduce((a, s) => a + s.rewardMean, 0) / xs.length;
+  const initial = mean(steps.slice(0, edge));
+  const final = mean(steps.slice(-edge));
+  const best = Math.max(...steps.map((s) => s.rewardMax));
+  const last = steps.at(-1)!;
+  return { initial, final, best, gapClosed: (final - initial) / (best - initial), steps: steps.length, samples: last.samples, seconds: last.seconds };
+}
