@@ -7,11 +7,14 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
 import { CLI } from "../helpers/cli.js";
 import { tempRuns } from "../helpers/runs.js";
 
 const runs = tempRuns();
+/** What `npm start` trains: the embedded tiny-shapes pipeline with its aesthetic reward. */
+const QUICKSTART = fileURLToPath(new URL("../../../configs/quickstart.json", import.meta.url));
 const session = `alignprop-e2e-${process.pid}`;
 // A private tmux server, so the test neither sees nor disturbs the user's sessions.
 const tmux = (...args: string[]) => execFileSync("tmux", ["-L", session, ...args], { encoding: "utf8", timeout: 60_000 });
@@ -42,7 +45,7 @@ async function screenShows(pattern: RegExp, timeoutMs = 60_000, target = session
  */
 function trainInTerminal(name: string, flags: string[], env = ""): { exited: () => string } {
   const exitFile = join(runs.dir, `${name}.exit-code`);
-  const command = [env, process.execPath, CLI, "train", "--runs_dir", runs.dir, "--train_batch_size", "2", ...flags].join(" ");
+  const command = [env, process.execPath, CLI, "train", "--config", QUICKSTART, "--runs_dir", runs.dir, "--train_batch_size", "2", ...flags].join(" ");
   const line = `${command}; echo $? > ${exitFile}; tmux -L ${session} wait-for -S ${name}-done; exec sleep 600`;
   tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "40", line);
   return {
