@@ -27,6 +27,8 @@ export async function medianStepWallMs(stall: boolean, o: StallProbeOptions = {}
   const runsDir = mkdtempSync(join(tmpdir(), "alignprop-stall-"));
   try {
     const run = prepareRun(undefined, {
+      // The stand-in job: millisecond steps, so the probe measures the bridge rather than the model.
+      model: "tiny",
       runs_dir: runsDir,
       num_epochs: String(steps),
       train_batch_size: String(o.batchSize ?? 16),

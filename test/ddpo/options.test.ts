@@ -89,5 +89,5 @@ test("every problem is listed at once, each with its field and value", () => {
 });
 
 test('algorithm "ddpo" with the stand-in model "tiny" is a clear error naming what to pass', async () => {
-  await assert.rejects(createJob({ ...DEFAULT_RUN_CONFIG, algorithm: "ddpo" }), /algorithm="ddpo" needs a diffusion pipeline.*--model <pipeline dir or Hub id>/);
+  await assert.rejects(createJob({ ...DEFAULT_RUN_CONFIG, model: "tiny", algorithm: "ddpo" }), /algorithm="ddpo" needs a diffusion pipeline.*--model <pipeline dir or Hub id>/);
 });

@@ -88,7 +88,7 @@ test("the registry resolves built-ins by name, hue with a target, and names the 
   assert.equal((await resolveReward("brightness")).info.name, "brightness");
   assert.equal((await resolveReward("hue:blue")).info.name, "hue:blue");
   assert.equal((await resolveReward("hue")).info.name, "hue:red");
-  await assert.rejects(resolveReward("sharpness"), /reward="sharpness" is neither a built-in \(brightness, saturation, contrast, hue, aesthetic, clip-score\) nor a module path/);
+  await assert.rejects(resolveReward("sharpness"), /reward="sharpness" is neither a built-in \(brightness, saturation, contrast, hue, aesthetic, clip-score, tiny-aesthetic, tiny-clip-score\) nor a module path/);
   await assert.rejects(resolveReward("brightness:2"), /brightness takes no argument/);
 });
 

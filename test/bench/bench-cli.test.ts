@@ -1,0 +1,40 @@
+/** `alignprop bench --quickstart` and `--compare ddpo` end to end on the embedded pipeline, briefly. */
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { alignprop } from "../helpers/cli.js";
+
+const dir = mkdtempSync(join(tmpdir(), "alignprop-bench-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("bench --quickstart trains the main job for the budget and reports how far the reward rose", async () => {
+  const r = await alignprop(["bench", "--quickstart", "--seconds", "14"]);
+  assert.equal(r.exitCode, 0, String(r.stderr));
+  const out = JSON.parse(String(r.stdout)) as Record<string, number | string>;
+  assert.match(String(out.run), /AlignProp on tiny-shapes .*reward tiny-aesthetic/);
+  assert.ok((out.steps as number) >= 10 && (out.seconds as number) >= 14);
+  assert.equal(out.samples, 4 * (out.steps as number));
+  for (const k of ["initial", "final", "best", "gapClosed"]) assert.ok(Number.isFinite(out[k]), k);
+  assert.ok((out.best as number) >= (out.final as number) - 1e-9 || (out.best as number) >= (out.initial as number));
+});
+
+test("bench --compare ddpo runs both algorithms on the same setup and writes the plot", async () => {
+  const html = join(dir, "compare.html");
+  const r = await alignprop(["bench", "--compare", "ddpo", "--seconds", "1", "--out", html]);
+  assert.equal(r.exitCode, 0, String(r.stderr));
+  const out = JSON.parse(String(r.stdout)) as { alignprop: { samples: number; description: string }; ddpo: { samples: number; description: string }; html: string; window: number };
+  assert.match(out.alignprop.description, /^AlignProp on tiny-shapes/);
+  assert.match(out.ddpo.description, /^DDPO on tiny-shapes/);
+  assert.ok(out.alignprop.samples >= 4 && out.ddpo.samples >= 8);
+  assert.equal(out.html, html);
+  const page = readFileSync(html, "utf8");
+  assert.match(page, /data-chart="reward-vs-samples"[\s\S]*data-chart="reward-vs-seconds"/);
+});
+
+test("bench names a bad --compare value", async () => {
+  const r = await alignprop(["bench", "--compare", "ppo"]);
+  assert.equal(r.exitCode, 2);
+  assert.match(String(r.stderr), /--compare="ppo"/);
+});
