@@ -20,6 +20,7 @@ import { isRewardPath, resolveReward } from "../rewards/registry.js";
 import { decodeLoraWeights, LORA_WEIGHTS_FILE } from "./lora-weights.js";
 import { buildModelCard, summarizeRewards, type CardImage, type ModelCardInput, type RewardPoint } from "./model-card.js";
 import { embeddedModel } from "../models/embedded.js";
+import { pathExists } from "./path-exists.js";
 
 export interface PushOptions {
   /** `namespace/name`; created when it does not exist. */
@@ -120,10 +121,10 @@ export async function prepareUpload(runDir: string, opts: Omit<PushOptions, "tok
   const kind = await stat(runDir).then((s) => (s.isDirectory() ? "dir" : "file"), () => "none");
   if (kind !== "dir") throw new Error(`${runDir} ${kind === "file" ? "is a file" : "does not exist"}; push takes a run directory (runs/<name>/)`);
   for (const file of ["config.json", "events.jsonl"]) {
-    if (!(await exists(join(runDir, file)))) throw new Error(`${runDir} is not a run directory: it has no ${file}`);
+    if (!(await pathExists(join(runDir, file)))) throw new Error(`${runDir} is not a run directory: it has no ${file}`);
   }
   const loraPath = join(runDir, LORA_WEIGHTS_FILE);
-  if (!(await exists(loraPath))) {
+  if (!(await pathExists(loraPath))) {
     throw new Error(`${loraPath} does not exist: push uploads the LoRA that an AlignProp run on a diffusers pipeline exports (alignprop train --model <pipeline dir | Hub id>); this run has none`);
   }
   const config = loadRunConfig({ file: join(runDir, "config.json") }).config;
@@ -193,7 +194,7 @@ function checkRevision(revision: string): string {
 
 /** config.model when it names a Hub repo: not "tiny" (the stand-in), not an embedded model, not a folder that exists here. */
 async function hubIdOf(model: string): Promise<string | undefined> {
-  if (model === "tiny" || embeddedModel(model) || isAbsolute(model) || model.startsWith(".") || (await exists(model))) return undefined;
+  if (model === "tiny" || embeddedModel(model) || isAbsolute(model) || model.startsWith(".") || (await pathExists(model))) return undefined;
   const [namespace, name, ...rest] = model.split("/");
   return rest.length === 0 && name !== undefined && REPO_PART.test(namespace!) && REPO_PART.test(name) ? model : undefined;
 }
@@ -257,8 +258,4 @@ function hubError(what: string, error: unknown, repo: string): Error {
   const status = error instanceof HubApiError ? error.statusCode : undefined;
   const hint = status === 401 || status === 403 ? `; check that the token is valid and may write to ${repo.split("/")[0]}` : "";
   return new Error(`${what}: ${status ? `HTTP ${status}: ` : ""}${detail}${hint}`);
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
 }

@@ -3,11 +3,12 @@
  * downloaded into the cache first) into the project's models, `savePipeline` writes one that diffusers and
  * `loadPipeline` read back. Weights are F32 in TF.js (F16/BF16 files are widened on load).
  */
-import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 import { DDIMScheduler } from "../diffusion/ddim.js";
 import { writeDirAtomic } from "../io/atomic.js";
+import { pathExists } from "../io/path-exists.js";
 import { resolveSource, type SourceOptions } from "../io/hub.js";
 import { encodeSafetensors, openSafetensors, type TensorMap } from "../io/safetensors.js";
 import { CLIPTokenizer } from "./clip/tokenizer.js";
@@ -159,7 +160,7 @@ function checkCompatible(p: Pipeline, dir: string): void {
  * complete or not at all.
  */
 export async function savePipeline(dir: string, pipeline: Pipeline): Promise<void> {
-  if (await exists(dir)) throw new Error(`cannot save the pipeline to ${dir}: it already exists`);
+  if (await pathExists(dir)) throw new Error(`cannot save the pipeline to ${dir}: it already exists`);
   await writeDirAtomic(dir, async (tmp) => {
     const write = async (path: string, data: string | Uint8Array) => {
       await mkdir(join(tmp, path, ".."), { recursive: true });
@@ -216,11 +217,4 @@ export async function readJsonObject(path: string): Promise<Record<string, unkno
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${path} must hold a JSON object`);
   return value as Record<string, unknown>;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
 }

@@ -3,6 +3,7 @@
  * left for later stages is their step counts × a per-step cost relative to the running stage (measured on 2 cores),
  * rescaled by how fast the running stage actually goes on this machine.
  */
+import { formatDuration } from "../../ui/format.js";
 import type { StageProgress } from "./optimise.js";
 import { STAGE_NAMES, type StageName } from "./tiny-shapes.js";
 
@@ -29,19 +30,12 @@ export class PretrainProgress {
     return { stageSecondsPerStep: perStep, secondsLeft };
   }
 
-  /** "unet [#####-----] 1200/2400 loss 0.0812 · 0.55 s/step · 21m 40s left" */
+  /** "unet [#####-----] 1200/2400 loss 0.0812 · 0.55 s/step · 21m40s left" (the dashboard's duration format) */
   line(p: StageProgress, width = 24): string {
     const { stageSecondsPerStep, secondsLeft } = this.update(p);
     const filled = Math.round((width * p.step) / p.steps);
     const bar = "#".repeat(filled) + "-".repeat(width - filled);
     const index = STAGE_NAMES.indexOf(p.stage as StageName) + 1;
-    return `[${index}/${STAGE_NAMES.length}] ${p.stage.padEnd(9)} [${bar}] ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} · ${stageSecondsPerStep.toFixed(2)} s/step · ${duration(secondsLeft)} left`;
+    return `[${index}/${STAGE_NAMES.length}] ${p.stage.padEnd(9)} [${bar}] ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} · ${stageSecondsPerStep.toFixed(2)} s/step · ${formatDuration(secondsLeft)} left`;
   }
-}
-
-export function duration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h ? `${h}h ${m}m` : m ? `${m}m ${s % 60}s` : `${s % 60}s`;
 }

@@ -9,10 +9,11 @@
  *   <out>/pretrain.json  settings, stage timings and losses, the colour-following evaluation
  *   <out>/README.md      the model card
  */
-import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { captionWords, WORLD_SIZE } from "../data/shapes-world.js";
 import { DDIMScheduler, SD15_DDIM_CONFIG } from "../diffusion/ddim.js";
+import { pathExists } from "../io/path-exists.js";
 import { encodeSafetensors } from "../io/safetensors.js";
 import { CLIPModel, validateClipModelConfig } from "../models/clip/clip-model.js";
 import { saveClipModel } from "../models/clip/clip-save.js";
@@ -105,14 +106,13 @@ export function stageSteps(scale: number): Record<StageName, number> {
   return Object.fromEntries(STAGE_NAMES.map((n) => [n, Math.max(1, Math.round(STAGES[n].steps * scale))])) as Record<StageName, number>;
 }
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /** The mean of the last tenth of the losses (at least one). */
 const tailLoss = (losses: number[]) => mean(losses.slice(-Math.max(1, Math.ceil(losses.length / 10))));
 
 export async function pretrainTinyShapes(o: PretrainOptions): Promise<PretrainResult> {
   if (!(o.scale > 0) || !Number.isFinite(o.scale)) throw new Error(`scale=${o.scale} must be a positive number`);
-  if (!o.force && (await exists(o.out))) throw new Error(`out=${o.out} already exists: pass --force to replace it`);
+  if (!o.force && (await pathExists(o.out))) throw new Error(`out=${o.out} already exists: pass --force to replace it`);
   const log = o.log ?? (() => {});
   const steps = stageSteps(o.scale);
   const settings = (name: StageName, i: number): StageSettings => ({ ...STAGES[name], steps: steps[name], seed: o.seed * 100 + i });
@@ -197,7 +197,7 @@ async function writeModels(
     const record = { recipe: { seed: o.seed, scale: o.scale, steps, stages: STAGES }, ...result, out: undefined };
     await writeFile(join(staging, "pretrain.json"), JSON.stringify(record, null, 2) + "\n");
     await writeFile(join(staging, "README.md"), modelCard(result, steps));
-    if (await exists(o.out)) await rm(o.out, { recursive: true });
+    if (await pathExists(o.out)) await rm(o.out, { recursive: true });
     await rename(staging, o.out);
   } catch (error) {
     await rm(staging, { recursive: true, force: true });

@@ -95,6 +95,8 @@ export interface AestheticRewardOptions {
   resample?: ClipResample;
   /** Named in the description, e.g. the CLIP source. */
   clipName?: string;
+  /** The reward's name (default "aesthetic"). */
+  name?: string;
 }
 
 /** The reward over an already-loaded vision tower and head. */
@@ -106,7 +108,7 @@ export function aestheticReward(vision: CLIPVisionModelWithProjection, head: Aes
   }
   return {
     info: {
-      name: "aesthetic",
+      name: opts.name ?? "aesthetic",
       description:
         `LAION aesthetic predictor (MLP ${head.widths.join("→")}) on the L2-normalised image embedding of CLIP ${opts.clipName ?? ""}`.trimEnd() +
         `; images are CLIP-preprocessed inside (shortest edge → ${size}, ${resample} antialiased, centre crop), so any size is scored`,
@@ -146,10 +148,15 @@ export async function aestheticFromSpec(arg: string | undefined, hub: SourceOpti
   const resample = (args.resample ?? "bicubic") as ClipResample;
   if (!CLIP_RESAMPLES.includes(resample)) throw new Error(`reward aesthetic: resample=${args.resample} must be one of ${CLIP_RESAMPLES.join(", ")}`);
   const clip = args.clip ?? AESTHETIC_CLIP;
-  const head = await loadAestheticHead(await resolveFile(args.head, { ...hub, revision: undefined }));
+  const headPath = await resolveFile(args.head, { ...hub, revision: undefined });
+  return loadAestheticReward(headPath, clip, { ...hub, revision: args.revision ?? hub.revision }, { resample, clipName: clip });
+}
+
+/** The head from a local safetensors file over the vision tower of `clip` (a folder or Hub repo). */
+export async function loadAestheticReward(headPath: string, clip: string, source: SourceOptions, opts: AestheticRewardOptions): Promise<Reward> {
+  const head = await loadAestheticHead(headPath);
   try {
-    const vision = await loadClipVisionModel(clip, { ...hub, revision: args.revision ?? hub.revision });
-    return aestheticReward(vision, head, { resample, clipName: clip });
+    return aestheticReward(await loadClipVisionModel(clip, source), head, opts);
   } catch (error) {
     head.dispose();
     throw error;

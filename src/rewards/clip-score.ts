@@ -20,6 +20,8 @@ export interface ClipScoreOptions {
   resample?: ClipResample;
   /** Named in the description, e.g. the CLIP source. */
   clipName?: string;
+  /** The reward's name (default "clip-score"). */
+  name?: string;
 }
 
 /** The reward over an already-loaded CLIPModel and its tokenizer. */
@@ -28,7 +30,7 @@ export function clipScoreReward(model: CLIPModel, tokenizer: CLIPTokenizer, opts
   const size = model.config.vision_config.image_size;
   return {
     info: {
-      name: "clip-score",
+      name: opts.name ?? "clip-score",
       description:
         `cosine similarity of the image and prompt embeddings of CLIP ${opts.clipName ?? ""}`.trimEnd() +
         `; images are CLIP-preprocessed inside (shortest edge → ${size}, ${resample} antialiased, centre crop), so any size is scored`,
@@ -63,6 +65,11 @@ export async function clipScoreFromSpec(arg: string | undefined, hub: SourceOpti
   const resample = (args.resample ?? "bicubic") as ClipResample;
   if (!CLIP_RESAMPLES.includes(resample)) throw new Error(`reward clip-score: resample=${args.resample} must be one of ${CLIP_RESAMPLES.join(", ")}`);
   const clip = args.clip ?? CLIP_SCORE_CLIP;
-  const { model, tokenizer } = await loadClipModel(clip, { ...hub, revision: args.revision ?? hub.revision });
-  return clipScoreReward(model, tokenizer, { resample, clipName: clip });
+  return loadClipScoreReward(clip, { ...hub, revision: args.revision ?? hub.revision }, { resample, clipName: clip });
+}
+
+/** The reward over the CLIP checkpoint `clip` (a folder or Hub repo) and its tokenizer. */
+export async function loadClipScoreReward(clip: string, source: SourceOptions, opts: ClipScoreOptions): Promise<Reward> {
+  const { model, tokenizer } = await loadClipModel(clip, source);
+  return clipScoreReward(model, tokenizer, opts);
 }

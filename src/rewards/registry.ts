@@ -5,11 +5,9 @@
  * `--reward` / the config's `reward` field goes through.
  */
 import { embeddedModel, TINY_SHAPES } from "../models/embedded.js";
-import { aestheticFromSpec, loadAestheticHead, aestheticReward } from "./aesthetic.js";
+import { aestheticFromSpec, loadAestheticReward } from "./aesthetic.js";
 import { brightness, contrast, hue, saturation } from "./builtin.js";
-import { clipScoreFromSpec, clipScoreReward } from "./clip-score.js";
-import { loadClipModel } from "../models/clip/clip-model.js";
-import { loadClipVisionModel } from "../models/clip/vision-model.js";
+import { clipScoreFromSpec, loadClipScoreReward } from "./clip-score.js";
 import type { Reward } from "./reward.js";
 import { loadRewardModule } from "./user-module.js";
 
@@ -21,28 +19,15 @@ const BUILTINS: Readonly<Record<string, (arg: string | undefined) => Reward | Pr
   hue: (target) => hue(target),
   aesthetic: (args) => aestheticFromSpec(args),
   "clip-score": (args) => clipScoreFromSpec(args),
-  "tiny-aesthetic": () => tinyAesthetic(),
-  "tiny-clip-score": () => tinyClipScore(),
+  // The embedded pipeline's rewards, trained by `alignprop pretrain` and shipped beside it (local files, no Hub):
+  // the shapes world's hidden preference (large shapes near the centre) as learned by the tiny aesthetic head, and
+  // image–prompt alignment by the tiny CLIP (the analogue of HPS / PickScore).
+  "tiny-aesthetic": () => loadAestheticReward(tinyShapes().aestheticHead, tinyShapes().clipDir, {}, { ...TINY_CLIP, name: "tiny-aesthetic" }),
+  "tiny-clip-score": () => loadClipScoreReward(tinyShapes().clipDir, {}, { ...TINY_CLIP, name: "tiny-clip-score" }),
 });
 
-/** The embedded pipeline's rewards, trained by `alignprop pretrain` and shipped beside it. */
 const tinyShapes = () => embeddedModel(TINY_SHAPES)!;
-
-/** The hidden preference of the shapes world (large shapes near the centre), as learned by the tiny aesthetic head. */
-async function tinyAesthetic(): Promise<Reward> {
-  const m = tinyShapes();
-  const head = await loadAestheticHead(m.aestheticHead);
-  const vision = await loadClipVisionModel(m.clipDir);
-  const reward = aestheticReward(vision, head, { clipName: "tiny-shapes/clip" });
-  return { ...reward, info: { ...reward.info, name: "tiny-aesthetic" } };
-}
-
-/** Image–prompt alignment by the tiny CLIP (the shapes world's analogue of HPS / PickScore). */
-async function tinyClipScore(): Promise<Reward> {
-  const { model, tokenizer } = await loadClipModel(tinyShapes().clipDir);
-  const reward = clipScoreReward(model, tokenizer, { clipName: "tiny-shapes/clip" });
-  return { ...reward, info: { ...reward.info, name: "tiny-clip-score" } };
-}
+const TINY_CLIP = { clipName: `${TINY_SHAPES}/clip` };
 /** The built-ins that take the text after "name:". */
 const TAKES_ARGUMENT = new Set(["hue", "aesthetic", "clip-score"]);
 

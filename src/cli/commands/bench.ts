@@ -12,7 +12,7 @@ import { ortThreads } from "../../tf/ort/session-cache.js";
 import { BENCH_SHAPES } from "../../tf/bench/shapes.js";
 import { flag, parseCommand } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
-import { alignpropBenchConfig } from "../../bench/alignprop-step.js";
+import { ALIGNPROP_BENCH, alignpropBenchConfig } from "../../bench/alignprop-step.js";
 import { compareAlgorithms } from "../../bench/compare.js";
 import { rewardRise } from "../../bench/reward-rise.js";
 import { runJob } from "../../bench/run-job.js";
@@ -183,7 +183,14 @@ async function compareDdpo(seconds: number, out: string): Promise<number> {
   const choice = await initBackend("auto");
   const settings = {
     seconds,
-    shared: { model: "tiny-shapes", reward: "tiny-aesthetic", prompts: "shapes", seed: 0, sample_num_steps: 20, sample_guidance_scale: 5 },
+    shared: {
+      model: "tiny-shapes",
+      reward: "tiny-aesthetic",
+      prompts: "shapes",
+      seed: 0,
+      sample_num_steps: ALIGNPROP_BENCH.sample_num_steps,
+      sample_guidance_scale: ALIGNPROP_BENCH.sample_guidance_scale,
+    },
     alignprop: { ...alignpropBenchConfig("k1"), train_learning_rate: 3e-3 },
     ddpo: { sample_batch_size: 4, sample_num_batches_per_epoch: 2, train_batch_size: 4, sample_eta: 1 },
   };

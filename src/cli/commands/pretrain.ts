@@ -1,7 +1,8 @@
 /** `alignprop pretrain`: trains the embedded default (models/tiny-shapes) from nothing, in TF.js. */
 import { z } from "zod";
 import { BACKENDS } from "../../config/index.js";
-import { PretrainProgress, duration } from "../../pretrain/progress.js";
+import { PretrainProgress } from "../../pretrain/progress.js";
+import { formatDuration } from "../../../ui/format.js";
 import { pretrainTinyShapes, stageSteps, STAGE_NAMES } from "../../pretrain/tiny-shapes.js";
 import { initBackend } from "../../tf/backend.js";
 import { flag, parseCommand } from "../args.js";
@@ -68,7 +69,7 @@ export const pretrain: CliCommand = {
     });
     const e = result.evaluation;
     process.stderr.write(
-      `${tty ? "\r\x1b[K" : ""}done in ${duration(result.seconds.total)}: colour accuracy ${(100 * e.accuracy).toFixed(1)}% over ${e.samples} samples; ` +
+      `${tty ? "\r\x1b[K" : ""}done in ${formatDuration(result.seconds.total)}: colour accuracy ${(100 * e.accuracy).toFixed(1)}% over ${e.samples} samples; ` +
         `aesthetic head held-out correlation ${result.aestheticCorrelation.toFixed(3)}\n`,
     );
     process.stdout.write(`${JSON.stringify({ ...result, backend })}\n`);
