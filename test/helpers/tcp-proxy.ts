@@ -46,10 +46,13 @@ export class TcpProxy {
     for (const s of [a, b]) {
       this.sockets.add(s);
       s.on("error", () => undefined);
-      s.on("close", () => {
+      s.on("close", (hadError) => {
         this.sockets.delete(s);
-        a.destroy();
-        b.destroy();
+        // A clean close half-closes the other side after what is buffered has been written (as TCP would: the last
+        // frames a trainer sends before it exits arrive); an error resets it.
+        const other = s === a ? b : a;
+        if (hadError) other.destroy();
+        else other.end();
       });
       if (this.frozen) s.pause();
     }
