@@ -86,10 +86,10 @@ export const TINY_OPTIONS: AlignPropOptions = {
 
 export const shapePrompts: PromptSource = (rng) => drawPrompt(rng);
 
-/** A job over fresh tiny components (seeded by `seed`), released with `release`. */
-export function tinyJob(options: Partial<AlignPropOptions> = {}, reward: Reward = brightness, seed = 1) {
+/** A job built over fresh tiny components (seeded by `seed`); `release` disposes both. */
+export function overTinyComponents<J extends { dispose(): void }>(build: (c: AlignPropComponents) => J, seed: number) {
   const components = tinyComponents(seed);
-  const job = new AlignPropJob(components, { ...TINY_OPTIONS, ...options }, reward, shapePrompts);
+  const job = build(components);
   return {
     job,
     components,
@@ -98,6 +98,11 @@ export function tinyJob(options: Partial<AlignPropOptions> = {}, reward: Reward 
       disposeComponents(components);
     },
   };
+}
+
+/** An AlignProp job over fresh tiny components (seeded by `seed`), released with `release`. */
+export function tinyJob(options: Partial<AlignPropOptions> = {}, reward: Reward = brightness, seed = 1) {
+  return overTinyComponents((c) => new AlignPropJob(c, { ...TINY_OPTIONS, ...options }, reward, shapePrompts), seed);
 }
 
 /** Weights of every LoRA variable, for bit-for-bit comparisons. */

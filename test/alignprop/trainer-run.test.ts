@@ -3,20 +3,20 @@
  * on a tiny diffusers-layout pipeline, writes diffusers' LoRA file, resumes, and `alignprop sample --lora` uses it.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { readLoraWeights } from "../../src/io/lora-weights.js";
 import { disposePipeline, savePipeline } from "../../src/models/pipeline.js";
 import { alignprop } from "../helpers/cli.js";
+import { straightAndResumed, type EventLine } from "../helpers/resume-twin.js";
 import { tinyPipeline } from "../pipeline/tiny.js";
 
 const dir = mkdtempSync(join(tmpdir(), "alignprop-e2e-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-type Line = { metrics?: { step: number; loss: number; rewardMean: number }; status?: { state: string; message?: string } };
-const log = (runDir: string) => readFileSync(join(runDir, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Line);
+const lossesOf = (events: EventLine[]) => events.flatMap((e) => (e.metrics ? [e.metrics.loss] : []));
 
 test("train --model <dir> runs AlignProp in the trainer process, exports the LoRA file, resumes exactly, and sample uses the LoRA", async () => {
   const model = join(dir, "tiny-sd");
@@ -26,23 +26,14 @@ test("train --model <dir> runs AlignProp in the trainer process, exports the LoR
   const common = ["--runs_dir", join(dir, "runs"), "--model", model, "--reward", "brightness", "--prompts", "shapes",
     "--sample_num_steps", "2", "--train_batch_size", "1", "--train_learning_rate", "0.05", "--save_freq", "2", "--seed", "4"];
 
-  const straight = await alignprop(["train", "--ci", ...common, "--num_epochs", "4", "--run_name", "straight"]);
-  assert.equal(straight.exitCode, 0, String(straight.stderr));
-  const runDir = join(dir, "runs", "straight");
-  const events = log(runDir);
-  assert.match(events[0]!.status!.message!, /AlignProp on .*tiny-sd \(LoRA r=4, \d+ params; reward brightness\)/);
-  const losses = events.flatMap((e) => (e.metrics ? [e.metrics.loss] : []));
+  const { straightDir: runDir, straight, resumed } = await straightAndResumed(join(dir, "runs"), common, 4);
+  assert.match(straight[0]!.status!.message!, /AlignProp on .*tiny-sd \(LoRA r=4, \d+ params; reward brightness\)/);
+  const losses = lossesOf(straight);
   assert.equal(losses.length, 4);
   const lora = await readLoraWeights(join(runDir, "pytorch_lora_weights.safetensors"));
   assert.equal(lora.rank, 4);
   assert.ok(lora.layers.size > 0, "diffusers' LoRA file is in the run directory");
-
-  const half = await alignprop(["train", "--ci", ...common, "--num_epochs", "2", "--run_name", "halves"]);
-  assert.equal(half.exitCode, 0, String(half.stderr));
-  const rest = await alignprop(["train", "--ci", "--resume", join(dir, "runs", "halves"), "--num_epochs", "4"]);
-  assert.equal(rest.exitCode, 0, String(rest.stderr));
-  const resumed = log(join(dir, "runs", "halves")).flatMap((e) => (e.metrics ? [e.metrics.loss] : []));
-  assert.deepEqual(resumed, losses, "2 steps + resume for 2 more = 4 uninterrupted steps, bit for bit");
+  assert.deepEqual(lossesOf(resumed), losses, "2 steps + resume for 2 more = 4 uninterrupted steps, bit for bit");
 
   const out = join(dir, "cat.png");
   const sampled = await alignprop(["sample", "--model", model, "--prompt", "a red circle", "--steps", "2", "--lora", join(runDir, "pytorch_lora_weights.safetensors"), "--out", out]);

@@ -4,7 +4,7 @@ import type { DDPOOptions } from "../../src/algorithms/ddpo-options.js";
 import { DEFAULT_RUN_CONFIG } from "../../src/config/schema.js";
 import { brightness } from "../../src/rewards/builtin.js";
 import type { Reward } from "../../src/rewards/reward.js";
-import { disposeComponents, shapePrompts, tinyComponents } from "../alignprop/tiny-pipeline.js";
+import { overTinyComponents, shapePrompts } from "../alignprop/tiny-pipeline.js";
 
 /** TRL's DDPOConfig defaults (3e-4 learning rate included) with a 3-step chain and two images per batch. */
 export const TINY_DDPO: DDPOOptions = {
@@ -18,14 +18,5 @@ export const TINY_DDPO: DDPOOptions = {
 
 /** A DDPO job over fresh tiny components (seeded by `seed`), released with `release`. */
 export function tinyDdpo(options: Partial<DDPOOptions> = {}, reward: Reward = brightness, seed = 1) {
-  const components = tinyComponents(seed);
-  const job = new DDPOJob(components, { ...TINY_DDPO, ...options }, reward, shapePrompts);
-  return {
-    job,
-    components,
-    release: () => {
-      job.dispose();
-      disposeComponents(components);
-    },
-  };
+  return overTinyComponents((c) => new DDPOJob(c, { ...TINY_DDPO, ...options }, reward, shapePrompts), seed);
 }

@@ -4,14 +4,14 @@
  * reward statistics included.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
 import { readLoraWeights } from "../../src/io/lora-weights.js";
 import { disposePipeline, savePipeline } from "../../src/models/pipeline.js";
-import { alignprop } from "../helpers/cli.js";
+import { straightAndResumed, type EventLine } from "../helpers/resume-twin.js";
 import { tinyPipeline } from "../pipeline/tiny.js";
 
 const dir = mkdtempSync(join(tmpdir(), "alignprop-ddpo-e2e-"));
@@ -19,9 +19,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const reward = fileURLToPath(new URL("../../../test/fixtures/ddpo/brightness-values.mjs", import.meta.url));
 
-type Line = { metrics?: { step: number; loss: number; rewardMean: number; gradNorm: number }; status?: { state: string; message?: string } };
-const log = (runDir: string) => readFileSync(join(runDir, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Line);
-const metrics = (runDir: string) => log(runDir).flatMap((e) => (e.metrics ? [e.metrics] : []));
+const metricsOf = (events: EventLine[]) => events.flatMap((e) => (e.metrics ? [e.metrics] : []));
 
 test("train --algorithm ddpo runs DDPO in the trainer process on a reward without a gradient, exports the LoRA file, and resumes exactly", async () => {
   const model = join(dir, "tiny-sd");
@@ -32,21 +30,14 @@ test("train --algorithm ddpo runs DDPO in the trainer process on a reward withou
     "--sample_num_steps", "2", "--sample_batch_size", "2", "--train_batch_size", "2", "--train_learning_rate", "0.01",
     "--per_prompt_stat_tracking", "true", "--per_prompt_stat_tracking_min_count", "2", "--save_freq", "2", "--seed", "4"];
 
-  const straight = await alignprop(["train", "--ci", ...common, "--num_epochs", "4", "--run_name", "straight"]);
-  assert.equal(straight.exitCode, 0, String(straight.stderr));
-  const runDir = join(dir, "runs", "straight");
-  assert.match(log(runDir)[0]!.status!.message!, /DDPO on .*tiny-sd \(LoRA r=4, \d+ params; reward .*brightness-values\.mjs\)/);
-  const epochs = metrics(runDir);
+  const { straightDir: runDir, straight, resumed } = await straightAndResumed(join(dir, "runs"), common, 4);
+  assert.match(straight[0]!.status!.message!, /DDPO on .*tiny-sd \(LoRA r=4, \d+ params; reward .*brightness-values\.mjs\)/);
+  const epochs = metricsOf(straight);
   assert.equal(epochs.length, 4);
   assert.ok(epochs.every((m) => Number.isFinite(m.loss) && m.gradNorm > 0 && m.rewardMean > 0 && m.rewardMean < 1), JSON.stringify(epochs));
   const lora = await readLoraWeights(join(runDir, "pytorch_lora_weights.safetensors"));
   assert.equal(lora.rank, 4);
   assert.ok(lora.layers.size > 0, "diffusers' LoRA file is in the run directory");
-
-  const half = await alignprop(["train", "--ci", ...common, "--num_epochs", "2", "--run_name", "halves"]);
-  assert.equal(half.exitCode, 0, String(half.stderr));
-  const rest = await alignprop(["train", "--ci", "--resume", join(dir, "runs", "halves"), "--num_epochs", "4"]);
-  assert.equal(rest.exitCode, 0, String(rest.stderr));
-  assert.deepEqual(metrics(join(dir, "runs", "halves")).map((m) => [m.loss, m.rewardMean]), epochs.map((m) => [m.loss, m.rewardMean]),
+  assert.deepEqual(metricsOf(resumed).map((m) => [m.loss, m.rewardMean]), epochs.map((m) => [m.loss, m.rewardMean]),
     "2 epochs + resume for 2 more = 4 uninterrupted epochs, bit for bit");
 });
