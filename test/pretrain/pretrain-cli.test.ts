@@ -22,8 +22,15 @@ test("pretrain at scale 0.004 runs the four stages with progress and ETA, writes
   const stderr = String(r.stderr);
   for (const stage of ["clip", "aesthetic", "vae", "unet"]) assert.match(stderr, new RegExp(`\\[\\d/4\\] ${stage} +\\[#+\\] \\d+/\\d+ loss \\d.*left`));
   assert.match(stderr, /done in .*colour accuracy \d+(\.\d)?% over 8 samples/);
-  const result = JSON.parse(String(r.stdout)) as { evaluation: { samples: number; accuracy: number }; seconds: { total: number } };
+  const result = JSON.parse(String(r.stdout)) as {
+    evaluation: { samples: number; accuracy: number };
+    unetCurve: Array<{ step: number; accuracy: number }>;
+    seconds: { total: number };
+  };
   assert.equal(result.evaluation.samples, 8);
+  assert.deepEqual(result.unetCurve.map((p) => p.step), [4, 8, 12], "colour accuracy at each quarter of the UNet's 16 steps");
+  assert.ok(result.unetCurve.every((p) => p.accuracy >= 0 && p.accuracy <= 1));
+  assert.match(stderr, /unet step 8: colour accuracy \d+(\.\d)?% \(8 samples\)/);
   assert.ok(result.seconds.total > 0);
 
   assert.deepEqual(readdirSync(out).sort(), ["README.md", "aesthetic", "clip", "model_index.json", "pretrain.json", "scheduler", "text_encoder", "tokenizer", "unet", "vae"]);
@@ -42,7 +49,7 @@ test("pretrain at scale 0.004 runs the four stages with progress and ETA, writes
   const head = await loadAestheticHead(join(out, "aesthetic", "head.safetensors"));
   assert.equal(head.widths[0], clip.config.projection_dim);
   const record = JSON.parse(readFileSync(join(out, "pretrain.json"), "utf8")) as { recipe: { steps: Record<string, number> } };
-  assert.deepEqual(record.recipe.steps, { clip: 5, aesthetic: 2, vae: 6, unet: 10 });
+  assert.deepEqual(record.recipe.steps, { clip: 5, aesthetic: 2, vae: 10, unet: 16 });
   assert.match(readFileSync(join(out, "README.md"), "utf8"), /library_name: diffusers[\s\S]*Colour following/);
   disposePipeline(pipeline);
   clip.dispose();

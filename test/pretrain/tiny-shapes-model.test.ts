@@ -35,17 +35,15 @@ test("models/tiny-shapes is at most 25 MB, made by the full recipe in at most 90
   assert.equal(record.recipe.scale, 1, "the full recipe");
   assert.ok(record.seconds.total <= 90 * 60, `${record.seconds.total} s`);
   assert.equal(record.evaluation.samples, 96);
+  assert.ok(record.evaluation.accuracy >= 0.7, `recorded colour accuracy ${record.evaluation.accuracy}`);
   assert.match(readFileSync(join(model.dir, "README.md"), "utf8"), new RegExp(`\\*\\*${(100 * record.evaluation.accuracy).toFixed(1)}%\\*\\*`));
 });
 
-/**
- * The issue's bar is 70%; the committed model reaches about 44% (pretrain.json), so this checks what holds: on fresh
- * seeds the prompted colour is seen far more often than chance (1 in 8).
- */
-test("samples of the committed pipeline show the prompted colour well above chance (fresh seeds, held-out classifier)", () => {
+/** The bar is 70%: the committed model measured 87.5% at pretraining (pretrain.json) and 89.6% on these seeds. */
+test("samples of the committed pipeline show the prompted colour at least 70% of the time (fresh seeds, held-out classifier)", () => {
   const before = tf.memory().numTensors;
   const e = evaluateColours(pipeline, { samples: 48, seed: 12345 });
-  assert.ok(e.accuracy >= 0.3, `accuracy ${e.accuracy}: ${JSON.stringify(e.perColour)}`);
+  assert.ok(e.accuracy >= 0.7, `accuracy ${e.accuracy}: ${JSON.stringify(e.perColour)}`);
   assert.equal(tf.memory().numTensors, before);
 });
 
