@@ -5,6 +5,7 @@
  * PyTorch that cannot run is reported as unavailable, never an error.
  */
 import { execa } from "execa";
+import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { stalledSubscriberRatio } from "../../bridge/stall-probe.js";
@@ -17,6 +18,7 @@ import { compareAlgorithms } from "../../bench/compare.js";
 import { rewardRise } from "../../bench/reward-rise.js";
 import { runJob } from "../../bench/run-job.js";
 import { writeFileAtomic } from "../../io/atomic.js";
+import type { OverrideValue } from "../../config/index.js";
 import { compareHtml } from "../../report/compare-html.js";
 import { initBackend } from "../../tf/backend.js";
 
@@ -191,7 +193,8 @@ async function compareDdpo(seconds: number, out: string): Promise<number> {
       sample_num_steps: ALIGNPROP_BENCH.sample_num_steps,
       sample_guidance_scale: ALIGNPROP_BENCH.sample_guidance_scale,
     },
-    alignprop: { ...alignpropBenchConfig("k1"), train_learning_rate: 3e-3 },
+    // AlignProp as `npm start` trains it (its learning rate and truncation), DDPO with TRL's PPO settings.
+    alignprop: { ...alignpropBenchConfig("k1"), ...(await quickstartTraining()) },
     ddpo: { sample_batch_size: 4, sample_num_batches_per_epoch: 2, train_batch_size: 4, sample_eta: 1 },
   };
   const comparison = await compareAlgorithms(
@@ -208,6 +211,13 @@ async function compareDdpo(seconds: number, out: string): Promise<number> {
 }
 
 const QUICKSTART = fileURLToPath(new URL("../../../../configs/quickstart.json", import.meta.url));
+
+/** The quickstart's AlignProp training settings: learning rate, batch size and truncation. */
+async function quickstartTraining(): Promise<Record<string, OverrideValue>> {
+  const config = JSON.parse(await readFile(QUICKSTART, "utf8")) as Record<string, OverrideValue>;
+  const keys = ["train_learning_rate", "train_batch_size", "truncated_backprop_rand", "truncated_backprop_timestep", "truncated_rand_backprop_minmax"];
+  return Object.fromEntries(keys.filter((k) => k in config).map((k) => [k, config[k]!]));
+}
 
 /** `--quickstart`: the main job for a wall-clock budget, and how much of the reward gap it closed. */
 async function quickstartRise(seconds: number): Promise<number> {
