@@ -5,7 +5,7 @@
  * PyTorch that cannot run is reported as unavailable, never an error.
  */
 import { execa } from "execa";
-import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { stalledSubscriberRatio } from "../../bridge/stall-probe.js";
@@ -18,7 +18,8 @@ import { compareAlgorithms } from "../../bench/compare.js";
 import { rewardRise } from "../../bench/reward-rise.js";
 import { runJob } from "../../bench/run-job.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import type { OverrideValue } from "../../config/index.js";
+import { loadRunConfig, type OverrideValue } from "../../config/index.js";
+import { PACKAGE_ROOT } from "../../models/embedded.js";
 import { compareHtml } from "../../report/compare-html.js";
 import { initBackend } from "../../tf/backend.js";
 
@@ -194,7 +195,7 @@ async function compareDdpo(seconds: number, out: string): Promise<number> {
       sample_guidance_scale: ALIGNPROP_BENCH.sample_guidance_scale,
     },
     // AlignProp as `npm start` trains it (its learning rate and truncation), DDPO with TRL's PPO settings.
-    alignprop: { ...alignpropBenchConfig("k1"), ...(await quickstartTraining()) },
+    alignprop: { ...alignpropBenchConfig("k1"), ...quickstartTraining() },
     ddpo: { sample_batch_size: 4, sample_num_batches_per_epoch: 2, train_batch_size: 4, sample_eta: 1 },
   };
   const comparison = await compareAlgorithms(
@@ -210,13 +211,18 @@ async function compareDdpo(seconds: number, out: string): Promise<number> {
   return EXIT.ok;
 }
 
-const QUICKSTART = fileURLToPath(new URL("../../../../configs/quickstart.json", import.meta.url));
+const QUICKSTART = join(PACKAGE_ROOT, "configs", "quickstart.json");
 
-/** The quickstart's AlignProp training settings: learning rate, batch size and truncation. */
-async function quickstartTraining(): Promise<Record<string, OverrideValue>> {
-  const config = JSON.parse(await readFile(QUICKSTART, "utf8")) as Record<string, OverrideValue>;
-  const keys = ["train_learning_rate", "train_batch_size", "truncated_backprop_rand", "truncated_backprop_timestep", "truncated_rand_backprop_minmax"];
-  return Object.fromEntries(keys.filter((k) => k in config).map((k) => [k, config[k]!]));
+/** The quickstart's AlignProp training settings (read and checked as a run config): learning rate, batch, truncation. */
+function quickstartTraining(): Record<string, OverrideValue> {
+  const { config } = loadRunConfig({ file: QUICKSTART });
+  return {
+    train_learning_rate: config.train_learning_rate,
+    train_batch_size: config.train_batch_size,
+    truncated_backprop_rand: config.truncated_backprop_rand,
+    truncated_backprop_timestep: config.truncated_backprop_timestep,
+    truncated_rand_backprop_minmax: config.truncated_rand_backprop_minmax.map(String),
+  };
 }
 
 /** `--quickstart`: the main job for a wall-clock budget, and how much of the reward gap it closed. */
