@@ -18,7 +18,6 @@ import json
 import struct
 import sys
 
-import numpy as np
 import torch
 
 LINEARS = [0, 2, 4, 6, 7]
@@ -51,7 +50,8 @@ def convert(src, dst):
         sys.exit(f"{src}: the last layer gives {width} outputs, not one score")
     write_safetensors(dst, tensors)
     widths = [tensors["layers.0.weight"].shape[1]] + [tensors[f"layers.{i}.weight"].shape[0] for i in LINEARS]
-    print(f"{dst}: aesthetic head {'→'.join(str(n) for n in widths)}, {sum(t.numel() for t in tensors.values()):,} parameters")
+    params = sum(t.numel() for t in tensors.values())
+    print(f"{dst}: aesthetic head {'→'.join(str(n) for n in widths)}, {params:,} parameters")
 
 
 def write_safetensors(path, tensors):
