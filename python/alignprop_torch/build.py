@@ -22,7 +22,7 @@ def build_alignprop(
 ) -> AlignProp:
     precision = Precision.for_device(device, config.mixed_precision, config.allow_tf32)
     c = (components or load_pipeline(model_dir(config.model))).to(device, precision.weight_dtype)
-    add_lora(c.unet, config.lora_rank, config.lora_alpha, config.lora_target_modules)
+    add_lora(c.unet, config.lora_rank, config.lora_alpha, config.lora_target_modules, config.seed)
     defaults = TINY_SHAPES_DEFAULTS if config.model == "tiny-shapes" else {"reward": "aesthetic", "prompts": "animals"}
     reward = (reward or resolve_reward(config.reward or defaults["reward"])).to(device)
     prompts = prompt_source_for(config.prompts, defaults["prompts"])

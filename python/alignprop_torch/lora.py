@@ -14,13 +14,18 @@ from peft import LoraConfig
 
 
 def add_lora(
-    unet: UNet2DConditionModel, rank: int, alpha: float, target_modules: Sequence[str]
+    unet: UNet2DConditionModel, rank: int, alpha: float, target_modules: Sequence[str], seed: int
 ) -> list[torch.nn.Parameter]:
-    """Freezes the UNet, adds the adapters and returns their parameters (the only trainable ones), in float32."""
+    """Freezes the UNet, adds the adapters and returns their parameters (the only trainable ones), in float32.
+
+    peft draws the gaussian A from torch's global generator; it is forked and seeded here, so the initial adapters
+    depend on `seed` alone (equal on every rank) and the caller's random state is left as it was.
+    """
     unet.requires_grad_(False)
-    unet.add_adapter(
-        LoraConfig(r=rank, lora_alpha=alpha, init_lora_weights="gaussian", target_modules=list(target_modules))
-    )
+    config = LoraConfig(r=rank, lora_alpha=alpha, init_lora_weights="gaussian", target_modules=list(target_modules))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        unet.add_adapter(config)
     cast_training_params(unet, dtype=torch.float32)
     params = [p for p in unet.parameters() if p.requires_grad]
     if not params:

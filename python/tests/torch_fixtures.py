@@ -27,7 +27,7 @@ def tiny_shapes(dtype: torch.dtype = torch.float32, lora: bool = True) -> Compon
     """A private copy of tiny-shapes on the CPU in `dtype`, with TRL's LoRA attached (B = 0 at init)."""
     c = copy.deepcopy(tiny_shapes_once()).to(CPU, dtype)
     if lora:
-        add_lora(c.unet, rank=4, alpha=4, target_modules=("to_q", "to_k", "to_v", "to_out.0"))
+        add_lora(c.unet, rank=4, alpha=4, target_modules=("to_q", "to_k", "to_v", "to_out.0"), seed=0)
     return c
 
 
