@@ -5,7 +5,6 @@ the two pipeline steps the trainer runs outside the chain: prompt encoding and l
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,16 +52,15 @@ def load_pipeline(path: Path) -> Components:
     )
 
 
-def build_pipeline(configs: Path, tokenizer: CLIPTokenizer, device: torch.device) -> Components:
-    """Random weights from `configs/{unet,vae,text_encoder,scheduler}.config.json`, made directly on `device`."""
-    read = lambda name: json.loads((configs / f"{name}.config.json").read_text())  # noqa: E731
+def build_pipeline(configs: dict[str, dict], tokenizer: CLIPTokenizer, device: torch.device) -> Components:
+    """Random weights from component configs (`unet`, `vae`, `text_encoder`, `scheduler`), made directly on `device`."""
     with torch.device(device):
         return Components(
-            unet=UNet2DConditionModel.from_config(read("unet")),
-            vae=AutoencoderKL.from_config(read("vae")),
-            text_encoder=CLIPTextModel(CLIPTextConfig(**read("text_encoder"))),
+            unet=UNet2DConditionModel.from_config(configs["unet"]),
+            vae=AutoencoderKL.from_config(configs["vae"]),
+            text_encoder=CLIPTextModel(CLIPTextConfig(**configs["text_encoder"])),
             tokenizer=tokenizer,
-            scheduler=DDIMScheduler.from_config(read("scheduler")),
+            scheduler=DDIMScheduler.from_config(configs["scheduler"]),
         )
 
 

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import torch
+from torch_fixtures import CPU, cpu_config, lora_params, tiny_shapes
 
 from alignprop_torch.alignprop import AlignProp
 from alignprop_torch.config import AlignPropConfig
@@ -18,7 +19,6 @@ from alignprop_torch.prompts import shapes
 from alignprop_torch.rewards import Reward, resolve_reward
 from alignprop_torch.rewards.builtin import brightness
 from alignprop_torch.sampler import Chain, sample_chain
-from torch_fixtures import CPU, cpu_config, lora_params, tiny_shapes
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -92,7 +92,10 @@ def test_accumulating_two_micro_batches_averages_their_gradients():
 
 def test_adamw_takes_trls_config_fields():
     config = cpu_config(
-        train_learning_rate=3e-4, train_adam_beta1=0.8, train_adam_beta2=0.95, train_adam_weight_decay=0.1,
+        train_learning_rate=3e-4,
+        train_adam_beta1=0.8,
+        train_adam_beta2=0.95,
+        train_adam_weight_decay=0.1,
         train_adam_epsilon=1e-6,
     )
     group = job(config).optimizer.param_groups[0]

@@ -5,11 +5,11 @@ by design not the derivative of its loss)."""
 from __future__ import annotations
 
 import torch
+from torch_fixtures import lora_params, perturb_lora_b, tiny_chain, tiny_shapes
 
 from alignprop_torch.pipeline import decode_latents
 from alignprop_torch.rewards.builtin import brightness
 from alignprop_torch.sampler import sample_chain
-from torch_fixtures import lora_params, perturb_lora_b, tiny_chain, tiny_shapes
 
 KEEP = [False, True, False, True]
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import torch
+from torch_fixtures import lora_params, perturb_lora_b, tiny_chain, tiny_shapes
 
 from alignprop_torch.pipeline import decode_latents
 from alignprop_torch.rewards.builtin import brightness
 from alignprop_torch.sampler import sample_chain
 from alignprop_torch.truncation import Truncation, kept_steps
-from torch_fixtures import lora_params, perturb_lora_b, tiny_chain, tiny_shapes
 
 N = 10
 
@@ -82,7 +82,9 @@ def test_the_lora_gradient_is_zero_with_no_kept_step_and_differs_with_each_kept_
     perturb_lora_b(c)
     norm = lambda grads: float(torch.stack([g.norm() for g in grads]).norm())  # noqa: E731
     assert norm(lora_gradient(c, [False] * 4)) == 0
-    last, last_two, skip = (lora_gradient(c, k) for k in ([False] * 3 + [True], [False] * 2 + [True] * 2, [False, True, False, True]))
+    last, last_two, skip = (
+        lora_gradient(c, k) for k in ([False] * 3 + [True], [False] * 2 + [True] * 2, [False, True, False, True])
+    )
     assert min(norm(last), norm(last_two), norm(skip)) > 0
     diff = lambda a, b: norm([x - y for x, y in zip(a, b, strict=True)])  # noqa: E731
     assert diff(last, last_two) > 1e-3 * norm(last)

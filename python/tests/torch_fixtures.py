@@ -47,7 +47,7 @@ def perturb_lora_b(c: Components, seed: int = 1, scale: float = 0.05) -> None:
 def tiny_chain(
     c: Components, steps: int, eta: float = 0.0, checkpointing: bool = False, batch: int = 1, seed: int = 0
 ) -> tuple[Chain, torch.Tensor]:
-    """A guided chain over `steps` DDIM steps on "a red circle" prompts, with its x_T (float32 or the weights' dtype)."""
+    """A guided chain over `steps` DDIM steps on "a red circle" prompts, and its x_T, in the weights' dtype."""
     dtype = c.unet.dtype
     c.scheduler.set_timesteps(steps)
     generator = torch.Generator().manual_seed(seed)
