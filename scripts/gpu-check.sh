@@ -18,7 +18,9 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 if ! "$PYTHON" -c "import diffusers" 2> /dev/null; then
   compgen -G ".whl/*.whl" > /dev/null || { echo "gpu-check: no diffusers and no .whl/: run scripts/gpu-wheels.sh first" >&2; exit 1; }
-  "$PYTHON" -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl
+  # A wheel is a zip of the files --target would write: without pip, unpacking it is the same install.
+  "$PYTHON" -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl ||
+    for wheel in .whl/*.whl; do "$PYTHON" -m zipfile -e "$wheel" /tmp/site; done
   export PYTHONPATH="/tmp/site:$PWD/python${PYTHONPATH:+:$PYTHONPATH}"
 else
   export PYTHONPATH="$PWD/python${PYTHONPATH:+:$PYTHONPATH}"
