@@ -109,8 +109,8 @@ class AlignProp:
                 micro_loss = self.loss_from(batch_rewards.float()) / k
             if micro_loss.requires_grad:  # false only when no step is kept: the LoRA gradient is then zero
                 self.scaler.scale(micro_loss).backward()
-            loss += micro_loss.item()
-            rewards += batch_rewards.float().tolist()
+            loss += micro_loss.detach().item()
+            rewards += batch_rewards.detach().float().tolist()
             if keep_images and micro == k - 1:
                 last = StepImages(images.detach().float().cpu(), prompts, metadata, rewards[-len(prompts) :])
 

@@ -26,7 +26,7 @@ class Components:
     scheduler: DDIMScheduler
 
     def to(self, device: torch.device, dtype: torch.dtype) -> Components:
-        """Moves the three networks (frozen, no gradient) to `device` in `dtype`."""
+        """Moves the three networks to `device` in `dtype` and freezes them; call it before attaching LoRA."""
         for module in (self.unet, self.vae, self.text_encoder):
             module.requires_grad_(False)
             module.to(device=device, dtype=dtype)
