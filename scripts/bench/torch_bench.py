@@ -14,6 +14,7 @@ from importlib.metadata import version
 import torch
 import torch.nn.functional as F
 
+
 def timed(work, repeats, slow_ms=1000.0):
     """Run once (warm-up); if that took longer than slow_ms it is the measurement, else the median of `repeats`."""
     start = time.perf_counter()
@@ -89,7 +90,8 @@ def main():
     else:
         raise SystemExit(f"task={task!r}: expected kernels or unet")
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    result["torch"] = {"version": torch.__version__, "diffusers": version("diffusers"), "threads": torch.get_num_threads()}
+    threads = torch.get_num_threads()
+    result["torch"] = {"version": torch.__version__, "diffusers": version("diffusers"), "threads": threads}
     print(json.dumps(result))
 
 
