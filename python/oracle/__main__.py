@@ -5,10 +5,10 @@ from pathlib import Path
 
 import torch
 
-from . import clip_text, unet, vae
+from . import clip_text, clip_vision, unet, vae
 from .common import FIXTURES
 
-AREAS = [unet, vae, clip_text]
+AREAS = [unet, vae, clip_text, clip_vision]
 
 
 def generate(root: Path) -> None:
