@@ -5,10 +5,10 @@ from pathlib import Path
 
 import torch
 
-from . import clip_text, clip_vision, unet, vae
+from . import clip_text, clip_vision, ddim, unet, vae
 from .common import FIXTURES
 
-AREAS = [unet, vae, clip_text, clip_vision]
+AREAS = [unet, vae, clip_text, clip_vision, ddim]
 
 
 def generate(root: Path) -> None:
