@@ -17,6 +17,8 @@ from transformers.models.clip.modeling_clip import CLIPEncoderLayer
 
 from .common import Seeded, save, state_dict, write_json, write_keys
 
+FOLDER = "vae-clip"
+
 # diffusers' tiny test text encoder
 TINY = {"hidden_size": 32, "intermediate_size": 37, "num_attention_heads": 4, "num_hidden_layers": 5,
         "vocab_size": 1000, "max_position_embeddings": 77, "layer_norm_eps": 1e-5, "hidden_act": "quick_gelu",
@@ -62,7 +64,7 @@ def ids(s: Seeded) -> torch.Tensor:
 
 
 def generate(root: Path) -> None:
-    out = root / "vae-clip"
+    out = root / FOLDER
     s = Seeded(4321)
     io = {}
     x = s.randn(2, 12, TINY["hidden_size"])
@@ -86,6 +88,6 @@ def generate(root: Path) -> None:
     with torch.device("meta"):
         sd15 = CLIPTextModel(CLIPTextConfig(**SD15_TEXT_ENCODER))
     write_json(out / "sd15-text_encoder.config.json", SD15_TEXT_ENCODER)
-    write_keys(out / "sd15-text_encoder.keys.txt", sd15, "text_encoder state-dict keys and shapes (PyTorch layout) "
-               "of transformers' CLIPTextModel for the Stable Diffusion v1.5 config,\nunder the published files' text_model. prefix.",
-               PREFIX)
+    header = ("text_encoder state-dict keys and shapes (PyTorch layout) of transformers' CLIPTextModel for the\n"
+              "Stable Diffusion v1.5 config, under the published files' text_model. prefix.")
+    write_keys(out / "sd15-text_encoder.keys.txt", sd15, header, PREFIX)

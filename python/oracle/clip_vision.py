@@ -26,6 +26,8 @@ from transformers.models.clip.image_processing_pil_clip import CLIPImageProcesso
 
 from .common import Seeded, save, state_dict, write_json, write_keys
 
+FOLDER = "clip-vision"
+
 VISION = {"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2, "num_attention_heads": 4,
           "image_size": 32, "patch_size": 8, "projection_dim": 16, "layer_norm_eps": 1e-5}
 TEXT = {"vocab_size": 874, "hidden_size": 24, "intermediate_size": 48, "num_hidden_layers": 2,
@@ -157,7 +159,7 @@ def aesthetic_fixtures(out: Path, s: Seeded, vision: CLIPVisionModelWithProjecti
 
 
 def generate(root: Path) -> None:
-    out = root / "clip-vision"
+    out = root / FOLDER
     s = Seeded(2024)
     vision = vision_fixtures(out, s)
     preprocess_fixtures(out, s)

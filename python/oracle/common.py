@@ -35,8 +35,8 @@ class Seeded:
         """Random weights for every parameter, in float64; returns the module in eval mode.
 
         Matrices and kernels are uniform with unit output variance (bound √(3/fan_in)), so activations stay O(1) and
-        attention is far from flat; 1-d weights (norm affines) are 1 + 0.2·N(0, 1); biases and other vectors 0.2·N(0, 1);
-        0-d parameters (CLIP's logit_scale) keep their init value, rounded to float32.
+        attention is far from flat; 1-d weights (norm affines) are 1 + 0.2·N(0, 1); biases and other vectors
+        0.2·N(0, 1); 0-d parameters (CLIP's logit_scale) keep their init value, rounded to float32.
         """
         module.to(torch.float64).eval()
         with torch.no_grad():

@@ -24,6 +24,8 @@ from diffusers.schedulers import scheduling_ddim
 
 from .common import Seeded, f32, save, write_json
 
+FOLDER = "ddim"
+
 SCHEDULES = {
     "scaled_linear": {"beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012},
     "linear": {"beta_schedule": "linear", "beta_start": 0.0001, "beta_end": 0.02},
@@ -94,7 +96,7 @@ CONFIGS = [
 
 
 def generate(root: Path) -> None:
-    out = root / "ddim"
+    out = root / FOLDER
     schedules = {}
     for name, betas in SCHEDULES.items():
         s = scheduler(**betas)

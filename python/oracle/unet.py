@@ -23,6 +23,8 @@ from torch import nn
 
 from .common import Seeded, nhwc, save, state_dict, write_json, write_keys
 
+FOLDER = "unet"
+
 Build = Callable[[Seeded], tuple[nn.Module, dict[str, torch.Tensor]]]
 
 
@@ -74,7 +76,8 @@ def sampler(kind: str) -> Build:
     def build(s: Seeded) -> tuple[nn.Module, dict[str, torch.Tensor]]:
         if kind.startswith("downsample"):
             # name="op" as the UNet builds it (name="conv" would also register the alias Conv2d_0)
-            m = s.init(Downsample2D(4, use_conv=True, out_channels=4, padding=0 if kind.endswith("pad0") else 1, name="op"))
+            padding = 0 if kind.endswith("pad0") else 1
+            m = s.init(Downsample2D(4, use_conv=True, out_channels=4, padding=padding, name="op"))
             x = s.randn(2, 4, 7, 9)
             y = m(x)
         else:
@@ -104,8 +107,8 @@ def transformer_block(s: Seeded) -> tuple[nn.Module, dict[str, torch.Tensor]]:
 
 def transformer_2d(use_linear_projection: bool, num_layers: int) -> Build:
     def build(s: Seeded) -> tuple[nn.Module, dict[str, torch.Tensor]]:
-        m = s.init(Transformer2DModel(num_attention_heads=2, attention_head_dim=8, in_channels=16, num_layers=num_layers,
-                                      norm_num_groups=4, cross_attention_dim=12,
+        m = s.init(Transformer2DModel(num_attention_heads=2, attention_head_dim=8, in_channels=16,
+                                      num_layers=num_layers, norm_num_groups=4, cross_attention_dim=12,
                                       use_linear_projection=use_linear_projection))
         x, context = s.randn(2, 16, 3, 4), s.randn(2, 5, 12)
         y = m(x, encoder_hidden_states=context).sample
@@ -213,7 +216,7 @@ SD15_UNET = {
 
 
 def generate(root: Path) -> None:
-    out = root / "unet"
+    out = root / FOLDER
     blocks: list[tuple[str, int, Build]] = [
         ("nn-layers", 1, nn_layers),
         ("embeddings", 2, embeddings),

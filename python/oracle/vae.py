@@ -15,6 +15,8 @@ from diffusers.models.attention_processor import Attention
 
 from .common import Seeded, save, state_dict, write_json, write_keys
 
+FOLDER = "vae-clip"
+
 TINY = {
     "block_out_channels": [8, 16],
     "down_block_types": ["DownEncoderBlock2D", "DownEncoderBlock2D"],
@@ -65,7 +67,7 @@ def mid_block_attention(s: Seeded, channels: int, groups: int) -> Attention:
 
 
 def generate(root: Path) -> None:
-    out = root / "vae-clip"
+    out = root / FOLDER
     s = Seeded(1234)
     attention = mid_block_attention(s, 16, 4)
     attention_in = s.randn(2, 16, 4, 6)

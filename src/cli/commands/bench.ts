@@ -1,7 +1,7 @@
 /**
  * `alignprop bench`: how fast this host trains, per TF.js backend and against PyTorch on the same work. Each task
- * runs in a process of its own (src/tf/bench/worker.ts; scripts/bench/torch_bench.py for PyTorch, when
- * /usr/bin/python3 has torch) so each reports its own peak RSS. Prints one JSON object on stdout; a backend or
+ * runs in a process of its own (src/tf/bench/worker.ts; scripts/bench/torch_bench.py for PyTorch + diffusers, in the
+ * project's Python environment when it exists) so each reports its own peak RSS. Prints one JSON object on stdout; a backend or
  * PyTorch that cannot run is reported as unavailable, never an error.
  */
 import { execa } from "execa";
@@ -22,11 +22,11 @@ import { loadRunConfig, type OverrideValue } from "../../config/index.js";
 import { PACKAGE_ROOT } from "../../models/embedded.js";
 import { compareHtml } from "../../report/compare-html.js";
 import { initBackend } from "../../tf/backend.js";
+import { projectPython, PythonEnvError } from "../../python/env.js";
 
 const BACKENDS = ["tensorflow-gpu", "tensorflow", "wasm-ort", "wasm", "cpu"] as const;
 const WORKER = fileURLToPath(new URL("../../tf/bench/worker.js", import.meta.url));
 const TORCH_SCRIPT = fileURLToPath(new URL("../../../../scripts/bench/torch_bench.py", import.meta.url));
-const PYTHON = "/usr/bin/python3";
 
 const Options = z.object({
   backends: z
@@ -103,11 +103,18 @@ async function runWorker(task: string, backend: string, { repeats, threads, time
 }
 
 async function runTorch(task: string, { repeats, threads, timeout }: TaskOptions): Promise<Json> {
+  let python: string;
+  try {
+    python = projectPython();
+  } catch (error) {
+    if (error instanceof PythonEnvError) return { unavailable: error.message };
+    throw error;
+  }
   const spec = JSON.stringify({ shapes: BENCH_SHAPES, threads, repeats });
-  const r = await execa(PYTHON, [TORCH_SCRIPT, task, spec], { reject: false, timeout: timeout * 1000 });
+  const r = await execa(python, [TORCH_SCRIPT, task, spec], { reject: false, timeout: timeout * 1000 });
   if (r.timedOut) return { timed_out: `PyTorch ${task} still running after ${timeout} s (--timeout)` };
-  if (r.failed && /No module named 'torch'|ENOENT/.test(`${r.stderr}${r.message}`)) {
-    return { unavailable: `${PYTHON} with torch not found (Debian: apt install python3-torch)` };
+  if (r.failed && /No module named '(torch|diffusers)'|ENOENT/.test(`${r.stderr}${r.message}`)) {
+    return { unavailable: `${python} lacks torch or diffusers (create the project's environment: node dist/src/python/env.js ensure)` };
   }
   return lastJsonLine(String(r.stdout), String(r.stderr), `PyTorch ${task}`);
 }
