@@ -7,10 +7,10 @@ import torch
 from diffusers.utils import logging as diffusers_logging
 from transformers.utils import logging as transformers_logging
 
-from . import clip_text, clip_vision, ddim, unet, vae
+from . import clip_text, clip_vision, ddim, tiny_shapes, unet, vae
 from .common import FIXTURES
 
-AREAS = [unet, vae, clip_text, clip_vision, ddim]
+AREAS = [unet, vae, clip_text, clip_vision, ddim, tiny_shapes]
 # The folders under test/fixtures/ the oracle writes, each wholly.
 AREA_FOLDERS = sorted({area.FOLDER for area in AREAS})
 
