@@ -1,5 +1,5 @@
 """What every fixture module shares: the output folder, seeded float32-exact random values, seeded weights for a
-library module, NCHW ↔ NHWC, and the safetensors writer.
+library module, NCHW → NHWC, and the writers of safetensors, JSON and key lists.
 
 Values are drawn in float64 and rounded to float32, because the fixtures store float32 and both sides must start from
 the same numbers; the libraries then compute in float64, so the stored outputs carry only the final rounding.
@@ -60,11 +60,8 @@ def f32(x: torch.Tensor) -> torch.Tensor:
 
 
 def nhwc(x: torch.Tensor) -> torch.Tensor:
+    """[B, C, H, W] → [B, H, W, C], the TF.js layout."""
     return x.permute(0, 2, 3, 1)
-
-
-def nchw(x: torch.Tensor) -> torch.Tensor:
-    return x.permute(0, 3, 1, 2)
 
 
 def state_dict(module: torch.nn.Module, prefix: str = "") -> dict[str, torch.Tensor]:

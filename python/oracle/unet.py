@@ -175,8 +175,9 @@ TINY_SD2 = {
 GRAD_KEY = "up_blocks.1.attentions.0.transformer_blocks.0.attn2.to_q.weight"
 
 
-def tiny_unet(out: Path, config: dict, seed: int, size: tuple[int, int], timestep: torch.Tensor) -> None:
-    """The model, its inputs and output; for the SD1.5 one also d mean(output²) / d(sample, GRAD_KEY)."""
+def tiny_unet(out: Path, config: dict, seed: int, size: tuple[int, int], timestep: torch.Tensor,
+              gradient: bool = False) -> None:
+    """The model, its inputs and output; with `gradient` also d mean(output²) / d(sample, GRAD_KEY)."""
     s = Seeded(seed)
     model = s.init(UNet2DConditionModel.from_config(config))
     sample, context = s.randn(2, 4, *size), s.randn(2, 5, config["cross_attention_dim"])
@@ -184,7 +185,7 @@ def tiny_unet(out: Path, config: dict, seed: int, size: tuple[int, int], timeste
     output = model(sample, timestep, encoder_hidden_states=context).sample
     io = {"sample": nhwc(sample), "timestep": timestep.reshape(-1), "encoder_hidden_states": context,
           "output": nhwc(output)}
-    if GRAD_KEY in model.state_dict():
+    if gradient:
         weight = model.get_parameter(GRAD_KEY)
         grad_sample, grad_weight = torch.autograd.grad(output.square().mean(), [sample, weight])
         io.update({"grad_mean_square.sample": nhwc(grad_sample), "grad_mean_square.weight": grad_weight})
@@ -235,7 +236,7 @@ def generate(root: Path) -> None:
     for name, seed, build in blocks:
         module, io = build(Seeded(seed))
         save(out / f"{name}.safetensors", {**state_dict(module), **{f"io.{k}": v for k, v in io.items()}})
-    tiny_unet(out / "tiny-unet-sd15", TINY_SD15, 14, (8, 8), torch.tensor(981.0, dtype=torch.float64))
+    tiny_unet(out / "tiny-unet-sd15", TINY_SD15, 14, (8, 8), torch.tensor(981.0, dtype=torch.float64), gradient=True)
     tiny_unet(out / "tiny-unet-sd2", TINY_SD2, 15, (7, 9), torch.tensor([10.0, 500.5], dtype=torch.float64))
     with torch.device("meta"):
         sd15 = UNet2DConditionModel.from_config(SD15_UNET)

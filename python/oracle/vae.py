@@ -45,7 +45,8 @@ OLD_NAMES = {"to_q": "query", "to_k": "key", "to_v": "value", "to_out.0": "proj_
 
 
 def with_old_keys(vae: AutoencoderKL) -> dict[str, torch.Tensor]:
-    """The state dict as LDM-era files name it; diffusers' loader must turn it back into the current one."""
+    """The state dict as LDM-era files name it (their attention projections are 1×1 convolutions); diffusers' loader
+    must map those names back to the current ones."""
     old = {}
     for key, t in state_dict(vae).items():
         for new, name in OLD_NAMES.items():
@@ -54,8 +55,7 @@ def with_old_keys(vae: AutoencoderKL) -> dict[str, torch.Tensor]:
                 key = key.replace(marker, f".attentions.0.{name}.")
                 t = t[..., None, None] if key.endswith(".weight") else t
         old[key] = t
-    restored = vae._fix_state_dict_keys_on_load({k: v.squeeze() if v.dim() == 4 and v.shape[-1] == 1 and
-                                                 ".attentions." in k else v for k, v in old.items()})
+    restored = vae._fix_state_dict_keys_on_load(dict(old))
     assert restored.keys() == vae.state_dict().keys(), "diffusers does not map the old attention names back"
     return old
 
