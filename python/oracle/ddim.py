@@ -12,9 +12,6 @@ evaluated by torch.distributions.Normal and averaged over all but the batch axis
 batch whose samples sit at different t) run diffusers' step once per sample.
 """
 
-import contextlib
-import types
-from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
@@ -33,18 +30,19 @@ SCHEDULES = {
 }
 
 
-@contextlib.contextmanager
-def float64_schedule() -> Iterator[None]:
-    """DDIMScheduler.__init__ builds its schedule with dtype=torch.float32 written out; running that same code with
-    float32 read as float64 gives diffusers' schedule in float64 without writing its formulas again."""
-    shim = types.SimpleNamespace(**{name: getattr(torch, name) for name in dir(torch) if not name.startswith("__")})
-    shim.float32 = torch.float64
-    with mock.patch.object(scheduling_ddim, "torch", shim):
-        yield
+class _Float64Torch:
+    """torch, except that torch.float32 is float64."""
+
+    float32 = torch.float64
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(torch, name)
 
 
 def scheduler(**config: object) -> DDIMScheduler:
-    with float64_schedule():
+    """diffusers' DDIMScheduler with its schedule in float64: __init__ builds betas with dtype=torch.float32 written
+    out, so the same code runs with float32 read as float64 — diffusers' formulas, not ours, in float64."""
+    with mock.patch.object(scheduling_ddim, "torch", _Float64Torch()):
         s = DDIMScheduler(num_train_timesteps=1000, **config)
     assert s.alphas_cumprod.dtype == torch.float64
     return s
