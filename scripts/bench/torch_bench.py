@@ -1,15 +1,15 @@
 """PyTorch side of `alignprop bench`: the same work as src/tf/bench/ in float32, timed by the same rule.
 
-Usage (spawned by the bench with the project's Python): python scripts/bench/torch_bench.py <kernels|unet> '<json>'
+Usage (spawned by the bench with the project's Python, src/python/env.ts):
+  python scripts/bench/torch_bench.py <kernels|unet> '<json>'
 where the JSON is {"shapes": BENCH_SHAPES, "threads": n, "repeats": n}. Prints one JSON line: the timings, the
-torch version and threads, and the peak RSS of this process.
-
-The UNet is diffusers' UNet2DConditionModel, in float32 with every parameter requiring grad.
+torch and diffusers versions, the threads, and the peak RSS of this process.
 """
 import json
 import resource
 import sys
 import time
+from importlib.metadata import version
 
 import torch
 import torch.nn.functional as F
@@ -61,20 +61,21 @@ def kernels(shapes, repeats):
 
 
 def unet_step(shape, repeats):
+    """diffusers' own UNet2DConditionModel from the bench config, float32, every parameter trained (MSE to noise)."""
     from diffusers import UNet2DConditionModel
 
-    model = UNet2DConditionModel.from_config(shape["config"]).train()
     b, h, w, c = shape["sample"]
+    unet = UNet2DConditionModel.from_config(shape["config"]).float().train()
     sample, target = torch.randn(b, c, h, w), torch.randn(b, c, h, w)
-    context = torch.randn(b, shape["tokens"], model.config.cross_attention_dim)
+    context = torch.randn(b, shape["tokens"], unet.config.cross_attention_dim)
     timestep = torch.tensor(float(shape["timestep"]))
 
     def step():
-        model.zero_grad(set_to_none=True)
-        loss = ((model(sample, timestep, encoder_hidden_states=context).sample - target) ** 2).mean()
+        unet.zero_grad(set_to_none=True)
+        loss = ((unet(sample, timestep, context).sample - target) ** 2).mean()
         loss.backward()
 
-    count = sum(p.numel() for p in model.parameters())
+    count = sum(p.numel() for p in unet.parameters())
     return {"unet_step": {**timed(step, repeats, 20_000), "params": count}}
 
 
@@ -89,7 +90,8 @@ def main():
     else:
         raise SystemExit(f"task={task!r}: expected kernels or unet")
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    result["torch"] = {"version": torch.__version__, "threads": torch.get_num_threads()}
+    threads = torch.get_num_threads()
+    result["torch"] = {"version": torch.__version__, "diffusers": version("diffusers"), "threads": threads}
     print(json.dumps(result))
 
 

@@ -1,7 +1,7 @@
 /**
  * `alignprop bench`: how fast this host trains, per TF.js backend and against PyTorch on the same work. Each task
- * runs in a process of its own (src/tf/bench/worker.ts; scripts/bench/torch_bench.py for PyTorch + diffusers, in the
- * project's Python environment when it exists) so each reports its own peak RSS. Prints one JSON object on stdout; a backend or
+ * runs in a process of its own (src/tf/bench/worker.ts; scripts/bench/torch_bench.py for PyTorch 2.13 and diffusers'
+ * UNet2DConditionModel, in the project's Python environment) so each reports its own peak RSS. Prints one JSON object on stdout; a backend or
  * PyTorch that cannot run is reported as unavailable, never an error.
  */
 import { execa } from "execa";
@@ -20,9 +20,9 @@ import { runJob } from "../../bench/run-job.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { loadRunConfig, type OverrideValue } from "../../config/index.js";
 import { PACKAGE_ROOT } from "../../models/embedded.js";
+import { projectPython } from "../../python/env.js";
 import { compareHtml } from "../../report/compare-html.js";
 import { initBackend } from "../../tf/backend.js";
-import { projectPython, PythonEnvError } from "../../python/env.js";
 
 const BACKENDS = ["tensorflow-gpu", "tensorflow", "wasm-ort", "wasm", "cpu"] as const;
 const WORKER = fileURLToPath(new URL("../../tf/bench/worker.js", import.meta.url));
@@ -88,7 +88,7 @@ function lastJsonLine(stdout: string, stderr: string, what: string): Json {
   }
 }
 
-interface TaskOptions {
+export interface TaskOptions {
   repeats: number;
   threads: number;
   timeout: number;
@@ -102,19 +102,18 @@ async function runWorker(task: string, backend: string, { repeats, threads, time
   return lastJsonLine(String(r.stdout), String(r.stderr), `${task} on ${backend}`);
 }
 
-async function runTorch(task: string, { repeats, threads, timeout }: TaskOptions): Promise<Json> {
+export async function runTorch(task: string, { repeats, threads, timeout }: TaskOptions): Promise<Json> {
+  const spec = JSON.stringify({ shapes: BENCH_SHAPES, threads, repeats });
   let python: string;
   try {
     python = projectPython();
-  } catch (error) {
-    if (error instanceof PythonEnvError) return { unavailable: error.message };
-    throw error;
+  } catch (err) {
+    return { unavailable: (err as Error).message };
   }
-  const spec = JSON.stringify({ shapes: BENCH_SHAPES, threads, repeats });
   const r = await execa(python, [TORCH_SCRIPT, task, spec], { reject: false, timeout: timeout * 1000 });
   if (r.timedOut) return { timed_out: `PyTorch ${task} still running after ${timeout} s (--timeout)` };
   if (r.failed && /No module named '(torch|diffusers)'|ENOENT/.test(`${r.stderr}${r.message}`)) {
-    return { unavailable: `${python} lacks torch or diffusers (create the project's environment: node dist/src/python/env.js ensure)` };
+    return { unavailable: `${python} lacks torch/diffusers: ${String(r.stderr).trim().split("\n").pop()} (npm test creates the project's environment)` };
   }
   return lastJsonLine(String(r.stdout), String(r.stderr), `PyTorch ${task}`);
 }
