@@ -12,6 +12,7 @@ then 4. clip the summed gradient to `train_max_grad_norm` and take one AdamW ste
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,14 +62,15 @@ class AlignProp:
     ) -> None:
         """`c`: on the device, frozen weights in `precision.weight_dtype`, LoRA attached (lora.add_lora)."""
         require_differentiable(reward)
-        self.c, self.config, self.reward, self.prompt_source, self.precision = (
-            c,
-            config,
-            reward,
-            prompt_source,
-            precision,
-        )
-        self.params = [p for p in c.unet.parameters() if p.requires_grad]
+        self.c = c
+        self.config = config
+        self.reward = reward
+        self.prompt_source = prompt_source
+        self.precision = precision
+        named = [(name, p) for name, p in c.unet.named_parameters() if p.requires_grad]
+        #: The LoRA parameters (the only trainable ones) and their UNet state-dict names.
+        self.lora_names = [name for name, _ in named]
+        self.params = [p for _, p in named]
         if not self.params:
             raise ValueError("the UNet has no trainable LoRA parameters; attach them (lora.add_lora) before training")
         self.generator = torch.Generator().manual_seed(config.seed)
@@ -93,13 +95,13 @@ class AlignProp:
             x_t = self.normal(self.c.scheduler.init_noise_sigma)
             noise = [self.normal() for _ in range(o.sample_num_steps)] if o.sample_eta > 0 else []
             chain = Chain(
-                self.c.unet,
-                self.c.scheduler,
-                self.context(prompts),
-                o.sample_guidance_scale,
-                o.sample_eta,
-                noise,
-                o.gradient_checkpointing,
+                unet=self.c.unet,
+                scheduler=self.c.scheduler,
+                context=self.context(prompts),
+                guidance_scale=o.sample_guidance_scale,
+                eta=o.sample_eta,
+                noise=noise,
+                checkpointing=o.gradient_checkpointing,
             )
 
             # 2.–3. The chain, the decoded images, their rewards and the loss (1/k of the step's), with gradients.
@@ -147,22 +149,21 @@ class AlignProp:
         return (torch.randn(shape, generator=self.generator) * sigma).to(self.precision.device)
 
     def training_state(self) -> dict[str, Any]:
-        """What a checkpoint must hold to continue exactly: LoRA weights, AdamW moments, loss scale, generator."""
-        names = [n for n, p in self.c.unet.named_parameters() if p.requires_grad]
+        """What a checkpoint must hold to continue exactly: LoRA weights, AdamW moments, loss scale, generator.
+        A copy: the optimizer updates its moments in place."""
         return {
-            "lora": {n: p.detach().cpu().clone() for n, p in zip(names, self.params, strict=True)},
-            "optimizer": self.optimizer.state_dict(),
+            "lora": {n: p.detach().cpu().clone() for n, p in zip(self.lora_names, self.params, strict=True)},
+            "optimizer": copy.deepcopy(self.optimizer.state_dict()),
             "scaler": self.scaler.state_dict(),
             "generator": self.generator.get_state(),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
-        names = [n for n, p in self.c.unet.named_parameters() if p.requires_grad]
-        if set(names) != set(state["lora"]):
-            missing, unexpected = set(names) - set(state["lora"]), set(state["lora"]) - set(names)
-            raise ValueError(f"LoRA keys differ: missing {sorted(missing)}, unexpected {sorted(unexpected)}")
+        names, saved = set(self.lora_names), set(state["lora"])
+        if names != saved:
+            raise ValueError(f"LoRA keys differ: missing {sorted(names - saved)}, unexpected {sorted(saved - names)}")
         with torch.no_grad():
-            for name, p in zip(names, self.params, strict=True):
+            for name, p in zip(self.lora_names, self.params, strict=True):
                 p.copy_(state["lora"][name])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scaler.load_state_dict(state["scaler"])

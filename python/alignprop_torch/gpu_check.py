@@ -152,7 +152,7 @@ def measure(argv: list[str] | None) -> dict[str, Any]:
     parser.add_argument("--warmup", type=int, default=1, help="untimed steps per case (default 1)")
     parser.add_argument("--timed", type=int, default=2, help="timed steps per case; the median is reported (default 2)")
     parser.add_argument(
-        "--budget-s", type=float, default=200, help="skip cases that would end after this (default 200)"
+        "--budget-s", type=float, default=180, help="start no case after this many seconds (default 180)"
     )
     args = parser.parse_args(argv)
     started = time.perf_counter()

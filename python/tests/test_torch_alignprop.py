@@ -62,10 +62,12 @@ def test_a_restored_training_state_repeats_the_next_step_exactly():
     j.step()
     saved = j.training_state()
     first = j.step(keep_images=True)
+    weights = [p.detach().clone() for p in j.params]  # after an update that used the saved AdamW moments
     j.restore(saved)
     again = j.step(keep_images=True)
     assert (again.loss, again.rewards, again.grad_norm) == (first.loss, first.rewards, first.grad_norm)
     assert torch.equal(again.images.images, first.images.images)
+    assert all(torch.equal(a, p) for a, p in zip(weights, j.params, strict=True))
 
 
 def test_the_gradient_is_clipped_to_train_max_grad_norm_and_its_norm_before_clipping_reported():
