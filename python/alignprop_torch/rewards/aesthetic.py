@@ -92,8 +92,9 @@ def unit_input_bound(head: AestheticHead) -> tuple[float, float]:
     """The exact range over unit-norm inputs: without activations the head is w·x + b, spanning b ± ‖w‖."""
     with torch.no_grad():
         n = head.widths[0]
-        b = head(torch.zeros(1, n))
-        w = head(torch.eye(n)) - b
+        like = next(head.parameters())
+        b = head(torch.zeros(1, n, device=like.device, dtype=like.dtype))
+        w = head(torch.eye(n, device=like.device, dtype=like.dtype)) - b
         return (float(b - w.norm()), float(b + w.norm()))
 
 
