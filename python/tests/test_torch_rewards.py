@@ -110,7 +110,7 @@ def test_tiny_clip_score_scores_the_prompted_colour_above_the_others():
 
 
 def test_the_aesthetic_heads_range_is_probed_where_the_head_lives():
-    head = AestheticHead((4, 8, 8, 8, 8, 1)).double()  # a dtype stands in for a device here: both must match
+    head = AestheticHead((4, 8, 8, 8, 8, 1)).double().eval()  # a dtype stands in for a device: both must match
     low, high = unit_input_bound(head)
     with torch.no_grad():
         units = torch.nn.functional.normalize(torch.randn(256, 4, dtype=torch.float64), dim=-1)
