@@ -37,6 +37,20 @@ class StepImages:
 
 
 @dataclass
+class MicroBatch:
+    """One micro-batch's draws from the job's generator, in the order they are drawn."""
+
+    prompts: list[str]
+    metadata: list[dict[str, Any]]
+    #: keep[i]: step i's UNet output carries gradient.
+    keep: list[bool]
+    #: x_T [B, C, h, w].
+    x_t: torch.Tensor
+    #: z for each step's σ_t·z; empty when eta = 0.
+    noise: list[torch.Tensor]
+
+
+@dataclass
 class StepResult:
     loss: float
     rewards: list[float]
@@ -89,32 +103,28 @@ class AlignProp:
         loss, rewards, last = 0.0, [], None
         for micro in range(k):
             # 1. Prompts and their embeddings (no gradient), which steps keep gradient, x_T, the chain's noise.
-            drawn = [self.prompt_source(self.generator) for _ in range(o.train_batch_size)]
-            prompts, metadata = [p for p, _ in drawn], [m for _, m in drawn]
-            keep = kept_steps(o.sample_num_steps, self.truncation, self.generator)
-            x_t = self.normal(self.c.scheduler.init_noise_sigma)
-            noise = [self.normal() for _ in range(o.sample_num_steps)] if o.sample_eta > 0 else []
+            m = self.draw()
             chain = Chain(
                 unet=self.c.unet,
                 scheduler=self.c.scheduler,
-                context=self.context(prompts),
+                context=self.context(m.prompts),
                 guidance_scale=o.sample_guidance_scale,
                 eta=o.sample_eta,
-                noise=noise,
+                noise=m.noise,
                 checkpointing=o.gradient_checkpointing,
             )
 
             # 2.–3. The chain, the decoded images, their rewards and the loss (1/k of the step's), with gradients.
             with self.precision.autocast():
-                images = decode_latents(self.c.vae, sample_chain(chain, keep, x_t))  # [B, 3, H, W]
-                batch_rewards, _ = score_images(self.reward, images, prompts, metadata)
+                images = decode_latents(self.c.vae, sample_chain(chain, m.keep, m.x_t))  # [B, 3, H, W]
+                batch_rewards, _ = score_images(self.reward, images, m.prompts, m.metadata)
                 micro_loss = self.loss_from(batch_rewards.float()) / k
             if micro_loss.requires_grad:  # false only when no step is kept: the LoRA gradient is then zero
                 self.scaler.scale(micro_loss).backward()
             loss += micro_loss.detach().item()
             rewards += batch_rewards.detach().float().tolist()
             if keep_images and micro == k - 1:
-                last = StepImages(images.detach().float().cpu(), prompts, metadata, rewards[-len(prompts) :])
+                last = StepImages(images.detach().float().cpu(), m.prompts, m.metadata, rewards[-len(m.prompts) :])
 
         # 4. Clip the global gradient norm (scaled by max/(norm + 1e-6) when above), AdamW.
         self.scaler.unscale_(self.optimizer)
@@ -122,6 +132,15 @@ class AlignProp:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         return StepResult(loss, rewards, float(grad_norm), o.train_learning_rate, last)
+
+    def draw(self) -> MicroBatch:
+        """The next micro-batch's prompts, kept steps, x_T and noise (the TF.js engine draws them in this order)."""
+        o = self.config
+        drawn = [self.prompt_source(self.generator) for _ in range(o.train_batch_size)]
+        keep = kept_steps(o.sample_num_steps, self.truncation, self.generator)
+        x_t = self.normal(self.c.scheduler.init_noise_sigma)
+        noise = [self.normal() for _ in range(o.sample_num_steps)] if o.sample_eta > 0 else []
+        return MicroBatch([p for p, _ in drawn], [m for _, m in drawn], keep, x_t, noise)
 
     def loss_from(self, rewards: torch.Tensor) -> torch.Tensor:
         """ "negative_reward": −mean r; "trl": mean(10 − r), TRL's calculate_loss; "target": mean |r − target|."""
