@@ -6,72 +6,28 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { mkdtemp, readdir, readFile, readlink, rm, stat } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { hubCacheDir } from "../../src/io/hub-cache.js";
 import { stateDict } from "../../src/models/nn/state-dict.js";
-import { disposePipeline, loadPipeline, resolvePipeline, savePipeline } from "../../src/models/pipeline.js";
-import { tinyPipeline } from "../pipeline/tiny.js";
+import { disposePipeline, loadPipeline, resolvePipeline } from "../../src/models/pipeline.js";
 import { startHubServer, type HubServer, type RepoContents } from "./hub-server.js";
+import { NEEDED, REPO, tinyRepo, UNET } from "./tiny-repo.js";
 
-const REPO = "alignprop-test/tiny-sd";
 const TOKEN = "hf_localtesttoken";
-const UNET = "unet/diffusion_pytorch_model.safetensors";
-/** What a pipeline download must fetch, and nothing else. */
-const NEEDED = [
-  "model_index.json",
-  "scheduler/scheduler_config.json",
-  "text_encoder/config.json",
-  "text_encoder/model.safetensors",
-  "tokenizer/merges.txt",
-  "tokenizer/special_tokens_map.json",
-  "tokenizer/tokenizer_config.json",
-  "tokenizer/vocab.json",
-  "unet/config.json",
-  UNET,
-  "vae/config.json",
-  "vae/diffusion_pytorch_model.safetensors",
-];
 
 let root: string;
 let contents: RepoContents;
 /** conv_in.weight of the v1 pipeline's UNet, to tell revisions apart. */
 let v1ConvIn: Float32Array;
 
-/** Every file of a saved pipeline folder. */
-async function filesOf(dir: string): Promise<Record<string, Uint8Array>> {
-  const out: Record<string, Uint8Array> = {};
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile()) out[relative(dir, join(entry.parentPath, entry.name))] = new Uint8Array(await readFile(join(entry.parentPath, entry.name)));
-  }
-  return out;
-}
-
 before(async () => {
   await tf.setBackend("cpu");
   root = await mkdtemp(join(tmpdir(), "alignprop-hub-"));
-  const revisions: Record<string, Record<string, Uint8Array>> = {};
-  for (const [revision, seed] of [["main", 1], ["v1", 2]] as const) {
-    const pipeline = await tinyPipeline(seed);
-    if (revision === "v1") v1ConvIn = stateDict(pipeline.unet)["conv_in.weight"]!.data;
-    await savePipeline(join(root, "repo", revision), pipeline);
-    disposePipeline(pipeline);
-    revisions[revision] = await filesOf(join(root, "repo", revision));
-  }
-  // Files a real SD repo has that a pipeline download must skip (and an fp16 variant it takes only when asked).
-  const text = (s: string) => new TextEncoder().encode(s);
-  for (const files of Object.values(revisions)) {
-    Object.assign(files, {
-      "README.md": text("# tiny\n"),
-      "unet/diffusion_pytorch_model.bin": text("pickle"),
-      "unet/diffusion_pytorch_model.fp16.safetensors": files[UNET]!,
-      "safety_checker/config.json": text("{}"),
-      "safety_checker/model.safetensors": text("not needed"),
-      "tokenizer/tokenizer.json": text("{}"),
-    });
-  }
-  contents = revisions;
+  const repo = await tinyRepo(root);
+  contents = repo.contents;
+  v1ConvIn = repo.convIn.v1!;
 });
 after(() => rm(root, { recursive: true, force: true }));
 
