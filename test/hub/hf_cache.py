@@ -1,14 +1,16 @@
 """huggingface_hub's side of test/hub/hf-cache-python.test.ts, run with the project's Python.
 
-  hf_cache.py fill '<job>' <out.json>   fill the cache ($HF_HUB_CACHE) from the fake Hub ($HF_ENDPOINT) with huggingface_hub's
-                             own download functions: the first revision by `snapshot_download(allow_patterns=files)`;
-                             of the others only the first file, with `hf_hub_download`
-  hf_cache.py read '<job>' <out.json>   with HF_HUB_OFFLINE=1, find every revision's files in a cache alignprop filled, with
-                             `snapshot_download`, `hf_hub_download` and `scan_cache_dir`, then load the first
-                             revision with diffusers' `StableDiffusionPipeline.from_pretrained`
+hf_cache.py fill '<job>' <out.json>
+    Fills the cache ($HF_HUB_CACHE) from the fake Hub ($HF_ENDPOINT) with huggingface_hub's own download functions:
+    the first revision by `snapshot_download(allow_patterns=files)`; of the others only the first file, with
+    `hf_hub_download`.
+hf_cache.py read '<job>' <out.json>
+    With HF_HUB_OFFLINE=1, finds every revision's files in a cache alignprop filled, with `snapshot_download`,
+    `hf_hub_download` and `scan_cache_dir`, then loads the first revision with diffusers'
+    `StableDiffusionPipeline.from_pretrained`.
 
-<job> is JSON: {"repo": "org/name", "revisions": ["main", ...], "files": ["model_index.json", ...]}.
-The result is written to <out.json> as one JSON object (stdout is left to the libraries' own messages).
+<job> is JSON: {"repo": "org/name", "revisions": ["main", ...], "files": ["model_index.json", ...]}. The result is
+written to <out.json> as one JSON object (stdout is left to the libraries' own messages).
 """
 
 import hashlib
@@ -17,8 +19,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from huggingface_hub import hf_hub_download, scan_cache_dir, snapshot_download
-from huggingface_hub import constants
+from huggingface_hub import constants, hf_hub_download, scan_cache_dir, snapshot_download
 
 
 @dataclass(frozen=True)
