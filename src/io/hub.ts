@@ -69,8 +69,8 @@ export async function resolveRepo(source: string, choose: FileChoice, kind: stri
   if (s.offline) return useCache(await cached(cache, s.revision, choose, what), "offline mode", "download it once online (without HF_HUB_OFFLINE)", s.log);
   if (isCommitHash(s.revision)) {
     // A commit never changes: a snapshot that holds the files is the answer, as in huggingface_hub.
-    const found = await cached(cache, s.revision, choose, what);
-    if ("dir" in found) return found.dir;
+    const hit = await cached(cache, s.revision, choose, what);
+    if ("dir" in hit) return hit.dir;
   }
 
   let commit: string;
@@ -89,7 +89,7 @@ export async function resolveRepo(source: string, choose: FileChoice, kind: stri
 
   const at = { ...s, revision: commit };
   const byPath = new Map(listing.map((f) => [f.path, f]));
-  const fetch = async (path: string): Promise<string> => {
+  const fetchFile = async (path: string): Promise<string> => {
     const file = byPath.get(path);
     if (!file) throw new Error(`${what} has no file ${path}`);
     const pointer = cache.snapshotFile(commit, path);
@@ -104,11 +104,11 @@ export async function resolveRepo(source: string, choose: FileChoice, kind: stri
   };
   let needed: string[];
   try {
-    needed = await choose([...byPath.keys()], fetch);
+    needed = await choose([...byPath.keys()], fetchFile);
   } catch (error) {
     throw new Error(`${what}: ${(error as Error).message}`);
   }
-  for (const path of needed) await fetch(path);
+  for (const path of needed) await fetchFile(path);
   return cache.snapshot(commit);
 }
 
@@ -128,7 +128,7 @@ export async function resolveFile(spec: string, opts: SourceOptions = {}): Promi
   return join(await resolveRepo(repo, () => [path], "file", opts), ...path.split("/"));
 }
 
-export function hubSettings(repo: string, opts: SourceOptions, env: NodeJS.ProcessEnv = process.env): HubSettings {
+function hubSettings(repo: string, opts: SourceOptions, env: NodeJS.ProcessEnv = process.env): HubSettings {
   const revision = checkRevision(opts.revision ?? "main");
   const token = opts.token ?? (env.HF_TOKEN || undefined);
   if (token !== undefined) checkTokenFormat(token, opts.token === undefined ? "HF_TOKEN" : "the token option");
