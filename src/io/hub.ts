@@ -41,7 +41,7 @@ export interface SourceOptions {
 }
 
 /** Where and how to reach one repo revision (SourceOptions with huggingface_hub's environment defaults). */
-export interface HubSettings extends HubLocation {
+interface HubSettings extends HubLocation {
   cacheDir: string;
   offline: boolean;
   retries: number;
@@ -125,7 +125,7 @@ export async function resolveFile(spec: string, opts: SourceOptions = {}): Promi
     throw new Error(`"${spec}" is neither a file nor a Hub file ("org/name/path/in/repo")`);
   }
   const path = parts.slice(2).join("/");
-  return join(await resolveRepo(repo, () => [path], "file", opts), ...path.split("/"));
+  return join(await resolveRepo(repo, () => [path], "model", opts), ...path.split("/"));
 }
 
 function hubSettings(repo: string, opts: SourceOptions, env: NodeJS.ProcessEnv = process.env): HubSettings {
