@@ -73,13 +73,23 @@ class GivenNoiseDDIMScheduler(DDIMScheduler):
 
     variance_noise: list[torch.Tensor] = []
 
-    def step(self, model_output, timestep, sample, eta=0.0, use_clipped_model_output=False, generator=None,
-             variance_noise=None, return_dict=True):
+    def step(
+        self,
+        model_output,
+        timestep,
+        sample,
+        eta=0.0,
+        use_clipped_model_output=False,
+        generator=None,
+        variance_noise=None,
+        return_dict=True,
+    ):
         # The pipeline passes eta only to a step whose signature names it, so this one keeps diffusers' parameters.
         if eta > 0:
             variance_noise = self.variance_noise.pop(0)
-        return super().step(model_output, timestep, sample, eta, use_clipped_model_output, generator, variance_noise,
-                            return_dict)
+        return super().step(
+            model_output, timestep, sample, eta, use_clipped_model_output, generator, variance_noise, return_dict
+        )
 
 
 def load_pipeline(model: Path = TINY_SHAPES) -> StableDiffusionPipeline:
