@@ -140,11 +140,12 @@ async function readGivenNoise(path: string, steps: number, channels: number): Pr
   const x = tensors.latents;
   if (!x) throw new Error(`${path} has no tensor "latents" [1, ${channels}, h, w]`);
   if (x.shape.length !== 4 || x.shape[0] !== 1 || x.shape[1] !== channels) {
-    throw new Error(`${path}: latents has shape [${x.shape}]; one prompt with this UNet needs [1, ${channels}, h, w]`);
+    throw new Error(`${path}: latents has shape [${x.shape.join(", ")}]; one prompt with this UNet needs [1, ${channels}, h, w]`);
   }
   const z = tensors.variance_noise;
   if (z && (z.shape.length !== 5 || z.shape[0] !== steps || z.shape.slice(1).join() !== x.shape.join())) {
-    throw new Error(`${path}: variance_noise has shape [${z.shape}]; --steps ${steps} with latents [${x.shape}] needs [${steps}, ${x.shape}]`);
+    const shape = (dims: number[]) => `[${dims.join(", ")}]`;
+    throw new Error(`${path}: variance_noise has shape ${shape(z.shape)}; --steps ${steps} with latents ${shape(x.shape)} needs ${shape([steps, ...x.shape])}`);
   }
   return tf.tidy(() => {
     const nhwc = (t: tf.Tensor) => tf.transpose(t, [0, 2, 3, 1]) as tf.Tensor4D; // [B, C, h, w] → [B, h, w, C]
