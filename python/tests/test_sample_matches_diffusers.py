@@ -10,7 +10,7 @@ from alignprop_cli import TINY_SHAPES, Draw, alignprop_sample, diffusers_sample,
 from diffusers import AutoencoderKL, StableDiffusionPipeline, UNet2DConditionModel
 from transformers import CLIPTextModel
 
-# Max |Δ| per pixel in [0, 1]; measured ~2e-6 (float32 on both sides).
+# Max |Δ| per pixel in [0, 1]; measured ≤ 6.2e-6 (float32 on both sides).
 PIXEL_TOLERANCE = 1e-3
 
 DRAWS = [
