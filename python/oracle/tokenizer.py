@@ -7,16 +7,17 @@ Run from python/: python -m oracle.tokenizer   (writes test/fixtures/tokenizer/e
 """
 
 import json
-from pathlib import Path
 
 import transformers
 from transformers import CLIPTokenizer
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-FIXTURE = REPO_ROOT / "test" / "fixtures" / "tokenizer" / "expected.json"
+from .common import FIXTURES, REPO
+
+FIXTURE = FIXTURES / "tokenizer" / "expected.json"
+# The tiny vocabulary was trained by the retired hand-written reference and is kept as data.
 TOKENIZERS = {
-    "tiny": REPO_ROOT / "test" / "fixtures" / "tokenizer" / "tiny",
-    "tiny-shapes": REPO_ROOT / "models" / "tiny-shapes" / "tokenizer",
+    "tiny": FIXTURES / "tokenizer" / "tiny",
+    "tiny-shapes": REPO / "models" / "tiny-shapes" / "tokenizer",
 }
 
 _LONG = " ".join(["a red cat"] * 30)  # 90 words: past 77 tokens
@@ -181,4 +182,4 @@ def fixture() -> str:
 
 if __name__ == "__main__":
     FIXTURE.write_text(fixture(), encoding="utf-8")
-    print(f"wrote {FIXTURE.relative_to(REPO_ROOT)} ({len(PROMPTS)} prompts x {len(TOKENIZERS)} tokenizers)")
+    print(f"wrote {FIXTURE.relative_to(REPO)} ({len(PROMPTS)} prompts x {len(TOKENIZERS)} tokenizers)")
