@@ -68,21 +68,21 @@ def alignprop_sample(
 
 
 class GivenNoiseDDIMScheduler(DDIMScheduler):
-    """diffusers' DDIMScheduler, with each step's z taken from `variance_noise` (set per call) instead of a
-    generator: the pipeline's own loop, with the noise the other engine was given."""
+    """diffusers' DDIMScheduler, with each step's z taken from `variance_noise` (set before each call of the
+    pipeline) instead of a generator: the pipeline's own loop, with the noise the other engine was given."""
 
-    variance_noise: list[torch.Tensor] = []
+    variance_noise: list[torch.Tensor]
 
     def step(
         self,
-        model_output,
-        timestep,
-        sample,
-        eta=0.0,
-        use_clipped_model_output=False,
-        generator=None,
-        variance_noise=None,
-        return_dict=True,
+        model_output: torch.Tensor,
+        timestep: int,
+        sample: torch.Tensor,
+        eta: float = 0.0,
+        use_clipped_model_output: bool = False,
+        generator: torch.Generator | None = None,
+        variance_noise: torch.Tensor | None = None,
+        return_dict: bool = True,
     ):
         # The pipeline passes eta only to a step whose signature names it, so this one keeps diffusers' parameters.
         if eta > 0:
@@ -102,9 +102,8 @@ def load_pipeline(model: Path = TINY_SHAPES) -> StableDiffusionPipeline:
 
 def diffusers_sample(pipe: StableDiffusionPipeline, draw: Draw, noise: Noise) -> np.ndarray:
     """The pipeline's image [1, H, W, 3] in [0, 1] (output_type="np") for the same draw and noise."""
-    if draw.eta > 0:
-        assert noise.variance_noise is not None, "eta > 0 needs the per-step noise"
-        pipe.scheduler.variance_noise = list(noise.variance_noise)
+    assert draw.eta == 0 or noise.variance_noise is not None, "eta > 0 needs the per-step noise"
+    pipe.scheduler.variance_noise = list(noise.variance_noise) if draw.eta > 0 else []
     with torch.no_grad():
         out = pipe(
             draw.prompt,

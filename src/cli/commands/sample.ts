@@ -85,8 +85,9 @@ export const sample: CliCommand = {
       log,
     });
     const adapters = options.lora ? await mergeLora(pipeline.unet, options.lora) : undefined;
-    const given = options.latents ? await readGivenNoise(options.latents, options.steps, pipeline.unet.config.in_channels) : undefined;
+    let given: GivenNoise | undefined;
     try {
+      if (options.latents) given = await readGivenNoise(options.latents, options.steps, pipeline.unet.config.in_channels);
       const loaded = performance.now();
       const f = pipeline.vae.downscale;
       const { images, latents } = render(pipeline, {
@@ -96,7 +97,7 @@ export const sample: CliCommand = {
         guidanceScale: options.guidance,
         eta: options.eta,
         seed: options.seed,
-        height: options.height ?? (given && given.latents.shape[1] * f),
+        height: options.height ?? (given && given.latents.shape[1] * f), // latents [1, h, w, C]
         width: options.width ?? (given && given.latents.shape[2] * f),
         latents: given?.latents,
         varianceNoise: given?.varianceNoise,
@@ -133,7 +134,12 @@ async function mergeLora(unet: UNet2DConditionModel, path: string): Promise<Lora
  * `--latents` file → x_T [1, h, w, C] and, when present, one z [1, h, w, C] per step (NHWC, as the TF.js models
  * take them). Every other key, a wrong rank or a count that does not match the steps is named.
  */
-async function readGivenNoise(path: string, steps: number, channels: number): Promise<{ latents: tf.Tensor4D; varianceNoise?: tf.Tensor4D[] }> {
+interface GivenNoise {
+  latents: tf.Tensor4D;
+  varianceNoise?: tf.Tensor4D[];
+}
+
+async function readGivenNoise(path: string, steps: number, channels: number): Promise<GivenNoise> {
   const { tensors, ints } = await readSafetensors(path);
   const unknown = [...Object.keys(tensors), ...Object.keys(ints)].filter((k) => k !== "latents" && k !== "variance_noise");
   if (unknown.length) throw new Error(`${path}: unknown tensors ${unknown.join(", ")}; --latents files hold latents and variance_noise`);
