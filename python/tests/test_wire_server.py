@@ -114,9 +114,7 @@ def test_close_delivers_every_event_published_before_it(tmp_path):
 
 def test_a_non_loopback_tcp_bind_without_curve_is_refused_with_the_way_to_do_it(tmp_path):
     endpoints = Endpoints("tcp://0.0.0.0:5555", "tcp://0.0.0.0:5556", "tcp://0.0.0.0:5557")
-    options = TrainerServerOptions(
-        endpoints=endpoints, run_id="r", config_json="{}", agent="t", handle=lambda c: None
-    )
+    options = TrainerServerOptions(endpoints=endpoints, run_id="r", config_json="{}", agent="t", handle=lambda c: None)
     with pytest.raises(ValueError, match="not a loopback address: serving other hosts needs CURVE"):
         TrainerServer.bind(options)
 
