@@ -8,7 +8,8 @@ import { create } from "@bufbuild/protobuf";
 import { after, test } from "node:test";
 import { Dealer, XSubscriber } from "zeromq";
 import { decodeResult, encodeCommand, newCommand } from "../../src/bridge/protocol.js";
-import { HelloSchema, PauseSchema, PingSchema, RunState, SnapshotRequestSchema } from "../../src/gen/alignprop/v1/alignprop_pb.js";
+import { PingSchema, RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
+import { fuzzFrame } from "../helpers/fuzz-frames.js";
 import { EventTap } from "../helpers/event-tap.js";
 import { tempRuns } from "../helpers/runs.js";
 import { Rng } from "../../src/util/rng.js";
@@ -17,28 +18,6 @@ const runs = tempRuns();
 after(() => runs.cleanup());
 
 const FRAMES_PER_SOCKET = 5_000;
-
-/** Valid commands to mutate: every kind, right version. */
-const seeds = [
-  encodeCommand(newCommand("a", { case: "ping", value: create(PingSchema) })),
-  encodeCommand(newCommand("b", { case: "snapshot", value: create(SnapshotRequestSchema, { afterSeq: 3 }) })),
-  encodeCommand(newCommand("c", { case: "hello", value: create(HelloSchema, { protocolMajor: 1, agent: "fuzz" }) })),
-  encodeCommand(newCommand("d", { case: "pause", value: create(PauseSchema) })),
-];
-
-function fuzzFrame(rng: Rng): Uint8Array[] {
-  const kind = rng.int(6);
-  if (kind === 0) return [Uint8Array.from({ length: rng.int(64) }, () => rng.int(256))]; // random bytes
-  if (kind === 1) return [seeds[rng.int(seeds.length)]!.slice(0, rng.int(seeds[0]!.length))]; // truncated
-  if (kind === 2) {
-    const frame = seeds[rng.int(seeds.length)]!.slice();
-    for (let i = 0; i < 1 + rng.int(4); i++) frame[rng.int(frame.length)] = rng.int(256); // bit rot
-    return [frame];
-  }
-  if (kind === 3) return [seeds[0]!, seeds[1]!]; // two frames
-  if (kind === 4) return [new Uint8Array([0x10, 0x07, 0x9a, 0x01, 0x00])]; // protocol_major 7, unknown field 19
-  return [new Uint8Array([0x08 | 0x02, 0x7f])]; // length past the end
-}
 
 test("10,000 fuzzed frames leave the trainer training, answering, and counting what it refused", async () => {
   const run = runs.prepare({ num_epochs: "100000" });
