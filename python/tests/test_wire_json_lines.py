@@ -23,9 +23,9 @@ def test_numbers_are_written_as_javascript_writes_them():
     assert {x: js_number(x) for x in cases} == cases
 
 
-def test_an_event_is_one_compact_camel_case_line_without_zero_fields():
-    event = pb.Event(run_id="r", seq=3, time_unix_ms=1.0, metrics=pb.Metrics(step=2, loss=-0.0, reward_mean=0.5))
-    assert to_json_line(event) == '{"runId":"r","seq":3,"timeUnixMs":1,"metrics":{"step":2,"rewardMean":0.5}}'
+def test_an_event_is_one_compact_camel_case_line_without_zero_fields_but_with_negative_zero():
+    event = pb.Event(run_id="r", seq=3, time_unix_ms=1.0, metrics=pb.Metrics(step=2, loss=-0.0, reward_std=0.0))
+    assert to_json_line(event) == '{"runId":"r","seq":3,"timeUnixMs":1,"metrics":{"step":2,"loss":0}}'
 
 
 def test_enums_are_names_bytes_are_base64_and_non_finite_numbers_are_strings():

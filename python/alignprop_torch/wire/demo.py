@@ -169,4 +169,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (OSError, ValueError) as err:  # bad arguments, key files or endpoints: one line, as the TS trainer says it
+        sys.stderr.write(f"alignprop trainer failed: {err}\n")
+        sys.exit(1)

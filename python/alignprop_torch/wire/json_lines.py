@@ -59,10 +59,8 @@ def js_number(x: float) -> str:
 
 def _message_items(message: Message) -> _Object:
     items = _Object()
-    for field, value in message.ListFields():  # in field-number order, like protobuf-es's sortedFields
-        # protobuf-es treats -0.0 as the zero value of an implicit-presence field (`isSet` is `value !== 0`).
-        if field.type in _FLOATS and not field.has_presence and not field.is_repeated and value == 0:
-            continue
+    # Field-number order, like protobuf-es's sortedFields. Both sides hold -0.0 as set; JavaScript writes it "0".
+    for field, value in message.ListFields():
         items.append((field.json_name, _field_value(field, value)))
     return items
 
