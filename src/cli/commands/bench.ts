@@ -15,8 +15,8 @@ import { flag, parseCommand } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 import { ALIGNPROP_BENCH, alignpropBenchConfig } from "../../bench/alignprop-step.js";
 import { compareAlgorithms } from "../../bench/compare.js";
-import { rewardRise } from "../../bench/reward-rise.js";
-import { runJob } from "../../bench/run-job.js";
+import { RISE_MIN_STEPS, rewardRise } from "../../bench/reward-rise.js";
+import { runJob, type StepRecord } from "../../bench/run-job.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { loadRunConfig, type OverrideValue } from "../../config/index.js";
 import { PACKAGE_ROOT } from "../../models/embedded.js";
@@ -69,7 +69,8 @@ const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n
                      (tiny-aesthetic), prompts and seed for --seconds each; JSON of reward mean against samples and
                      seconds for both and the sample ratio to reach DDPO's final reward; the plot goes to --out
   --quickstart       instead: train what \`npm start\` trains (configs/quickstart.json) for --seconds (give 600 for
-                     the 10-minute promise) and report how far the reward mean rose towards the best sample seen
+                     the 10-minute promise; at least ${RISE_MIN_STEPS} steps however slow the machine) and report how
+                     far the reward mean rose towards the best sample seen
 
 Times conv forward / input gradient / filter gradient (${BENCH_SHAPES.conv.x.join("×")} NHWC, ${BENCH_SHAPES.conv.filter.join("×")}),
 a ${BENCH_SHAPES.matmul.m}×${BENCH_SHAPES.matmul.k}×${BENCH_SHAPES.matmul.n} matmul, and a training step (forward, MSE, every
@@ -234,7 +235,8 @@ function quickstartTraining(): Record<string, OverrideValue> {
 /** `--quickstart`: the main job for a wall-clock budget, and how much of the reward gap it closed. */
 async function quickstartRise(seconds: number): Promise<number> {
   const choice = await initBackend("auto");
-  const run = await runJob({}, { seconds, onStep: (r) => process.stderr.write(`${r.seconds.toFixed(0)} s: reward ${r.rewardMean.toFixed(4)}\n`) }, QUICKSTART);
+  const onStep = (r: StepRecord) => process.stderr.write(`${r.seconds.toFixed(0)} s: reward ${r.rewardMean.toFixed(4)}\n`);
+  const run = await runJob({}, { seconds, minSteps: RISE_MIN_STEPS, onStep }, QUICKSTART);
   const rise = rewardRise(run.steps);
   process.stdout.write(JSON.stringify({ backend: choice.backend, config: QUICKSTART, run: run.description, peak_rss_mb: run.peakRssMb, ...rise }, null, 2) + "\n");
   return EXIT.ok;
