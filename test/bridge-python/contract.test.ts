@@ -7,23 +7,15 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { clone, toJsonString } from "@bufbuild/protobuf";
 import { TrainerClient } from "../../src/bridge/client.js";
 import { PROTOCOL_MAJOR } from "../../src/bridge/protocol.js";
-import { EventSchema, RunState, type Event } from "../../src/gen/alignprop/v1/alignprop_pb.js";
+import { RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
 import { EventTap, cpuSeconds } from "../helpers/event-tap.js";
 import { tempRuns } from "../helpers/runs.js";
-import { spawnPythonDemo } from "./python-demo.js";
+import { spawnPythonDemo, tsJsonLine } from "./python-engine.js";
 
 const runs = tempRuns();
 after(() => runs.cleanup());
-
-/** What the TS trainer writes to events.jsonl for an event: its JSON, image batches without their PNG bytes. */
-function tsJsonLine(event: Event): string {
-  const logged = clone(EventSchema, event);
-  if (logged.payload.case === "images") for (const image of logged.payload.value.images) image.png = new Uint8Array(0);
-  return toJsonString(EventSchema, logged);
-}
 
 test("hello names the Python trainer, the protocol major of the TS side and the bound events endpoint", async () => {
   const trainer = await spawnPythonDemo(runs, { num_epochs: "100000" });

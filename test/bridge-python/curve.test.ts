@@ -15,7 +15,7 @@ import { RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
 import { EventTap } from "../helpers/event-tap.js";
 import { freePortTriple } from "../helpers/ports.js";
 import { tempRuns } from "../helpers/runs.js";
-import { spawnPythonDemo } from "./python-demo.js";
+import { spawnPythonDemo } from "./python-engine.js";
 
 const runs = tempRuns();
 const keys = mkdtempSync(join(tmpdir(), "alignprop-curve-py-"));

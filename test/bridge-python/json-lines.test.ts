@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { fromBinary, toJsonString, type DescMessage } from "@bufbuild/protobuf";
 import { CommandResultSchema, CommandSchema, EventSchema } from "../../src/gen/alignprop/v1/alignprop_pb.js";
 import { projectPython } from "../../src/python/env.js";
-import { pythonDemo } from "./python-demo.js";
+import { pythonDemo } from "./python-engine.js";
 
 const CORPUS = fileURLToPath(new URL("../../../test/bridge-python/json_corpus.py", import.meta.url));
 const SCHEMAS: Record<string, DescMessage> = { Event: EventSchema, CommandResult: CommandResultSchema, Command: CommandSchema };

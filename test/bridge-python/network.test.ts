@@ -13,7 +13,7 @@ import { EventTap } from "../helpers/event-tap.js";
 import { freePortTriple } from "../helpers/ports.js";
 import { tempRuns } from "../helpers/runs.js";
 import { TcpProxy } from "../helpers/tcp-proxy.js";
-import { spawnPythonDemo } from "./python-demo.js";
+import { spawnPythonDemo } from "./python-engine.js";
 
 const runs = tempRuns();
 after(() => runs.cleanup());

@@ -13,7 +13,7 @@ import { EventTap } from "../helpers/event-tap.js";
 import { fuzzFrame } from "../helpers/fuzz-frames.js";
 import { Peer } from "../helpers/raw-peer.js";
 import { tempRuns } from "../helpers/runs.js";
-import { spawnPythonDemo } from "./python-demo.js";
+import { spawnPythonDemo } from "./python-engine.js";
 
 const runs = tempRuns();
 after(() => runs.cleanup());
