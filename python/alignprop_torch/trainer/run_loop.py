@@ -126,7 +126,9 @@ class RunLoop:
 
     def publish_metrics(self, o: StepOutcome, seconds: float) -> None:
         step = self.control.step
-        bad = f"loss is {o.loss}" if not math.isfinite(o.loss) else ""
+        # JavaScript's names for the non-finite numbers, so both engines' messages read the same.
+        bad = f"loss is {'NaN' if math.isnan(o.loss) else 'Infinity' if o.loss > 0 else '-Infinity'}"
+        bad = bad if not math.isfinite(o.loss) else ""
         bad = bad or ("a reward is not finite" if not all(math.isfinite(r) for r in o.rewards) else "")
         if bad:
             raise TrainingError(
