@@ -10,9 +10,10 @@ import { after, test } from "node:test";
 import { TrainerClient } from "../../src/bridge/client.js";
 import { PROTOCOL_MAJOR } from "../../src/bridge/protocol.js";
 import { RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
+import { lateAttachSeesEverySeqOnce, sigkillEndsTheStreamWithAProcessError } from "../helpers/contract.js";
 import { EventTap, cpuSeconds } from "../helpers/event-tap.js";
 import { tempRuns } from "../helpers/runs.js";
-import { spawnPythonDemo, tsJsonLine } from "./python-engine.js";
+import { pythonDemoEngine, spawnPythonDemo, tsJsonLine } from "./python-engine.js";
 
 const runs = tempRuns();
 after(() => runs.cleanup());
@@ -73,18 +74,7 @@ test("pause holds for 2 s without CPU and is idempotent, resume continues, stop 
 });
 
 test("a client attaching mid-run gets the history then live events with no gap and no duplicate seq", async () => {
-  const trainer = await spawnPythonDemo(runs, { num_epochs: "60", log_image_freq: "1" }, { stepMs: 20 });
-  const first = new EventTap(trainer.client);
-  await first.untilStep(20);
-  const late = await TrainerClient.connect(trainer.ready.control);
-  const second = new EventTap(late);
-  await Promise.all([first.ended, second.ended]);
-  assert.equal((await trainer.exit).exitCode, 0);
-
-  const seqs = second.seqs();
-  assert.deepEqual(seqs, seqs.map((_, i) => i + 1), "seq runs 1, 2, 3, … with no gap or repeat");
-  assert.deepEqual(seqs, first.seqs(), "the late client saw exactly what the first one saw");
-  assert.deepEqual(second.metricsSteps(), Array.from({ length: 60 }, (_, i) => i + 1));
+  const { first, second } = await lateAttachSeesEverySeqOnce(pythonDemoEngine(runs, 20), { log_image_freq: "1" });
   // The snapshot keeps the newest 4 image batches whole; older ones keep prompts and rewards but not PNG bytes.
   const batches = (tap: EventTap) => tap.events.flatMap((e) => (e.payload.case === "images" ? [e.payload.value] : []));
   const light = batches(second).filter((b) => b.pixelsDropped);
@@ -145,15 +135,5 @@ test("SIGTERM stops the Python trainer like the stop command: a final checkpoint
 });
 
 test("a Python trainer killed with SIGKILL ends the stream with a process error carrying the signal", async () => {
-  const trainer = await spawnPythonDemo(runs, { num_epochs: "100000" });
-  const tap = new EventTap(trainer.client);
-  await tap.untilStep(2);
-  trainer.process.kill("SIGKILL");
-  await tap.ended;
-  const last = tap.events.at(-1)!;
-  assert.equal(last.payload.case, "error");
-  if (last.payload.case !== "error") return;
-  assert.equal(last.payload.value.source, "process");
-  assert.equal(last.payload.value.signal, "SIGKILL");
-  assert.equal(last.payload.value.exitCode, -1);
+  await sigkillEndsTheStreamWithAProcessError(pythonDemoEngine(runs));
 });

@@ -7,6 +7,7 @@ import { clone, toJsonString } from "@bufbuild/protobuf";
 import { EventSchema, type Event } from "../../src/gen/alignprop/v1/alignprop_pb.js";
 import { PYTHON_DIR, projectPython } from "../../src/python/env.js";
 import type { SpawnOptions, SpawnedTrainer } from "../../src/bridge/spawn.js";
+import type { SpawnRun } from "../helpers/contract.js";
 import type { TempRuns } from "../helpers/runs.js";
 
 /** The demo trainer's command line: each scripted step takes `stepMs`. */
@@ -39,3 +40,9 @@ export function spawnPythonDemo(
   const { stepMs, ...rest } = opts;
   return runs.spawn({ ...pythonDemo(stepMs), ...rest, configPath: run.configPath });
 }
+
+/** The Python demo as a contract engine (test/helpers/contract.ts). */
+export const pythonDemoEngine =
+  (runs: TempRuns, stepMs?: number): SpawnRun =>
+  (overrides, opts) =>
+    spawnPythonDemo(runs, overrides, { ...opts, stepMs });

@@ -5,15 +5,15 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { create } from "@bufbuild/protobuf";
-import { Dealer, XSubscriber } from "zeromq";
-import { MAX_FRAME_BYTES, PROTOCOL_MAJOR, decodeResult, encodeCommand, newCommand } from "../../src/bridge/protocol.js";
+import { Dealer } from "zeromq";
+import { MAX_FRAME_BYTES, PROTOCOL_MAJOR, encodeCommand } from "../../src/bridge/protocol.js";
 import { CommandSchema, PingSchema, RunState, StopSchema } from "../../src/gen/alignprop/v1/alignprop_pb.js";
 import { Rng } from "../../src/util/rng.js";
 import { EventTap } from "../helpers/event-tap.js";
-import { fuzzFrame } from "../helpers/fuzz-frames.js";
+import { fuzzedFramesLeaveTheTrainerServing } from "../helpers/contract.js";
 import { Peer } from "../helpers/raw-peer.js";
 import { tempRuns } from "../helpers/runs.js";
-import { spawnPythonDemo } from "./python-engine.js";
+import { pythonDemoEngine, spawnPythonDemo } from "./python-engine.js";
 
 const runs = tempRuns();
 after(() => runs.cleanup());
@@ -91,31 +91,5 @@ test("a frame over the size limit disconnects its sender before it reaches the t
 });
 
 test("4,000 fuzzed frames on control and observe and random subscriptions leave the run training and counting", async () => {
-  const { trainer, tap, badFrames, finish } = await running();
-  const rng = new Rng(1234);
-  for (const endpoint of [trainer.ready.control, trainer.ready.observe]) {
-    const peer = new Dealer({ linger: 0, receiveHighWaterMark: 0 });
-    peer.connect(endpoint);
-    const answered = (async () => {
-      for await (const [frame] of peer) {
-        const reply = decodeResult(frame);
-        if (reply.ok && reply.value.id === "after-fuzz") return reply.value;
-      }
-      throw new Error("the socket closed before the final ping was answered");
-    })();
-    for (let i = 0; i < 2000; i++) await peer.send(fuzzFrame(rng));
-    await peer.send(encodeCommand(newCommand("after-fuzz", { case: "ping", value: create(PingSchema) })));
-    assert.equal((await answered).ok, true, "the trainer still answers on the fuzzed socket");
-    peer.close();
-  }
-  const subscriber = new XSubscriber({ linger: 0 });
-  subscriber.connect(trainer.ready.events);
-  for (let i = 0; i < 500; i++) await subscriber.send(Uint8Array.from({ length: 1 + rng.int(20) }, () => rng.int(256)));
-  subscriber.close();
-  // Some fuzzed frames are valid pauses (the seed is fixed, so the run is deterministic): resume.
-  await trainer.client.resume();
-  await tap.untilStep(tap.metricsSteps().at(-1)! + 3);
-  const counted = await badFrames();
-  assert.ok(counted > 1000, `the trainer counted ${counted} refused frames`);
-  await finish();
+  await fuzzedFramesLeaveTheTrainerServing(pythonDemoEngine(runs), 2_000);
 });
