@@ -7,7 +7,8 @@ import math
 from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
 from alignprop_torch.trainer.run_control import RunControl
 from alignprop_torch.trainer.run_loop import RunLoop, RunSettings, StepOutcome
-from alignprop_torch.wire.server import Endpoints, TrainerServer, TrainerServerOptions
+from alignprop_torch.wire.options import Endpoints, TrainerServerOptions
+from alignprop_torch.wire.server import TrainerServer
 
 
 class DivergingJob:

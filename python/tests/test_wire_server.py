@@ -9,8 +9,9 @@ import pytest
 import zmq
 
 from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
+from alignprop_torch.wire.options import Endpoints, RunCommandOutcome, TrainerServerOptions
 from alignprop_torch.wire.protocol import PROTOCOL_MAJOR, decode_event, decode_result
-from alignprop_torch.wire.server import Endpoints, RunCommandOutcome, TrainerServer, TrainerServerOptions
+from alignprop_torch.wire.server import TrainerServer
 
 
 def ipc_endpoints(tmp_path) -> Endpoints:

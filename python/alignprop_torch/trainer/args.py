@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alignprop_torch.wire.curve import read_allow_list, read_key_pair
-from alignprop_torch.wire.server import CurveServer, Endpoints
+from alignprop_torch.wire.options import CurveServer, Endpoints
 from alignprop_torch.wire.zap import ZapPolicy
 
 

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from alignprop_torch.trainer.args import TrainerArgs
 from alignprop_torch.trainer.run_control import RunControl
 from alignprop_torch.trainer.run_loop import Job, RunLoop, RunSettings
+from alignprop_torch.wire.options import TrainerServerOptions
 from alignprop_torch.wire.ready import announce_ready
-from alignprop_torch.wire.server import TrainerServer, TrainerServerOptions
+from alignprop_torch.wire.server import TrainerServer
 
 
 def stop_on_signals(control: RunControl) -> None:

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 
 from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
-from alignprop_torch.wire.server import RunCommand, RunCommandOutcome
+from alignprop_torch.wire.options import RunCommand, RunCommandOutcome
 
 State = pb.RunState.ValueType
 

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from alignprop_torch.wire.server import Endpoints
+from alignprop_torch.wire.options import Endpoints
 
 
 def ready_line(run_id: str, run_dir: str, endpoints: Endpoints, pid: int | None = None) -> str:

@@ -16,23 +16,17 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
 
 import zmq
 from google.protobuf.message import Message
 
 from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
-from alignprop_torch.wire.curve import KeyPair
 from alignprop_torch.wire.endpoints import assert_safe_bind
 from alignprop_torch.wire.event_ring import EventRing
+from alignprop_torch.wire.options import MUTATING, Endpoints, TrainerServerOptions
 from alignprop_torch.wire.protocol import MAX_FRAME_BYTES, PROTOCOL_MAJOR, PROTOCOL_MINOR, decode_command
 from alignprop_torch.wire.publish_queue import PublishQueue
-from alignprop_torch.wire.zap import CONTROL_DOMAIN, OBSERVE_DOMAIN, ZapHandler, ZapPolicy
-
-RunCommand = Literal["pause", "resume", "stop", "checkpoint_now"]
-MUTATING: frozenset[str] = frozenset(("pause", "resume", "stop", "checkpoint_now"))
+from alignprop_torch.wire.zap import CONTROL_DOMAIN, OBSERVE_DOMAIN, ZapHandler
 
 # Socket options, as the TS server sets them: replies and events beyond the high-water mark are dropped for that peer.
 ROUTER_LINGER_MS = 1000
@@ -43,47 +37,6 @@ READ_BATCH = 100
 
 _PAYLOAD_CASES = {f.message_type.full_name: f.name for f in pb.Event.DESCRIPTOR.oneofs_by_name["payload"].fields}
 _CASE_JSON_NAMES = {f.name: f.json_name for f in pb.Command.DESCRIPTOR.oneofs_by_name["kind"].fields}
-
-
-@dataclass(frozen=True)
-class RunCommandOutcome:
-    ok: bool
-    message: str
-    state: pb.RunState.ValueType
-
-
-RunCommandHandler = Callable[[RunCommand], RunCommandOutcome]
-
-
-@dataclass(frozen=True)
-class Endpoints:
-    control: str
-    events: str
-    observe: str
-
-
-@dataclass(frozen=True)
-class CurveServer:
-    """Encrypt and authenticate: the server's key pair and who may connect."""
-
-    keys: KeyPair
-    policy: ZapPolicy
-
-
-@dataclass(frozen=True)
-class TrainerServerOptions:
-    endpoints: Endpoints
-    run_id: str
-    config_json: str
-    agent: str
-    handle: RunCommandHandler
-    ring_capacity: int = 20_000
-    keep_image_batches: int = 4
-    # Frames queued for PUB before shedding.
-    publish_queue_limit: int = 1000
-    # Seq of the last event published before this process (a resumed run continues the numbering).
-    start_seq: int = 0
-    curve: CurveServer | None = None
 
 
 class TrainerServer:
