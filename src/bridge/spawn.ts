@@ -28,6 +28,8 @@ export interface SpawnOptions {
   endpoints?: Endpoints;
   /** A checkpoint directory to continue from. */
   resume?: string;
+  /** Config warnings (fields the engine cannot honour) the trainer publishes as log events when it starts. */
+  warnings?: readonly string[];
   /** CURVE for the trainer: its key directory (from `alignprop keygen`) and allow-list paths. */
   curve?: { serverKeyDir: string; allow: string[]; allowObservers: string[] };
   onStderr?: (line: string) => void;
@@ -57,6 +59,7 @@ export async function spawnTrainer(opts: SpawnOptions): Promise<SpawnedTrainer> 
   const endpoints = opts.endpoints ?? ipc!;
   const args = ["--config", opts.configPath, "--control", endpoints.control, "--events", endpoints.events, "--observe", endpoints.observe];
   if (opts.resume) args.push("--resume", opts.resume);
+  for (const warning of opts.warnings ?? []) args.push("--warning", warning);
   if (opts.curve) {
     args.push("--server-key", opts.curve.serverKeyDir);
     for (const a of opts.curve.allow) args.push("--allow", a);

@@ -7,6 +7,16 @@ import type { RunConfig } from "./schema.js";
  * reported at once), which is why each check first makes sure the values it compares are well-typed.
  */
 export function checkRunConfig(config: RunConfig, ctx: z.RefinementCtx<RunConfig>): void {
+  if (config.log_with === "wandb") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["log_with"],
+      message:
+        '"wandb" needs the torch engine, which logs through accelerate: add --engine torch, ' +
+        'or use "tensorboard" (the TF.js engine writes its event files under logdir)',
+    });
+  }
+
   const steps = config.sample_num_steps;
   if (!Number.isInteger(steps) || steps < 1) return;
 

@@ -31,6 +31,17 @@ function coerceValue(type: FieldType, value: OverrideValue): unknown {
       return parsePair(value) ?? value;
     case "string-list":
       return typeof value === "number" || typeof value === "boolean" ? value : splitList(value);
+    case "json-object":
+      return typeof value === "string" ? parseJson(value) ?? value : value;
+  }
+}
+
+/** `--tracker_kwargs '{"wandb": {"entity": "me"}}'`; text that is not JSON is left for validation to report. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 

@@ -50,5 +50,7 @@ function typeLabel(type: FieldType): string {
       return "[integer, integer]";
     case "string-list":
       return "string list";
+    case "json-object":
+      return "JSON object";
   }
 }

@@ -10,7 +10,9 @@ export type FieldType =
   | { readonly kind: "number"; readonly integer: boolean; readonly range: string }
   | { readonly kind: "enum"; readonly values: readonly string[] }
   | { readonly kind: "int-pair" }
-  | { readonly kind: "string-list" };
+  | { readonly kind: "string-list" }
+  /** TRL's kwargs dicts: any JSON object. */
+  | { readonly kind: "json-object" };
 
 export interface FieldSpec {
   readonly name: string;
@@ -54,6 +56,8 @@ function toFieldType(name: string, schema: JsonSchema): FieldType {
       return { kind: "number", integer: schema.multipleOf === 1, range: describeRange(schema) };
     case "array":
       return { kind: "string-list" };
+    case "object":
+      return { kind: "json-object" };
     default:
       throw new Error(`RunConfig field ${name} has a type the config loader cannot coerce`);
   }
@@ -75,6 +79,8 @@ function describeExpected(type: FieldType): string {
       return "two integers [min, max]";
     case "string-list":
       return "a non-empty list of names";
+    case "json-object":
+      return 'a JSON object such as {"key": "value"}';
   }
 }
 

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { coerceOverrides, type OverrideValue } from "./coerce.js";
 import { ConfigError, toConfigIssues } from "./errors.js";
 import { RunConfigSchema, type RunConfig } from "./schema.js";
-import { tfjsWarnings } from "./warnings.js";
+import { unhonouredWarnings } from "./warnings.js";
 
 export interface LoadRunConfigOptions {
   /** A JSON file holding an object of RunConfig fields. */
@@ -14,7 +14,7 @@ export interface LoadRunConfigOptions {
 
 export interface LoadedRunConfig {
   readonly config: RunConfig;
-  /** Explicitly set fields that have no effect on TF.js. */
+  /** Explicitly set fields the run's engine cannot honour, one sentence each (src/config/warnings.ts). */
   readonly warnings: readonly string[];
 }
 
@@ -27,7 +27,7 @@ export function loadRunConfig(options: LoadRunConfigOptions = {}): LoadedRunConf
   const input = withAlgorithmDefaults(withTruncationDefaultsFollowingSteps(explicit));
   const result = RunConfigSchema.safeParse(input);
   if (!result.success) throw new ConfigError(toConfigIssues(result.error.issues, input));
-  return { config: result.data, warnings: tfjsWarnings(result.data, new Set(Object.keys(explicit))) };
+  return { config: result.data, warnings: unhonouredWarnings(result.data, new Set(Object.keys(explicit)), "tfjs") };
 }
 
 function readConfigFile(file: string): Record<string, unknown> {

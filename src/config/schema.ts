@@ -16,6 +16,10 @@ const int = () => z.number().multipleOf(1);
 const positiveInt = () => int().min(1);
 const nonNegativeInt = () => int().min(0);
 const unitInterval = () => z.number().min(0).lt(1);
+/** TRL's `Optional` fields: a saved TRL config holds `null` (Python's None) where TRL then uses its default. */
+const orNull = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === null ? undefined : value), schema);
+/** TRL's `Dict[str, Any]` fields: any JSON object, handed as keyword arguments to accelerate by the torch engine. */
+const jsonObject = () => z.record(z.string(), z.json()).default({});
 
 /**
  * One training run. Field names and defaults follow TRL's `AlignPropConfig`, so a TRL user's values carry over;
@@ -25,26 +29,25 @@ const unitInterval = () => z.number().min(0).lt(1);
 export const RunConfigSchema = z
   .strictObject({
     exp_name: z.string().default("alignprop").describe("Name of this experiment."),
-    run_name: z.string().default("").describe('Name of this run; "" lets the CLI name it.'),
+    run_name: orNull(z.string().default("")).describe('Name of this run; "" (or null) lets the CLI name it.'),
     seed: nonNegativeInt().default(0).describe("Seed for prompts, noise and truncation draws."),
-    /** Accepted for TRL configs; no tracker is wired up yet, so a non-empty value only earns a warning. */
-    log_with: z
-      .enum(LOG_WITH)
-      .default("")
-      .describe("Experiment tracker (TRL); events.jsonl and report.html are written instead."),
+    /** TRL's None (null) is "": events.jsonl and report.html only. "wandb" needs the torch engine (a config check). */
+    log_with: orNull(z.enum(LOG_WITH).default(""))
+      .describe('Tracker: "tensorboard" writes event files under logdir/<run>; "wandb" needs --engine torch.'),
     log_image_freq: positiveInt().default(1).describe("Log sample images every this many steps."),
+    tracker_kwargs: jsonObject().describe("Keyword arguments for the tracker (TRL), e.g. {\"wandb\": {\"entity\": \"me\"}}."),
+    accelerator_kwargs: jsonObject().describe("Keyword arguments for accelerate's Accelerator (TRL)."),
+    project_kwargs: jsonObject().describe("Keyword arguments for accelerate's ProjectConfiguration (TRL)."),
     tracker_project_name: z.string().default("trl").describe("Project name for the tracker."),
     logdir: z.string().default("logs").describe("Top-level logging directory for checkpoint saving (TRL)."),
     num_epochs: positiveInt().default(100).describe("Number of epochs to train."),
     save_freq: positiveInt().default(1).describe("Epochs between checkpoints."),
     num_checkpoint_limit: positiveInt().default(5).describe("Checkpoints kept; older ones are deleted."),
-    /** TF.js trains in fp32 whatever this says; kept so TRL configs load, with a warning when set to fp16/bf16. */
+    /** accelerate's spelling; TRL's "none" is read as "no". TF.js trains in fp32 whatever this says (warnings.ts). */
     mixed_precision: z
-      .enum(MIXED_PRECISION)
-      .default("fp16")
-      .describe("Mixed precision (TRL); TF.js trains in fp32."),
-    /** TF.js has no switch for TF32 matmuls; kept so TRL configs load, with a warning when set. */
-    allow_tf32: z.boolean().default(true).describe("Allow TF32 on Ampere GPUs (TRL); no effect on TF.js."),
+      .preprocess((value) => (value === "none" ? "no" : value), z.enum(MIXED_PRECISION).default("fp16"))
+      .describe('Mixed precision: frozen weights in fp16/bf16, LoRA in fp32 (TRL\'s "none" means "no").'),
+    allow_tf32: z.boolean().default(true).describe("Allow TF32 matmuls on Ampere and newer GPUs."),
     resume_from: z.string().default("").describe('Checkpoint directory to resume from; "" starts fresh.'),
     sample_num_steps: positiveInt().default(50).describe("DDIM sampler steps per image."),
     /** Above 1 the DDIM noise term outgrows `1 - alpha_prev` and the update takes the square root of a negative. */
@@ -57,10 +60,7 @@ export const RunConfigSchema = z
     sample_guidance_scale: z.number().min(0).default(5.0).describe("Classifier-free guidance weight."),
     /** AlignProp: images per micro-batch. DDPO: samples per PPO minibatch (divides sample_batch_size). */
     train_batch_size: positiveInt().default(1).describe("Images per training step."),
-    train_use_8bit_adam: z
-      .boolean()
-      .default(false)
-      .describe("8-bit Adam from bitsandbytes (TRL); not available on TF.js."),
+    train_use_8bit_adam: z.boolean().default(false).describe("8-bit Adam from bitsandbytes (TRL)."),
     /** AlignPropConfig's default. DDPOConfig's is 3e-4: pass `--train_learning_rate 3e-4` for TRL's DDPO default. */
     train_learning_rate: z.number().positive().default(1e-3).describe("AdamW learning rate (TRL DDPO's default: 3e-4)."),
     train_adam_beta1: unitInterval().default(0.9).describe("AdamW beta1."),
@@ -71,10 +71,9 @@ export const RunConfigSchema = z
       .default(1)
       .describe("Steps whose gradients are summed before each optimizer step."),
     train_max_grad_norm: z.number().positive().default(1.0).describe("Clip the gradient's global norm to this."),
-    negative_prompts: z
-      .string()
-      .default("")
-      .describe('Negative prompt for classifier-free guidance; "" is the empty prompt.'),
+    /** TRL's AlignPropConfig default is None, which TRL's trainer encodes as the empty prompt, like DDPOConfig's "". */
+    negative_prompts: orNull(z.string().default(""))
+      .describe('Negative prompt for classifier-free guidance; "" (or null) is the empty prompt.'),
     truncated_backprop_rand: z
       .boolean()
       .default(true)
@@ -170,6 +169,9 @@ export const RunConfigSchema = z
     per_prompt_stat_tracking_min_count: positiveInt()
       .default(16)
       .describe("DDPO: rewards a prompt needs before its own mean and std are used."),
+    /** TRL computes DDPO's rewards in a thread pool of max_workers while sampling goes on; off, in line. */
+    async_reward_computation: z.boolean().default(false).describe("DDPO: compute rewards asynchronously (TRL)."),
+    max_workers: positiveInt().default(2).describe("DDPO: workers for async_reward_computation (TRL)."),
   })
   // `when`: run even after single fields failed (the checks guard their own inputs), so all problems show at once.
   .superRefine(checkRunConfig, { when: (payload) => typeof payload.value === "object" && payload.value !== null });

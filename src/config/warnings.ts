@@ -1,25 +1,91 @@
 import type { RunConfig } from "./schema.js";
 
-/**
- * TRL fields that TF.js cannot honour. They are accepted so TRL configs load, but a user who set one explicitly
- * is told it has no effect; defaults stay quiet.
- */
-export function tfjsWarnings(config: RunConfig, explicit: ReadonlySet<string>): string[] {
-  const warnings: string[] = [];
-  if (explicit.has("train_use_8bit_adam") && config.train_use_8bit_adam) {
-    warnings.push("train_use_8bit_adam=true is ignored: TF.js has no 8-bit Adam, so AdamW keeps fp32 state");
-  }
-  if (explicit.has("allow_tf32")) {
-    warnings.push(`allow_tf32=${config.allow_tf32} is ignored: TF.js has no switch for TF32 matmuls`);
-  }
-  if (explicit.has("mixed_precision") && config.mixed_precision !== "no") {
-    warnings.push(`mixed_precision="${config.mixed_precision}" is ignored: TF.js trains in fp32`);
-  }
-  if (explicit.has("log_with") && config.log_with !== "") {
-    warnings.push(
-      `log_with="${config.log_with}" is ignored: there are no trackers yet; ` +
-        "metrics go to events.jsonl and report.html in the run directory",
-    );
-  }
-  return warnings;
+/** The engines a run can train on: TF.js in this process's Node, or PyTorch + diffusers under accelerate (python/). */
+export type Engine = "tfjs" | "torch";
+
+/** TRL's kwargs dicts, which only accelerate (the torch engine) reads. */
+const KWARGS_FIELDS = ["tracker_kwargs", "accelerator_kwargs", "project_kwargs"] as const;
+
+/** A field, or fields read together, that an engine accepts (so TRL configs load) but cannot honour. */
+interface Unhonoured {
+  readonly fields: readonly (keyof RunConfig)[];
+  /** For `--help`: which values are not honoured, and what happens instead. */
+  readonly note: string;
+  /**
+   * The warning a run gets when the user set the field (`explicit`) to something the engine cannot do; undefined
+   * otherwise, so defaults stay quiet. Absent where a config check refuses the value instead.
+   */
+  readonly warn?: (config: RunConfig, explicit: ReadonlySet<string>) => string | undefined;
+}
+
+const TORCH_HONOURS = "--engine torch honours it";
+
+/** Every such field per engine, listed by `alignprop train --help` and warned about once when a run starts. */
+export const UNHONOURED: Readonly<Record<Engine, readonly Unhonoured[]>> = {
+  tfjs: [
+    {
+      fields: ["mixed_precision"],
+      note: '"fp16" or "bf16": TF.js trains in fp32',
+      warn: (c, explicit) =>
+        explicit.has("mixed_precision") && c.mixed_precision !== "no"
+          ? `mixed_precision="${c.mixed_precision}" is ignored: TF.js trains in fp32; ${TORCH_HONOURS}`
+          : undefined,
+    },
+    {
+      fields: ["allow_tf32"],
+      note: "either value: TF.js has no switch for TF32 matmuls",
+      warn: (c, explicit) =>
+        explicit.has("allow_tf32")
+          ? `allow_tf32=${c.allow_tf32} is ignored: TF.js has no switch for TF32 matmuls; ${TORCH_HONOURS}`
+          : undefined,
+    },
+    {
+      fields: ["train_use_8bit_adam"],
+      note: "true: TF.js has no 8-bit Adam; AdamW keeps fp32 state",
+      warn: (c, explicit) =>
+        explicit.has("train_use_8bit_adam") && c.train_use_8bit_adam
+          ? "train_use_8bit_adam=true is ignored: TF.js has no 8-bit Adam, so AdamW keeps fp32 state"
+          : undefined,
+    },
+    {
+      fields: ["log_with"],
+      note: '"wandb" is refused (an error): TF.js has no wandb; use --engine torch ("tensorboard" is honoured)',
+    },
+    {
+      fields: KWARGS_FIELDS,
+      note: "non-empty: they are accelerate's arguments, and TF.js runs without accelerate",
+      warn: (c) => {
+        const set = KWARGS_FIELDS.filter((field) => Object.keys(c[field]).length > 0);
+        if (set.length === 0) return undefined;
+        return `${set.join(", ")} ${set.length === 1 ? "is" : "are"} ignored: accelerate reads them, and TF.js runs without it; --engine torch hands them to accelerate`;
+      },
+    },
+    {
+      fields: ["async_reward_computation", "max_workers"],
+      note: "async_reward_computation=true: TF.js computes DDPO's rewards in line, so max_workers is unused",
+      warn: (c, explicit) =>
+        explicit.has("async_reward_computation") && c.async_reward_computation
+          ? "async_reward_computation=true is ignored (and max_workers with it): TF.js computes DDPO's rewards in line"
+          : undefined,
+    },
+  ],
+  torch: [],
+};
+
+/** One warning per unhonoured field the user set, for the engine the run trains on. */
+export function unhonouredWarnings(config: RunConfig, explicit: ReadonlySet<string>, engine: Engine): string[] {
+  return UNHONOURED[engine].flatMap((entry) => entry.warn?.(config, explicit) ?? []);
+}
+
+/** `--help`'s list: per engine, the fields it accepts but cannot honour. */
+export function formatUnhonouredHelp(): string {
+  return (Object.keys(UNHONOURED) as Engine[])
+    .map((engine) => {
+      const entries = UNHONOURED[engine];
+      if (entries.length === 0) return `  ${engine}: none listed`;
+      const rows = entries.map((entry) => [entry.fields.join(", "), entry.note] as const);
+      const width = Math.max(...rows.map(([fields]) => fields.length));
+      return [`  ${engine}:`, ...rows.map(([fields, note]) => `    ${fields.padEnd(width)}  ${note}`)].join("\n");
+    })
+    .join("\n");
 }

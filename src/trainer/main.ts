@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The trainer process: `node main.js --config <run dir>/config.json --control <e> --events <e> --observe <e>`
- * (+ `--server-key <dir> --allow <path>…` for CURVE).
+ * (+ `--server-key <dir> --allow <path>…` for CURVE, `--warning <text>…` for config warnings to publish at start).
  * Binds the bridge, prints one ready line (JSON) on stdout, trains, and exits 0 when the run is DONE, 1 when it
  * FAILED. SIGINT/SIGTERM stop it like the `stop` command (finish the step, save, exit 0); a second one exits at once.
  */
@@ -33,10 +33,11 @@ async function main(): Promise<number> {
       allow: { type: "string", multiple: true },
       "allow-observer": { type: "string", multiple: true },
       resume: { type: "string" },
+      warning: { type: "string", multiple: true },
     },
   });
   if (!values.config || !values.control || !values.events || !values.observe) {
-    throw new Error("usage: trainer --config <run dir>/config.json --control <endpoint> --events <endpoint> --observe <endpoint> [--server-key <dir> --allow <path>... --allow-observer <path>...]");
+    throw new Error("usage: trainer --config <run dir>/config.json --control <endpoint> --events <endpoint> --observe <endpoint> [--server-key <dir> --allow <path>... --allow-observer <path>...] [--warning <text>...]");
   }
   const curve = values["server-key"]
     ? {
@@ -78,6 +79,7 @@ async function main(): Promise<number> {
     backend,
     sink: server,
     resumedAtStep: resume?.state.step,
+    warnings: values.warning,
   });
 
   let signals = 0;

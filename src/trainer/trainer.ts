@@ -46,6 +46,8 @@ export interface TrainerOptions {
   exportWeights?: (runDir: string) => Promise<string>;
   /** Called with every logged image batch (`image_hook`). */
   imageHook?: ImageHook;
+  /** Config fields this engine cannot honour, one sentence each: published as warnings when the run starts. */
+  warnings?: readonly string[];
 }
 
 /** A failure the run can explain in one sentence (not a bug): reported without a stack trace. */
@@ -77,6 +79,7 @@ export class Trainer {
   async run(): Promise<number> {
     const from = this.o.resumedAtStep === undefined ? "" : ` (resumed from the checkpoint at step ${this.o.resumedAtStep})`;
     this.publish({ case: "status", value: this.status(`starting ${this.o.description ?? this.o.job.name} on ${this.o.backend}${from}`) });
+    for (const message of this.o.warnings ?? []) this.publish({ case: "log", value: create(LogSchema, { level: LogLevel.WARN, message }) });
     try {
       this.transition(RunState.RUNNING, `training ${this.totalSteps} steps`);
       while (this.step < this.totalSteps && !this.stopRequested) {

@@ -10,7 +10,7 @@ import { z } from "zod";
 import { readKeyPair } from "../../bridge/curve.js";
 import { assertSafeBind, companionEndpoints } from "../../bridge/endpoints.js";
 import { spawnTrainer } from "../../bridge/spawn.js";
-import { formatRunConfigHelp } from "../../config/index.js";
+import { formatRunConfigHelp, formatUnhonouredHelp } from "../../config/index.js";
 import { flag, parseArgv, takeOptions } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 import { showRun, wantsDashboard } from "../front-end.js";
@@ -46,8 +46,11 @@ const USAGE = `alignprop train [--config <file.json>] [--<config field> <value> 
   --allow <paths>     client public keys that may control the run (files or directories, comma-separated)
   --allow-observer <paths>  client public keys that may only watch (attach --observer)
 
-Config fields (TRL AlignPropConfig names; also accepted kebab-case, e.g. --num-epochs 10):
-${formatRunConfigHelp()}`;
+Config fields (TRL AlignPropConfig names; also accepted kebab-case, e.g. --num-epochs 10; null is TRL's None):
+${formatRunConfigHelp()}
+
+Fields an engine accepts but cannot honour (set explicitly, each gets one warning when the run starts):
+${formatUnhonouredHelp()}`;
 
 export const train: CliCommand = {
   name: "train",
@@ -68,7 +71,8 @@ export const train: CliCommand = {
     const serverKeys = options.server_key ? readKeyPair(options.server_key) : undefined;
     if (options.bind) assertSafeBind(options.bind, Boolean(serverKeys));
     const run = prepareRun(options.config, options.resume ? { ...rest, resume_from: options.resume } : rest);
-    for (const w of run.warnings) process.stderr.write(`warning: ${w}\n`);
+    // The trainer publishes the warnings (dashboard log, --ci, events.jsonl); headless, nobody watches yet.
+    if (options.headless) for (const w of run.warnings) process.stderr.write(`warning: ${w}\n`);
     const trainerLog = join(run.runDir, "trainer.log");
     const echo = options.headless || !wantsDashboard(options.ci);
     // This process controls the trainer too: with CURVE it uses a one-run key pair the trainer is told to allow.
@@ -78,6 +82,7 @@ export const train: CliCommand = {
     const trainer = await spawnTrainer({
       configPath: run.configPath,
       resume: run.checkpoint,
+      warnings: run.warnings,
       endpoints: options.bind ? { control: options.bind, ...companionEndpoints(options.bind) } : undefined,
       curve: options.server_key
         ? { serverKeyDir: options.server_key, allow: [...list(options.allow), ownKeyFile], allowObservers: list(options.allow_observer) }
