@@ -5,11 +5,11 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 
 import {
-  ConfigError,
   DEFAULT_RUN_CONFIG,
   loadRunConfig,
   type LoadRunConfigOptions,
 } from "../../src/config/index.js";
+import { loadError } from "../helpers/config-error.js";
 
 const dir = mkdtempSync(join(tmpdir(), "alignprop-config-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,16 +19,6 @@ function configFile(contents: unknown): string {
   const file = join(dir, `config-${fileCount++}.json`);
   writeFileSync(file, typeof contents === "string" ? contents : JSON.stringify(contents));
   return file;
-}
-
-function loadError(options: LoadRunConfigOptions): ConfigError {
-  try {
-    loadRunConfig(options);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail("expected loadRunConfig to throw");
 }
 
 describe("loadRunConfig", () => {

@@ -10,28 +10,12 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 
-import {
-  ConfigError,
-  formatUnhonouredHelp,
-  loadRunConfig,
-  RunConfigSchema,
-  UNHONOURED,
-  type LoadRunConfigOptions,
-} from "../../src/config/index.js";
+import { formatUnhonouredHelp, loadRunConfig, RunConfigSchema, UNHONOURED } from "../../src/config/index.js";
+import { loadError } from "../helpers/config-error.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../../test/fixtures/trl/${name}`, import.meta.url));
 const ALIGNPROP = fixture("alignprop_config.json");
 const DDPO = fixture("ddpo_config.json");
-
-function loadError(options: LoadRunConfigOptions): ConfigError {
-  try {
-    loadRunConfig(options);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail("expected loadRunConfig to throw");
-}
 
 const TF32 = "allow_tf32=true is ignored: TF.js has no switch for TF32 matmuls; --engine torch honours it";
 const FP16 = 'mixed_precision="fp16" is ignored: TF.js trains in fp32; --engine torch honours it';
