@@ -7,6 +7,7 @@ import { EventSchema, LogLevel, type Event } from "../src/gen/alignprop/v1/align
 import type { RunController } from "../src/bridge/run-controller.js";
 import { describeError, formatNumber, stateName, thrownText } from "./format.js";
 import { runOutcome } from "./outcome.js";
+import { progressFraction, progressText } from "./progress.js";
 import { initialRunView, reduceRunView, type RunView } from "./run-view.js";
 
 export interface HeadlessStreams {
@@ -73,6 +74,14 @@ function summaryLine(event: Event, before: RunView, after: RunView): string | un
       const { level, message } = payload.value;
       if (level === LogLevel.WARN) return `warning: ${message}`;
       return level === LogLevel.ERROR ? `error: ${message}` : undefined;
+    }
+    case "progress": {
+      // One line per tenth of a phase and per finished item, not per event.
+      const p = payload.value;
+      const was = before.progress?.phase === p.phase ? before.progress : undefined;
+      const tenth = (f: number | undefined) => Math.floor((f ?? 0) * 10);
+      const news = !was || was.itemsDone !== p.itemsDone || tenth(progressFraction(was)) !== tenth(progressFraction(p));
+      return news ? progressText(p) : undefined;
     }
     case "images":
     case undefined:

@@ -33,6 +33,16 @@ export interface SourceOptions {
   retries?: number;
   /** Progress lines (file started, resumed, cache used). */
   log?: (message: string) => void;
+  /** Download progress, after each chunk: the pipeline's files still missing from the cache, in bytes and files. */
+  onDownload?: (progress: DownloadProgress) => void;
+}
+
+export interface DownloadProgress {
+  file: string;
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
 }
 
 /** Where and how to reach one repo revision (SourceOptions with huggingface_hub's environment defaults). */
@@ -42,6 +52,7 @@ export interface HubSettings extends HubLocation {
   variant: string | undefined;
   retries: number;
   log: (message: string) => void;
+  onDownload: (progress: DownloadProgress) => void;
 }
 
 /** What the cache folder of one repo + revision holds: completed files and, per variant, a pipeline's file list. */
@@ -78,25 +89,37 @@ export async function resolveSource(source: string, opts: SourceOptions = {}): P
     throw new Error(`cannot list ${s.repo}@${s.revision} on ${s.endpoint}: ${message}`);
   }
   const byPath = new Map(listing.map((f) => [f.path, f]));
-  const ensure = async (path: string) => {
+  const cached = async (path: string) => {
     const file = byPath.get(path)!;
-    const id = file.lfs?.oid ?? file.oid;
-    const done = record.files[path];
-    if (done?.id === id && (await sizeOf(join(dir, path))) === file.size) return;
-    await downloadToCache(s, file, join(dir, path), s.retries, s.log);
-    record.files[path] = { id, size: file.size };
+    return record.files[path]?.id === (file.lfs?.oid ?? file.oid) && (await sizeOf(join(dir, path))) === file.size;
+  };
+  const fetch = async (path: string, onBytes?: (count: number) => void) => {
+    const file = byPath.get(path)!;
+    await downloadToCache(s, file, join(dir, path), s.retries, s.log, onBytes);
+    record.files[path] = { id: file.lfs?.oid ?? file.oid, size: file.size };
     await writeFileAtomic(join(dir, RECORD), JSON.stringify(record, null, 2));
   };
 
   if (!byPath.has(MODEL_INDEX)) throw new Error(`${s.repo}@${s.revision} has no ${MODEL_INDEX}: it is not a diffusers pipeline`);
-  await ensure(MODEL_INDEX);
+  if (!(await cached(MODEL_INDEX))) await fetch(MODEL_INDEX);
   let needed: string[];
   try {
     needed = pipelineFiles([...byPath.keys()], JSON.parse(await readFile(join(dir, MODEL_INDEX), "utf8")), s.variant);
   } catch (error) {
     throw new Error(`${s.repo}@${s.revision}: ${(error as Error).message}`);
   }
-  for (const path of needed) await ensure(path);
+  const missing: string[] = [];
+  for (const path of needed) if (!(await cached(path))) missing.push(path);
+  const progress = { file: "", bytesDone: 0, bytesTotal: missing.reduce((sum, p) => sum + byPath.get(p)!.size, 0), filesDone: 0, filesTotal: missing.length };
+  for (const path of missing) {
+    progress.file = path;
+    await fetch(path, (count) => {
+      progress.bytesDone += count;
+      s.onDownload({ ...progress });
+    });
+    progress.filesDone++;
+    s.onDownload({ ...progress });
+  }
   record.pipelines[variantKey] = needed;
   await writeFileAtomic(join(dir, RECORD), JSON.stringify(record, null, 2));
   return dir;
@@ -123,6 +146,7 @@ export function hubSettings(repo: string, opts: SourceOptions, env: NodeJS.Proce
     variant: opts.variant,
     retries,
     log: opts.log ?? (() => {}),
+    onDownload: opts.onDownload ?? (() => {}),
   };
 }
 

@@ -2,6 +2,7 @@
  * The job a run config asks for: AlignProp or DDPO (`algorithm`) on a diffusers pipeline — the embedded
  * "tiny-shapes" (the default, with its learned aesthetic reward and the shapes prompts), a directory or a Hub id —
  * or, for model "tiny", the seconds-fast stand-in prompt-conditioned image generator that smoke tests use.
+ * Downloading and loading report their progress to `report`.
  */
 import { join } from "node:path";
 import { AlignPropJob } from "../algorithms/alignprop.js";
@@ -11,10 +12,13 @@ import type { RunConfig } from "../config/index.js";
 import { promptSourceFor } from "../data/prompt-source.js";
 import { LORA_WEIGHTS_FILE, saveLoraWeights } from "../io/lora-weights.js";
 import { attachLora } from "../models/lora.js";
-import { embeddedModel, modelSource } from "../models/embedded.js";
+import { resolveSource } from "../io/hub.js";
+import { modelSource } from "../models/embedded.js";
+import { resolveRunDefaults } from "../models/model-defaults.js";
 import { disposePipeline, loadPipeline } from "../models/pipeline.js";
 import { resolveReward } from "../rewards/registry.js";
 import type { TrainingJob } from "./job.js";
+import type { ProgressListener } from "./progress.js";
 
 export interface CreatedJob {
   job: TrainingJob;
@@ -25,7 +29,7 @@ export interface CreatedJob {
   dispose(): void;
 }
 
-export async function createJob(config: RunConfig): Promise<CreatedJob> {
+export async function createJob(config: RunConfig, report: ProgressListener = () => {}): Promise<CreatedJob> {
   if (config.model === "tiny") {
     if (config.algorithm === "ddpo") {
       throw new Error('algorithm="ddpo" needs a diffusion pipeline, and model="tiny" is a stand-in without one; pass --model <pipeline dir or Hub id>');
@@ -43,17 +47,25 @@ export async function createJob(config: RunConfig): Promise<CreatedJob> {
     });
     return { job, description: job.name, dispose: () => job.dispose() };
   }
-  const embedded = embeddedModel(config.model);
-  const pipeline = await loadPipeline(modelSource(config.model));
+  const dir = await resolveSource(modelSource(config.model), {
+    onDownload: (p) =>
+      report({ phase: "download", item: p.file, done: p.bytesDone, total: p.bytesTotal, unit: "bytes", itemsDone: p.filesDone, itemsTotal: p.filesTotal }),
+  });
+  // The three models, then the reward.
+  const loading = (item: string, done: number) => report({ phase: "load", item, done, total: 4, unit: "components", itemsDone: done, itemsTotal: 4 });
+  const pipeline = await loadPipeline(dir, { onComponent: (component, done) => loading(component, done) });
   const lora = attachLora(
     pipeline.unet,
     { rank: config.lora_rank, alpha: config.lora_alpha, targetModules: config.lora_target_modules },
     { seed: config.seed },
   );
-  const rewardName = config.reward || embedded?.reward || "brightness";
+  const defaults = resolveRunDefaults(config, dir);
+  const rewardName = defaults.reward;
+  loading(`reward ${rewardName}`, 3);
   const reward = await resolveReward(rewardName);
+  loading(`reward ${rewardName}`, 4);
   const components = { ...pipeline, lora };
-  const prompts = promptSourceFor(config.prompts || embedded?.prompts || "");
+  const prompts = promptSourceFor(defaults.prompts);
   const ddpo = config.algorithm === "ddpo";
   const job = ddpo ? new DDPOJob(components, config, reward, prompts) : new AlignPropJob(components, config, reward, prompts);
   return {
