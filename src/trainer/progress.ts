@@ -1,7 +1,7 @@
 /**
  * Start-up progress as `Progress` events: a loader reports its counts as often as it likes; this adds the rate since
- * the phase began and lets through at most one event per `intervalMs` per phase (always the one that completes it),
- * so a download of many small chunks cannot flood the event stream.
+ * the phase began and lets through at most one event per `intervalMs` per phase (always the one that completes it,
+ * and the latest one once the interval has passed), so a download of many small chunks cannot flood the stream.
  */
 import { create } from "@bufbuild/protobuf";
 import { ProgressSchema, type Progress } from "../gen/alignprop/v1/alignprop_pb.js";
@@ -22,7 +22,7 @@ export interface ProgressUpdate {
 export type ProgressListener = (update: ProgressUpdate) => void;
 
 export class ProgressThrottle {
-  private readonly phases = new Map<ProgressPhase, { start: number; last: number }>();
+  private readonly phases = new Map<ProgressPhase, { start: number; last: number; pending?: ProgressUpdate; timer?: NodeJS.Timeout }>();
 
   constructor(
     private readonly publish: (progress: Progress) => void,
@@ -30,14 +30,25 @@ export class ProgressThrottle {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
+  /** Publishes now, or (held back) once the interval has passed, so a stalled download still shows its last bytes. */
   readonly report: ProgressListener = (u) => {
     const t = this.now();
     let phase = this.phases.get(u.phase);
     if (!phase) this.phases.set(u.phase, (phase = { start: t, last: -Infinity }));
     const complete = u.itemsTotal > 0 && u.itemsDone >= u.itemsTotal;
-    if (!complete && t - phase.last < this.intervalMs) return;
-    phase.last = t;
-    const seconds = (t - phase.start) / 1000;
-    this.publish(create(ProgressSchema, { ...u, rate: seconds > 0 ? u.done / seconds : 0 }));
+    const wait = phase.last + this.intervalMs - t;
+    if (complete || wait <= 0) return this.send(u);
+    phase.pending = u;
+    phase.timer ??= setTimeout(() => phase.pending && this.send(phase.pending), wait).unref();
   };
+
+  private send(u: ProgressUpdate): void {
+    const phase = this.phases.get(u.phase)!;
+    clearTimeout(phase.timer);
+    phase.timer = undefined;
+    phase.pending = undefined;
+    phase.last = this.now();
+    const seconds = (phase.last - phase.start) / 1000;
+    this.publish(create(ProgressSchema, { ...u, rate: seconds > 0 ? u.done / seconds : 0 }));
+  }
 }

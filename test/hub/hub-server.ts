@@ -6,7 +6,8 @@
  *   GET /{org}/{name}/resolve/{revision}/{path}                    → the bytes; `Range: bytes=a-b` → 206 + Content-Range
  *
  * Errors as the Hub sends them (JSON `{error}`, `X-Error-Code: EntryNotFound | RevisionNotFound | RepoNotFound`,
- * 401 without the right token). Every request is recorded; `dropOnce` cuts one body transfer mid-file.
+ * 401 without the right token). Every request is recorded; `dropOnce` cuts one body transfer mid-file; `hold` stalls
+ * one mid-file until released (a slow download a test controls without timing).
  */
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -27,6 +28,8 @@ export interface HubServer {
   requests: RecordedRequest[];
   /** The next body transfer of `path` (any revision) stops after `bytes` bytes and the connection is destroyed. */
   dropOnce(path: string, bytes: number): void;
+  /** The next body transfer of `path` sends `bytes` bytes, then waits for the returned `release()` to send the rest. */
+  hold(path: string, bytes: number): () => void;
   close(): Promise<void>;
 }
 
@@ -38,6 +41,7 @@ const isLfs = (path: string) => /\.(safetensors|bin)$/.test(path);
 export async function startHubServer(repo: string, contents: RepoContents, token?: string): Promise<HubServer> {
   const requests: RecordedRequest[] = [];
   const drops = new Map<string, number>();
+  const holds = new Map<string, { bytes: number; released: Promise<void> }>();
 
   const fail = (res: ServerResponse, status: number, code: string, message: string) => {
     res.writeHead(status, { "Content-Type": "application/json", "X-Error-Code": code });
@@ -81,6 +85,12 @@ export async function startHubServer(repo: string, contents: RepoContents, token
       res.write(body.subarray(0, cut), () => res.socket?.destroy());
       return;
     }
+    const held = holds.get(path);
+    if (held !== undefined && body.length > 1) {
+      holds.delete(path);
+      res.write(body.subarray(0, held.bytes), () => void held.released.then(() => res.end(body.subarray(held.bytes))));
+      return;
+    }
     res.end(body);
   };
 
@@ -105,6 +115,11 @@ export async function startHubServer(repo: string, contents: RepoContents, token
     url: `http://127.0.0.1:${port}`,
     requests,
     dropOnce: (path, bytes) => drops.set(path, bytes),
+    hold: (path, bytes) => {
+      let release!: () => void;
+      holds.set(path, { bytes, released: new Promise<void>((resolve) => (release = resolve)) });
+      return release;
+    },
     close: () =>
       new Promise<void>((done) => {
         server.closeAllConnections();

@@ -96,3 +96,25 @@ test("headless mode exits 1 when the run FAILED, the stream ends early, or the s
   assert.equal(broken.code, 1);
   assert.equal(broken.err, "failed: event stream failed: socket closed\n");
 });
+
+test("headless mode prints start-up progress once per tenth of a phase and per finished file, not per event", async () => {
+  const MiB = 1024 * 1024;
+  const chunk = (done: number, itemsDone: number) =>
+    ({ case: "progress", value: { phase: "download", item: "unet.safetensors", done: done * MiB, total: 10 * MiB, unit: "bytes", rate: MiB, itemsDone, itemsTotal: 2 } }) as const;
+  const { err, out } = await report([
+    at(1, { case: "status", value: { state: RunState.LOADING, total: 5, message: "loading org/model" } }),
+    at(2, chunk(0.1, 0)),
+    at(3, chunk(0.5, 0)),
+    at(4, chunk(1.2, 0)),
+    at(5, chunk(1.5, 0)),
+    at(6, chunk(10, 2)),
+    at(7, { case: "status", value: { state: RunState.DONE, total: 5 } }),
+  ]);
+  assert.equal(out.filter((line) => line.includes('"progress"')).length, 5, "every progress event is on stdout");
+  assert.deepEqual(err.split("\n").filter((line) => line.startsWith("download")), [
+    "download unet.safetensors: 102.4 KiB / 10.0 MiB (0/2 files), 1.0 MiB/s, ETA 10s",
+    "download unet.safetensors: 1.2 MiB / 10.0 MiB (0/2 files), 1.0 MiB/s, ETA 9s",
+    "download unet.safetensors: 10.0 MiB / 10.0 MiB (2/2 files), 1.0 MiB/s, ETA 0s",
+  ]);
+});
+
