@@ -34,7 +34,9 @@ export async function runHeadless(controller: RunController, { stdout, stderr }:
     streamError = thrownText(thrown);
   }
   const outcome = runOutcome(view, streamError);
-  stderr.write(`${outcome.ok ? "done" : "failed"}: ${outcome.summary}\n`);
+  // An error already printed is not repeated: the last line says where the run ended.
+  const summary = !outcome.ok && streamError === undefined && view.error ? `run ${view.runId || "?"} ${stateName(view.state)} at step ${view.step}/${view.total} (the error is above)` : outcome.summary;
+  stderr.write(`${outcome.ok ? "done" : "failed"}: ${summary}\n`);
   return outcome.ok ? 0 : 1;
 }
 
@@ -55,7 +57,9 @@ function summaryLine(event: Event, before: RunView, after: RunView): string | un
   switch (payload.case) {
     case "status": {
       if (after.state === before.state) return undefined;
-      const note = payload.value.message ? `: ${payload.value.message}` : "";
+      // FAILED's message is the error's, printed just before.
+      const repeated = after.error !== undefined && after.error.message.startsWith(payload.value.message);
+      const note = payload.value.message && !repeated ? `: ${payload.value.message}` : "";
       return `state ${stateName(after.state)}${note}`;
     }
     case "metrics": {

@@ -80,7 +80,8 @@ test("headless mode exits 1 with the error when the trainer process dies", async
   assert.equal(code, 1);
   assert.equal(out[1], '{"runId":"r1","seq":2,"timeUnixMs":1002,"error":{"message":"trainer exited","source":"process","exitCode":9,"stderrTail":"Killed\\n"}}');
   assert.match(err, /process error: trainer exited \(exit code 9\)\n {2}Killed\n/);
-  assert.match(err, /failed: process error: trainer exited \(exit code 9\)\n$/);
+  assert.match(err, /\nfailed: run r1 RUNNING at step 0\/5 \(the error is above\)\n$/, "the error is printed once");
+  assert.equal(err.match(/trainer exited/g)?.length, 1);
 });
 
 test("headless mode exits 1 when the run FAILED, the stream ends early, or the stream breaks", async () => {
@@ -118,3 +119,12 @@ test("headless mode prints start-up progress once per tenth of a phase and per f
   ]);
 });
 
+test("a run that fails prints its error once: not again in the FAILED state line nor in the last line", async () => {
+  const { code, err } = await report([
+    at(1, { case: "status", value: { state: RunState.LOADING, total: 5 } }),
+    at(2, { case: "error", value: { message: "unet weights: file is truncated", source: "trainer" } }),
+    at(3, { case: "status", value: { state: RunState.FAILED, total: 5, message: "unet weights: file is truncated" } }),
+  ]);
+  assert.equal(code, 1);
+  assert.equal(err, "state LOADING\ntrainer error: unet weights: file is truncated\nstate FAILED\nfailed: run r1 FAILED at step 0/5 (the error is above)\n");
+});
