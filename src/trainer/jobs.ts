@@ -19,6 +19,7 @@ import { disposePipeline, loadPipeline } from "../models/pipeline.js";
 import { resolveReward } from "../rewards/registry.js";
 import type { TrainingJob } from "./job.js";
 import type { ProgressListener } from "./progress.js";
+import { watchReward } from "./reward-watch.js";
 
 export interface CreatedJob {
   job: TrainingJob;
@@ -62,7 +63,7 @@ export async function createJob(config: RunConfig, report: ProgressListener = ()
   const defaults = resolveRunDefaults(config, dir);
   const rewardName = defaults.reward;
   loading(`reward ${rewardName}`, 3);
-  const reward = await resolveReward(rewardName);
+  const reward = watchReward(await resolveReward(rewardName));
   loading(`reward ${rewardName}`, 4);
   const components = { ...pipeline, lora };
   const prompts = promptSourceFor(defaults.prompts);

@@ -24,6 +24,7 @@ import { saveCheckpoint } from "./checkpoints.js";
 import type { ImageHook } from "./image-hook.js";
 import type { StepImages, StepResult, TrainingJob } from "./job.js";
 import { ProgressThrottle, type ProgressListener } from "./progress.js";
+import { RewardFault } from "./reward-watch.js";
 import { RunDir } from "./run-dir.js";
 import { RunStateMachine, Signal, stateName } from "./run-state.js";
 
@@ -192,7 +193,13 @@ export class Trainer {
     const next = this.step + 1;
     const keepImages = next % config.log_image_freq === 0;
     const t0 = performance.now();
-    const result = job.step({ keepImages });
+    let result: StepResult;
+    try {
+      result = job.step({ keepImages });
+    } catch (err) {
+      if (err instanceof RewardFault) throw new TrainingError(`step ${next}: ${err.message}; ${this.kept()}`);
+      throw err;
+    }
     const seconds = (performance.now() - t0) / 1000;
     this.step = next;
     this.publishMetrics(result, seconds);
