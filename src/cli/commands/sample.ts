@@ -3,6 +3,8 @@
  * with a LoRA file merged into its UNet), DDIM with classifier-free guidance, as diffusers'
  * StableDiffusionPipeline does.
  */
+import { stat } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
 
 import { BACKENDS } from "../../config/index.js";
@@ -15,7 +17,7 @@ import { disposePipeline, loadPipeline } from "../../models/pipeline.js";
 import type { UNet2DConditionModel } from "../../models/unet/index.js";
 import { initBackend } from "../../tf/backend.js";
 import { modelSource } from "../../models/embedded.js";
-import { flag, parseCommand } from "../args.js";
+import { flag, parseCommand, UsageError } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 
 const decimal = () => z.string().regex(/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/, "must be a number").transform(Number);
@@ -68,6 +70,7 @@ export const sample: CliCommand = {
     const { options } = parsed;
     const log = (line: string) => process.stderr.write(line + "\n");
 
+    await checkOut(options.out);
     const { backend } = await initBackend(options.backend);
     const started = performance.now();
     const pipeline = await loadPipeline(modelSource(options.model), {
@@ -106,9 +109,22 @@ export const sample: CliCommand = {
 
 /** Attaches adapters shaped like the file's (rank, alpha, targets), loads it, and folds it into the UNet's weights. */
 async function mergeLora(unet: UNet2DConditionModel, path: string): Promise<LoraAdapters> {
-  const weights = await readLoraWeights(path);
+  let weights: Awaited<ReturnType<typeof readLoraWeights>>;
+  try {
+    weights = await readLoraWeights(path);
+  } catch (error) {
+    throw new UsageError(`--lora=${JSON.stringify(path)}: not a LoRA weights file (pytorch_lora_weights.safetensors): ${(error as Error).message}`);
+  }
   const adapters = attachLora(unet, { rank: weights.rank, alpha: weights.alpha, targetModules: weights.targetModules }, { seed: 0 });
   applyLoraWeights(adapters, weights, path);
   adapters.merge();
   return adapters;
+}
+
+/** `--out` must name a file in an existing folder: checked before loading, so nothing is written on a mistake. */
+async function checkOut(out: string): Promise<void> {
+  const kind = await stat(out).then((s) => (s.isDirectory() ? "folder" : "file"), () => "none");
+  if (kind === "folder") throw new UsageError(`--out=${JSON.stringify(out)} is a folder; give the PNG file to write, e.g. ${join(out, "sample.png")}`);
+  const parent = await stat(dirname(resolve(out))).then((s) => s.isDirectory(), () => false);
+  if (!parent) throw new UsageError(`--out=${JSON.stringify(out)}: the folder ${dirname(resolve(out))} does not exist`);
 }
