@@ -5,12 +5,13 @@
  * Downloading and loading report their progress to `report`.
  */
 import { join } from "node:path";
-import { AlignPropJob } from "../algorithms/alignprop.js";
+import { AlignPropJob, type PromptSource } from "../algorithms/alignprop.js";
 import { DDPOJob } from "../algorithms/ddpo.js";
 import { PromptMlpJob } from "../algorithms/prompt-mlp.js";
 import type { RunConfig } from "../config/index.js";
 import { promptSourceFor } from "../data/prompt-source.js";
 import { LORA_WEIGHTS_FILE, saveLoraWeights } from "../io/lora-weights.js";
+import { truncationWarner } from "../models/clip/truncation.js";
 import { attachLora } from "../models/lora.js";
 import { resolveSource } from "../io/hub.js";
 import { modelSource } from "../models/embedded.js";
@@ -30,7 +31,14 @@ export interface CreatedJob {
   dispose(): void;
 }
 
-export async function createJob(config: RunConfig, report: ProgressListener = () => {}): Promise<CreatedJob> {
+/** What a job reports while it loads and trains, besides its results: progress, and warnings for the user. */
+export interface JobHooks {
+  progress: ProgressListener;
+  warn: (message: string) => void;
+}
+
+export async function createJob(config: RunConfig, hooks: JobHooks = { progress: () => {}, warn: () => {} }): Promise<CreatedJob> {
+  const report = hooks.progress;
   if (config.model === "tiny") {
     if (config.algorithm === "ddpo") {
       throw new Error('algorithm="ddpo" needs a diffusion pipeline, and model="tiny" is a stand-in without one; pass --model <pipeline dir or Hub id>');
@@ -66,7 +74,13 @@ export async function createJob(config: RunConfig, report: ProgressListener = ()
   const reward = watchReward(await resolveReward(rewardName));
   loading(`reward ${rewardName}`, 4);
   const components = { ...pipeline, lora };
-  const prompts = promptSourceFor(defaults.prompts);
+  const source = promptSourceFor(defaults.prompts);
+  const checkLength = truncationWarner(pipeline.tokenizer, hooks.warn);
+  const prompts: PromptSource = (rng) => {
+    const drawn = source(rng);
+    checkLength(drawn.prompt);
+    return drawn;
+  };
   const ddpo = config.algorithm === "ddpo";
   const job = ddpo ? new DDPOJob(components, config, reward, prompts) : new AlignPropJob(components, config, reward, prompts);
   return {

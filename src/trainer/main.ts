@@ -57,10 +57,10 @@ async function main(): Promise<number> {
     runDir,
     runId,
     resumedAtStep: resume?.state.step,
-    load: async (report) => {
+    load: async (hooks) => {
       const choice = await initBackend(config.backend);
       const imageHook = await loadImageHook(config.image_hook);
-      const created = await createJob(config, report);
+      const created = await createJob(config, hooks);
       if (resume) await created.job.restore({ tensors: resume.tensors, rngState: resume.state.rngState });
       const { job, description, exportWeights } = created;
       return { job, description, exportWeights, imageHook, backend: `${choice.backend} — ${choice.reason}` };

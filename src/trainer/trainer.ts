@@ -51,8 +51,11 @@ export interface TrainerOptions {
   config: RunConfig;
   runDir: RunDir;
   runId: string;
-  /** Gets the run ready (backend, model download and weights, reward, the checkpoint to resume); the run is LOADING. */
-  load(report: ProgressListener): Promise<LoadedJob>;
+  /**
+   * Gets the run ready (backend, model download and weights, reward, the checkpoint to resume) while the run is
+   * LOADING; `progress` and `warn` become events (`warn` also later, while training).
+   */
+  load(hooks: { progress: ProgressListener; warn: (message: string) => void }): Promise<LoadedJob>;
   /** Set when continuing from a checkpoint: the step it holds. */
   resumedAtStep?: number;
 }
@@ -125,7 +128,8 @@ export class Trainer {
   private async loadUnlessStopped(): Promise<LoadedJob | undefined> {
     if (this.stopRequested) return undefined;
     const progress = new ProgressThrottle((value) => this.publish({ case: "progress", value }));
-    const load = this.o.load(progress.report);
+    const warn = (message: string) => this.publish({ case: "log", value: create(LogSchema, { level: LogLevel.WARN, message }) });
+    const load = this.o.load({ progress: progress.report, warn });
     let loading = true;
     const stopped = (async () => {
       while (loading && !this.stopRequested) await this.wake.wait();

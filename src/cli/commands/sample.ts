@@ -12,6 +12,7 @@ import { sample as render } from "../../diffusion/pipeline-sample.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { applyLoraWeights, readLoraWeights } from "../../io/lora-weights.js";
 import { encodePng, floatsToImages } from "../../io/png.js";
+import { truncationWarner } from "../../models/clip/truncation.js";
 import { attachLora, type LoraAdapters } from "../../models/lora.js";
 import { disposePipeline, loadPipeline } from "../../models/pipeline.js";
 import type { UNet2DConditionModel } from "../../models/unet/index.js";
@@ -79,6 +80,9 @@ export const sample: CliCommand = {
       offline: options.offline || undefined,
       log,
     });
+    const checkLength = truncationWarner(pipeline.tokenizer, (message) => log(`warning: ${message}`));
+    checkLength(options.prompt);
+    checkLength(options.negative_prompt);
     const adapters = options.lora ? await mergeLora(pipeline.unet, options.lora) : undefined;
     try {
       const loaded = performance.now();
