@@ -112,20 +112,25 @@ export const train: CliCommand = {
  * SIGINT/SIGTERM: the first asks the trainer to stop (it finishes the step and saves), a second ends both at once.
  * A terminal's Ctrl+C reaches the trainer too (same process group); a signal sent to the CLI alone is passed on.
  */
-function onSignals(trainer: SpawnedTrainer, first: (signal: NodeJS.Signals) => void): void {
+function onSignals(trainer: SpawnedTrainer, first: (signal: NodeJS.Signals) => void, announce: boolean): void {
   let count = 0;
   const handler = (signal: NodeJS.Signals) => {
-    if (++count === 1) return first(signal);
+    if (++count === 1) {
+      // Headless runs show the trainer's own stderr, which says the same.
+      if (announce) process.stderr.write(`alignprop train: ${signal}: stopping after the current step (again to exit now)\n`);
+      return first(signal);
+    }
     trainer.process.kill("SIGKILL");
     process.stderr.write(`alignprop train: ${signal} again: trainer ${trainer.ready.pid} killed; the run keeps its last checkpoint\n`);
-    process.exit(130);
+    // Only as long as the kernel takes to reap it: no trainer outlives the CLI.
+    void trainer.exit.finally(() => process.exit(130));
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);
 }
 
 async function front(trainer: SpawnedTrainer, ci: boolean): Promise<number> {
-  onSignals(trainer, () => void trainer.client.stop());
+  onSignals(trainer, () => void trainer.client.stop(), true);
   const code = await showRun(trainer.client, "train", ci);
   const exit = await trainer.exit;
   return code !== 0 ? code : (exit.exitCode ?? EXIT.failed);
@@ -150,7 +155,7 @@ async function headless(trainer: SpawnedTrainer): Promise<number> {
     JSON.stringify({ control: ready.control, events: ready.events, observe: ready.observe, run_dir: ready.runDir, pid: ready.pid }) + "\n",
   );
   process.stderr.write(`trainer ${ready.runId} running (pid ${ready.pid}); attach with:\n  alignprop attach ${ready.control}\n`);
-  onSignals(trainer, (signal) => trainer.process.kill(signal));
+  onSignals(trainer, (signal) => trainer.process.kill(signal), false);
   const exit = await trainer.exit;
   process.stderr.write(`trainer exited ${exit.signal ? `by ${exit.signal}` : `with code ${exit.exitCode}`}\n`);
   return exit.exitCode ?? EXIT.failed;
