@@ -4,8 +4,9 @@
  * usage error (exit 2) naming the field and its value; what only loading can find fails the run later (exit 1).
  */
 import { existsSync, statSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { RunConfig } from "../config/index.js";
+import { isRepoId } from "../io/hub-names.js";
 import { checkToken } from "../io/hub-push.js";
 import { embeddedModel } from "../models/embedded.js";
 import { MODEL_INDEX } from "../models/pipeline-layout.js";
@@ -27,9 +28,9 @@ function checkModel(model: string): string | undefined {
     }
     return undefined;
   }
-  // Written as a path (not "org/name"): it must exist here. Anything else is left to the Hub.
-  if (isAbsolute(model) || model.startsWith(".")) return `${where}: no such folder (${resolve(model)})`;
-  return undefined;
+  // Not a folder here: a Hub repo id is left to the Hub (and the cache); anything else is a folder that is missing.
+  if (isRepoId(model)) return undefined;
+  return `${where}: no such folder (${resolve(model)}), and not a Hub repo id ("org/name")`;
 }
 
 function checkReward(reward: string): string | undefined {

@@ -13,10 +13,9 @@ import { promptSourceFor } from "../data/prompt-source.js";
 import { LORA_WEIGHTS_FILE, saveLoraWeights } from "../io/lora-weights.js";
 import { truncationWarner } from "../models/clip/truncation.js";
 import { attachLora } from "../models/lora.js";
-import { resolveSource } from "../io/hub.js";
 import { modelSource } from "../models/embedded.js";
 import { resolveRunDefaults } from "../models/model-defaults.js";
-import { disposePipeline, loadPipeline } from "../models/pipeline.js";
+import { disposePipeline, loadPipeline, resolvePipeline } from "../models/pipeline.js";
 import { resolveReward } from "../rewards/registry.js";
 import type { TrainingJob } from "./job.js";
 import type { ProgressListener } from "./progress.js";
@@ -56,7 +55,7 @@ export async function createJob(config: RunConfig, hooks: JobHooks = { progress:
     });
     return { job, description: job.name, dispose: () => job.dispose() };
   }
-  const dir = await resolveSource(modelSource(config.model), {
+  const dir = await resolvePipeline(modelSource(config.model), {
     onDownload: (p) =>
       report({ phase: "download", item: p.file, done: p.bytesDone, total: p.bytesTotal, unit: "bytes", itemsDone: p.filesDone, itemsTotal: p.filesTotal }),
   });
