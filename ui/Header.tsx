@@ -1,6 +1,6 @@
 /**
  * The run at a glance: run id, backend, state (PAUSED stands out in inverse yellow), step/total, epoch, ETA and
- * samples/s, with the trainer's latest status message underneath when it has one; while the run is LOADING, a
+ * samples/s, with the trainer's latest status message underneath when it has one; while the run is STARTING, a
  * progress bar with the download's amounts, rate and ETA.
  */
 import { Box, Text } from "ink";
@@ -17,7 +17,6 @@ export interface HeaderProps {
 
 const STATE_COLOURS: Partial<Record<RunState, string>> = {
   [RunState.STARTING]: "cyan",
-  [RunState.LOADING]: "cyan",
   [RunState.RUNNING]: "green",
   [RunState.PAUSED]: "yellow",
   [RunState.STOPPING]: "cyan",
@@ -41,7 +40,7 @@ export function Header({ view, width }: HeaderProps): JSX.Element {
         {`  ${progress}  epoch ${view.epoch}  ETA ${formatDuration(etaSeconds(view))}  `}
         {`${speed === undefined ? "—" : formatNumber(speed)} samples/s`}
       </Text>
-      {view.state === RunState.LOADING && view.progress ? (
+      {view.state === RunState.STARTING && view.progress ? (
         <Text wrap="truncate-end">
           <Text color="cyan">{progressBar(view.progress, Math.min(30, Math.max(10, width - 60)))}</Text> {progressText(view.progress)}
         </Text>

@@ -58,7 +58,7 @@ export interface RunView {
   images: ImageBatch | undefined;
   logs: readonly LogLine[];
   error: FinalError | undefined;
-  /** The latest start-up progress (download, load); shown while the run is LOADING. */
+  /** The latest start-up progress (download, load); shown while the run is STARTING. */
   progress: Progress | undefined;
 }
 

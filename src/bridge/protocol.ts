@@ -15,7 +15,7 @@ import {
 
 /** Bumped on any incompatible change to proto/alignprop/v1; a peer with another major is refused. */
 export const PROTOCOL_MAJOR = 1;
-/** Minor 1: RUN_STATE_LOADING and the Progress event (older clients subscribe to the topics they know). */
+/** Minor 1: the Progress event (older clients subscribe to the topics they know). */
 export const PROTOCOL_MINOR = 1;
 
 /** The PUB topic of an event is the name of its payload case. */

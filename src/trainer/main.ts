@@ -2,7 +2,7 @@
 /**
  * The trainer process: `node main.js --config <run dir>/config.json --control <e> --events <e> --observe <e>`
  * (+ `--server-key <dir> --allow <path>…` for CURVE).
- * Binds the bridge, prints one ready line (JSON) on stdout, loads (LOADING: backend, model, reward, checkpoint),
+ * Binds the bridge, prints one ready line (JSON) on stdout, loads (STARTING: backend, model, reward, checkpoint),
  * trains, and exits 0 when the run is DONE, 1 when it FAILED. SIGINT/SIGTERM stop it like the `stop` command (while
  * loading: at once; while training: finish the step, save, exit 0); a second one exits at once.
  */
@@ -51,7 +51,7 @@ async function main(): Promise<number> {
   const runDir = new RunDir(dirname(values.config), resume?.state.seq);
   const runId = basename(runDir.path);
 
-  // The trainer exists before its job: commands that arrive while it loads are answered by it (LOADING).
+  // The trainer exists before its job: commands that arrive while it loads are answered by it (STARTING).
   const trainer = new Trainer({
     config,
     runDir,

@@ -1,15 +1,13 @@
 /**
- * The run's lifecycle: LOADING → RUNNING ⇄ PAUSED → STOPPING → DONE | FAILED (FAILED from anywhere; LOADING → STOPPING
- * when stopped before the first step). The trainer is LOADING from the moment its sockets are bound; STARTING is what
- * a client shows before the first status. An impossible transition is a bug in the trainer, so it throws.
+ * The run's lifecycle: STARTING → RUNNING ⇄ PAUSED → STOPPING → DONE | FAILED (FAILED from anywhere; STARTING →
+ * STOPPING when stopped before the first step). STARTING is loading: the trainer is in it from the moment its sockets
+ * are bound until the job is ready. An impossible transition is a bug in the trainer, so it throws.
  */
 import { RunState } from "../gen/alignprop/v1/alignprop_pb.js";
 
 const NEXT: Record<RunState, readonly RunState[]> = {
-  // Never entered by the trainer: the wire's "nothing reported yet".
-  [RunState.UNSPECIFIED]: [],
-  [RunState.STARTING]: [],
-  [RunState.LOADING]: [RunState.RUNNING, RunState.STOPPING, RunState.FAILED],
+  [RunState.UNSPECIFIED]: [RunState.STARTING],
+  [RunState.STARTING]: [RunState.RUNNING, RunState.STOPPING, RunState.FAILED],
   [RunState.RUNNING]: [RunState.PAUSED, RunState.STOPPING, RunState.FAILED],
   [RunState.PAUSED]: [RunState.RUNNING, RunState.STOPPING, RunState.FAILED],
   [RunState.STOPPING]: [RunState.DONE, RunState.FAILED],
@@ -20,7 +18,7 @@ const NEXT: Record<RunState, readonly RunState[]> = {
 export const stateName = (s: RunState): string => RunState[s].toLowerCase();
 
 export class RunStateMachine {
-  private current: RunState = RunState.LOADING;
+  private current: RunState = RunState.STARTING;
 
   get state(): RunState {
     return this.current;

@@ -1,5 +1,5 @@
 /**
- * The run loop of the trainer process: gets the run ready (LOADING, with progress events), runs the job step by step,
+ * The run loop of the trainer process: gets the run ready (STARTING: loading, with progress events), runs the job step by step,
  * publishes status, metrics, images and checkpoint events, writes the run directory, and obeys commands — while
  * loading (stop ends the run before step 1, pause holds it before step 1, a checkpoint is refused) and at step
  * boundaries (pause waits without using CPU; stop finishes the current step, saves a checkpoint and ends DONE).
@@ -53,7 +53,7 @@ export interface TrainerOptions {
   runId: string;
   /**
    * Gets the run ready (backend, model download and weights, reward, the checkpoint to resume) while the run is
-   * LOADING; `progress` and `warn` become events (`warn` also later, while training).
+   * STARTING; `progress` and `warn` become events (`warn` also later, while training).
    */
   load(hooks: { progress: ProgressListener; warn: (message: string) => void }): Promise<LoadedJob>;
   /** Set when continuing from a checkpoint: the step it holds. */
@@ -151,7 +151,7 @@ export class Trainer {
     const state = this.machine.state;
     const done = state === RunState.DONE || state === RunState.FAILED || state === RunState.STOPPING;
     if (done) return { ok: command === "stop", message: `run is already ${stateName(state)}`, state };
-    const loading = state === RunState.LOADING;
+    const loading = state === RunState.STARTING;
     switch (command) {
       case "pause":
         if (state === RunState.PAUSED) return { ok: true, message: "already paused", state };

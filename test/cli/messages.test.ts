@@ -21,7 +21,7 @@ test("sample without --out says the flag is required", async () => {
 test("sample --out <existing folder> is refused before anything is written, leaving no temp file", async () => {
   const r = await sample("--out", dir);
   assert.equal(r.exitCode, 2);
-  assert.match(String(r.stderr), new RegExp(`--out="${dir}" is a folder; give the PNG file to write, e.g. ${dir}/sample\\.png`));
+  assert.match(String(r.stderr), new RegExp(`--out="${dir}" is a folder; give the file to write \\(\\.png, or \\.safetensors for the float image\\), e.g. ${dir}/sample\\.png`));
   assert.deepEqual(readdirSync(dir), []);
   const missing = await sample("--out", join(dir, "no", "x.png"));
   assert.equal(missing.exitCode, 2);

@@ -1,6 +1,6 @@
 /**
  * Start-up is a state: a trainer whose model is still downloading (from a local fake Hub that holds the UNet weights
- * mid-file until the test releases them) is LOADING, reports progress, and answers every command without dying.
+ * mid-file until the test releases them) is STARTING, reports progress, and answers every command without dying.
  */
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -55,18 +55,18 @@ async function stalledTrainer() {
 
 const statesOf = (events: Event[]) => events.flatMap((e) => (e.payload.case === "status" ? [e.payload.value.state] : []));
 
-test("while the model downloads the trainer is LOADING with download progress; pause holds it before step 1 and checkpoint is refused", async () => {
+test("while the model downloads the trainer is STARTING with download progress; pause holds it before step 1 and checkpoint is refused", async () => {
   const { run, trainer, tap, release, stalled } = await stalledTrainer();
   assert.equal(stalled.unit, "bytes");
   assert.ok(stalled.total >= unetBytes, `the total (${stalled.total}) counts every missing file, the UNet's ${unetBytes} bytes included`);
   assert.ok(stalled.done < stalled.total);
   assert.ok(stalled.itemsTotal >= 3 && stalled.itemsDone < stalled.itemsTotal, "files done and planned");
-  assert.deepEqual(statesOf(tap.events), [RunState.LOADING]);
+  assert.deepEqual(statesOf(tap.events), [RunState.STARTING]);
 
   const ping = await trainer.client.ping();
-  assert.equal(ping.state, RunState.LOADING);
+  assert.equal(ping.state, RunState.STARTING);
   const snapshot = await trainer.client.snapshot();
-  assert.equal(snapshot.status?.state, RunState.LOADING);
+  assert.equal(snapshot.status?.state, RunState.STARTING);
   assert.ok(snapshot.events.some((e) => e.payload.case === "progress"), "a late client sees the progress so far");
 
   const checkpoint = await trainer.client.checkpointNow();
@@ -74,7 +74,7 @@ test("while the model downloads the trainer is LOADING with download progress; p
   assert.match(checkpoint.message, /no checkpoint while loading: nothing has been trained yet/);
   const pause = await trainer.client.pause();
   assert.equal(pause.ok, true);
-  assert.equal(pause.state, RunState.LOADING);
+  assert.equal(pause.state, RunState.STARTING);
   assert.match(pause.message, /will pause before step 1/);
   assert.equal((await trainer.client.pause()).ok, true, "pause is idempotent while loading");
 
@@ -86,7 +86,7 @@ test("while the model downloads the trainer is LOADING with download progress; p
   assert.equal(done.done, done.total, "the last download progress reports every byte");
   assert.equal(done.itemsDone, done.itemsTotal);
   assert.ok(tap.events.some((e) => e.payload.case === "progress" && e.payload.value.phase === "load" && e.payload.value.itemsDone === 4), "loading progress up to the reward");
-  assert.deepEqual(statesOf(tap.events), [RunState.LOADING, RunState.RUNNING, RunState.PAUSED]);
+  assert.deepEqual(statesOf(tap.events), [RunState.STARTING, RunState.RUNNING, RunState.PAUSED]);
 
   await trainer.client.resume();
   await tap.untilStep(1);
@@ -105,7 +105,7 @@ test("stop while the model downloads ends the run at once: exit 0, DONE, no step
   assert.match(done.payload.case === "status" ? done.payload.value.message : "", /stopped before step 1: nothing was trained/);
   assert.equal((await trainer.exit).exitCode, 0, "the stalled download does not hold the process");
   release();
-  assert.deepEqual(statesOf(tap.events), [RunState.LOADING, RunState.STOPPING, RunState.DONE]);
+  assert.deepEqual(statesOf(tap.events), [RunState.STARTING, RunState.STOPPING, RunState.DONE]);
   assert.deepEqual(tap.metricsSteps(), []);
   assert.equal(existsSync(join(run.runDir, "checkpoints")), false);
   const logged = readFileSync(join(run.runDir, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { status?: { state: string } });

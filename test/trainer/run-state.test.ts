@@ -3,13 +3,12 @@ import { test } from "node:test";
 import { RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
 import { RunStateMachine, Signal, stateName } from "../../src/trainer/run-state.js";
 
-const { STARTING, LOADING, RUNNING, PAUSED, STOPPING, DONE, FAILED, UNSPECIFIED } = RunState;
+const { STARTING, RUNNING, PAUSED, STOPPING, DONE, FAILED, UNSPECIFIED } = RunState;
 
-/** A path from LOADING that reaches each state. */
+/** A path from STARTING that reaches each state. */
 const PATH_TO: Record<RunState, RunState[]> = {
   [UNSPECIFIED]: [],
   [STARTING]: [],
-  [LOADING]: [],
   [RUNNING]: [RUNNING],
   [PAUSED]: [RUNNING, PAUSED],
   [STOPPING]: [STOPPING],
@@ -25,9 +24,9 @@ function machineIn(state: RunState): RunStateMachine {
 }
 
 const ALLOWED: Array<[RunState, RunState]> = [
-  [LOADING, RUNNING],
-  [LOADING, STOPPING],
-  [LOADING, FAILED],
+  [STARTING, RUNNING],
+  [STARTING, STOPPING],
+  [STARTING, FAILED],
   [RUNNING, PAUSED],
   [RUNNING, STOPPING],
   [RUNNING, FAILED],
@@ -38,10 +37,10 @@ const ALLOWED: Array<[RunState, RunState]> = [
   [STOPPING, FAILED],
 ];
 
-const REACHABLE = [LOADING, RUNNING, PAUSED, STOPPING, DONE, FAILED];
+const REACHABLE = [STARTING, RUNNING, PAUSED, STOPPING, DONE, FAILED];
 
-test("a new run starts LOADING: the trainer reports it from the moment its sockets are bound", () => {
-  assert.equal(new RunStateMachine().state, LOADING);
+test("a new run starts in STARTING, the loading state the trainer reports from the moment its sockets are bound", () => {
+  assert.equal(new RunStateMachine().state, STARTING);
 });
 
 test("every allowed transition moves the machine to the new state", () => {
@@ -65,7 +64,7 @@ test("every other transition throws naming both states and leaves the state unch
   const allowed = new Set(ALLOWED.map(([a, b]) => `${a}>${b}`));
   let refused = 0;
   for (const from of REACHABLE) {
-    for (const to of [...REACHABLE, UNSPECIFIED, STARTING]) {
+    for (const to of [...REACHABLE, UNSPECIFIED]) {
       if (allowed.has(`${from}>${to}`)) continue;
       const machine = machineIn(from);
       assert.throws(() => machine.to(to), { message: `run state cannot go from ${stateName(from)} to ${stateName(to)}` });
@@ -73,7 +72,7 @@ test("every other transition throws naming both states and leaves the state unch
       refused++;
     }
   }
-  assert.equal(refused, REACHABLE.length * 8 - ALLOWED.length);
+  assert.equal(refused, REACHABLE.length * 7 - ALLOWED.length);
 });
 
 test("DONE and FAILED are final", () => {
@@ -83,7 +82,7 @@ test("DONE and FAILED are final", () => {
 });
 
 test("stateName is the lower-case enum name", () => {
-  assert.deepEqual(REACHABLE.map(stateName), ["loading", "running", "paused", "stopping", "done", "failed"]);
+  assert.deepEqual(REACHABLE.map(stateName), ["starting", "running", "paused", "stopping", "done", "failed"]);
 });
 
 test("Signal.notify() wakes every waiter", async () => {

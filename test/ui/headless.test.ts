@@ -103,7 +103,7 @@ test("headless mode prints start-up progress once per tenth of a phase and per f
   const chunk = (done: number, itemsDone: number) =>
     ({ case: "progress", value: { phase: "download", item: "unet.safetensors", done: done * MiB, total: 10 * MiB, unit: "bytes", rate: MiB, itemsDone, itemsTotal: 2 } }) as const;
   const { err, out } = await report([
-    at(1, { case: "status", value: { state: RunState.LOADING, total: 5, message: "loading org/model" } }),
+    at(1, { case: "status", value: { state: RunState.STARTING, total: 5, message: "loading org/model" } }),
     at(2, chunk(0.1, 0)),
     at(3, chunk(0.5, 0)),
     at(4, chunk(1.2, 0)),
@@ -121,10 +121,10 @@ test("headless mode prints start-up progress once per tenth of a phase and per f
 
 test("a run that fails prints its error once: not again in the FAILED state line nor in the last line", async () => {
   const { code, err } = await report([
-    at(1, { case: "status", value: { state: RunState.LOADING, total: 5 } }),
+    at(1, { case: "status", value: { state: RunState.STARTING, total: 5 } }),
     at(2, { case: "error", value: { message: "unet weights: file is truncated", source: "trainer" } }),
     at(3, { case: "status", value: { state: RunState.FAILED, total: 5, message: "unet weights: file is truncated" } }),
   ]);
   assert.equal(code, 1);
-  assert.equal(err, "state LOADING\ntrainer error: unet weights: file is truncated\nstate FAILED\nfailed: run r1 FAILED at step 0/5 (the error is above)\n");
+  assert.equal(err, "state STARTING\ntrainer error: unet weights: file is truncated\nstate FAILED\nfailed: run r1 FAILED at step 0/5 (the error is above)\n");
 });

@@ -33,10 +33,10 @@ test("the progress bar fills in proportion, and is empty while the total is unkn
   assert.equal(progressBar(create(ProgressSchema, { ...download, total: 0 }), 4), "[░░░░]");
 });
 
-test("the header shows the progress bar and ETA while the run is LOADING, and not once it runs", () => {
-  const loading = viewOf(status({ state: RunState.LOADING, total: 10, message: "loading org/model" }), progress(download));
+test("the header shows the progress bar and ETA while the run is STARTING, and not once it runs", () => {
+  const loading = viewOf(status({ state: RunState.STARTING, total: 10, message: "loading org/model" }), progress(download));
   const frame = render(<Header view={loading} width={160} />);
-  assert.match(frame.lastFrame() ?? "", / LOADING /);
+  assert.match(frame.lastFrame() ?? "", / STARTING /);
   assert.match(frame.lastFrame() ?? "", /\[█+░+\] download unet\/diffusion_pytorch_model\.safetensors: 12\.0 MiB \/ 40\.0 MiB \(1\/5 files\), 2\.0 MiB\/s, ETA 14s/);
   frame.unmount();
   const running = render(<Header view={reduceRunView(loading, status({ state: RunState.RUNNING, total: 10 }))} width={160} />);
