@@ -1,7 +1,7 @@
 /**
- * The run loop of the trainer process: gets the run ready (STARTING: loading, with progress events), runs the job step by step,
- * publishes status, metrics, images and checkpoint events, writes the run directory, and obeys commands — while
- * loading (stop ends the run before step 1, pause holds it before step 1, a checkpoint is refused) and at step
+ * The run loop of the trainer process: gets the run ready (STARTING, loading with progress events), runs the job
+ * step by step, publishes status, metrics, images and checkpoint events, writes the run directory, and obeys commands —
+ * while loading (stop ends the run before step 1, pause holds it before step 1, a checkpoint is refused) and at step
  * boundaries (pause waits without using CPU; stop finishes the current step, saves a checkpoint and ends DONE).
  */
 import { create } from "@bufbuild/protobuf";
