@@ -4,8 +4,9 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { loadRunConfig, type RunConfig } from "../config/index.js";
+import { loadRunConfig, unhonouredWarnings, type RunConfig } from "../config/index.js";
 import { resolveResume } from "../trainer/checkpoints.js";
+import { UsageError } from "./args.js";
 
 export interface PreparedRun {
   config: RunConfig;
@@ -22,9 +23,11 @@ function timestampName(now = new Date()): string {
   return `${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}`;
 }
 
-export function prepareRun(file: string | undefined, overrides: Record<string, string | true>): PreparedRun {
+/** `check` sees the validated config of a new run before its folder is made, and throws to refuse it. */
+export function prepareRun(file: string | undefined, overrides: Record<string, string | true>, check?: (config: RunConfig) => void): PreparedRun {
   const { config, warnings } = loadRunConfig({ file, overrides: overrides as Record<string, string | boolean> });
   if (config.resume_from) return prepareResume(config.resume_from, file, overrides);
+  check?.(config);
   const runsDir = resolve(config.runs_dir);
   let name = config.run_name || timestampName();
   if (config.run_name && existsSync(join(runsDir, name))) {
@@ -44,11 +47,19 @@ export function prepareRun(file: string | undefined, overrides: Record<string, s
  * given now on top (e.g. more epochs), continuing in the same run directory from its newest (or the named) checkpoint.
  */
 function prepareResume(resumeFrom: string, file: string | undefined, overrides: Record<string, string | true>): PreparedRun {
-  if (file) throw new Error(`resume_from="${resumeFrom}": a resumed run uses its own config.json; drop --config`);
-  const { runDir, checkpoint } = resolveResume(resumeFrom);
+  if (file) throw new UsageError(`resume_from="${resumeFrom}": a resumed run uses its own config.json; drop --config`);
+  let resolved: ReturnType<typeof resolveResume>;
+  try {
+    resolved = resolveResume(resumeFrom);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { runDir, checkpoint } = resolved;
   const configPath = join(runDir, "config.json");
   const rest = Object.fromEntries(Object.entries(overrides).filter(([k]) => !["resume_from", "resume-from"].includes(k)));
-  const { config, warnings } = loadRunConfig({ file: configPath, overrides: rest as Record<string, string | boolean> });
+  // Warnings are about what the user sets now: the saved config.json spells out every field, defaults included.
+  const { config } = loadRunConfig({ file: configPath, overrides: rest as Record<string, string | boolean> });
+  const warnings = unhonouredWarnings(config, new Set(Object.keys(rest).map((k) => k.replace(/-/g, "_"))), "tfjs");
   writeFileSync(configPath, JSON.stringify({ ...config, resume_from: "" }, null, 2) + "\n");
   return { config, runDir, configPath, warnings, checkpoint };
 }

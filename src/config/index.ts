@@ -2,7 +2,7 @@ export { ConfigError, type ConfigIssue } from "./errors.js";
 export { describeRunConfig, formatRunConfigHelp, type FieldHelp } from "./describe.js";
 export { loadRunConfig, type LoadedRunConfig, type LoadRunConfigOptions } from "./load.js";
 export type { OverrideValue } from "./coerce.js";
-export { formatUnhonouredHelp, UNHONOURED, type Engine } from "./warnings.js";
+export { formatUnhonouredHelp, UNHONOURED, unhonouredWarnings, type Engine } from "./warnings.js";
 export {
   BACKENDS,
   DEFAULT_RUN_CONFIG,

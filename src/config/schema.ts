@@ -33,13 +33,13 @@ export const RunConfigSchema = z
     seed: nonNegativeInt().default(0).describe("Seed for prompts, noise and truncation draws."),
     /** TRL's None (null) is "": events.jsonl and report.html only. "wandb" needs the torch engine (a config check). */
     log_with: orNull(z.enum(LOG_WITH).default(""))
-      .describe('Tracker: "tensorboard" writes event files under logdir/<run>; "wandb" needs --engine torch.'),
+      .describe('Experiment tracker (TRL): "tensorboard" writes event files under logdir/<run name>; "wandb" needs --engine torch.'),
     log_image_freq: positiveInt().default(1).describe("Log sample images every this many steps."),
     tracker_kwargs: jsonObject().describe("Keyword arguments for the tracker (TRL), e.g. {\"wandb\": {\"entity\": \"me\"}}."),
     accelerator_kwargs: jsonObject().describe("Keyword arguments for accelerate's Accelerator (TRL)."),
     project_kwargs: jsonObject().describe("Keyword arguments for accelerate's ProjectConfiguration (TRL)."),
     tracker_project_name: z.string().default("trl").describe("Project name for the tracker."),
-    logdir: z.string().default("logs").describe("Top-level logging directory for checkpoint saving (TRL)."),
+    logdir: z.string().default("logs").describe('Tracker directory (TRL): log_with "tensorboard" writes logdir/<run name>/events.out.tfevents.*; checkpoints go to runs_dir/<run name>/checkpoints.'),
     num_epochs: positiveInt().default(100).describe("Number of epochs to train."),
     save_freq: positiveInt().default(1).describe("Epochs between checkpoints."),
     num_checkpoint_limit: positiveInt().default(5).describe("Checkpoints kept; older ones are deleted."),
