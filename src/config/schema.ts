@@ -87,7 +87,8 @@ export const RunConfigSchema = z
       .tuple([int(), int()])
       .default([0, 50])
       .describe("Range of the random cut; follows [0, sample_num_steps] unless set."),
-    push_to_hub: z.boolean().default(false).describe("Push the trained LoRA weights to the Hub at the end."),
+    push_to_hub: z.boolean().default(false).describe("Push the LoRA, model card and samples to hub_model_id when the run ends (HF_TOKEN)."),
+    hub_model_id: z.string().default("").describe('The Hub repo push_to_hub pushes to, "namespace/name" (TRL\'s name).'),
 
     /** "tiny-shapes" (the embedded `models/tiny-shapes`), a pipeline directory in diffusers layout, a Hub id, or "tiny" (the stand-in). */
     model: z

@@ -15,6 +15,7 @@ import { flag, parseArgv, takeOptions, UsageError } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 import { showRun, wantsDashboard } from "../front-end.js";
 import { readRun } from "../../report/index.js";
+import { pushRun } from "../../io/hub-push.js";
 import { preflight } from "../preflight.js";
 import { prepareRun, type PreparedRun } from "../run-setup.js";
 
@@ -74,10 +75,8 @@ export const train: CliCommand = {
     if (options.bind) assertSafeBind(options.bind, Boolean(serverKeys));
     const run = prepareRun(options.config, options.resume ? { ...rest, resume_from: options.resume } : rest, (config) => preflight(config));
     // The trainer publishes the warnings (dashboard log, --ci, events.jsonl); headless, nobody watches yet.
-    if (options.headless) for (const w of run.warnings) process.stderr.write(`warning: ${w}\n`);
-    if (run.config.push_to_hub) {
-      process.stderr.write(`warning: push_to_hub=true: a run does not push by itself; when it is done: alignprop push ${run.runDir} --repo <org/name>\n`);
-    }
+    if (options.headless) for (const w of run.warnings) process.stderr.write(`warning: ${w}
+`);
     // Every run has its trainer.log, empty when the trainer wrote nothing to stderr.
     const trainerLog = join(run.runDir, "trainer.log");
     appendFileSync(trainerLog, "");
@@ -109,6 +108,7 @@ export const train: CliCommand = {
     }
     const code = options.headless ? await headless(trainer) : await front(trainer, options.ci);
     await removeIfNeverTrained(run);
+    if (code === EXIT.ok && run.config.push_to_hub) await pushAtEnd(run.runDir, run.config.hub_model_id);
     return code;
   },
 };
@@ -164,4 +164,21 @@ async function headless(trainer: SpawnedTrainer): Promise<number> {
   const exit = await trainer.exit;
   process.stderr.write(`trainer exited ${exit.signal ? `by ${exit.signal}` : `with code ${exit.exitCode}`}\n`);
   return exit.exitCode ?? EXIT.failed;
+}
+
+/**
+ * `push_to_hub`: a run that ended well pushes exactly what `alignprop push` would. A failed push does not fail the
+ * training: the run directory keeps everything, and the message says how to retry.
+ */
+async function pushAtEnd(runDir: string, repo: string): Promise<void> {
+  const log = (line: string) => process.stderr.write(`push: ${line}\n`);
+  try {
+    const result = await pushRun(runDir, { repo, log });
+    log(`pushed to ${result.url}`);
+  } catch (error) {
+    process.stderr.write(
+      `alignprop train: the run finished, but the push to ${repo} failed: ${(error as Error).message}\n` +
+        `  everything is in ${runDir}; retry with: alignprop push ${runDir} --repo ${repo}\n`,
+    );
+  }
 }
