@@ -21,7 +21,7 @@ import type { LoraAdapters } from "../models/lora.js";
 import type { UNet2DConditionModel } from "../models/unet/unet-2d-condition.js";
 import type { AutoencoderKL } from "../models/vae/autoencoder-kl.js";
 import { requireDifferentiable, scoreImages, type PromptMetadata, type Reward } from "../rewards/reward.js";
-import type { StepImages, StepResult, TrainingJob } from "../trainer/job.js";
+import type { StepImages, StepResult, TrainingJob } from "./job.js";
 import { Rng } from "../util/rng.js";
 import { AdamW } from "./alignprop-adamw.js";
 import { truncationOf, validateAlignPropOptions, type AlignPropOptions } from "./alignprop-options.js";

@@ -19,7 +19,7 @@ import { decodeLatents, encodePrompts, initialLatents } from "../diffusion/pipel
 import { floatsToImages } from "../io/png.js";
 import type { TensorMap } from "../io/safetensors.js";
 import { scoreImages, type PromptMetadata, type Reward } from "../rewards/reward.js";
-import type { StepImages, StepResult, TrainingJob } from "../trainer/job.js";
+import type { StepImages, StepResult, TrainingJob } from "./job.js";
 import { Rng } from "../util/rng.js";
 import type { AlignPropComponents, PromptSource } from "./alignprop.js";
 import { AdamW } from "./alignprop-adamw.js";

@@ -90,12 +90,12 @@ export const RunConfigSchema = z
       .describe("Range of the random cut; follows [0, sample_num_steps] unless set."),
     push_to_hub: z.boolean().default(false).describe("Push the trained LoRA weights to the Hub at the end."),
 
-    /** "tiny-shapes" (the embedded `models/tiny-shapes`), a pipeline directory in diffusers layout, a Hub id, or "tiny" (the stand-in). */
+    /** "tiny-shapes" (the embedded `models/tiny-shapes`), a pipeline directory in diffusers layout, or a Hub id. */
     model: z
       .string()
       .min(1)
       .default("tiny-shapes")
-      .describe('Pipeline to fine-tune: "tiny-shapes" (embedded), a directory, a Hub id, or "tiny" (a stand-in for smoke tests).'),
+      .describe('Pipeline to fine-tune: "tiny-shapes" (embedded), a directory, or a Hub id.'),
     /** A registered reward name or a path to a user module; "" takes the reward the model ships with. */
     reward: z.string().default("").describe('Reward name or module path; "" uses the model\'s default reward.'),
     /** A prompt-source name or file; "" takes the prompt source the model ships with. */

@@ -8,7 +8,7 @@ import { after, test } from "node:test";
 import { TrainerClient } from "../../src/bridge/client.js";
 import { companionEndpoints } from "../../src/bridge/endpoints.js";
 import { RunState, type Event } from "../../src/gen/alignprop/v1/alignprop_pb.js";
-import { latestCheckpoint } from "../../src/trainer/checkpoints.js";
+import { latestCheckpoint } from "../../src/run/index.js";
 import { EventTap } from "../helpers/event-tap.js";
 import { freePortTriple } from "../helpers/ports.js";
 import { tempRuns } from "../helpers/runs.js";

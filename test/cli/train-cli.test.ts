@@ -11,10 +11,11 @@ import { alignprop } from "../helpers/cli.js";
 import { EventTap } from "../helpers/event-tap.js";
 import { freePortTriple } from "../helpers/ports.js";
 import { tempRuns } from "../helpers/runs.js";
+import { TINY_RUN_FLAGS } from "../helpers/tiny-model.js";
 
 const runs = tempRuns();
 after(() => runs.cleanup());
-const small = ["--model", "tiny", "--runs_dir", runs.dir, "--train_batch_size", "2", "--save_freq", "1000"];
+const small = [...TINY_RUN_FLAGS, "--runs_dir", runs.dir, "--save_freq", "1000"];
 
 test("train with stdout not a terminal runs headless to DONE, one JSON object per line, exit 0", async () => {
   const r = await alignprop(["train", ...small, "--num_epochs", "12", "--run_name", "piped"]);

@@ -7,7 +7,6 @@ import { before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { trainedTimesteps, validateDDPOOptions, type DDPOOptions } from "../../src/algorithms/ddpo-options.js";
 import { DEFAULT_RUN_CONFIG, RunConfigSchema } from "../../src/config/schema.js";
-import { createJob } from "../../src/trainer/jobs.js";
 import { disposeComponents, tinyComponents } from "../alignprop/tiny-pipeline.js";
 import { TINY_DDPO } from "./tiny-ddpo.js";
 
@@ -86,8 +85,4 @@ test("every problem is listed at once, each with its field and value", () => {
   assert.match(message, /train_num_inner_epochs=0 must be a positive integer/);
   assert.match(message, /train_adv_clip_max=-1 must be > 0/);
   assert.match(message, /train_clip_range=0 must be > 0/);
-});
-
-test('algorithm "ddpo" with the stand-in model "tiny" is a clear error naming what to pass', async () => {
-  await assert.rejects(createJob({ ...DEFAULT_RUN_CONFIG, model: "tiny", algorithm: "ddpo" }), /algorithm="ddpo" needs a diffusion pipeline.*--model <pipeline dir or Hub id>/);
 });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { readSafetensors, type TensorMap } from "../../src/io/safetensors.js";
-import { saveCheckpoint, type CheckpointState } from "../../src/trainer/checkpoints.js";
+import { saveCheckpoint, type CheckpointState } from "../../src/run/index.js";
 
 const root = await mkdtemp(join(tmpdir(), "alignprop-checkpoints-"));
 after(() => rm(root, { recursive: true, force: true }));

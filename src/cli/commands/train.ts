@@ -4,7 +4,6 @@
  * with no front end, print its endpoints for `alignprop attach`, and wait for it.
  */
 import { appendFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { curveKeyPair } from "zeromq";
 import { z } from "zod";
 import { readKeyPair } from "../../bridge/curve.js";
@@ -14,7 +13,7 @@ import { formatRunConfigHelp } from "../../config/index.js";
 import { flag, parseArgv, takeOptions } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 import { showRun, wantsDashboard } from "../front-end.js";
-import { prepareRun } from "../run-setup.js";
+import { prepareRun, runFiles } from "../../run/index.js";
 
 const Options = z.object({
   config: z.string().min(1, "needs the path of a JSON config file").optional(),
@@ -69,11 +68,10 @@ export const train: CliCommand = {
     if (options.bind) assertSafeBind(options.bind, Boolean(serverKeys));
     const run = prepareRun(options.config, options.resume ? { ...rest, resume_from: options.resume } : rest);
     for (const w of run.warnings) process.stderr.write(`warning: ${w}\n`);
-    const trainerLog = join(run.runDir, "trainer.log");
+    const { trainerLog, supervisorKey: ownKeyFile } = runFiles(run.runDir);
     const echo = options.headless || !wantsDashboard(options.ci);
     // This process controls the trainer too: with CURVE it uses a one-run key pair the trainer is told to allow.
     const own = serverKeys ? curveKeyPair() : undefined;
-    const ownKeyFile = join(run.runDir, "supervisor.public.key");
     if (own) writeFileSync(ownKeyFile, own.publicKey + "\n", { mode: 0o600 });
     const trainer = await spawnTrainer({
       configPath: run.configPath,
