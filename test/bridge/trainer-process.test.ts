@@ -63,10 +63,10 @@ test("pause holds the step count for 2 s without using CPU, resume continues, st
 });
 
 test("a client attaching mid-run gets the history then live events with no gap and no duplicate seq", async () => {
-  const run = runs.prepare({ num_epochs: "60" });
+  const run = runs.prepare({ num_epochs: "24" });
   const trainer = await runs.spawn({ configPath: run.configPath });
   const first = new EventTap(trainer.client);
-  await first.untilStep(20);
+  await first.untilStep(8);
   const late = await TrainerClient.connect(trainer.ready.control);
   const second = new EventTap(late);
   await Promise.all([first.ended, second.ended]);
@@ -75,7 +75,7 @@ test("a client attaching mid-run gets the history then live events with no gap a
   const seqs = second.seqs();
   assert.deepEqual(seqs, seqs.map((_, i) => i + 1), "seq runs 1, 2, 3, … with no gap or repeat");
   assert.deepEqual(seqs, first.seqs(), "the late client saw exactly what the first one saw");
-  assert.deepEqual(second.metricsSteps(), Array.from({ length: 60 }, (_, i) => i + 1));
+  assert.deepEqual(second.metricsSteps(), Array.from({ length: 24 }, (_, i) => i + 1));
 });
 
 test("a trainer killed with SIGKILL ends the stream with a process error carrying the signal", async () => {
