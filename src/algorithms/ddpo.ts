@@ -37,8 +37,7 @@ export interface DDPOStepResult extends StepResult {
   /** Global gradient norm before clipping of each optimizer step of the epoch; `gradNorm` is their mean. */
   gradNorms: number[];
   /** TRL's approx_kl and clipfrac, averaged over the epoch's minibatch × timestep terms. */
-  approxKl: number;
-  clipFraction: number;
+  scalars: { approx_kl: number; clip_fraction: number };
 }
 
 /** The epoch's samples (N = sample_num_batches_per_epoch × sample_batch_size, S = sample_num_steps). */
@@ -113,8 +112,7 @@ export class DDPOJob implements TrainingJob {
         lr: this.options.train_learning_rate,
         advantages,
         gradNorms: trained.gradNorms,
-        approxKl: mean(trained.approxKls),
-        clipFraction: mean(trained.clipFractions),
+        scalars: { approx_kl: mean(trained.approxKls), clip_fraction: mean(trained.clipFractions) },
       };
       if (samples.images) result.images = samples.images;
       return result;

@@ -1,7 +1,6 @@
 /**
  * What the trainer process runs: one optimizer step at a time, synchronously. The run loop (state machine, events,
- * checkpoints, files) is independent of the job; the diffusion-based AlignProp job replaces the stand-in without
- * touching it.
+ * checkpoints, files) is independent of the job, AlignProp or DDPO.
  */
 import type { RgbImage } from "../io/png.js";
 import type { TensorMap } from "../io/safetensors.js";
@@ -20,6 +19,8 @@ export interface StepResult {
   /** Global gradient norm before clipping. */
   gradNorm: number;
   lr: number;
+  /** Algorithm-specific values by name (DDPO: approx_kl, clip_fraction), published as Metrics.scalars. */
+  scalars?: Record<string, number>;
   /** Present when the step was asked to keep its images. */
   images?: StepImages;
 }

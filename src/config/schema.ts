@@ -1,10 +1,11 @@
 import { z } from "zod";
 
+import { BACKEND_NAMES } from "../tf/backend-names.js";
 import { checkRunConfig } from "./checks.js";
 
 export const LOG_WITH = ["", "tensorboard", "wandb"] as const;
 export const MIXED_PRECISION = ["no", "fp16", "bf16"] as const;
-export const BACKENDS = ["auto", "tensorflow-gpu", "tensorflow", "wasm-ort", "wasm", "cpu"] as const;
+export const BACKENDS = ["auto", ...BACKEND_NAMES] as const;
 export const LOSSES = ["negative_reward", "trl", "target"] as const;
 export const ALGORITHMS = ["alignprop", "ddpo"] as const;
 

@@ -13,6 +13,8 @@ export interface MetricRow {
   loss: number;
   rewardMean: number;
   rewardStd: number;
+  /** Algorithm-specific values by name (Metrics.scalars; DDPO: approx_kl, clip_fraction). */
+  scalars: Record<string, number>;
 }
 
 export interface ReportImage {
@@ -78,8 +80,8 @@ export async function readRun(runDir: string): Promise<RunReport> {
   const imageSteps = new Map<number, ImageStep>();
   for (const { payload } of events) {
     if (payload.case === "metrics") {
-      const { step, loss, rewardMean, rewardStd } = payload.value;
-      metrics.set(step, { step, loss, rewardMean, rewardStd });
+      const { step, loss, rewardMean, rewardStd, scalars } = payload.value;
+      metrics.set(step, { step, loss, rewardMean, rewardStd, scalars: { ...scalars } });
     } else if (payload.case === "images") {
       const images = payload.value.images.map((i) => ({ prompt: i.prompt, reward: i.reward, path: i.path, width: i.width, height: i.height }));
       imageSteps.set(payload.value.step, { step: payload.value.step, images });

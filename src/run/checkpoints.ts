@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { ConfigError } from "../config/index.js";
 import { writeDirAtomic, writeFileAtomic } from "../io/atomic.js";
 import { encodeSafetensors, readSafetensors, type TensorMap } from "../io/safetensors.js";
 import { CHECKPOINT_NAME, CHECKPOINT_STATE_FILE, CHECKPOINT_TENSORS_FILE, CHECKPOINTS_DIR, checkpointDir, runFiles } from "./layout.js";
@@ -58,19 +59,20 @@ export function latestCheckpoint(runDir: string): string | undefined {
 
 /**
  * What `--resume <path>` means: a run directory (resume from its newest checkpoint) or one checkpoint directory
- * (`<run>/checkpoints/checkpoint_<N>`).
+ * (`<run>/checkpoints/checkpoint_<N>`). A path that is neither is the user's mistake: a ConfigError on resume_from.
  */
 export function resolveResume(path: string): { runDir: string; checkpoint: string } {
   const abs = resolve(path);
-  if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new Error(`resume_from="${path}": no such directory`);
+  const refuse = (why: string) => new ConfigError([{ field: "resume_from", message: `"${path}": ${why}` }]);
+  if (!existsSync(abs) || !statSync(abs).isDirectory()) throw refuse("no such directory");
   if (CHECKPOINT_NAME.test(basename(abs)) && basename(dirname(abs)) === CHECKPOINTS_DIR) {
     return { runDir: dirname(dirname(abs)), checkpoint: abs };
   }
   if (!existsSync(runFiles(abs).config)) {
-    throw new Error(`resume_from="${path}": not a run directory (no config.json) nor a checkpoint_<N> directory`);
+    throw refuse("not a run directory (no config.json) nor a checkpoint_<N> directory");
   }
   const checkpoint = latestCheckpoint(abs);
-  if (!checkpoint) throw new Error(`resume_from="${path}": the run has no checkpoint yet (checkpoints/checkpoint_<N>)`);
+  if (!checkpoint) throw refuse("the run has no checkpoint yet (checkpoints/checkpoint_<N>)");
   return { runDir: abs, checkpoint };
 }
 

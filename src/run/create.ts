@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { ConfigError } from "../config/index.js";
 import { CONFIG_FILE, EVENTS_FILE, runFiles } from "./layout.js";
 
 /** `20261125-153012`: sortable, readable, unique enough for one person's runs directory. */
@@ -21,7 +22,7 @@ export function createRunDir(runsDir: string, runName: string): { runDir: string
   const root = resolve(runsDir);
   let name = runName || timestampName();
   if (runName && existsSync(join(root, name))) {
-    throw new Error(`run_name="${name}": ${join(root, name)} already exists; choose another run_name`);
+    throw new ConfigError([{ field: "run_name", message: `"${name}": ${join(root, name)} already exists; choose another run_name` }]);
   }
   for (let i = 2; existsSync(join(root, name)); i++) name = `${timestampName()}-${i}`;
   const runDir = join(root, name);

@@ -2,7 +2,7 @@
  * Turns flags into a run on disk: validates the run config (file + flags), names the run, creates its directory
  * and writes `config.json` there for the trainer to read. Nothing is created when the config is invalid.
  */
-import { loadRunConfig, type RunConfig } from "../config/index.js";
+import { ConfigError, loadRunConfig, type RunConfig } from "../config/index.js";
 import { resolveResume } from "./checkpoints.js";
 import { createRunDir, writeRunConfig } from "./create.js";
 import { runFiles } from "./layout.js";
@@ -30,7 +30,7 @@ export function prepareRun(file: string | undefined, overrides: Record<string, s
  * given now on top (e.g. more epochs), continuing in the same run directory from its newest (or the named) checkpoint.
  */
 function prepareResume(resumeFrom: string, file: string | undefined, overrides: Record<string, string | true>): PreparedRun {
-  if (file) throw new Error(`resume_from="${resumeFrom}": a resumed run uses its own config.json; drop --config`);
+  if (file) throw new ConfigError([{ field: "resume_from", message: `"${resumeFrom}": a resumed run uses its own config.json; drop --config` }]);
   const { runDir, checkpoint } = resolveResume(resumeFrom);
   const configPath = runFiles(runDir).config;
   const rest = Object.fromEntries(Object.entries(overrides).filter(([k]) => !["resume_from", "resume-from"].includes(k)));

@@ -183,6 +183,7 @@ export class Trainer {
         tfTensors: mem.numTensors,
         tfBytes: mem.numBytes,
         rssBytes: process.memoryUsage().rss,
+        scalars: r.scalars ?? {},
       }),
     });
   }

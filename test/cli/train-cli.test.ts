@@ -39,8 +39,26 @@ test("invalid config exits 2, names every bad field, and creates no run director
 
 test("a non-loopback --bind is refused before anything starts", async () => {
   const r = await alignprop(["train", ...small, "--headless", "--bind", "tcp://0.0.0.0:5599"]);
-  assert.notEqual(r.exitCode, 0);
+  assert.equal(r.exitCode, 2);
   assert.match(String(r.stderr), /tcp:\/\/0\.0\.0\.0:5599.*not a loopback address/);
+});
+
+test("every usage mistake in train exits 2 with one message naming it, and creates no run directory", async () => {
+  const named = runs.prepare({ run_name: "taken" });
+  const before = readdirSync(runs.dir).length;
+  for (const [argv, message] of [
+    [["stray"], /train takes no positional arguments \(got "stray"\)/],
+    [["--bind", "ipc:///tmp/x"], /--bind is only for --headless runs/],
+    [["--allow", "k.pub"], /--allow and --allow-observer need --server-key/],
+    [["--run_name", "taken"], /run_name: "taken": .* already exists; choose another run_name/],
+    [["--resume", join(runs.dir, "nowhere")], /resume_from: ".*nowhere": no such directory/],
+    [["--resume", named.runDir, "--config", named.configPath], /resume_from: .*drop --config/],
+  ] as const) {
+    const r = await alignprop(["train", ...small, ...argv]);
+    assert.equal(r.exitCode, 2, `${argv.join(" ")}: ${String(r.stderr)}`);
+    assert.match(String(r.stderr), message);
+  }
+  assert.equal(readdirSync(runs.dir).length, before);
 });
 
 test("train --headless prints endpoints; attach --ci sees history and live events; detaching leaves training running", async () => {

@@ -1,6 +1,6 @@
 /** `alignprop inspect` on the SD1.5 configs and `alignprop sample` end to end on a tiny pipeline the project saved. */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -74,6 +74,19 @@ test("inspect on one component's config.json prints that model; a foreign config
   assert.equal(String(r.stdout), "CLIPTextModel  123,060,480 parameters  196 tensors");
   assert.equal(scheduler.exitCode, 1);
   assert.match(String(scheduler.stderr), /scheduler_config\.json: class "DDIMScheduler" is not supported; expected one of UNet2DConditionModel, AutoencoderKL, CLIPTextModel/);
+});
+
+test("inspect knows the rewards' CLIP classes: CLIPModel and CLIPVisionModelWithProjection configs answer with their counts", async () => {
+  const clipConfig = join(FIXTURES, "..", "clip-vision", "vit-l-14.config.json");
+  const clip = JSON.parse(readFileSync(clipConfig, "utf8")) as { projection_dim: number; vision_config: object };
+  // As transformers saves CLIPVisionModelWithProjection: the vision config at the top, with model_type only.
+  const visionConfig = join(root, "vision-config.json");
+  await writeFile(visionConfig, JSON.stringify({ model_type: "clip_vision_model", ...clip.vision_config, projection_dim: clip.projection_dim }));
+  const [full, vision] = await Promise.all([alignprop(["inspect", clipConfig]), alignprop(["inspect", visionConfig])]);
+  assert.equal(full.exitCode, 0, String(full.stderr));
+  assert.equal(String(full.stdout), "CLIPModel  427,616,513 parameters  590 tensors");
+  assert.equal(vision.exitCode, 0, String(vision.stderr));
+  assert.equal(String(vision.stdout), "CLIPVisionModelWithProjection  303,966,208 parameters  392 tensors");
 });
 
 const sampleArgs = (out: string, ...extra: string[]) =>

@@ -10,7 +10,7 @@ function report(over: Partial<RunReport> = {}): RunReport {
     name: "run-1",
     config: { model: "tiny", reward: "", train_batch_size: 2, truncated_rand_backprop_minmax: [0, 50], hidden_field: true },
     status: { state: "DONE", message: "finished at step 3/3", step: 3, total: 3, backend: "cpu" },
-    metrics: [1, 2, 3].map((step) => ({ step, loss: -step / 10, rewardMean: step / 10, rewardStd: 0.05 })),
+    metrics: [1, 2, 3].map((step) => ({ step, loss: -step / 10, rewardMean: step / 10, rewardStd: 0.05, scalars: {} })),
     imageSteps: [{ step: 3, images: [{ prompt: "a red circle", reward: 0.61234, path: "images/step-3/0.png", width: 32, height: 32, src: PNG }] }],
     errors: [],
     startMs: 1_700_000_000_000,

@@ -79,7 +79,7 @@ test("kill -9 at random moments during frequent checkpoint saves always leaves a
 });
 
 test("resuming names what is wrong: a missing directory, a run without checkpoints", () => {
-  assert.throws(() => prepareRun(undefined, { resume_from: join(runs.dir, "nope") }), /resume_from=".*nope": no such directory/);
+  assert.throws(() => prepareRun(undefined, { resume_from: join(runs.dir, "nope") }), /resume_from: ".*nope": no such directory/);
   const fresh = runs.prepare({});
   assert.throws(() => prepareRun(undefined, { resume_from: fresh.runDir }), /has no checkpoint yet/);
 });

@@ -10,7 +10,8 @@ import { z } from "zod";
 
 import { SHAPE_ONLY } from "../../models/nn/module.js";
 import { readJsonObject } from "../../models/pipeline.js";
-import { buildModel, modelClassOf, type PipelineModel } from "../../models/pipeline-components.js";
+import type { Module } from "../../models/nn/module.js";
+import { buildModel, modelClassOf } from "../../models/pipeline-components.js";
 import { checkModelIndex, CONFIG_FILE, MODEL_INDEX, WEIGHTS_STEM, type ModelComponent } from "../../models/pipeline-layout.js";
 import { flag, parseCommand } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
@@ -21,14 +22,15 @@ const USAGE = `alignprop inspect <pipeline dir | component config.json> [--keys]
 
   Prints each component's class and parameter count, built from the configs alone (no weights are read).
   <pipeline dir>         a diffusers folder with model_index.json
-  <config.json>          one component's config (UNet2DConditionModel, AutoencoderKL or CLIPTextModel)
+  <config.json>          one model's config: UNet2DConditionModel, AutoencoderKL, CLIPTextModel, or the rewards'
+                         CLIPVisionModelWithProjection and CLIPModel
   --keys                 also every state-dict key and its PyTorch shape, one "key<TAB>d0,d1,…" line each`;
 
 /** One printed component: a module (with its parameters) or a non-module component (class only). */
 interface Row {
   name: string;
   cls: string;
-  model?: PipelineModel;
+  model?: Module;
   note?: string;
 }
 
