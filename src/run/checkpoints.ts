@@ -1,6 +1,6 @@
 /**
  * Checkpoints under `checkpoints/checkpoint_<step>/`: `model.safetensors` (weights and optimizer slots) and
- * `state.json` (step, epoch, RNG state, run id, last event seq). Written atomically (filled in a temp sibling
+ * `state.json` (step, epoch, RNG state, run id, last event seq, the engine that wrote it). Written atomically (filled in a temp sibling
  * `.checkpoint_<step>.tmp-<pid>`, fsynced, renamed into place); only the newest `limit` kept. A checkpoint is found
  * for resuming from a run directory (its newest) or named directly.
  */
@@ -12,6 +12,9 @@ import { writeDirAtomic, writeFileAtomic } from "../io/atomic.js";
 import { encodeSafetensors, readSafetensors, type TensorMap } from "../io/safetensors.js";
 import { CHECKPOINT_NAME, CHECKPOINT_STATE_FILE, CHECKPOINT_TENSORS_FILE, CHECKPOINTS_DIR, checkpointDir, runFiles } from "./layout.js";
 
+/** The engine this trainer is, as state.json names it; a checkpoint of another engine is resumed by that engine. */
+export const ENGINE = "tfjs";
+
 export interface CheckpointState {
   step: number;
   epoch: number;
@@ -21,12 +24,18 @@ export interface CheckpointState {
   seq: number;
 }
 
+/** What state.json holds: the state and the engine that wrote it (its RNG state and tensors are that engine's). */
+export interface SavedCheckpointState extends CheckpointState {
+  engine: string;
+}
+
 export async function saveCheckpoint(runDir: string, state: CheckpointState, tensors: TensorMap, limit: number): Promise<string> {
   const path = join(runDir, checkpointDir(state.step));
   await rm(path, { recursive: true, force: true });
   await writeDirAtomic(path, async (dir) => {
     await writeFileAtomic(join(dir, CHECKPOINT_TENSORS_FILE), encodeSafetensors(tensors, { format: "pt" }));
-    await writeFileAtomic(join(dir, CHECKPOINT_STATE_FILE), JSON.stringify(state, null, 2) + "\n");
+    const saved: SavedCheckpointState = { ...state, engine: ENGINE };
+    await writeFileAtomic(join(dir, CHECKPOINT_STATE_FILE), JSON.stringify(saved, null, 2) + "\n");
   });
   await pruneCheckpoints(runDir, limit);
   return path;
@@ -76,9 +85,13 @@ export function resolveResume(path: string): { runDir: string; checkpoint: strin
   return { runDir: abs, checkpoint };
 }
 
-export async function loadCheckpoint(path: string): Promise<{ state: CheckpointState; tensors: TensorMap }> {
+/** Reads a checkpoint this engine wrote (state.json without `engine` predates the field: tfjs). */
+export async function loadCheckpoint(path: string): Promise<{ state: SavedCheckpointState; tensors: TensorMap }> {
   const statePath = join(path, CHECKPOINT_STATE_FILE);
-  const state = JSON.parse(readFileSync(statePath, "utf8")) as CheckpointState;
+  const state = { engine: ENGINE, ...(JSON.parse(readFileSync(statePath, "utf8")) as Partial<SavedCheckpointState>) } as SavedCheckpointState;
+  if (state.engine !== ENGINE) {
+    throw new Error(`${statePath}: the checkpoint was written by the ${JSON.stringify(state.engine)} engine; resume it with that engine (this trainer is ${ENGINE})`);
+  }
   for (const field of ["step", "epoch", "rngState", "seq"] as const) {
     if (!Number.isInteger(state[field]) || state[field] < 0) {
       throw new Error(`${statePath}: ${field}=${JSON.stringify(state[field])} is not a non-negative integer`);
