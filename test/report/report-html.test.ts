@@ -36,6 +36,15 @@ test("it has the reward chart with its band and the loss chart", () => {
   assert.match(charts[1]![0], /<path class="line"/);
 });
 
+test("an algorithm's own values (Metrics.scalars, e.g. DDPO's) get one chart each, after reward and loss", () => {
+  const metrics = [1, 2, 3].map((step) => ({ step, loss: 0, rewardMean: 0, rewardStd: 0, scalars: { clip_fraction: step / 4, approx_kl: step / 1000 } }));
+  const html = reportHtml(report({ metrics }));
+  const charts = [...html.matchAll(/<svg [^>]*data-chart="([\w-]+)"[\s\S]*?<\/svg>/g)];
+  assert.deepEqual(charts.map((c) => c[1]), ["reward", "loss", "scalar-approx_kl", "scalar-clip_fraction"]);
+  assert.match(charts[3]![0], /<title>clip_fraction over steps<\/title>/);
+  assert.match(charts[3]![0], /<path class="line"/);
+});
+
 test("each image is a data URI captioned prompt | reward with three decimals", () => {
   const html = reportHtml(report());
   assert.match(html, /<section class="step" data-step="3"><h3>step 3<\/h3>/);
