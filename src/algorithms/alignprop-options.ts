@@ -4,18 +4,11 @@
  */
 import type { RunConfig } from "../config/index.js";
 import type { Truncation } from "../diffusion/differentiable-sampler.js";
-import type { OptimizerConfig } from "./lora-optimizer.js";
+import type { JobOptions } from "./job.js";
 
-export type AlignPropOptions = OptimizerConfig &
+export type AlignPropOptions = JobOptions &
   Pick<
     RunConfig,
-    | "seed"
-    | "sample_num_steps"
-    | "sample_eta"
-    | "sample_guidance_scale"
-    | "negative_prompts"
-    | "train_batch_size"
-    | "train_gradient_accumulation_steps"
     | "truncated_backprop_rand"
     | "truncated_backprop_timestep"
     | "truncated_rand_backprop_minmax"

@@ -3,18 +3,11 @@
  * RunConfigSchema's refinements hold DDPO's rules (TRL's `_config_check` among them); the job does not check again.
  */
 import type { RunConfig } from "../config/index.js";
-import type { OptimizerConfig } from "./lora-optimizer.js";
+import type { JobOptions } from "./job.js";
 
-export type DDPOOptions = OptimizerConfig &
+export type DDPOOptions = JobOptions &
   Pick<
     RunConfig,
-    | "seed"
-    | "sample_num_steps"
-    | "sample_eta"
-    | "sample_guidance_scale"
-    | "negative_prompts"
-    | "train_batch_size"
-    | "train_gradient_accumulation_steps"
     | "sample_batch_size"
     | "sample_num_batches_per_epoch"
     | "train_num_inner_epochs"

@@ -2,8 +2,17 @@
  * What the trainer process runs: one optimizer step at a time, synchronously. The run loop (state machine, events,
  * checkpoints, files) is independent of the job, AlignProp or DDPO.
  */
+import type { RunConfig } from "../config/index.js";
 import type { RgbImage } from "../io/png.js";
 import type { TensorMap } from "../io/safetensors.js";
+import type { OptimizerConfig } from "./lora-optimizer.js";
+
+/** The run-config fields every job reads (sampling, batches, the optimizer, the seed): the validated config's values. */
+export type JobOptions = OptimizerConfig &
+  Pick<
+    RunConfig,
+    "seed" | "sample_num_steps" | "sample_eta" | "sample_guidance_scale" | "negative_prompts" | "train_batch_size" | "train_gradient_accumulation_steps"
+  >;
 
 export interface StepImages {
   images: RgbImage[];

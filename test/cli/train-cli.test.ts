@@ -46,18 +46,21 @@ test("a non-loopback --bind is refused before anything starts", async () => {
 test("every usage mistake in train exits 2 with one message naming it, and creates no run directory", async () => {
   const named = runs.prepare({ run_name: "taken" });
   const before = readdirSync(runs.dir).length;
-  for (const [argv, message] of [
+  const cases = [
     [["stray"], /train takes no positional arguments \(got "stray"\)/],
     [["--bind", "ipc:///tmp/x"], /--bind is only for --headless runs/],
     [["--allow", "k.pub"], /--allow and --allow-observer need --server-key/],
     [["--run_name", "taken"], /run_name: "taken": .* already exists; choose another run_name/],
     [["--resume", join(runs.dir, "nowhere")], /resume_from: ".*nowhere": no such directory/],
     [["--resume", named.runDir, "--config", named.configPath], /resume_from: .*drop --config/],
-  ] as const) {
-    const r = await alignprop(["train", ...small, ...argv]);
+  ] as const;
+  const results = await Promise.all(cases.map(([argv]) => alignprop(["train", ...small, ...argv])));
+  results.forEach((r, i) => {
+    const [argv, message] = cases[i]!;
     assert.equal(r.exitCode, 2, `${argv.join(" ")}: ${String(r.stderr)}`);
     assert.match(String(r.stderr), message);
-  }
+    assert.equal(String(r.stderr).split(message).length, 2, "the message once");
+  });
   assert.equal(readdirSync(runs.dir).length, before);
 });
 
