@@ -1,23 +1,18 @@
-#!/usr/bin/python3
 """PyTorch side of `alignprop bench`: the same work as src/tf/bench/ in float32, timed by the same rule.
 
-Usage (spawned by the bench): /usr/bin/python3 scripts/bench/torch_bench.py <kernels|unet> '<json>'
+Usage (spawned by the bench with the project's Python, src/python/env.ts):
+  python scripts/bench/torch_bench.py <kernels|unet> '<json>'
 where the JSON is {"shapes": BENCH_SHAPES, "threads": n, "repeats": n}. Prints one JSON line: the timings, the
-torch version and threads, and the peak RSS of this process.
-
-The UNet is scripts/reference/unet.py's functional UNet2DConditionModel (written from the diffusers equations for
-the numerics fixtures), run here in float32 with every parameter requiring grad.
+torch and diffusers versions, the threads, and the peak RSS of this process.
 """
 import json
 import resource
 import sys
 import time
-from pathlib import Path
+from importlib.metadata import version
 
 import torch
 import torch.nn.functional as F
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def timed(work, repeats, slow_ms=1000.0):
@@ -66,47 +61,22 @@ def kernels(shapes, repeats):
 
 
 def unet_step(shape, repeats):
-    sys.path.insert(0, str(ROOT / "scripts" / "reference"))
-    import unet as ref  # noqa: E402  (sets float64 as the default dtype: undone below)
+    """diffusers' own UNet2DConditionModel from the bench config, float32, every parameter trained (MSE to noise)."""
+    from diffusers import UNet2DConditionModel
 
-    cfg = {**UNET_DEFAULTS, **shape["config"]}
     b, h, w, c = shape["sample"]
-    params = ref.Params(0)
-    with torch.no_grad():  # creates every parameter (float64, as the reference does)
-        ref.unet(params, cfg, torch.randn(b, c, h, w), torch.tensor(float(shape["timestep"])),
-                 torch.randn(b, shape["tokens"], cfg["cross_attention_dim"]))
-    torch.set_default_dtype(torch.float32)
-    params.tensors = {k: v.float().requires_grad_() for k, v in params.tensors.items()}
-    embed = ref.timestep_embedding  # returns float64 for the reference's float64 arithmetic
-    ref.timestep_embedding = lambda *args: embed(*args).float()
-
+    unet = UNet2DConditionModel.from_config(shape["config"]).float().train()
     sample, target = torch.randn(b, c, h, w), torch.randn(b, c, h, w)
-    context = torch.randn(b, shape["tokens"], cfg["cross_attention_dim"])
+    context = torch.randn(b, shape["tokens"], unet.config.cross_attention_dim)
     timestep = torch.tensor(float(shape["timestep"]))
 
     def step():
-        for p in params.tensors.values():
-            p.grad = None
-        loss = ((ref.unet(params, cfg, sample, timestep, context) - target) ** 2).mean()
+        unet.zero_grad(set_to_none=True)
+        loss = ((unet(sample, timestep, context).sample - target) ** 2).mean()
         loss.backward()
 
-    count = sum(p.numel() for p in params.tensors.values())
+    count = sum(p.numel() for p in unet.parameters())
     return {"unet_step": {**timed(step, repeats, 20_000), "params": count}}
-
-
-# diffusers UNet2DConditionModel defaults for the keys the bench config leaves out.
-UNET_DEFAULTS = {
-    "center_input_sample": False,
-    "flip_sin_to_cos": True,
-    "freq_shift": 0,
-    "downsample_padding": 1,
-    "mid_block_scale_factor": 1,
-    "norm_num_groups": 32,
-    "norm_eps": 1e-5,
-    "attention_head_dim": 8,
-    "transformer_layers_per_block": 1,
-    "use_linear_projection": False,
-}
 
 
 def main():
@@ -120,7 +90,8 @@ def main():
     else:
         raise SystemExit(f"task={task!r}: expected kernels or unet")
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    result["torch"] = {"version": torch.__version__, "threads": torch.get_num_threads()}
+    threads = torch.get_num_threads()
+    result["torch"] = {"version": torch.__version__, "diffusers": version("diffusers"), "threads": threads}
     print(json.dumps(result))
 
 

@@ -18,7 +18,12 @@ export interface RewardRise {
   seconds: number;
 }
 
-export function rewardRise(steps: readonly StepRecord[], edge = 5): RewardRise {
+/** Steps averaged at each end of the run. */
+export const RISE_EDGE = 5;
+/** The fewest steps a reward rise is measured over. */
+export const RISE_MIN_STEPS = 2 * RISE_EDGE;
+
+export function rewardRise(steps: readonly StepRecord[], edge = RISE_EDGE): RewardRise {
   if (steps.length < 2 * edge) throw new Error(`reward rise needs at least ${2 * edge} steps; the run made ${steps.length}`);
   const mean = (xs: readonly StepRecord[]) => xs.reduce((a, s) => a + s.rewardMean, 0) / xs.length;
   const initial = mean(steps.slice(0, edge));

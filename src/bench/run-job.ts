@@ -30,6 +30,8 @@ export interface RunLimits {
   seconds?: number;
   /** Stop after this many steps. */
   steps?: number;
+  /** Never stop for `seconds` before this many steps: what is measured needs them, however slow the machine. */
+  minSteps?: number;
   onStep?: (r: StepRecord) => void;
 }
 
@@ -57,7 +59,7 @@ export async function runJob(overrides: Record<string, OverrideValue>, limits: R
       steps.push(record);
       limits.onStep?.(record);
       if (limits.steps !== undefined && steps.length >= limits.steps) break;
-      if (limits.seconds !== undefined && record.seconds >= limits.seconds) break;
+      if (limits.seconds !== undefined && record.seconds >= limits.seconds && steps.length >= (limits.minSteps ?? 0)) break;
     }
   } finally {
     created.dispose();

@@ -10,6 +10,7 @@ const dir = mkdtempSync(join(tmpdir(), "alignprop-bench-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("bench --quickstart trains the main job for the budget and reports how far the reward rose", async () => {
+  // The run goes on past the budget until the measurement has its minimum of steps, however loaded the machine.
   const r = await alignprop(["bench", "--quickstart", "--seconds", "14"]);
   assert.equal(r.exitCode, 0, String(r.stderr));
   const out = JSON.parse(String(r.stdout)) as Record<string, number | string>;

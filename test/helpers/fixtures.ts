@@ -1,5 +1,6 @@
 /**
- * Reading the reference fixtures the Python scripts under scripts/reference/ write into test/fixtures/<area>/:
+ * Reading the reference fixtures that python/oracle/ (diffusers, transformers) and scripts/reference/ write into
+ * test/fixtures/<area>/:
  * JSON, `*.keys.txt` (key → PyTorch shape) and safetensors, plus the comparisons the numerics tests make.
  */
 import { readFileSync } from "node:fs";

@@ -1,6 +1,6 @@
 /**
  * The shared layers (src/models/nn/layers.ts) against PyTorch's: Linear, Conv2d at stride 1/2 and padding 0/1,
- * GroupNorm, LayerNorm (fixture nn-layers.safetensors from scripts/reference/unet.py).
+ * GroupNorm, LayerNorm (fixture nn-layers.safetensors, torch.nn's modules in float64, from python/oracle/unet.py).
  */
 import assert from "node:assert/strict";
 import { before, test } from "node:test";

@@ -1,7 +1,7 @@
 /**
  * The UNet built shape-only from the published SD1.5 `unet/config.json` has exactly the SD1.5 checkpoint's keys and
- * PyTorch shapes (test/fixtures/unet/sd15-unet.*, copied from the shared reference), and diffusers' own tiny test
- * UNet has diffusers' parameter count.
+ * PyTorch shapes (test/fixtures/unet/sd15-unet.*, listed by diffusers' UNet2DConditionModel in python/oracle/unet.py),
+ * and diffusers' own tiny test UNet has diffusers' parameter count.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";

@@ -15,7 +15,7 @@ before(async () => {
   await initBackend("wasm");
 });
 
-test("on wasm, decode and its gradient with respect to the latents match the PyTorch reference within 1e-4", async () => {
+test("on wasm, decode and its gradient with respect to the latents match diffusers within 1e-4", async () => {
   const io = await readTensors("vae-io.safetensors");
   const vae = new AutoencoderKL(
     SHAPE_ONLY,
@@ -39,7 +39,7 @@ test("on wasm, decode and its gradient with respect to the latents match the PyT
   vae.dispose();
 });
 
-test("on wasm, the text model's hidden states and pooled output match the PyTorch reference within 1e-4", async () => {
+test("on wasm, the text model's hidden states and pooled output match transformers within 1e-4", async () => {
   const io = await readTensors("clip-io.safetensors");
   const config = { hidden_size: 32, intermediate_size: 37, num_attention_heads: 4, num_hidden_layers: 5, vocab_size: 1000, eos_token_id: 2 };
   const clip = new CLIPTextModel(SHAPE_ONLY, validateClipTextConfig(config));

@@ -42,7 +42,12 @@ interface Caption { file: string; prompt: string; reward: number; }
 const unescape = (s: string) => s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
 
 test("a real run's report.html renders in headless Chromium with both charts and every logged image captioned", async (t) => {
-  assert.equal(spawnSync("chromium", ["--version"]).error, undefined, INSTALL);
+  if (spawnSync("chromium", ["--version"]).error) {
+    // CI requires the browser (.ci/run sets ALIGNPROP_REQUIRE_CHROMIUM=1); elsewhere the skip says how to include it.
+    assert.notEqual(process.env.ALIGNPROP_REQUIRE_CHROMIUM, "1", INSTALL);
+    t.skip(`skipped: ${INSTALL}`);
+    return;
+  }
   const runs = join(work, "runs");
   let start = performance.now();
   const train = await alignprop(["train", "--ci", ...TINY_RUN_FLAGS, "--runs_dir", runs, "--num_epochs", "20", "--log_image_freq", "5", "--save_freq", "1000"]);

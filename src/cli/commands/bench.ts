@@ -1,7 +1,7 @@
 /**
  * `alignprop bench`: how fast this host trains, per TF.js backend and against PyTorch on the same work. Each task
- * runs in a process of its own (src/tf/bench/worker.ts; scripts/bench/torch_bench.py for PyTorch, when
- * /usr/bin/python3 has torch) so each reports its own peak RSS. Prints one JSON object on stdout; a backend or
+ * runs in a process of its own (src/tf/bench/worker.ts; scripts/bench/torch_bench.py for PyTorch 2.13 and diffusers'
+ * UNet2DConditionModel, in the project's Python environment) so each reports its own peak RSS. Prints one JSON object on stdout; a backend or
  * PyTorch that cannot run is reported as unavailable, never an error.
  */
 import { execa } from "execa";
@@ -15,11 +15,12 @@ import { flag, parseCommand } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 import { ALIGNPROP_BENCH, alignpropBenchConfig } from "../../bench/alignprop-step.js";
 import { compareAlgorithms } from "../../bench/compare.js";
-import { rewardRise } from "../../bench/reward-rise.js";
-import { runJob } from "../../bench/run-job.js";
+import { RISE_MIN_STEPS, rewardRise } from "../../bench/reward-rise.js";
+import { runJob, type StepRecord } from "../../bench/run-job.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { loadRunConfig, type OverrideValue } from "../../config/index.js";
 import { PACKAGE_ROOT } from "../../models/embedded.js";
+import { projectPython } from "../../python/env.js";
 import { compareHtml } from "../../report/compare-html.js";
 import { initBackend } from "../../tf/backend.js";
 import { BACKEND_NAMES } from "../../tf/backend-names.js";
@@ -27,7 +28,6 @@ import { BACKEND_NAMES } from "../../tf/backend-names.js";
 
 const WORKER = fileURLToPath(new URL("../../tf/bench/worker.js", import.meta.url));
 const TORCH_SCRIPT = fileURLToPath(new URL("../../../../scripts/bench/torch_bench.py", import.meta.url));
-const PYTHON = "/usr/bin/python3";
 
 const Options = z.object({
   backends: z
@@ -70,7 +70,8 @@ const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n
                      (tiny-aesthetic), prompts and seed for --seconds each; JSON of reward mean against samples and
                      seconds for both and the sample ratio to reach DDPO's final reward; the plot goes to --out
   --quickstart       instead: train what \`npm start\` trains (configs/quickstart.json) for --seconds (give 600 for
-                     the 10-minute promise) and report how far the reward mean rose towards the best sample seen
+                     the 10-minute promise; at least ${RISE_MIN_STEPS} steps however slow the machine) and report how
+                     far the reward mean rose towards the best sample seen
 
 Times conv forward / input gradient / filter gradient (${BENCH_SHAPES.conv.x.join("×")} NHWC, ${BENCH_SHAPES.conv.filter.join("×")}),
 a ${BENCH_SHAPES.matmul.m}×${BENCH_SHAPES.matmul.k}×${BENCH_SHAPES.matmul.n} matmul, and a training step (forward, MSE, every
@@ -89,7 +90,7 @@ function lastJsonLine(stdout: string, stderr: string, what: string): Json {
   }
 }
 
-interface TaskOptions {
+export interface TaskOptions {
   repeats: number;
   threads: number;
   timeout: number;
@@ -103,12 +104,18 @@ async function runWorker(task: string, backend: string, { repeats, threads, time
   return lastJsonLine(String(r.stdout), String(r.stderr), `${task} on ${backend}`);
 }
 
-async function runTorch(task: string, { repeats, threads, timeout }: TaskOptions): Promise<Json> {
+export async function runTorch(task: string, { repeats, threads, timeout }: TaskOptions): Promise<Json> {
   const spec = JSON.stringify({ shapes: BENCH_SHAPES, threads, repeats });
-  const r = await execa(PYTHON, [TORCH_SCRIPT, task, spec], { reject: false, timeout: timeout * 1000 });
+  let python: string;
+  try {
+    python = projectPython();
+  } catch (err) {
+    return { unavailable: (err as Error).message };
+  }
+  const r = await execa(python, [TORCH_SCRIPT, task, spec], { reject: false, timeout: timeout * 1000 });
   if (r.timedOut) return { timed_out: `PyTorch ${task} still running after ${timeout} s (--timeout)` };
-  if (r.failed && /No module named 'torch'|ENOENT/.test(`${r.stderr}${r.message}`)) {
-    return { unavailable: `${PYTHON} with torch not found (Debian: apt install python3-torch)` };
+  if (r.failed && /No module named '(torch|diffusers)'|ENOENT/.test(`${r.stderr}${r.message}`)) {
+    return { unavailable: `${python} lacks torch/diffusers: ${String(r.stderr).trim().split("\n").pop()} (npm test creates the project's environment)` };
   }
   return lastJsonLine(String(r.stdout), String(r.stderr), `PyTorch ${task}`);
 }
@@ -229,7 +236,8 @@ function quickstartTraining(): Record<string, OverrideValue> {
 /** `--quickstart`: the main job for a wall-clock budget, and how much of the reward gap it closed. */
 async function quickstartRise(seconds: number): Promise<number> {
   const choice = await initBackend("auto");
-  const run = await runJob({}, { seconds, onStep: (r) => process.stderr.write(`${r.seconds.toFixed(0)} s: reward ${r.rewardMean.toFixed(4)}\n`) }, QUICKSTART);
+  const onStep = (r: StepRecord) => process.stderr.write(`${r.seconds.toFixed(0)} s: reward ${r.rewardMean.toFixed(4)}\n`);
+  const run = await runJob({}, { seconds, minSteps: RISE_MIN_STEPS, onStep }, QUICKSTART);
   const rise = rewardRise(run.steps);
   process.stdout.write(JSON.stringify({ backend: choice.backend, config: QUICKSTART, run: run.description, peak_rss_mb: run.peakRssMb, ...rise }, null, 2) + "\n");
   return EXIT.ok;

@@ -1,0 +1,29 @@
+"""Everything an AlignProp job needs, from a config: the pipeline on the device with its frozen weights in the
+precision's dtype, LoRA attached in float32, the reward and the prompt source."""
+
+from __future__ import annotations
+
+import torch
+
+from .alignprop import AlignProp
+from .config import AlignPropConfig
+from .lora import add_lora
+from .pipeline import Components, load_pipeline, model_dir
+from .precision import Precision
+from .prompts import prompt_source_for
+from .rewards import Reward, resolve_reward
+
+#: The embedded pipeline's reward and prompt source, taken when the config's `reward` / `prompts` is "".
+TINY_SHAPES_DEFAULTS = {"reward": "tiny-aesthetic", "prompts": "shapes"}
+
+
+def build_alignprop(
+    config: AlignPropConfig, device: torch.device, components: Components | None = None, reward: Reward | None = None
+) -> AlignProp:
+    precision = Precision.for_device(device, config.mixed_precision, config.allow_tf32)
+    c = (components or load_pipeline(model_dir(config.model))).to(device, precision.weight_dtype)
+    add_lora(c.unet, config.lora_rank, config.lora_alpha, config.lora_target_modules, config.seed)
+    defaults = TINY_SHAPES_DEFAULTS if config.model == "tiny-shapes" else {"reward": "aesthetic", "prompts": "animals"}
+    reward = (reward or resolve_reward(config.reward or defaults["reward"])).to(device)
+    prompts = prompt_source_for(config.prompts, defaults["prompts"])
+    return AlignProp(c, config, reward, prompts, precision)

@@ -1,0 +1,83 @@
+"""The Stable Diffusion pipeline's components as diffusers and transformers define them, loaded from a folder in
+diffusers' layout (`model_index.json`, `unet/`, `vae/`, …) or built from component configs with random weights, and
+the two pipeline steps the trainer runs outside the chain: prompt encoding and latent decoding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+TINY_SHAPES = MODELS_DIR / "tiny-shapes"
+
+
+@dataclass
+class Components:
+    unet: UNet2DConditionModel
+    vae: AutoencoderKL
+    text_encoder: CLIPTextModel
+    tokenizer: CLIPTokenizer
+    scheduler: DDIMScheduler
+
+    def to(self, device: torch.device, dtype: torch.dtype) -> Components:
+        """Moves the three networks (frozen, no gradient) to `device` in `dtype`."""
+        for module in (self.unet, self.vae, self.text_encoder):
+            module.requires_grad_(False)
+            module.to(device=device, dtype=dtype)
+        return self
+
+
+def model_dir(model: str) -> Path:
+    """The folder for a config's `model`: the embedded "tiny-shapes", or a path to a pipeline in diffusers' layout."""
+    path = TINY_SHAPES if model == "tiny-shapes" else Path(model)
+    if not (path / "model_index.json").is_file():
+        raise FileNotFoundError(f"model={model!r}: {path} holds no model_index.json (a diffusers pipeline folder)")
+    return path
+
+
+def load_pipeline(path: Path) -> Components:
+    """A pipeline folder in diffusers' layout (the scheduler is loaded as DDIM, whatever the folder names)."""
+    return Components(
+        unet=UNet2DConditionModel.from_pretrained(path, subfolder="unet"),
+        vae=AutoencoderKL.from_pretrained(path, subfolder="vae"),
+        text_encoder=CLIPTextModel.from_pretrained(path, subfolder="text_encoder"),
+        tokenizer=CLIPTokenizer.from_pretrained(path, subfolder="tokenizer"),
+        scheduler=DDIMScheduler.from_pretrained(path, subfolder="scheduler"),
+    )
+
+
+def build_pipeline(configs: dict[str, dict], tokenizer: CLIPTokenizer, device: torch.device) -> Components:
+    """Random weights from component configs (`unet`, `vae`, `text_encoder`, `scheduler`), made directly on `device`."""
+    with torch.device(device):
+        return Components(
+            unet=UNet2DConditionModel.from_config(configs["unet"]),
+            vae=AutoencoderKL.from_config(configs["vae"]),
+            text_encoder=CLIPTextModel(CLIPTextConfig(**configs["text_encoder"])),
+            tokenizer=tokenizer,
+            scheduler=DDIMScheduler.from_config(configs["scheduler"]),
+        )
+
+
+def encode_prompts(c: Components, prompts: Sequence[str]) -> torch.Tensor:
+    """The text encoder's last hidden states, padded to the tokenizer's length as the pipeline does: [B, T, D]."""
+    tokens = c.tokenizer(
+        list(prompts),
+        padding="max_length",
+        max_length=c.tokenizer.model_max_length,
+        truncation=True,
+        return_tensors="pt",
+    )
+    with torch.no_grad():
+        return c.text_encoder(tokens.input_ids.to(c.text_encoder.device))[0]
+
+
+def decode_latents(vae: AutoencoderKL, latents: torch.Tensor) -> torch.Tensor:
+    """latents [B, C, h, w] → images [B, 3, H, W] in [0, 1]: decode latents / scaling_factor, map [-1, 1] → [0, 1]."""
+    decoded = vae.decode(latents / vae.config.scaling_factor).sample
+    return (decoded / 2 + 0.5).clamp(0, 1)

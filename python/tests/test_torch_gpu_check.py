@@ -1,0 +1,29 @@
+"""The GPU check's CPU smoke run: scripts/gpu-check.sh --smoke runs every case and prints one JSON object."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_gpu_check_smoke_run_times_every_case_and_prints_json():
+    env = {**os.environ, "PYTHON": sys.executable}
+    result = subprocess.run(
+        ["bash", "scripts/gpu-check.sh", "--smoke", "--timed", "2"], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    cases = [(c["precision"], c["K"], c["batch"]) for c in report["cases"]]
+    assert cases == [("no", 1, 1), ("no", 1, 2), ("no", 4, 1), ("no", 4, 2)]
+    for case in report["cases"]:
+        assert len(case["step_times_s"]) == 2 and case["s_per_step"] > 0 and case["loss_finite"]
+        assert abs(case["samples_per_s"] * case["s_per_step"] - case["batch"]) < 1e-3
+    # Backpropagating through all 4 steps costs more than through the last one.
+    by_case = {(c["K"], c["batch"]): c["s_per_step"] for c in report["cases"]}
+    assert by_case[(4, 1)] > by_case[(1, 1)]
+    assert set(report["versions"]) == {"torch", "diffusers", "transformers", "peft"}
