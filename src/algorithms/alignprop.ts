@@ -45,6 +45,7 @@ export class AlignPropJob implements TrainingJob {
   step({ keepImages }: { keepImages: boolean }): StepResult {
     const o = this.options;
     const k = o.train_gradient_accumulation_steps;
+    const b = o.train_batch_size;
     if (this.c.lora.merged) throw new Error("the LoRA adapters are merged into the UNet; unmerge them before training");
     this.c.scheduler.setTimesteps(o.sample_num_steps);
     // One explicit scope: every tensor the step makes is released when it ends (tf.tidy cannot return plain objects).
@@ -55,11 +56,10 @@ export class AlignPropJob implements TrainingJob {
       let last: StepImages | undefined;
       for (let micro = 0; micro < k; micro++) {
         // 1. Prompts and their embeddings (no gradient: computed outside the gradient pass), x_T, noise, kept steps.
-        const drawn = Array.from({ length: o.train_batch_size }, () => this.promptSource(this.rng));
+        const drawn = Array.from({ length: b }, () => this.promptSource(this.rng));
         const prompts = drawn.map((d) => d.prompt);
         const metadata = drawn.map((d) => d.metadata);
         const keep = keptSteps(o.sample_num_steps, this.truncation, this.rng);
-        const b = o.train_batch_size;
         const xT = this.conditioning.normal(this.rng, b, this.c.scheduler.initNoiseSigma);
         const noise = o.sample_eta > 0 ? Array.from({ length: o.sample_num_steps }, () => this.conditioning.normal(this.rng, b)) : [];
         const chain: Chain = {
@@ -84,7 +84,7 @@ export class AlignPropJob implements TrainingJob {
         loss += value.dataSync()[0]!;
         rewards.push(...batchRewards!.dataSync());
         if (keepImages && micro === k - 1) {
-          const [b, h, w] = images!.shape;
+          const [, h, w] = images!.shape;
           const pixels = floatsToImages(images!.dataSync() as Float32Array, b, h, w);
           last = { images: pixels, prompts, promptMetadata: metadata.map((m) => ({ ...m })), rewards: rewards.slice(-b) };
         }
