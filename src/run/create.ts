@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { ConfigError } from "../config/index.js";
+import { InputError } from "../util/input-error.js";
 import { CONFIG_FILE, EVENTS_FILE, runFiles } from "./layout.js";
 
 /** `20261125-153012`: sortable, readable, unique enough for one person's runs directory. */
@@ -37,14 +38,17 @@ export function writeRunConfig(runDir: string, config: object): string {
   return path;
 }
 
-/** Throws, naming the path, when `runDir` is not a run directory (a folder with config.json and events.jsonl). */
+/**
+ * Throws an InputError (the user named the wrong folder: exit 2), naming the path, when `runDir` is not a run
+ * directory (a folder with config.json and events.jsonl).
+ */
 export async function assertRunDir(runDir: string): Promise<void> {
   const info = await stat(runDir).catch(() => undefined);
-  if (!info) throw new Error(`${runDir} does not exist (expected a run directory, runs/<name>/)`);
-  if (!info.isDirectory()) throw new Error(`${runDir} is not a run directory (it is a file)`);
+  if (!info) throw new InputError(`${runDir} does not exist (expected a run directory, runs/<name>/)`);
+  if (!info.isDirectory()) throw new InputError(`${runDir} is not a run directory (it is a file)`);
   for (const file of [CONFIG_FILE, EVENTS_FILE]) {
     if (!(await stat(join(runDir, file)).catch(() => undefined))) {
-      throw new Error(`${runDir} is not a run directory: it has no ${file} (runs/<name>/ holds ${CONFIG_FILE} and ${EVENTS_FILE})`);
+      throw new InputError(`${runDir} is not a run directory: it has no ${file} (runs/<name>/ holds ${CONFIG_FILE} and ${EVENTS_FILE})`);
     }
   }
 }

@@ -87,6 +87,9 @@ test("inspect knows the rewards' CLIP classes: CLIPModel and CLIPVisionModelWith
   assert.equal(String(full.stdout), "CLIPModel  427,616,513 parameters  590 tensors");
   assert.equal(vision.exitCode, 0, String(vision.stderr));
   assert.equal(String(vision.stdout), "CLIPVisionModelWithProjection  303,966,208 parameters  392 tensors");
+  const missing = await alignprop(["inspect", join(root, "nope")]);
+  assert.equal(missing.exitCode, 2, "a path that does not exist is a usage mistake");
+  assert.match(String(missing.stderr), /nope does not exist; inspect takes a pipeline folder or a model's config\.json/);
 });
 
 const sampleArgs = (out: string, ...extra: string[]) =>

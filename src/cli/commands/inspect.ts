@@ -13,6 +13,7 @@ import { readJsonObject } from "../../models/pipeline.js";
 import type { Module } from "../../models/nn/module.js";
 import { buildModel, modelClassOf } from "../../models/pipeline-components.js";
 import { checkModelIndex, CONFIG_FILE, MODEL_INDEX, WEIGHTS_STEM, type ModelComponent } from "../../models/pipeline-layout.js";
+import { InputError } from "../../util/input-error.js";
 import { flag, parseCommand } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 
@@ -44,7 +45,7 @@ export const inspect: CliCommand = {
     const { options, positionals } = parsed;
     const target = positionals[0]!;
     const info = await stat(target).catch(() => undefined);
-    if (!info) throw new Error(`${target} does not exist`);
+    if (!info) throw new InputError(`${target} does not exist; inspect takes a pipeline folder or a model's config.json`);
     const rows = info.isDirectory() ? await pipelineRows(target) : [await componentRow(target, "")];
     process.stdout.write(render(rows, options.keys));
     return EXIT.ok;
