@@ -16,6 +16,8 @@ COPY src ./src
 COPY ui ./ui
 COPY test ./test
 COPY configs ./configs
+# The embedded default pipeline and its rewards: the compose default run (configs/quickstart.json) trains it.
+COPY models ./models
 RUN npm ci --no-audit --no-fund \
  && npm run build \
  && npm install --no-save --foreground-scripts --allow-scripts @tensorflow/tfjs-node-gpu@4.22.0 \

@@ -2,7 +2,7 @@
 # The GPU check (issue 15, item 7): AlignProp steps on SD1.5's architecture at 512² with random weights (no
 # download), K=1 and K=all-50 with gradient checkpointing, batch 1 and 2, fp16 and bf16; prints one JSON object
 # (s/step, samples/s, peak GPU memory per case, versions, GPU name) on stdout, progress on stderr. About 2-3 minutes
-# on one H200; cases past --budget-s (default 200 s) are skipped and listed as skipped.
+# on one H200; cases that would start after --budget-s (default 180 s) are skipped and listed as skipped.
 #
 #   bash scripts/gpu-check.sh > gpu.json            # on a CUDA host
 #   bash scripts/gpu-check.sh --smoke               # the same code on the CPU, tiny sizes, seconds

@@ -12,6 +12,7 @@ then 4. clip the summed gradient to `train_max_grad_norm` and take one AdamW ste
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,20 @@ class StepImages:
     prompts: list[str]
     prompt_metadata: list[dict[str, Any]]
     rewards: list[float]
+
+
+@dataclass
+class MicroBatch:
+    """One micro-batch's draws from the job's generator, in the order they are drawn."""
+
+    prompts: list[str]
+    metadata: list[dict[str, Any]]
+    #: keep[i]: step i's UNet output carries gradient.
+    keep: list[bool]
+    #: x_T [B, C, h, w].
+    x_t: torch.Tensor
+    #: z for each step's σ_t·z; empty when eta = 0.
+    noise: list[torch.Tensor]
 
 
 @dataclass
@@ -61,14 +76,15 @@ class AlignProp:
     ) -> None:
         """`c`: on the device, frozen weights in `precision.weight_dtype`, LoRA attached (lora.add_lora)."""
         require_differentiable(reward)
-        self.c, self.config, self.reward, self.prompt_source, self.precision = (
-            c,
-            config,
-            reward,
-            prompt_source,
-            precision,
-        )
-        self.params = [p for p in c.unet.parameters() if p.requires_grad]
+        self.c = c
+        self.config = config
+        self.reward = reward
+        self.prompt_source = prompt_source
+        self.precision = precision
+        named = [(name, p) for name, p in c.unet.named_parameters() if p.requires_grad]
+        #: The LoRA parameters (the only trainable ones) and their UNet state-dict names.
+        self.lora_names = [name for name, _ in named]
+        self.params = [p for _, p in named]
         if not self.params:
             raise ValueError("the UNet has no trainable LoRA parameters; attach them (lora.add_lora) before training")
         self.generator = torch.Generator().manual_seed(config.seed)
@@ -87,32 +103,28 @@ class AlignProp:
         loss, rewards, last = 0.0, [], None
         for micro in range(k):
             # 1. Prompts and their embeddings (no gradient), which steps keep gradient, x_T, the chain's noise.
-            drawn = [self.prompt_source(self.generator) for _ in range(o.train_batch_size)]
-            prompts, metadata = [p for p, _ in drawn], [m for _, m in drawn]
-            keep = kept_steps(o.sample_num_steps, self.truncation, self.generator)
-            x_t = self.normal(self.c.scheduler.init_noise_sigma)
-            noise = [self.normal() for _ in range(o.sample_num_steps)] if o.sample_eta > 0 else []
+            m = self.draw()
             chain = Chain(
-                self.c.unet,
-                self.c.scheduler,
-                self.context(prompts),
-                o.sample_guidance_scale,
-                o.sample_eta,
-                noise,
-                o.gradient_checkpointing,
+                unet=self.c.unet,
+                scheduler=self.c.scheduler,
+                context=self.context(m.prompts),
+                guidance_scale=o.sample_guidance_scale,
+                eta=o.sample_eta,
+                noise=m.noise,
+                checkpointing=o.gradient_checkpointing,
             )
 
             # 2.–3. The chain, the decoded images, their rewards and the loss (1/k of the step's), with gradients.
             with self.precision.autocast():
-                images = decode_latents(self.c.vae, sample_chain(chain, keep, x_t))  # [B, 3, H, W]
-                batch_rewards, _ = score_images(self.reward, images, prompts, metadata)
+                images = decode_latents(self.c.vae, sample_chain(chain, m.keep, m.x_t))  # [B, 3, H, W]
+                batch_rewards, _ = score_images(self.reward, images, m.prompts, m.metadata)
                 micro_loss = self.loss_from(batch_rewards.float()) / k
             if micro_loss.requires_grad:  # false only when no step is kept: the LoRA gradient is then zero
                 self.scaler.scale(micro_loss).backward()
-            loss += micro_loss.item()
-            rewards += batch_rewards.float().tolist()
+            loss += micro_loss.detach().item()
+            rewards += batch_rewards.detach().float().tolist()
             if keep_images and micro == k - 1:
-                last = StepImages(images.detach().float().cpu(), prompts, metadata, rewards[-len(prompts) :])
+                last = StepImages(images.detach().float().cpu(), m.prompts, m.metadata, rewards[-len(m.prompts) :])
 
         # 4. Clip the global gradient norm (scaled by max/(norm + 1e-6) when above), AdamW.
         self.scaler.unscale_(self.optimizer)
@@ -120,6 +132,15 @@ class AlignProp:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         return StepResult(loss, rewards, float(grad_norm), o.train_learning_rate, last)
+
+    def draw(self) -> MicroBatch:
+        """The next micro-batch's prompts, kept steps, x_T and noise (the TF.js engine draws them in this order)."""
+        o = self.config
+        drawn = [self.prompt_source(self.generator) for _ in range(o.train_batch_size)]
+        keep = kept_steps(o.sample_num_steps, self.truncation, self.generator)
+        x_t = self.normal(self.c.scheduler.init_noise_sigma)
+        noise = [self.normal() for _ in range(o.sample_num_steps)] if o.sample_eta > 0 else []
+        return MicroBatch([p for p, _ in drawn], [m for _, m in drawn], keep, x_t, noise)
 
     def loss_from(self, rewards: torch.Tensor) -> torch.Tensor:
         """ "negative_reward": −mean r; "trl": mean(10 − r), TRL's calculate_loss; "target": mean |r − target|."""
@@ -147,22 +168,21 @@ class AlignProp:
         return (torch.randn(shape, generator=self.generator) * sigma).to(self.precision.device)
 
     def training_state(self) -> dict[str, Any]:
-        """What a checkpoint must hold to continue exactly: LoRA weights, AdamW moments, loss scale, generator."""
-        names = [n for n, p in self.c.unet.named_parameters() if p.requires_grad]
+        """What a checkpoint must hold to continue exactly: LoRA weights, AdamW moments, loss scale, generator.
+        A copy: the optimizer updates its moments in place."""
         return {
-            "lora": {n: p.detach().cpu().clone() for n, p in zip(names, self.params, strict=True)},
-            "optimizer": self.optimizer.state_dict(),
+            "lora": {n: p.detach().cpu().clone() for n, p in zip(self.lora_names, self.params, strict=True)},
+            "optimizer": copy.deepcopy(self.optimizer.state_dict()),
             "scaler": self.scaler.state_dict(),
             "generator": self.generator.get_state(),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
-        names = [n for n, p in self.c.unet.named_parameters() if p.requires_grad]
-        if set(names) != set(state["lora"]):
-            missing, unexpected = set(names) - set(state["lora"]), set(state["lora"]) - set(names)
-            raise ValueError(f"LoRA keys differ: missing {sorted(missing)}, unexpected {sorted(unexpected)}")
+        names, saved = set(self.lora_names), set(state["lora"])
+        if names != saved:
+            raise ValueError(f"LoRA keys differ: missing {sorted(names - saved)}, unexpected {sorted(saved - names)}")
         with torch.no_grad():
-            for name, p in zip(names, self.params, strict=True):
+            for name, p in zip(self.lora_names, self.params, strict=True):
                 p.copy_(state["lora"][name])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scaler.load_state_dict(state["scaler"])

@@ -8,22 +8,23 @@ import torch
 from .alignprop import AlignProp
 from .config import AlignPropConfig
 from .lora import add_lora
-from .pipeline import Components, load_pipeline, model_dir
+from .pipeline import Components, load_pipeline, model_source
 from .precision import Precision
 from .prompts import prompt_source_for
 from .rewards import Reward, resolve_reward
 
-#: The embedded pipeline's reward and prompt source, taken when the config's `reward` / `prompts` is "".
+#: What a config's `reward` / `prompts` of "" means (src/trainer/jobs.ts): the embedded pipeline's own, else these.
 TINY_SHAPES_DEFAULTS = {"reward": "tiny-aesthetic", "prompts": "shapes"}
+OTHER_DEFAULTS = {"reward": "brightness", "prompts": "animals"}
 
 
 def build_alignprop(
     config: AlignPropConfig, device: torch.device, components: Components | None = None, reward: Reward | None = None
 ) -> AlignProp:
     precision = Precision.for_device(device, config.mixed_precision, config.allow_tf32)
-    c = (components or load_pipeline(model_dir(config.model))).to(device, precision.weight_dtype)
+    c = (components or load_pipeline(model_source(config.model))).to(device, precision.weight_dtype)
     add_lora(c.unet, config.lora_rank, config.lora_alpha, config.lora_target_modules, config.seed)
-    defaults = TINY_SHAPES_DEFAULTS if config.model == "tiny-shapes" else {"reward": "aesthetic", "prompts": "animals"}
+    defaults = TINY_SHAPES_DEFAULTS if config.model == "tiny-shapes" else OTHER_DEFAULTS
     reward = (reward or resolve_reward(config.reward or defaults["reward"])).to(device)
     prompts = prompt_source_for(config.prompts, defaults["prompts"])
     return AlignProp(c, config, reward, prompts, precision)

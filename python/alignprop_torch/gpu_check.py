@@ -22,6 +22,7 @@ import platform
 import statistics
 import sys
 import time
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from importlib.metadata import version
@@ -151,7 +152,7 @@ def measure(argv: list[str] | None) -> dict[str, Any]:
     parser.add_argument("--warmup", type=int, default=1, help="untimed steps per case (default 1)")
     parser.add_argument("--timed", type=int, default=2, help="timed steps per case; the median is reported (default 2)")
     parser.add_argument(
-        "--budget-s", type=float, default=200, help="skip cases that would end after this (default 200)"
+        "--budget-s", type=float, default=180, help="start no case after this many seconds (default 180)"
     )
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -197,8 +198,14 @@ def measure(argv: list[str] | None) -> dict[str, Any]:
                     base, mixed_precision=mixed, truncated_backprop_timestep=setup.steps - keep, train_batch_size=batch
                 )
                 log(f"{name}: {args.warmup} warm-up + {args.timed} timed steps")
-                case.update(run_case(c, reward, config, precision, args.warmup, args.timed))
-                log(f"{name}: {case['s_per_step']} s/step, peak {case['peak_gpu_memory_gib']} GiB")
+                try:
+                    case.update(run_case(c, reward, config, precision, args.warmup, args.timed))
+                    log(f"{name}: {case['s_per_step']} s/step, peak {case['peak_gpu_memory_gib']} GiB")
+                except Exception as error:  # one failing case (out of memory, say) still leaves the others' figures
+                    traceback.print_exc(file=sys.stderr)
+                    case["error"] = f"{type(error).__name__}: {error}"[:500]
+                    if setup.device.type == "cuda":
+                        torch.cuda.empty_cache()
                 report["cases"].append(case)
         del c, reward
         if setup.device.type == "cuda":

@@ -26,23 +26,20 @@ class Components:
     scheduler: DDIMScheduler
 
     def to(self, device: torch.device, dtype: torch.dtype) -> Components:
-        """Moves the three networks (frozen, no gradient) to `device` in `dtype`."""
+        """Moves the three networks to `device` in `dtype` and freezes them; call it before attaching LoRA."""
         for module in (self.unet, self.vae, self.text_encoder):
             module.requires_grad_(False)
             module.to(device=device, dtype=dtype)
         return self
 
 
-def model_dir(model: str) -> Path:
-    """The folder for a config's `model`: the embedded "tiny-shapes", or a path to a pipeline in diffusers' layout."""
-    path = TINY_SHAPES if model == "tiny-shapes" else Path(model)
-    if not (path / "model_index.json").is_file():
-        raise FileNotFoundError(f"model={model!r}: {path} holds no model_index.json (a diffusers pipeline folder)")
-    return path
+def model_source(model: str) -> str:
+    """What to load for a config's `model`: the embedded "tiny-shapes" folder, else the folder or Hub id as given."""
+    return str(TINY_SHAPES) if model == "tiny-shapes" else model
 
 
-def load_pipeline(path: Path) -> Components:
-    """A pipeline folder in diffusers' layout (the scheduler is loaded as DDIM, whatever the folder names)."""
+def load_pipeline(path: str | Path) -> Components:
+    """A pipeline in diffusers' layout, a folder or Hub id (the scheduler is loaded as DDIM, whatever it names)."""
     return Components(
         unet=UNet2DConditionModel.from_pretrained(path, subfolder="unet"),
         vae=AutoencoderKL.from_pretrained(path, subfolder="vae"),

@@ -8,10 +8,12 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
 import torch
 from torch_fixtures import CPU, cpu_config, lora_params, tiny_shapes
 
 from alignprop_torch.alignprop import AlignProp
+from alignprop_torch.build import build_alignprop
 from alignprop_torch.config import AlignPropConfig
 from alignprop_torch.pipeline import decode_latents
 from alignprop_torch.precision import Precision
@@ -60,10 +62,12 @@ def test_a_restored_training_state_repeats_the_next_step_exactly():
     j.step()
     saved = j.training_state()
     first = j.step(keep_images=True)
+    weights = [p.detach().clone() for p in j.params]  # after an update that used the saved AdamW moments
     j.restore(saved)
     again = j.step(keep_images=True)
     assert (again.loss, again.rewards, again.grad_norm) == (first.loss, first.rewards, first.grad_norm)
     assert torch.equal(again.images.images, first.images.images)
+    assert all(torch.equal(a, p) for a, p in zip(weights, j.params, strict=True))
 
 
 def test_the_gradient_is_clipped_to_train_max_grad_norm_and_its_norm_before_clipping_reported():
@@ -125,3 +129,24 @@ def test_the_config_defaults_and_field_names_are_the_ts_schemas(tmp_path: Path):
     resolved = schema["defaults"]
     (tmp_path / "config.json").write_text(json.dumps(resolved))
     assert AlignPropConfig.from_json(tmp_path / "config.json") == AlignPropConfig()
+
+
+@pytest.mark.parametrize("mixed", ["bf16", "fp16"])
+def test_mixed_precision_trains_float32_lora_over_half_precision_frozen_weights(mixed: str):
+    precision = Precision(CPU, mixed)  # what a GPU gets; CPU autocast runs the same code
+    c = tiny_shapes(precision.weight_dtype)
+    j = AlignProp(c, cpu_config(mixed_precision=mixed, train_batch_size=2), brightness, shapes, precision)
+    before = [p.detach().clone() for p in j.params]
+    result = j.step()
+    assert {p.dtype for p in c.unet.parameters() if not p.requires_grad} == {precision.weight_dtype}
+    assert {p.dtype for p in j.params} == {p.grad.dtype for p in j.params} == {torch.float32}
+    assert torch.isfinite(torch.tensor([result.loss, result.grad_norm])).all() and result.grad_norm > 0
+    assert any(not torch.equal(a, p) for a, p in zip(before, j.params, strict=True))
+
+
+def test_a_config_naming_tiny_shapes_builds_a_job_with_its_reward_and_prompt_source():
+    j = build_alignprop(cpu_config(train_batch_size=2), CPU, components=tiny_shapes(lora=False))
+    result = j.step(keep_images=True)
+    assert j.reward.name == "tiny-aesthetic"
+    assert all(p.startswith("a ") and p.split()[-1] in ("circle", "square", "triangle") for p in result.images.prompts)
+    assert result.images.images.shape == (2, 3, 32, 32)

@@ -17,7 +17,7 @@ KEEP = [False, True, False, True]
 def loss_and_grads(c, checkpointing: bool) -> tuple[float, list[torch.Tensor]]:
     chain, x_t = tiny_chain(c, steps=4, eta=1.0, checkpointing=checkpointing, batch=2)
     loss = -brightness.score(decode_latents(c.vae, sample_chain(chain, KEEP, x_t)), [], [])[0].mean()
-    return loss.item(), list(torch.autograd.grad(loss, lora_params(c)))
+    return loss.detach().item(), list(torch.autograd.grad(loss, lora_params(c)))
 
 
 def test_checkpointing_the_kept_unet_calls_gives_the_same_loss_and_gradient():
@@ -51,7 +51,7 @@ def test_with_every_step_kept_the_lora_gradient_matches_central_finite_differenc
         for sign in (1, -1):
             for p, d in zip(params, direction, strict=True):
                 p += sign * h * d
-            values.append(float(loss()))
+            values.append(loss().item())
             for p, d in zip(params, direction, strict=True):
                 p -= sign * h * d
     numeric = (values[0] - values[1]) / (2 * h)

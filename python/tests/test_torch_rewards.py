@@ -10,6 +10,7 @@ from PIL import Image
 from transformers import CLIPImageProcessor
 
 from alignprop_torch.rewards import resolve_reward, score_images
+from alignprop_torch.rewards.aesthetic import AestheticHead, unit_input_bound
 from alignprop_torch.rewards.builtin import hue_degrees
 from alignprop_torch.rewards.clip_preprocess import CLIP_IMAGE_MEAN, CLIP_IMAGE_STD, clip_preprocess
 
@@ -95,9 +96,8 @@ def test_tiny_aesthetic_prefers_large_centred_shapes_and_passes_gradients_to_the
     good, _ = score_images(reward, large, prompts, metadata)
     bad, _ = score_images(reward, small, prompts, metadata)
     assert (good > bad).all(), (good, bad)
-    assert (
-        reward.range[0] <= float(torch.cat([good, bad]).min()) <= float(torch.cat([good, bad]).max()) <= reward.range[1]
-    )
+    scores = torch.cat([good, bad]).detach()
+    assert reward.range[0] <= float(scores.min()) <= float(scores.max()) <= reward.range[1]
     (grad,) = torch.autograd.grad(good.sum(), large)
     assert grad.abs().sum() > 0
 
@@ -107,3 +107,12 @@ def test_tiny_clip_score_scores_the_prompted_colour_above_the_others():
     for name in COLOURS:
         scores = score("tiny-clip-score", images, [f"a {name} circle"] * len(COLOURS))
         assert max(zip(scores, COLOURS, strict=True))[1] == name, (name, scores)
+
+
+def test_the_aesthetic_heads_range_is_probed_where_the_head_lives():
+    head = AestheticHead((4, 8, 8, 8, 8, 1)).double().eval()  # a dtype stands in for a device: both must match
+    low, high = unit_input_bound(head)
+    with torch.no_grad():
+        units = torch.nn.functional.normalize(torch.randn(256, 4, dtype=torch.float64), dim=-1)
+        scores = head(units)
+    assert low <= float(scores.min()) <= float(scores.max()) <= high

@@ -36,6 +36,11 @@ export interface SpawnOptions {
   agent?: string;
   /** How this process's own client authenticates when the trainer uses CURVE. */
   clientCurve?: { serverPublicKey: string; keys: KeyPair };
+  /**
+   * The trainer program and its leading arguments, e.g. a Python interpreter with `-m <module>` (the PyTorch engine);
+   * the arguments above follow. The TF.js trainer under this Node by default.
+   */
+  command?: readonly [string, ...string[]];
 }
 
 export interface SpawnedTrainer {
@@ -58,7 +63,8 @@ export async function spawnTrainer(opts: SpawnOptions): Promise<SpawnedTrainer> 
     for (const a of opts.curve.allow) args.push("--allow", a);
     for (const a of opts.curve.allowObservers) args.push("--allow-observer", a);
   }
-  const child = execa(process.execPath, [TRAINER_MAIN, ...args], {
+  const [program, ...leading] = opts.command ?? [process.execPath, TRAINER_MAIN];
+  const child = execa(program, [...leading, ...args], {
     reject: false,
     buffer: false,
     stdin: "ignore",

@@ -33,6 +33,16 @@ export interface SampleOptions {
   eta?: number;
   /** Draws the initial latents, then the DDIM noise when eta > 0. Default: a generator seeded with `seed`. */
   generator?: Rng;
+  /**
+   * x_T itself, [B, H/f, W/f, C], instead of drawing it (diffusers' `latents=`; scaled by init_noise_sigma likewise).
+   * The caller keeps ownership.
+   */
+  latents?: tf.Tensor4D;
+  /**
+   * z of each step's σ_t·z when eta > 0, one [B, H/f, W/f, C] per DDIM step, instead of drawing it (diffusers'
+   * `DDIMScheduler.step(..., variance_noise=)`). The caller keeps ownership.
+   */
+  varianceNoise?: readonly tf.Tensor4D[];
   /** Default 0. */
   seed?: number;
   /** Image size in pixels, multiples of the VAE's downscale; default the UNet's sample_size × downscale. */
@@ -60,18 +70,23 @@ export function sample(components: SamplingComponents, opts: SampleOptions): Sam
   const negatives = guided ? negativesFor(prompts, opts.negativePrompts) : [];
   scheduler.setTimesteps(steps);
 
+  const f = vae.downscale;
+  const shape: [number, number, number, number] = [prompts.length, height / f, width / f, unet.config.in_channels];
+  checkGivenNoise(shape, steps, eta, opts);
   const context = tf.tidy(() =>
     guided
       ? tf.concat([encodePrompts(components, negatives), encodePrompts(components, prompts)]) // [2B, T, D]: uncond, cond
       : encodePrompts(components, prompts), // [B, T, D]
   );
-  const f = vae.downscale;
-  let latents = initialLatents([prompts.length, height / f, width / f, unet.config.in_channels], generator, scheduler.initNoiseSigma);
+  let latents = opts.latents
+    ? tf.tidy(() => tf.mul(opts.latents!, scheduler.initNoiseSigma) as tf.Tensor4D)
+    : initialLatents(shape, generator, scheduler.initNoiseSigma);
   try {
     scheduler.timesteps.forEach((t, i) => {
       const next = tf.tidy(() => {
         const eps = guidedNoise(unet, latents, t, context, guided ? guidanceScale : 1);
-        return scheduler.step(eps, t, latents, { eta, generator: eta > 0 ? generator : undefined }).prevSample as tf.Tensor4D;
+        const noise = eta > 0 ? (opts.varianceNoise ? { varianceNoise: opts.varianceNoise[i] } : { generator }) : {};
+        return scheduler.step(eps, t, latents, { eta, ...noise }).prevSample as tf.Tensor4D;
       });
       latents.dispose();
       latents = next;
@@ -122,6 +137,20 @@ export function decodeLatents(vae: AutoencoderKL, latents: tf.Tensor4D): tf.Tens
 /** x_T ~ N(0, σ²) of the given shape, drawn from `generator` (row-major over NHWC). */
 export function initialLatents(shape: [number, number, number, number], generator: Rng, sigma: number): tf.Tensor4D {
   return tf.tidy(() => tf.mul(tf.tensor4d(generator.normal(shape.reduce((a, b) => a * b, 1)), shape), sigma));
+}
+
+/** Given latents and variance noise must have the shape the prompts and image size imply, and one noise per step. */
+function checkGivenNoise(shape: number[], steps: number, eta: number, opts: SampleOptions): void {
+  const wrong = (name: string, t: tf.Tensor) =>
+    new Error(`${name} has shape [${t.shape}] but ${opts.prompts.length} prompt(s) at this image size need [${shape}] ([B, H/f, W/f, C])`);
+  if (opts.latents && !tf.util.arraysEqual(opts.latents.shape, shape)) throw wrong("latents", opts.latents);
+  if (!opts.varianceNoise || eta === 0) return;
+  if (opts.varianceNoise.length !== steps) {
+    throw new Error(`varianceNoise has ${opts.varianceNoise.length} entries but eta=${eta} with ${steps} steps needs one per step`);
+  }
+  opts.varianceNoise.forEach((z, i) => {
+    if (!tf.util.arraysEqual(z.shape, shape)) throw wrong(`varianceNoise[${i}]`, z);
+  });
 }
 
 function negativesFor(prompts: readonly string[], negatives: string | readonly string[] = ""): string[] {

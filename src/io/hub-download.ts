@@ -1,13 +1,13 @@
 /**
- * One Hub file into the cache, resumably: bytes go to a hidden `.incomplete` sibling (named after the file's
- * content id, so a partial from another version is never continued), an interrupted transfer continues from the
- * bytes already there with a Range request, and the finished file is checked against the Hub's hash (sha256 for
- * LFS files, the git blob sha1 otherwise) before it is renamed into place.
+ * One Hub file into a cache blob, resumably: bytes go to `<blob>.incomplete` (the blob is named after the file's
+ * hash, so a partial from another version is never continued), an interrupted transfer continues from the bytes
+ * already there with a Range request, and the finished file is checked against the Hub's hash (sha256 for LFS files,
+ * the git blob sha1 otherwise) before it is renamed into place.
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { dirname } from "node:path";
 
 import { downloadFile, HubApiError } from "@huggingface/hub";
 
@@ -21,6 +21,9 @@ export interface HubFile {
   lfs?: { oid: string; size: number };
 }
 
+/** The file's name in the cache's blobs/: the Hub's ETag for it (sha256 for LFS files, git sha1 otherwise). */
+export const etagOf = (file: HubFile): string => file.lfs?.oid ?? file.oid;
+
 export interface HubLocation {
   repo: string;
   revision: string;
@@ -28,16 +31,16 @@ export interface HubLocation {
   token?: string;
 }
 
-/** Downloads `file` to `target` (attempts = 1 + retries, each resuming); HTTP 4xx errors are not retried. */
-export async function downloadToCache(
+/** Downloads `file` to `blob` (attempts = 1 + retries, each resuming); HTTP 4xx errors are not retried. */
+export async function downloadBlob(
   at: HubLocation,
   file: HubFile,
-  target: string,
+  blob: string,
   retries: number,
   log: (message: string) => void,
 ): Promise<void> {
-  const partial = join(dirname(target), `.${basename(target)}.${(file.lfs?.oid ?? file.oid).slice(0, 16)}.incomplete`);
-  await mkdir(dirname(target), { recursive: true });
+  const partial = `${blob}.incomplete`;
+  await mkdir(dirname(blob), { recursive: true });
   for (let attempt = 0; ; attempt++) {
     try {
       await transfer(at, file, partial, log);
@@ -51,7 +54,7 @@ export async function downloadToCache(
       log(`download of ${file.path} interrupted (${(error as Error).message}); retrying`);
     }
   }
-  await rename(partial, target);
+  await rename(partial, blob);
 }
 
 /** Appends the missing bytes of `file` to `partial`. */
@@ -89,7 +92,7 @@ async function verify(file: HubFile, partial: string): Promise<void> {
   const size = (await stat(partial)).size;
   const hash = file.lfs ? createHash("sha256") : createHash("sha1").update(`blob ${size}\0`);
   for await (const chunk of createReadStream(partial)) hash.update(chunk as Buffer);
-  const expected = file.lfs ? file.lfs.oid : file.oid;
+  const expected = etagOf(file);
   const got = hash.digest("hex");
   if (size !== file.size || got !== expected) {
     await rm(partial);

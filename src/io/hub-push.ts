@@ -20,6 +20,7 @@ import { assertRunDir, LORA_WEIGHTS_FILE, readEventsLog, readRunImage, runFiles 
 import { decodeLoraWeights } from "./lora-weights.js";
 import { buildModelCard, summarizeRewards, type CardImage, type ModelCardInput, type RewardPoint } from "./model-card.js";
 import { embeddedModel } from "../models/embedded.js";
+import { checkRepoId, checkRevision, checkTokenFormat, hubEndpoint, isRepoId } from "./hub-names.js";
 import { pathExists } from "./path-exists.js";
 
 export interface PushOptions {
@@ -70,8 +71,6 @@ const KNOWN_LICENSES: Readonly<Record<string, string>> = {
   "stabilityai/stable-diffusion-2-1": "openrail++",
   "stabilityai/stable-diffusion-2-1-base": "openrail++",
 };
-/** Hub repo names: letters, digits, "-", "_", "."; not starting or ending with "-" or "."; no "--" or "..". */
-const REPO_PART = /^[A-Za-z0-9_](?:[\w.-]*[A-Za-z0-9_])?$/;
 const LICENSE = /^[a-z0-9][a-z0-9.+-]*$/;
 
 /** Pushes the run in `runDir` to the Hub; throws before any request when an input or the run is not right. */
@@ -79,7 +78,7 @@ export async function pushRun(runDir: string, opts: PushOptions, env: NodeJS.Pro
   checkRepoId(opts.repo, "repo");
   const token = checkToken(opts.token ?? (env.HF_TOKEN || undefined), opts.token === undefined ? "HF_TOKEN" : "--token");
   const revision = checkRevision(opts.revision ?? "main");
-  const endpoint = (opts.endpoint ?? (env.HF_ENDPOINT || "https://huggingface.co")).replace(/\/+$/, "");
+  const endpoint = hubEndpoint(opts.endpoint, env);
   const log = opts.log ?? (() => {});
   const { card, files } = await prepareUpload(runDir, opts);
 
@@ -165,34 +164,13 @@ export function checkToken(token: string | undefined, source: string): string {
   if (token === undefined || token === "") {
     throw new Error("no Hub token: pass --token hf_… or set HF_TOKEN (a token with write access, from https://huggingface.co/settings/tokens)");
   }
-  if (!token.startsWith("hf_")) throw new Error(`the Hub token from ${source} must start with "hf_" (it starts with ${JSON.stringify(token.slice(0, 3))})`);
-  const bad = /[^\w]/.exec(token.slice(3));
-  if (bad) {
-    const what = /\s/.test(bad[0]) ? "whitespace" : JSON.stringify(bad[0]);
-    throw new Error(`the Hub token from ${source} holds ${what} at character ${bad.index + 4}; a token is "hf_" then letters, digits and "_"`);
-  }
-  if (token.length === 3) throw new Error(`the Hub token from ${source} is only "hf_"; paste the whole token`);
-  return token;
-}
-
-function checkRepoId(repo: string, what: string): void {
-  const parts = repo.split("/");
-  const ok = parts.length === 2 && parts.every((p) => REPO_PART.test(p) && !p.includes("--") && !p.includes("..")) && repo.length <= 96;
-  if (!ok) throw new Error(`${what}=${JSON.stringify(repo)} is not a Hub repo id: "namespace/name", each letters, digits, "-", "_", "." (no "--" or "..", not starting or ending with "-" or "."), at most 96 characters`);
-}
-
-function checkRevision(revision: string): string {
-  if (!/^[\w./-]+$/.test(revision) || revision.split("/").some((part) => part === "" || part === "." || part === "..")) {
-    throw new Error(`revision=${JSON.stringify(revision)} is not a branch name`);
-  }
-  return revision;
+  return checkTokenFormat(token, source);
 }
 
 /** config.model when it names a Hub repo: not an embedded model, not a folder that exists here. */
 async function hubIdOf(model: string): Promise<string | undefined> {
   if (embeddedModel(model) || isAbsolute(model) || model.startsWith(".") || (await pathExists(model))) return undefined;
-  const [namespace, name, ...rest] = model.split("/");
-  return rest.length === 0 && name !== undefined && REPO_PART.test(namespace!) && REPO_PART.test(name) ? model : undefined;
+  return isRepoId(model) ? model : undefined;
 }
 
 async function rewardDescription(spec: string): Promise<string | undefined> {

@@ -3,9 +3,14 @@
  *
  * Written in diffusers' style (what TRL saved): `unet.<module path>.lora.down.weight` [r, in] (A) and
  * `unet.<module path>.lora.up.weight` [out, r] (B), F32, header `__metadata__` = {"format": "pt",
- * "lora_adapter_metadata": "{\"unet.r\": r, \"unet.lora_alpha\": alpha, \"unet.target_modules\": [...]}"}.
+ * "lora_adapter_metadata": "{\"unet.r\": r, \"unet.lora_alpha\": r, \"unet.target_modules\": [...]}"}.
  * Optionally PEFT style (`...lora_A.weight` / `...lora_B.weight`). Read: either style, with or without the `unet.`
- * and `base_model.model.` prefixes; without metadata alpha is the rank (diffusers' default).
+ * and `base_model.model.` prefixes; alpha from the metadata, else the rank (diffusers' default).
+ *
+ * alpha/r is folded into the written up (B) weights and the metadata declares lora_alpha = r, so the file's scale
+ * is 1: diffusers before 0.34 ignores `lora_adapter_metadata` and loads every file at alpha = r, and a file whose
+ * scale is 1 loads at the trained strength in every version (files from peft that declare alpha ≠ r are read at
+ * their declared scale).
  */
 import type { LoraAdapters } from "../models/lora.js";
 import { fromTorch, toTorch } from "../models/nn/state-dict.js";
@@ -53,13 +58,15 @@ export function loraWeightsOf(adapters: LoraAdapters): LoraWeights {
   return { rank, alpha, targetModules: [...targetModules], layers };
 }
 
+/** The file's bytes, with alpha/r folded into the up weights (B' = (alpha/r)·B, declared lora_alpha = r). */
 export function encodeLoraWeights(weights: LoraWeights, style: LoraKeyStyle = "diffusers"): Uint8Array {
+  const scale = weights.alpha / weights.rank;
   const tensors: TensorMap = {};
   for (const [path, { down, up }] of weights.layers) {
     tensors[`unet.${path}.${SUFFIX[style].down}`] = down;
-    tensors[`unet.${path}.${SUFFIX[style].up}`] = up;
+    tensors[`unet.${path}.${SUFFIX[style].up}`] = scale === 1 ? up : { shape: up.shape, data: up.data.map((v) => v * scale) };
   }
-  const adapter = { "unet.r": weights.rank, "unet.lora_alpha": weights.alpha, "unet.target_modules": weights.targetModules };
+  const adapter = { "unet.r": weights.rank, "unet.lora_alpha": weights.rank, "unet.target_modules": weights.targetModules };
   return encodeSafetensors(tensors, { format: "pt", [LORA_METADATA_KEY]: JSON.stringify(adapter) });
 }
 

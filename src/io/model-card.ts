@@ -58,6 +58,16 @@ export interface ModelCardInput {
 
 export const CARD_TAGS = ["alignprop", "lora", "diffusers", "text-to-image"] as const;
 
+/**
+ * The oldest diffusers that loads the LoRA file at its trained strength: checked with 0.25.1 (peft 0.7.1), 0.30.3
+ * (peft 0.12.0) and 0.42.1 (peft 0.21.2); 0.25 is where `load_lora_weights` went through peft. The file's alpha/r
+ * is folded into its up weights (src/io/lora-weights.ts), so versions before 0.34, which ignore
+ * `lora_adapter_metadata`, load it right too.
+ */
+export const MIN_DIFFUSERS_VERSION = "0.25";
+/** What `pipe.load_lora_weights` needs installed besides torch. */
+export const LOAD_LORA_PACKAGES = ["diffusers", "transformers", "peft"] as const;
+
 const PAPER = "https://arxiv.org/abs/2310.03739";
 const BIBTEX = `@misc{prabhudesai2023aligning,
   title={Aligning Text-to-Image Diffusion Models with Reward Backpropagation},
@@ -138,10 +148,16 @@ function trainingRows(card: ModelCardInput): string[][] {
     ["optimizer", `AdamW, learning rate ${num(c.train_learning_rate)}, betas (${num(c.train_adam_beta1)}, ${num(c.train_adam_beta2)}), weight decay ${num(c.train_adam_weight_decay)}, eps ${num(c.train_adam_epsilon)}, max grad norm ${num(c.train_max_grad_norm)}`],
     ["batch", `batch size ${c.train_batch_size}, gradient accumulation ${c.train_gradient_accumulation_steps}`],
     ["epochs", String(c.num_epochs)],
-    ["LoRA", `r=${lora.rank}, alpha=${num(lora.alpha)}, targets ${lora.targetModules.map(cellCode).join(", ")} (${lora.layers} layers, ${lora.parameters.toLocaleString("en-US")} parameters)`],
+    ["LoRA", `r=${lora.rank}, alpha=${num(c.lora_alpha)}${foldedText(c, lora)}, targets ${lora.targetModules.map(cellCode).join(", ")} (${lora.layers} layers, ${lora.parameters.toLocaleString("en-US")} parameters)`],
     ["prompts", c.prompts ? cellCode(c.prompts) : "the pipeline's default prompts"],
     ["seed", String(c.seed)],
   ];
+}
+
+/** Where training's alpha differs from the file's, the file has alpha/r folded into its up weights: say so. */
+function foldedText(c: RunConfig, lora: CardLora): string {
+  if (c.lora_alpha === lora.alpha) return "";
+  return ` (alpha/r = ${num(c.lora_alpha / lora.rank)} is folded into the file's up weights, which declare lora_alpha=${num(lora.alpha)})`;
 }
 
 function truncationText(c: RunConfig): string {
@@ -199,8 +215,13 @@ function usage(card: ModelCardInput): string {
     `pipe.load_lora_weights(${pyString(card.repo)})`,
     `image = pipe(${pyString(prompt)}, num_inference_steps=${c.sample_num_steps}, guidance_scale=${num(c.sample_guidance_scale)}, eta=${num(c.sample_eta)}).images[0]`,
   ].join("\n");
+  const needs =
+    `Needs diffusers ${MIN_DIFFUSERS_VERSION} or newer with peft (\`pip install ${LOAD_LORA_PACKAGES.join(" ")}\`): ` +
+    "`load_lora_weights` loads the adapter through peft. The file's alpha/r is folded into its up weights (it " +
+    "declares lora_alpha = r), so it loads at its trained strength in every such version, also those before 0.34 " +
+    "that ignore `lora_adapter_metadata`.\n\n";
   const note = card.baseModel ? "" : "Point `from_pretrained` at the pipeline the adapter was trained on.\n\n";
-  return `${note}${fence("python", python)}`;
+  return `${needs}${note}${fence("python", python)}`;
 }
 
 function table(header: string[], rows: string[][]): string {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { DDIMScheduler } from "../diffusion/ddim.js";
 import { writeDirAtomic } from "../io/atomic.js";
 import { pathExists } from "../io/path-exists.js";
-import { resolveSource, type SourceOptions } from "../io/hub.js";
+import { resolveRepo, type SourceOptions } from "../io/hub.js";
 import { encodeSafetensors, openSafetensors, type TensorMap } from "../io/safetensors.js";
 import { CLIPTokenizer } from "./clip/tokenizer.js";
 import type { CLIPTextModel } from "./clip/text-model.js";
@@ -28,6 +28,7 @@ import {
   CONFIG_FILE,
   MODEL_INDEX,
   pickWeightsFile,
+  pipelineFiles,
   TOKENIZER_FILES,
   WEIGHTS_STEM,
   type ModelComponent,
@@ -52,7 +53,7 @@ export interface Pipeline {
   config: PipelineConfig;
 }
 
-/** Where to find the pipeline (see resolveSource); `variant` also picks the weights of a local folder. */
+/** Where to find the pipeline (see resolvePipeline); `variant` also picks the weights of a local folder. */
 export type LoadPipelineOptions = SourceOptions;
 
 const MODEL_CLASS: Record<ModelComponent, PipelineModelClass> = {
@@ -61,9 +62,21 @@ const MODEL_CLASS: Record<ModelComponent, PipelineModelClass> = {
   text_encoder: "CLIPTextModel",
 };
 
-/** A local diffusers folder, or a Hub repo id ("org/name", downloaded into the cache; see resolveSource). */
+/**
+ * The folder holding the pipeline `source` names: a local folder, or the Hub repo's snapshot in the Hugging Face
+ * cache with the files the pipeline needs (model_index.json first, then `pipelineFiles`' choice).
+ */
+export function resolvePipeline(source: string, opts: LoadPipelineOptions = {}): Promise<string> {
+  const choose = async (paths: readonly string[], read: (path: string) => Promise<string>) => {
+    if (!paths.includes(MODEL_INDEX)) throw new Error(`no ${MODEL_INDEX}: it is not a diffusers pipeline`);
+    return pipelineFiles(paths, await readJsonObject(await read(MODEL_INDEX)), opts.variant);
+  };
+  return resolveRepo(source, choose, "pipeline", opts);
+}
+
+/** A local diffusers folder, or a Hub repo id ("org/name", downloaded into the cache; see resolvePipeline). */
 export async function loadPipeline(source: string, opts: LoadPipelineOptions = {}): Promise<Pipeline> {
-  const dir = await resolveSource(source, opts);
+  const dir = await resolvePipeline(source, opts);
   const modelIndex = await readJsonObject(join(dir, MODEL_INDEX));
   checkModelIndex(modelIndex, join(dir, MODEL_INDEX));
   const loaded: PipelineModel[] = [];

@@ -8,10 +8,9 @@
  * public `aesthetic-model.pth` once with scripts/convert-aesthetic-head.py.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { SourceOptions } from "../io/hub.js";
+import { resolveFile, type SourceOptions } from "../io/hub.js";
 import { readSafetensors, type TensorMap } from "../io/safetensors.js";
 import { l2Normalize } from "../models/clip/clip-model.js";
-import { resolveFile } from "../models/clip/clip-files.js";
 import { CLIP_RESAMPLES, clipPreprocess, type ClipResample } from "../models/clip/image-preprocess.js";
 import { loadClipVisionModel, type CLIPVisionModelWithProjection } from "../models/clip/vision-model.js";
 import { Module, SHAPE_ONLY, type BuildContext } from "../models/nn/module.js";

@@ -5,13 +5,14 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { TrainerClient } from "../../src/bridge/client.js";
 import { RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
+import { lateAttachSeesEverySeqOnce, sigkillEndsTheStreamWithAProcessError, tfjsEngine } from "../helpers/contract.js";
 import { EventTap, cpuSeconds } from "../helpers/event-tap.js";
 import { tempRuns } from "../helpers/runs.js";
 
 const runs = tempRuns();
 after(() => runs.cleanup());
+const spawn = tfjsEngine(runs);
 
 test("pause holds the step count for 2 s without using CPU, resume continues, stop exits 0 with files written", async () => {
   const run = runs.prepare({ num_epochs: "100000" });
@@ -63,35 +64,11 @@ test("pause holds the step count for 2 s without using CPU, resume continues, st
 });
 
 test("a client attaching mid-run gets the history then live events with no gap and no duplicate seq", async () => {
-  const run = runs.prepare({ num_epochs: "24" });
-  const trainer = await runs.spawn({ configPath: run.configPath });
-  const first = new EventTap(trainer.client);
-  await first.untilStep(8);
-  const late = await TrainerClient.connect(trainer.ready.control);
-  const second = new EventTap(late);
-  await Promise.all([first.ended, second.ended]);
-  assert.equal((await trainer.exit).exitCode, 0);
-
-  const seqs = second.seqs();
-  assert.deepEqual(seqs, seqs.map((_, i) => i + 1), "seq runs 1, 2, 3, … with no gap or repeat");
-  assert.deepEqual(seqs, first.seqs(), "the late client saw exactly what the first one saw");
-  assert.deepEqual(second.metricsSteps(), Array.from({ length: 24 }, (_, i) => i + 1));
+  await lateAttachSeesEverySeqOnce(spawn);
 });
 
 test("a trainer killed with SIGKILL ends the stream with a process error carrying the signal", async () => {
-  const run = runs.prepare({ num_epochs: "100000" });
-  const trainer = await runs.spawn({ configPath: run.configPath });
-  const tap = new EventTap(trainer.client);
-  await tap.untilStep(2);
-  trainer.process.kill("SIGKILL");
-  await tap.ended;
-  const last = tap.events.at(-1)!;
-  assert.equal(last.payload.case, "error");
-  if (last.payload.case !== "error") return;
-  assert.equal(last.payload.value.source, "process");
-  assert.equal(last.payload.value.signal, "SIGKILL");
-  assert.equal(last.payload.value.exitCode, -1);
-  assert.match(last.payload.value.message, /killed by SIGKILL/);
+  await sigkillEndsTheStreamWithAProcessError(spawn);
 });
 
 test("SIGTERM stops the trainer like the stop command: it saves and exits 0", async () => {

@@ -71,8 +71,9 @@ let serial = 0;
 async function setup(token?: string): Promise<{ server: HubServer; cacheDir: string }> {
   return { server: await startHubServer(REPO, contents, token), cacheDir: join(root, `cache-${serial++}`) };
 }
+/** The repo paths fetched from `revision`'s commit. */
 const resolvedPaths = (server: HubServer, revision: string) => {
-  const prefix = `/${REPO}/resolve/${revision}/`;
+  const prefix = `/${REPO}/resolve/${server.commits[revision]}/`;
   return [...new Set(server.requests.filter((r) => r.url.startsWith(prefix)).map((r) => r.url.slice(prefix.length)))].sort();
 };
 const images = () => tensorOf(io, "images", "nchw") as tf.Tensor4D;
@@ -98,16 +99,16 @@ test("aesthetic from the Hub fetches only config.json, model.safetensors and the
   const offline = await aestheticFromSpec(spec, { cacheDir, offline: true, log: (l) => lines.push(l) });
   assert.deepEqual(rewardsOf(offline), rewardsOf(online));
   assert.match(lines.join("\n"), /offline mode: using the cached alignprop-test\/tiny-clip@main/);
-  const cached = join(cacheDir, "models--alignprop-test--tiny-clip", "main");
-  assert.deepEqual((await readdir(cached)).filter((n) => !n.startsWith(".")).sort(), [HEAD, "config.json", "model.safetensors"]);
+  const cached = join(cacheDir, "models--alignprop-test--tiny-clip", "snapshots", server.commits.main!);
+  assert.deepEqual((await readdir(cached)).sort(), [HEAD, "config.json", "model.safetensors"]);
 });
 
-test("revision=v1 loads that revision's weights into its own cache folder", async () => {
+test("revision=v1 loads that revision's weights from its own snapshot, fetching only what main's blobs lack", async () => {
   const { server, cacheDir } = await setup();
   try {
     const main = rewardsOf(await aestheticFromSpec(`head=${REPO}/${HEAD},clip=${REPO}`, { endpoint: server.url, cacheDir }));
     const v1 = rewardsOf(await aestheticFromSpec(`head=${REPO}/${HEAD},clip=${REPO},revision=v1`, { endpoint: server.url, cacheDir }));
-    assert.deepEqual(resolvedPaths(server, "v1"), ["config.json", "model.safetensors"]);
+    assert.deepEqual(resolvedPaths(server, "v1"), ["model.safetensors"], "config.json is the same blob as main's");
     assert.ok(Math.abs(v1[0]! - main[0]!) > 1e-3, `v1 ${v1} vs main ${main}: the flipped projection must change the score`);
   } finally {
     await server.close();

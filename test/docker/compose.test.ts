@@ -89,3 +89,16 @@ test("the Dockerfile builds on CUDA 11.2 + cuDNN 8 with Node 22, copies files th
   const entry = /ENTRYPOINT \["node", "([^"]+)"\]/.exec(dockerfile)![1];
   assert.equal(entry, JSON.parse(readFileSync(join(root, "package.json"), "utf8")).bin.alignprop);
 });
+
+test("the image holds everything the compose default run reads: its config and the embedded pipeline", () => {
+  const copied = dockerfile
+    .split("\n")
+    .filter((l) => l.startsWith("COPY "))
+    .flatMap((l) => l.slice(5).trim().split(/\s+/).slice(0, -1));
+  const c = Compose.parse(compose);
+  const config = c.services.trainer.command[c.services.trainer.command.indexOf("--config") + 1]!;
+  const model = (JSON.parse(readFileSync(join(root, config), "utf8")) as { model?: string }).model ?? "tiny-shapes";
+  for (const needed of [config, join("models", model, "model_index.json")]) {
+    assert.ok(copied.some((source) => needed === source || needed.startsWith(`${source.replace(/\/$/, "")}/`)), `${needed} is copied into the image`);
+  }
+});

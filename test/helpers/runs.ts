@@ -24,7 +24,8 @@ export function tempRuns(): TempRuns {
   return {
     dir,
     prepare: (overrides = {}) =>
-      prepareRun(undefined, { runs_dir: dir, ...TINY_RUN, save_freq: "1000", log_image_freq: "5", ...overrides }),
+      // TINY_RUN's reward, prompts and sizes belong to its model: a test naming another model sets its own.
+      prepareRun(undefined, { runs_dir: dir, ...(overrides.model ? {} : TINY_RUN), save_freq: "1000", log_image_freq: "5", ...overrides }),
     spawn: async (opts) => {
       const trainer = await spawnTrainer(opts);
       spawned.push(trainer);

@@ -1,12 +1,17 @@
 /**
  * A local stand-in for the Hugging Face Hub (node:http on 127.0.0.1), speaking the part of its API that
- * @huggingface/hub's `listFiles` and `downloadFile` use:
+ * @huggingface/hub's `modelInfo`, `listFiles` and `downloadFile` and huggingface_hub's `hf_hub_download` and
+ * `snapshot_download` use:
  *
- *   GET /api/models/{org}/{name}/tree/{revision}?recursive=true   → [{type, path, size, oid, lfs?}]
- *   GET /{org}/{name}/resolve/{revision}/{path}                    → the bytes; `Range: bytes=a-b` → 206 + Content-Range
+ *   GET /api/models/{org}/{name}/revision/{revision}                → {id, sha: <commit>, siblings}
+ *   GET /api/models/{org}/{name}/tree/{revision}?recursive=true     → [{type, path, size, oid, lfs?}]
+ *   GET|HEAD /{org}/{name}/resolve/{revision}/{path}                 → the bytes, with ETag (sha256 for LFS files, git
+ *                                                                      sha1 otherwise) and X-Repo-Commit; `Range:
+ *                                                                      bytes=a-b` → 206 + Content-Range
  *
- * Errors as the Hub sends them (JSON `{error}`, `X-Error-Code: EntryNotFound | RevisionNotFound | RepoNotFound`,
- * 401 without the right token). Every request is recorded; `dropOnce` cuts one body transfer mid-file.
+ * Each revision has a commit (a sha1 of its name and files), which is a revision name too. Errors as the Hub sends
+ * them (JSON `{error}`, `X-Error-Code: EntryNotFound | RevisionNotFound | RepoNotFound`, 401 without the right
+ * token). Every request is recorded; `dropOnce` cuts one body transfer mid-file.
  */
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -24,6 +29,8 @@ export interface RecordedRequest {
 
 export interface HubServer {
   url: string;
+  /** revision → the commit it resolves to */
+  commits: Record<string, string>;
   requests: RecordedRequest[];
   /** The next body transfer of `path` (any revision) stops after `bytes` bytes and the connection is destroyed. */
   dropOnce(path: string, bytes: number): void;
@@ -38,15 +45,32 @@ const isLfs = (path: string) => /\.(safetensors|bin)$/.test(path);
 export async function startHubServer(repo: string, contents: RepoContents, token?: string): Promise<HubServer> {
   const requests: RecordedRequest[] = [];
   const drops = new Map<string, number>();
+  const commits = Object.fromEntries(
+    Object.entries(contents).map(([revision, files]) => {
+      const hash = createHash("sha1").update(`commit ${revision}\n`);
+      for (const path of Object.keys(files).sort()) hash.update(`${path} ${gitOid(files[path]!)}\n`);
+      return [revision, hash.digest("hex")];
+    }),
+  );
+  /** The revision name a branch, tag or commit stands for. */
+  const named = (revision: string) => (revision in contents ? revision : Object.keys(commits).find((r) => commits[r] === revision));
 
   const fail = (res: ServerResponse, status: number, code: string, message: string) => {
     res.writeHead(status, { "Content-Type": "application/json", "X-Error-Code": code });
     res.end(JSON.stringify({ error: message }));
   };
 
+  const info = (res: ServerResponse, revision: string) => {
+    const name = named(revision);
+    if (!name) return fail(res, 404, "RevisionNotFound", `Invalid rev id: ${revision}`);
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end(JSON.stringify({ _id: commits[name], id: repo, modelId: repo, sha: commits[name], private: false, siblings: Object.keys(contents[name]!).map((rfilename) => ({ rfilename })) }));
+  };
+
   const tree = (res: ServerResponse, revision: string) => {
-    const files = contents[revision];
-    if (!files) return fail(res, 404, "RevisionNotFound", `Invalid rev id: ${revision}`);
+    const name = named(revision);
+    if (!name) return fail(res, 404, "RevisionNotFound", `Invalid rev id: ${revision}`);
+    const files = contents[name]!;
     const dirs = new Set(Object.keys(files).flatMap((p) => (p.includes("/") ? [p.slice(0, p.lastIndexOf("/"))] : [])));
     const entries = [
       ...[...dirs].map((path) => ({ type: "directory", path, size: 0, oid: gitOid(new TextEncoder().encode(path)) })),
@@ -63,17 +87,26 @@ export async function startHubServer(repo: string, contents: RepoContents, token
   };
 
   const resolve = (req: IncomingMessage, res: ServerResponse, revision: string, path: string) => {
-    const files = contents[revision];
-    if (!files) return fail(res, 404, "RevisionNotFound", `Invalid rev id: ${revision}`);
-    const bytes = files[path];
-    if (!bytes) return fail(res, 404, "EntryNotFound", `${path} does not exist on "${revision}"`);
-    const headers = { ETag: `"${isLfs(path) ? sha256(bytes) : gitOid(bytes)}"`, "Accept-Ranges": "bytes", "Content-Type": "application/octet-stream" };
+    const name = named(revision);
+    if (!name) return fail(res, 404, "RevisionNotFound", `Invalid rev id: ${revision}`);
+    const bytes = contents[name]![path];
+    if (!bytes) {
+      res.setHeader("X-Repo-Commit", commits[name]!);
+      return fail(res, 404, "EntryNotFound", `${path} does not exist on "${revision}"`);
+    }
+    const headers = {
+      ETag: `"${isLfs(path) ? sha256(bytes) : gitOid(bytes)}"`,
+      "X-Repo-Commit": commits[name]!,
+      "Accept-Ranges": "bytes",
+      "Content-Type": "application/octet-stream",
+    };
     const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
     const start = range ? Number(range[1]) : 0;
     const end = range && range[2] ? Math.min(Number(range[2]), bytes.length - 1) : bytes.length - 1;
     const body = bytes.subarray(start, end + 1);
     if (range) res.writeHead(206, { ...headers, "Content-Range": `bytes ${start}-${end}/${bytes.length}`, "Content-Length": body.length });
     else res.writeHead(200, { ...headers, "Content-Length": body.length });
+    if (req.method === "HEAD") return res.end();
     const cut = drops.get(path);
     // The size probe (bytes=0-0) is never cut; a body transfer is, once.
     if (cut !== undefined && body.length > 1) {
@@ -90,8 +123,10 @@ export async function startHubServer(repo: string, contents: RepoContents, token
     if (token && req.headers.authorization !== `Bearer ${token}`) {
       return fail(res, 401, "GatedRepo", `Access to model ${repo} is restricted. You must be authenticated to access it.`);
     }
+    const infoPrefix = `/api/models/${repo}/revision/`;
     const treePrefix = `/api/models/${repo}/tree/`;
     const resolvePrefix = `/${repo}/resolve/`;
+    if (url.pathname.startsWith(infoPrefix)) return info(res, decodeURIComponent(url.pathname.slice(infoPrefix.length)));
     if (url.pathname.startsWith(treePrefix)) return tree(res, decodeURIComponent(url.pathname.slice(treePrefix.length)));
     if (url.pathname.startsWith(resolvePrefix)) {
       const [revision, ...path] = url.pathname.slice(resolvePrefix.length).split("/");
@@ -103,6 +138,7 @@ export async function startHubServer(repo: string, contents: RepoContents, token
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    commits,
     requests,
     dropOnce: (path, bytes) => drops.set(path, bytes),
     close: () =>

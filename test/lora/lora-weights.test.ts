@@ -31,9 +31,9 @@ before(async () => {
 });
 
 /** Adapters on a tiny UNet with every weight (B included) random, as after training. */
-function trained(seed: number): { unet: UNet2DConditionModel; lora: LoraAdapters } {
+function trained(seed: number, alpha = DEFAULT_LORA_CONFIG.alpha): { unet: UNet2DConditionModel; lora: LoraAdapters } {
   const unet = tinyUNet(seed);
-  const lora = attachLora(unet, DEFAULT_LORA_CONFIG, { seed });
+  const lora = attachLora(unet, { ...DEFAULT_LORA_CONFIG, alpha }, { seed });
   for (const [, p] of lora.namedParameters()) tf.tidy(() => p.tensor.assign(tf.randomNormal(p.tfShape, 0, 1, "float32", seed++)));
   return { unet, lora };
 }
@@ -101,6 +101,24 @@ test("a PEFT-style file (lora_A / lora_B) round-trips too", () => {
   release(a, b);
 });
 
+test("alpha ≠ r is folded into the up weights: the file declares lora_alpha = r and loads at the trained strength", () => {
+  const a = trained(11, 8);
+  const weights = decodeLoraWeights(encodeLoraWeights(loraWeightsOf(a.lora)));
+  assert.equal(weights.rank, 4);
+  assert.equal(weights.alpha, 4, "scale 1, which diffusers < 0.34 (no metadata) assumes too");
+  const b = attachLora(tinyUNet(12), { ...DEFAULT_LORA_CONFIG, alpha: weights.alpha }, { seed: 12 });
+  applyLoraWeights(b, weights);
+  const delta = (lora: LoraAdapters) =>
+    [...lora.layers.values()].map((l) => tf.tidy(() => [...tf.mul(tf.matMul(l.lora.down.weight.tensor, l.lora.up.weight.tensor), lora.scale).dataSync()]));
+  const [trainedDelta, loadedDelta] = [delta(a.lora), delta(b)];
+  let worst = 0;
+  trainedDelta.forEach((d, i) => d.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - loadedDelta[i]![j]!) / (1 + Math.abs(v))))));
+  assert.ok(worst < 1e-6, `scale·BA differs by ${worst}`);
+  assert.ok(trainedDelta.flat().some((v) => Math.abs(v) > 1), "the update is not trivially small");
+  b.dispose();
+  release(a);
+});
+
 /** The file's tensors re-keyed through `rename`, with the given metadata. */
 function rekeyed(lora: LoraAdapters, rename: (key: string) => string, metadata: Record<string, string> = {}): Uint8Array {
   const { tensors } = decodeSafetensors(encodeLoraWeights(loraWeightsOf(lora), "peft"));
@@ -152,8 +170,8 @@ test("loading names unknown keys, a layer missing from the file, a half layer, a
     return true;
   });
 
-  const rank8 = decodeLoraWeights(encodeLoraWeights({ ...loraWeightsOf(a.lora), alpha: 8 }));
-  assert.throws(() => applyLoraWeights(b.lora, rank8, "f"), /file has rank=4 alpha=8, the adapters rank=4 alpha=4/);
+  const alpha8 = decodeLoraWeights(rekeyed(a.lora, (k) => k, { lora_adapter_metadata: JSON.stringify({ "unet.lora_alpha": 8 }) }));
+  assert.throws(() => applyLoraWeights(b.lora, alpha8, "f"), /file has rank=4 alpha=8, the adapters rank=4 alpha=4/);
   release(a, b);
 });
 

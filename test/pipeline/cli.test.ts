@@ -11,6 +11,7 @@ import { PNG } from "pngjs";
 import { sample } from "../../src/diffusion/pipeline-sample.js";
 import { saveLoraWeights } from "../../src/io/lora-weights.js";
 import { floatsToImages } from "../../src/io/png.js";
+import { decodeSafetensors, encodeSafetensors } from "../../src/io/safetensors.js";
 import { attachLora, DEFAULT_LORA_CONFIG } from "../../src/models/lora.js";
 import { disposePipeline, loadPipeline, savePipeline } from "../../src/models/pipeline.js";
 import { alignprop } from "../helpers/cli.js";
@@ -146,4 +147,41 @@ test("sample names a missing or wrong option and exits 2", async () => {
   assert.match(String(badSteps.stderr), /--steps="many": must be a whole number/);
   assert.equal(missing.exitCode, 1);
   assert.match(String(missing.stderr), /neither a folder nor a Hub repo id/);
+});
+
+/** A --latents file: x_T [1, 4, 8, 8] and, optionally, each step's z [steps, 1, 4, 8, 8] (PyTorch layout). */
+async function noiseFile(name: string, tensors: Record<string, number[]>): Promise<string> {
+  const entries = Object.entries(tensors).map(([key, shape]) => {
+    const data = tf.tidy(() => tf.randomNormal(shape, 0, 1, "float32", shape.length).dataSync() as Float32Array);
+    return [key, { shape, data }] as const;
+  });
+  const path = join(root, name);
+  await writeFile(path, encodeSafetensors(Object.fromEntries(entries)));
+  return path;
+}
+
+test("sample --latents takes x_T and the DDIM noise from the file instead of the seed; --out *.safetensors writes the float image", async () => {
+  const given = await noiseFile("noise.safetensors", { latents: [1, 4, 8, 8], variance_noise: [3, 1, 4, 8, 8] });
+  const args = (out: string, seed: string) => sampleArgs(out, "--latents", given, "--eta", "1", "--seed", seed);
+  const [a, b, seeded] = await Promise.all([alignprop(args("a.safetensors", "1")), alignprop(args("b.safetensors", "2")), alignprop(sampleArgs("s.safetensors", "--eta", "1"))]);
+  for (const r of [a, b, seeded]) assert.equal(r.exitCode, 0, String(r.stderr));
+  const image = async (name: string) => decodeSafetensors(new Uint8Array(await readFile(join(root, name)))).tensors.images!;
+  const [first, second, fromSeed] = await Promise.all([image("a.safetensors"), image("b.safetensors"), image("s.safetensors")]);
+  assert.deepEqual(first.shape, [1, 16, 16, 3]);
+  assert.ok(first.data.every((v) => v >= 0 && v <= 1));
+  assert.deepEqual(second.data, first.data, "the seed no longer matters");
+  assert.notDeepEqual(fromSeed.data, first.data);
+});
+
+test("sample --latents names a foreign tensor, a wrong shape and a noise count that does not match the steps", async () => {
+  const [extra, wrongShape, wrongCount] = await Promise.all([
+    noiseFile("extra.safetensors", { latents: [1, 4, 8, 8], noise: [1] }),
+    noiseFile("shape.safetensors", { latents: [2, 4, 8, 8] }),
+    noiseFile("count.safetensors", { latents: [1, 4, 8, 8], variance_noise: [5, 1, 4, 8, 8] }),
+  ]);
+  const results = await Promise.all([extra, wrongShape, wrongCount].map((f) => alignprop(sampleArgs("x.png", "--latents", f, "--eta", "1"))));
+  results.forEach((r) => assert.equal(r.exitCode, 1));
+  assert.match(String(results[0]!.stderr), /extra\.safetensors: unknown tensors noise; --latents files hold latents and variance_noise/);
+  assert.match(String(results[1]!.stderr), /latents has shape \[2, 4, 8, 8\]; one prompt with this UNet needs \[1, 4, h, w\]/);
+  assert.match(String(results[2]!.stderr), /variance_noise has shape \[5, 1, 4, 8, 8\]; --steps 3 with latents \[1, 4, 8, 8\] needs \[3, 1, 4, 8, 8\]/);
 });

@@ -100,6 +100,8 @@ Mean reward per step over 3 logged steps:
 
 ## Use with diffusers
 
+Needs diffusers 0.25 or newer with peft (\`pip install diffusers transformers peft\`): \`load_lora_weights\` loads the adapter through peft. The file's alpha/r is folded into its up weights (it declares lora_alpha = r), so it loads at its trained strength in every such version, also those before 0.34 that ignore \`lora_adapter_metadata\`.
+
 \`\`\`python
 import torch
 from diffusers import DiffusionPipeline, DDIMScheduler
@@ -135,6 +137,11 @@ test("a local base pipeline leaves base_model and license out, says so, and the 
   assert.ok(card.includes("Point `from_pretrained` at the pipeline the adapter was trained on.\n\n```python\n"));
   assert.ok(card.includes('DiffusionPipeline.from_pretrained("path/to/the/base/pipeline"'));
   assert.ok(card.includes("## Reward during training\n\nNo training step logged a reward.\n\n## Use with diffusers"), "no Samples section without images");
+});
+
+test("a LoRA trained with alpha ≠ r shows the trained alpha and says the file has alpha/r folded into its up weights", () => {
+  const card = buildModelCard({ ...input, config: { ...config, lora_alpha: 8 } });
+  assert.ok(card.includes("| LoRA | r=4, alpha=8 (alpha/r = 2 is folded into the file's up weights, which declare lora_alpha=4), targets"));
 });
 
 test("the random cut and the other losses are described as configured", () => {

@@ -1,6 +1,7 @@
 /**
- * CLIPTokenizer against ids from a plain-Python transcription of Hugging Face's CLIPTokenizer
- * (scripts/reference/tokenizer.py), over a tiny vocabulary that script trained (test/fixtures/tokenizer/tiny/).
+ * CLIPTokenizer against transformers' CLIPTokenizer itself: the symbols, ids and masks python/oracle/tokenizer.py
+ * recorded for 125 prompts (truncation, case, punctuation, whitespace, unicode, emoji, special tokens in the text) with
+ * the tiny fixture tokenizer (model_max_length 77) and the tiny-shapes one (16).
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -9,8 +10,9 @@ import { fileURLToPath } from "node:url";
 
 import { CLIPTokenizer } from "../../src/models/clip/tokenizer.js";
 
-/** dist/test/tokenizer/ → test/fixtures/tokenizer/ */
-const DIR = fileURLToPath(new URL("../../../test/fixtures/tokenizer/", import.meta.url));
+/** dist/test/tokenizer/ → the repository root */
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const FOLDERS = { tiny: "test/fixtures/tokenizer/tiny", "tiny-shapes": "models/tiny-shapes/tokenizer" } as const;
 
 interface Case {
   text: string;
@@ -18,20 +20,26 @@ interface Case {
   input_ids: number[];
   attention_mask: number[];
 }
-const cases = JSON.parse(readFileSync(DIR + "expected.json", "utf8")) as Case[];
+const fixture = JSON.parse(readFileSync(ROOT + "test/fixtures/tokenizer/expected.json", "utf8")) as Record<keyof typeof FOLDERS, Case[]>;
 
-test("every reference prompt splits into the same BPE symbols", async () => {
-  const tokenizer = await CLIPTokenizer.fromFiles(DIR + "tiny");
-  assert.equal(cases.length, 60);
-  for (const c of cases) assert.deepEqual(tokenizer.tokenize(c.text), c.tokens, JSON.stringify(c.text));
-});
+for (const [name, folder] of Object.entries(FOLDERS) as Array<[keyof typeof FOLDERS, string]>) {
+  const cases = fixture[name];
 
-test("a batch of every reference prompt gives the reference ids and attention mask", async () => {
-  const tokenizer = await CLIPTokenizer.fromFiles(DIR + "tiny");
-  const { ids, attentionMask, shape } = tokenizer.batch(cases.map((c) => c.text));
-  assert.deepEqual(shape, [cases.length, 77]);
-  cases.forEach((c, b) => {
-    assert.deepEqual([...ids.subarray(b * 77, (b + 1) * 77)], c.input_ids, JSON.stringify(c.text));
-    assert.deepEqual([...attentionMask.subarray(b * 77, (b + 1) * 77)], c.attention_mask, JSON.stringify(c.text));
+  test(`${name}: every prompt splits into the symbols transformers' CLIPTokenizer gives`, async () => {
+    const tokenizer = await CLIPTokenizer.fromFiles(ROOT + folder);
+    assert.ok(cases.length >= 100, `${cases.length} prompts`);
+    for (const c of cases) assert.deepEqual(tokenizer.tokenize(c.text), c.tokens, JSON.stringify(c.text));
   });
-});
+
+  test(`${name}: a batch of every prompt gives transformers' ids and attention masks, truncated prompts included`, async () => {
+    const tokenizer = await CLIPTokenizer.fromFiles(ROOT + folder);
+    const length = tokenizer.modelMaxLength;
+    const { ids, attentionMask, shape } = tokenizer.batch(cases.map((c) => c.text));
+    assert.deepEqual(shape, [cases.length, length]);
+    assert.ok(cases.filter((c) => c.tokens.length > length - 2).length >= 5, "several prompts are truncated");
+    cases.forEach((c, b) => {
+      assert.deepEqual([...ids.subarray(b * length, (b + 1) * length)], c.input_ids, JSON.stringify(c.text));
+      assert.deepEqual([...attentionMask.subarray(b * length, (b + 1) * length)], c.attention_mask, JSON.stringify(c.text));
+    });
+  });
+}

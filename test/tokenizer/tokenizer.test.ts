@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 
 import { BYTE_ENCODER, MAX_MERGES, byteEncode, parseMerges } from "../../src/models/clip/tokenizer-bpe.js";
-import { cleanText, preTokenize } from "../../src/models/clip/tokenizer-text.js";
+import { normalize, preTokenize } from "../../src/models/clip/tokenizer-text.js";
 import { CLIPTokenizer, type CLIPTokenizerOptions } from "../../src/models/clip/tokenizer.js";
 
 type Merge = [string, string];
@@ -42,17 +42,17 @@ test("an ordinary prompt encodes to bos, one id per symbol, eos", () => {
   assert.deepEqual(t.encode("A  Cat!"), [t.bosTokenId, vocab["a</w>"], vocab["cat</w>"], vocab["!</w>"], t.eosTokenId]);
 });
 
-test("the text is cleaned as transformers' BasicTokenizer does without ftfy", () => {
-  assert.equal(cleanText("  A\tPHOTO\n\nof\u00a0a  CAT  "), "a photo of a cat");
-  assert.equal(cleanText("zero\u200bwidth\u0000nul\ufffd"), "zerowidthnul");
-  assert.equal(cleanText("cafe\u0301"), "caf\u00e9");
-  assert.equal(cleanText("一只猫ねこ"), "一 只 猫 ねこ");
-  assert.equal(cleanText("ΟΔΟΣ İ"), "οδο\u03c2 i\u0307");
+test("the text is normalized as transformers' CLIPTokenizer does: NFC, whitespace runs to a space, lower case per character", () => {
+  assert.equal(normalize("  A\tPHOTO\n\nof\u00a0a  CAT  "), " a photo of a cat ");
+  assert.equal(normalize("zero\u200bwidth\u0000nul\ufffd"), "zero\u200bwidth\u0000nul\ufffd", "control and format characters stay");
+  assert.equal(normalize("cafe\u0301"), "caf\u00e9");
+  assert.equal(normalize("一只猫ねこ"), "一只猫ねこ", "CJK is not spaced out");
+  assert.equal(normalize("ΟΔΟΣ İ"), "οδοσ i\u0307", "Σ → σ even at a word's end");
 });
 
-test("the pre-tokenizer keeps contractions, single digits, letter runs and punctuation runs apart", () => {
+test("the pre-tokenizer keeps contractions, single digits, letter runs and punctuation runs apart, then splits as GPT-2", () => {
   assert.deepEqual(preTokenize("it's 2024!!! don't"), ["it", "'s", "2", "0", "2", "4", "!!!", "don", "'t"]);
-  assert.deepEqual(preTokenize("a<|endoftext|>b"), ["a", "<|endoftext|>", "b"]);
+  assert.deepEqual(preTokenize("a<|endoftext|>b"), ["a", "<|", "endoftext", "|>", "b"]);
   assert.deepEqual(preTokenize("x² 🐱🚀"), ["x", "²", "🐱🚀"]);
 });
 
@@ -63,6 +63,13 @@ test("special tokens written in the text become their ids, and unknown symbols t
   const t = new CLIPTokenizer(vocab, merges);
   assert.deepEqual(t.encode("a<|endoftext|>z"), [t.bosTokenId, vocab["a</w>"], t.eosTokenId, t.unkTokenId, t.eosTokenId]);
   assert.equal(t.unkTokenId, t.eosTokenId);
+});
+
+test("a special token marked normalized is also found in text that lower-cases to it; the others only verbatim", () => {
+  const t = new CLIPTokenizer(vocabFor([]), [], { normalizedSpecialTokens: ["<|startoftext|>"] });
+  assert.deepEqual(t.tokenize("a<|STARTOFTEXT|>"), ["a</w>", "<|startoftext|>"]);
+  assert.deepEqual(t.tokenize("<|ENDOFTEXT|>"), ["<", "|</w>", "e", "n", "d", "o", "f", "t", "e", "x", "t</w>", "|", "></w>"]);
+  assert.deepEqual(t.tokenize("<|endoftext|><|endoftext|>"), ["<|endoftext|>", "<|endoftext|>"]);
 });
 
 test("the empty prompt is bos, eos, then padding with a zero mask", () => {

@@ -1,8 +1,10 @@
 /**
  * `alignprop sample --model <dir|repo> --prompt "…" --out x.png`: renders one image with the pipeline (optionally
  * with a LoRA file merged into its UNet), DDIM with classifier-free guidance, as diffusers'
- * StableDiffusionPipeline does.
+ * StableDiffusionPipeline does. `--latents` takes x_T and the DDIM noise from a file and `--out *.safetensors`
+ * writes the float image, so the same draw can be rendered by diffusers and compared (python/tests/).
  */
+import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 
 import { BACKENDS } from "../../config/index.js";
@@ -10,6 +12,7 @@ import { sample as render } from "../../diffusion/pipeline-sample.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { applyLoraWeights, readLoraWeights } from "../../io/lora-weights.js";
 import { encodePng, floatsToImages } from "../../io/png.js";
+import { encodeSafetensors, readSafetensors } from "../../io/safetensors.js";
 import { attachLora, type LoraAdapters } from "../../models/lora.js";
 import { disposePipeline, loadPipeline } from "../../models/pipeline.js";
 import type { UNet2DConditionModel } from "../../models/unet/index.js";
@@ -32,7 +35,8 @@ const Options = z.object({
   height: whole().pipe(z.number().min(1)).optional(),
   width: whole().pipe(z.number().min(1)).optional(),
   lora: z.string().min(1).optional(),
-  out: z.string().min(1, "needs the PNG file to write"),
+  latents: z.string().min(1).optional(),
+  out: z.string().min(1, "needs the PNG (or .safetensors) file to write"),
   revision: z.string().min(1).optional(),
   variant: z.string().min(1).optional(),
   offline: flag(),
@@ -52,7 +56,11 @@ const USAGE = `alignprop sample [--model <dir|org/name>] --prompt "…" --out x.
   --seed <n>               seeds the initial latents and the DDIM noise (default 0)
   --height, --width <px>   image size, multiples of the VAE's downscale (default the UNet's sample_size × downscale)
   --lora <file>            a pytorch_lora_weights.safetensors to merge into the UNet
-  --out <file.png>         where to write the image
+  --latents <file>         a safetensors file with \`latents\` [1, C, h, w] (x_T, diffusers' latents=) and, for
+                           eta > 0, \`variance_noise\` [steps, 1, C, h, w] (each DDIM step's z, diffusers'
+                           DDIMScheduler.step variance_noise=), PyTorch layout; replaces the seed's draws
+  --out <file>             where to write the image: PNG, or with .safetensors the float image
+                           \`images\` [1, H, W, 3] in [0, 1] (diffusers' output_type="np")
   --revision <rev>         Hub branch, tag or commit (default main)
   --variant <name>         Hub / folder weights variant, e.g. fp16 (default the full-precision files)
   --offline                use the Hub cache only (also HF_HUB_OFFLINE=1); HF_TOKEN and HF_ENDPOINT are honoured
@@ -77,8 +85,11 @@ export const sample: CliCommand = {
       log,
     });
     const adapters = options.lora ? await mergeLora(pipeline.unet, options.lora) : undefined;
+    let given: GivenNoise | undefined;
     try {
+      if (options.latents) given = await readGivenNoise(options.latents, options.steps, pipeline.unet.config.in_channels);
       const loaded = performance.now();
+      const f = pipeline.vae.downscale;
       const { images, latents } = render(pipeline, {
         prompts: [options.prompt],
         negativePrompts: options.negative_prompt,
@@ -86,17 +97,23 @@ export const sample: CliCommand = {
         guidanceScale: options.guidance,
         eta: options.eta,
         seed: options.seed,
-        height: options.height,
-        width: options.width,
+        height: options.height ?? (given && given.latents.shape[1] * f), // latents [1, h, w, C]
+        width: options.width ?? (given && given.latents.shape[2] * f),
+        latents: given?.latents,
+        varianceNoise: given?.varianceNoise,
       });
       const [, height, width] = images.shape;
-      const [image] = floatsToImages(images.dataSync() as Float32Array, 1, height, width);
+      const data = images.dataSync() as Float32Array;
       images.dispose();
       latents.dispose();
-      await writeFileAtomic(options.out, encodePng(image!));
+      const raw = options.out.endsWith(".safetensors");
+      const bytes = raw ? encodeSafetensors({ images: { shape: [1, height, width, 3], data } }) : encodePng(floatsToImages(data, 1, height, width)[0]!);
+      await writeFileAtomic(options.out, bytes);
       const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
       log(`wrote ${options.out} (${width}×${height}, ${options.steps} steps) on ${backend}: load ${seconds(loaded - started)}, sample ${seconds(performance.now() - loaded)}`);
     } finally {
+      given?.latents.dispose();
+      given?.varianceNoise?.forEach((z) => z.dispose());
       adapters?.dispose();
       disposePipeline(pipeline);
     }
@@ -111,4 +128,35 @@ async function mergeLora(unet: UNet2DConditionModel, path: string): Promise<Lora
   applyLoraWeights(adapters, weights, path);
   adapters.merge();
   return adapters;
+}
+
+/**
+ * `--latents` file → x_T [1, h, w, C] and, when present, one z [1, h, w, C] per step (NHWC, as the TF.js models
+ * take them). Every other key, a wrong rank or a count that does not match the steps is named.
+ */
+interface GivenNoise {
+  latents: tf.Tensor4D;
+  varianceNoise?: tf.Tensor4D[];
+}
+
+async function readGivenNoise(path: string, steps: number, channels: number): Promise<GivenNoise> {
+  const { tensors, ints } = await readSafetensors(path);
+  const unknown = [...Object.keys(tensors), ...Object.keys(ints)].filter((k) => k !== "latents" && k !== "variance_noise");
+  if (unknown.length) throw new Error(`${path}: unknown tensors ${unknown.join(", ")}; --latents files hold latents and variance_noise`);
+  const x = tensors.latents;
+  if (!x) throw new Error(`${path} has no tensor "latents" [1, ${channels}, h, w]`);
+  if (x.shape.length !== 4 || x.shape[0] !== 1 || x.shape[1] !== channels) {
+    throw new Error(`${path}: latents has shape [${x.shape.join(", ")}]; one prompt with this UNet needs [1, ${channels}, h, w]`);
+  }
+  const z = tensors.variance_noise;
+  if (z && (z.shape.length !== 5 || z.shape[0] !== steps || z.shape.slice(1).join() !== x.shape.join())) {
+    const shape = (dims: number[]) => `[${dims.join(", ")}]`;
+    throw new Error(`${path}: variance_noise has shape ${shape(z.shape)}; --steps ${steps} with latents ${shape(x.shape)} needs ${shape([steps, ...x.shape])}`);
+  }
+  return tf.tidy(() => {
+    const nhwc = (t: tf.Tensor) => tf.transpose(t, [0, 2, 3, 1]) as tf.Tensor4D; // [B, C, h, w] → [B, h, w, C]
+    const latents = nhwc(tf.tensor(x.data, x.shape));
+    const varianceNoise = z && tf.unstack(tf.tensor(z.data, z.shape)).map(nhwc);
+    return varianceNoise ? { latents, varianceNoise } : { latents };
+  });
 }

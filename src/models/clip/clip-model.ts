@@ -13,7 +13,7 @@ import type { TensorMap } from "../../io/safetensors.js";
 import { makeParam, Module, SHAPE_ONLY, type BuildContext, type Param } from "../nn/module.js";
 import { Linear } from "../nn/layers.js";
 import { loadStateDict } from "../nn/state-dict.js";
-import { clipCheckpointFiles, CONFIG_FILE, readCheckpointTensors, readJsonFile, resolveRepoFiles } from "./clip-files.js";
+import { CONFIG_FILE, readCheckpointTensors, readJsonFile, resolveClipCheckpoint } from "./clip-files.js";
 import { validateClipTextConfig, type ClipTextConfig } from "./text-config.js";
 import { CLIPTextModel, POSITION_IDS_KEY, type CLIPTextTransformer } from "./text-model.js";
 import { CLIPTokenizer } from "./tokenizer.js";
@@ -104,7 +104,7 @@ export interface LoadedClipModel {
 
 /** A `CLIPModel` checkpoint with its tokenizer, from a folder or Hub repo in transformers' layout. */
 export async function loadClipModel(source: string, opts: SourceOptions = {}): Promise<LoadedClipModel> {
-  const dir = await resolveRepoFiles(source, clipCheckpointFiles(true), opts);
+  const dir = await resolveClipCheckpoint(source, true, opts);
   let config: ClipModelConfig;
   try {
     config = validateClipModelConfig(await readJsonFile(join(dir, CONFIG_FILE)));

@@ -103,7 +103,18 @@ function eosPositions(ids: tf.Tensor2D, eosTokenId: number): tf.Tensor1D {
 /** transformers' persistent buffer in older checkpoints, not a parameter. */
 export const POSITION_IDS_KEY = "text_model.embeddings.position_ids";
 
-/** Loads transformers CLIP text weights into `model`, ignoring the `position_ids` buffer older files carry. */
+const PREFIX = "text_model.";
+
+/**
+ * Loads transformers CLIP text weights into `model`, ignoring the `position_ids` buffer older files carry. Published
+ * checkpoints name every key `text_model.…`; transformers ≥ 5 saves them without that prefix (and loads both), so a
+ * file whose keys all lack it gets it added.
+ */
 export function loadClipTextStateDict(model: CLIPTextModel, tensors: TensorMap, source = "CLIP text state dict"): void {
-  loadStateDict(model, tensors, { source, ignore: (key) => key === POSITION_IDS_KEY });
+  const unprefixed = Object.keys(tensors).every((key) => !key.startsWith(PREFIX));
+  loadStateDict(model, tensors, {
+    source,
+    ...(unprefixed ? { rename: (key: string) => PREFIX + key } : {}),
+    ignore: (key) => key === POSITION_IDS_KEY || (unprefixed && PREFIX + key === POSITION_IDS_KEY),
+  });
 }

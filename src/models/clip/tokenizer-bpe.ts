@@ -42,10 +42,8 @@ export class BytePairEncoder {
   private readonly ranks = new Map<string, number>();
   private readonly cache = new Map<string, readonly string[]>();
 
-  /** `unmerged` words (the special tokens) pass through whole. */
-  constructor(merges: readonly (readonly [string, string])[], unmerged: readonly string[]) {
+  constructor(merges: readonly (readonly [string, string])[]) {
     merges.forEach(([left, right], rank) => this.ranks.set(`${left} ${right}`, rank));
-    for (const word of unmerged) this.cache.set(word, [word]);
   }
 
   /** A byte-encoded word → its BPE symbols, the last ending in "</w>". */

@@ -17,7 +17,7 @@ import { Conv2d, Embedding, LayerNorm, Linear } from "../nn/layers.js";
 import { loadStateDict } from "../nn/state-dict.js";
 import { DEFAULT_CLIP_TEXT_CONFIG, type ClipTextConfig } from "./text-config.js";
 import { CLIPEncoderLayer } from "./text-encoder-layer.js";
-import { clipCheckpointFiles, CONFIG_FILE, readCheckpointTensors, readJsonFile, resolveRepoFiles } from "./clip-files.js";
+import { CONFIG_FILE, readCheckpointTensors, readJsonFile, resolveClipCheckpoint } from "./clip-files.js";
 import { clipVisionConfigOf, type ClipVisionConfig } from "./vision-config.js";
 
 /**
@@ -150,7 +150,7 @@ export function loadClipVisionStateDict(model: CLIPVisionModelWithProjection, te
  * folder or Hub repo): config.json and the vision keys of its safetensors weights; the text half is not read.
  */
 export async function loadClipVisionModel(source: string, opts: SourceOptions = {}): Promise<CLIPVisionModelWithProjection> {
-  const dir = await resolveRepoFiles(source, clipCheckpointFiles(false), opts);
+  const dir = await resolveClipCheckpoint(source, false, opts);
   let config: ClipVisionConfig;
   try {
     config = clipVisionConfigOf(await readJsonFile(join(dir, CONFIG_FILE)));

@@ -1,0 +1,70 @@
+"""A trainer process around a job: binds the wire, prints the ready line, stops on SIGINT/SIGTERM like the stop
+command (a second signal exits at once), runs the loop and exits 0 when DONE, 1 when FAILED, as src/trainer/main.ts."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Callable
+
+from alignprop_torch.trainer.args import TrainerArgs
+from alignprop_torch.trainer.run_control import RunControl
+from alignprop_torch.trainer.run_loop import Job, RunLoop, RunSettings
+from alignprop_torch.wire.options import TrainerServerOptions
+from alignprop_torch.wire.ready import announce_ready
+from alignprop_torch.wire.server import TrainerServer
+
+
+def stop_on_signals(control: RunControl) -> None:
+    received: list[int] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        received.append(signum)
+        if len(received) > 1:
+            sys.exit(130)
+        name = signal.Signals(signum).name
+        sys.stderr.write(f"alignprop trainer: {name}: stopping after the current step (again to exit now)\n")
+        # The handler runs on the training thread, perhaps inside RunControl: ask from another thread.
+        threading.Thread(target=control.handle, args=("stop",)).start()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+
+def run_trainer(
+    args: TrainerArgs,
+    agent: str,
+    settings: RunSettings,
+    job_factory: Callable[[], Job],
+    save_checkpoint: Callable[[int, str], str] | None = None,
+) -> int:
+    """Serves one run; the job is built (`job_factory`) after the ready line, while the run is STARTING."""
+    run_dir = args.config.parent.resolve()
+    control = RunControl()
+    server = TrainerServer.bind(
+        TrainerServerOptions(
+            endpoints=args.endpoints,
+            run_id=run_dir.name,
+            config_json=args.config.read_text(encoding="utf-8"),
+            agent=agent,
+            handle=control.handle,
+            curve=args.curve,
+        )
+    )
+    try:
+        stop_on_signals(control)
+        announce_ready(run_dir.name, str(run_dir), server.endpoints)
+        return RunLoop(job_factory, settings, server, control, run_dir, save_checkpoint).run()
+    finally:
+        server.close()
+
+
+def exit_with(main: Callable[[], int]) -> None:
+    """Exits with main's code; bad arguments, key files or endpoints are one line on stderr, as the TS trainer says."""
+    try:
+        code = main()
+    except (OSError, ValueError) as err:
+        sys.stderr.write(f"alignprop trainer failed: {err}\n")
+        code = 1
+    sys.exit(code)

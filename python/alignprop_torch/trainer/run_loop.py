@@ -1,0 +1,212 @@
+"""The run loop of a trainer process (the Python side of src/trainer/trainer.ts): runs a job step by step, publishes
+status, metrics, images and checkpoint events through the wire, appends every event to events.jsonl, and obeys
+commands at step boundaries: pause waits without CPU, stop finishes the step, saves and ends DONE; a non-finite loss
+or reward ends FAILED with an error event naming the last good checkpoint."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
+from alignprop_torch.trainer.run_control import RunControl
+from alignprop_torch.wire.json_lines import to_json_line
+from alignprop_torch.wire.server import TrainerServer
+
+
+@dataclass
+class LoggedImages:
+    """One step's images, PNG-encoded, with what was asked for and how each scored."""
+
+    pngs: list[bytes]
+    width: int
+    height: int
+    prompts: list[str]
+    prompt_metadata: list[dict[str, Any]]
+    rewards: list[float]
+
+
+@dataclass
+class StepOutcome:
+    loss: float
+    rewards: list[float]
+    grad_norm: float
+    lr: float
+    images: LoggedImages | None = None
+    #: Algorithm-specific numbers; not on the wire until Metrics has a map for them.
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+class Job(Protocol):
+    def step(self, keep_images: bool) -> StepOutcome: ...
+
+
+class TrainingError(Exception):
+    """A failure the run can explain in one sentence (not a bug): reported without a stack trace."""
+
+
+@dataclass
+class RunSettings:
+    total_steps: int
+    log_image_freq: int
+    save_freq: int
+    backend: str
+    description: str
+
+
+class RunLoop:
+    def __init__(
+        self,
+        job_factory: Callable[[], Job],
+        settings: RunSettings,
+        server: TrainerServer,
+        control: RunControl,
+        run_dir: Path,
+        save_checkpoint: Callable[[int, str], str] | None,
+    ) -> None:
+        """`job_factory` loads the model (the run is STARTING meanwhile, and answers commands); `save_checkpoint(step,
+        reason)` writes a checkpoint and returns its path (None: this trainer cannot save yet)."""
+        self.job_factory, self.s, self.server, self.control, self.run_dir = (
+            job_factory,
+            settings,
+            server,
+            control,
+            run_dir,
+        )
+        self.save_checkpoint = save_checkpoint
+        self.events_log = (run_dir / "events.jsonl").open("a", encoding="utf-8")
+        self.last_saved = -1
+
+    def run(self) -> int:
+        """Runs to the end; returns the process exit code."""
+        try:
+            self.announce(f"starting {self.s.description} on {self.s.backend}")
+            job = self.job_factory()
+            self.transition(pb.RUN_STATE_RUNNING, f"training {self.s.total_steps} steps")
+            while self.control.step < self.s.total_steps and not self.control.stop_requested:
+                self.control.boundary(self.checkpoint, self.announce)
+                if self.control.stop_requested:
+                    break
+                self.train_one_step(job)
+            stopped = self.control.stop_requested
+            self.transition(
+                pb.RUN_STATE_STOPPING, f"stop requested at step {self.control.step}" if stopped else "all steps done"
+            )
+            if self.last_saved != self.control.step:
+                self.checkpoint("final")
+            self.transition(pb.RUN_STATE_DONE, f"finished at step {self.control.step}/{self.s.total_steps}")
+            return 0
+        except Exception as err:  # an expected failure is its message; anything else a bug: its type too
+            message = str(err) if isinstance(err, TrainingError) else f"{type(err).__name__}: {err}"
+            sys.stderr.write(f"run failed: {message}\n")
+            self.publish(pb.Error(message=message, source="trainer"))
+            if self.control.state != pb.RUN_STATE_FAILED:
+                self.transition(pb.RUN_STATE_FAILED, message)
+            return 1
+        finally:
+            self.events_log.close()
+
+    def train_one_step(self, job: Job) -> None:
+        step = self.control.step + 1
+        started = time.perf_counter()
+        outcome = job.step(keep_images=step % self.s.log_image_freq == 0)
+        seconds = time.perf_counter() - started
+        self.control.step = step
+        self.publish_metrics(outcome, seconds)
+        if outcome.images is not None:
+            self.publish_images(outcome.images)
+        if step % self.s.save_freq == 0 and step < self.s.total_steps:
+            self.checkpoint("save_freq")
+
+    def publish_metrics(self, o: StepOutcome, seconds: float) -> None:
+        step = self.control.step
+        # JavaScript's names for the non-finite numbers, so both engines' messages read the same.
+        bad = f"loss is {'NaN' if math.isnan(o.loss) else 'Infinity' if o.loss > 0 else '-Infinity'}"
+        bad = bad if not math.isfinite(o.loss) else ""
+        bad = bad or ("a reward is not finite" if not all(math.isfinite(r) for r in o.rewards) else "")
+        if bad:
+            raise TrainingError(
+                f"{bad} at step {step}: training diverged (try a lower train_learning_rate or train_max_grad_norm); "
+                + self.kept()
+            )
+        n = len(o.rewards)
+        mean = sum(o.rewards) / n
+        self.publish(
+            pb.Metrics(
+                step=step,
+                epoch=step - 1,
+                loss=o.loss,
+                reward_mean=mean,
+                reward_std=math.sqrt(sum((r - mean) ** 2 for r in o.rewards) / n),
+                reward_min=min(o.rewards),
+                reward_max=max(o.rewards),
+                grad_norm=o.grad_norm,
+                lr=o.lr,
+                step_seconds=seconds,
+                samples_per_second=n / seconds if seconds > 0 else 0.0,
+            )
+        )
+
+    def publish_images(self, logged: LoggedImages) -> None:
+        images = [
+            pb.Image(
+                png=png,
+                prompt=prompt,
+                prompt_metadata_json=json.dumps(metadata, ensure_ascii=False, separators=(",", ":")),
+                reward=reward,
+                width=logged.width,
+                height=logged.height,
+            )
+            for png, prompt, metadata, reward in zip(
+                logged.pngs, logged.prompts, logged.prompt_metadata, logged.rewards, strict=True
+            )
+        ]
+        self.publish(pb.ImageBatch(step=self.control.step, images=images))
+
+    def checkpoint(self, reason: str) -> None:
+        if self.save_checkpoint is None:
+            return
+        step = self.control.step
+        path = self.save_checkpoint(step, reason)
+        self.last_saved = step
+        self.publish(pb.CheckpointSaved(step=step, epoch=max(0, step - 1), path=path, reason=reason))
+
+    def kept(self) -> str:
+        if self.last_saved > 0:
+            return f"the last good checkpoint is kept (step {self.last_saved})"
+        return "no checkpoint had been saved yet"
+
+    def transition(self, state: pb.RunState.ValueType, message: str) -> None:
+        self.control.to(state)
+        self.announce(message)
+
+    def announce(self, message: str) -> None:
+        step = self.control.step
+        self.publish(
+            pb.Status(
+                state=self.control.state,
+                step=step,
+                total=self.s.total_steps,
+                epoch=max(0, step - 1),
+                backend=self.s.backend,
+                message=message,
+                run_dir=str(self.run_dir),
+            )
+        )
+
+    def publish(self, payload) -> None:
+        event = self.server.publish(payload)
+        if event.HasField("images"):  # logged without the PNG bytes, as the TS trainer logs image batches
+            logged = pb.Event()
+            logged.CopyFrom(event)
+            for image in logged.images.images:
+                image.png = b""
+            event = logged
+        self.events_log.write(to_json_line(event) + "\n")
+        self.events_log.flush()

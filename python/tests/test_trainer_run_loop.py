@@ -1,0 +1,74 @@
+"""The run loop over the real wire: a non-finite loss fails the run with one error naming the cause and the last good
+checkpoint; a run that ends writes its events to events.jsonl as it published them."""
+
+import json
+import math
+
+from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
+from alignprop_torch.trainer.run_control import RunControl
+from alignprop_torch.trainer.run_loop import RunLoop, RunSettings, StepOutcome
+from alignprop_torch.wire.options import Endpoints, TrainerServerOptions
+from alignprop_torch.wire.server import TrainerServer
+
+
+class DivergingJob:
+    """Finite for `good` steps, then a NaN loss."""
+
+    def __init__(self, good: int) -> None:
+        self.good, self.steps = good, 0
+
+    def step(self, keep_images: bool) -> StepOutcome:
+        self.steps += 1
+        loss = -0.5 if self.steps <= self.good else math.nan
+        return StepOutcome(loss=loss, rewards=[0.5, 0.25], grad_norm=0.1, lr=1e-3)
+
+
+def run(tmp_path, job, total=10, save_freq=2):
+    control = RunControl()
+    server = TrainerServer.bind(
+        TrainerServerOptions(
+            endpoints=Endpoints(f"ipc://{tmp_path}/c", f"ipc://{tmp_path}/e", f"ipc://{tmp_path}/o"),
+            run_id="run",
+            config_json="{}",
+            agent="test",
+            handle=control.handle,
+        )
+    )
+    saved: list[tuple[int, str]] = []
+
+    def save(step: int, reason: str) -> str:
+        saved.append((step, reason))
+        return f"checkpoints/checkpoint_{step}"
+
+    try:
+        settings = RunSettings(
+            total_steps=total, log_image_freq=1000, save_freq=save_freq, backend="cpu", description="t"
+        )
+        code = RunLoop(lambda: job, settings, server, control, tmp_path, save).run()
+    finally:
+        server.close()
+    lines = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    return code, control, saved, lines
+
+
+def test_a_nan_loss_fails_the_run_naming_the_step_and_the_last_good_checkpoint(tmp_path):
+    code, control, saved, lines = run(tmp_path, DivergingJob(good=5))
+    assert code == 1
+    assert control.state == pb.RUN_STATE_FAILED
+    assert saved == [(2, "save_freq"), (4, "save_freq")], "no checkpoint of diverged weights"
+    error = next(line["error"] for line in lines if "error" in line)
+    assert error["message"] == (
+        "loss is NaN at step 6: training diverged (try a lower train_learning_rate or train_max_grad_norm); "
+        "the last good checkpoint is kept (step 4)"
+    )
+    assert lines[-1]["status"]["state"] == "RUN_STATE_FAILED"
+    assert [line["metrics"]["step"] for line in lines if "metrics" in line] == [1, 2, 3, 4, 5]
+
+
+def test_a_finished_run_saves_once_at_the_end_and_logs_every_event_in_seq_order(tmp_path):
+    code, control, saved, lines = run(tmp_path, DivergingJob(good=100), total=5, save_freq=2)
+    assert code == 0 and control.state == pb.RUN_STATE_DONE
+    assert saved == [(2, "save_freq"), (4, "save_freq"), (5, "final")]
+    assert [line["seq"] for line in lines] == list(range(1, len(lines) + 1))
+    states = [line["status"]["state"] for line in lines if "status" in line]
+    assert states == ["RUN_STATE_STARTING", "RUN_STATE_RUNNING", "RUN_STATE_STOPPING", "RUN_STATE_DONE"]

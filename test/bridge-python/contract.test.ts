@@ -1,0 +1,139 @@
+/**
+ * The Python wire (python/alignprop_torch/wire/) behind the real TS client: the scripted demo run
+ * (`python -m alignprop_torch.wire.demo`), spawned by `spawnTrainer` and driven by `TrainerClient` over real ZeroMQ
+ * sockets, obeys the contract test/bridge/trainer-process.test.ts proves for the TF.js trainer.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { TrainerClient } from "../../src/bridge/client.js";
+import { PROTOCOL_MAJOR } from "../../src/bridge/protocol.js";
+import { RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
+import { lateAttachSeesEverySeqOnce, sigkillEndsTheStreamWithAProcessError } from "../helpers/contract.js";
+import { EventTap, cpuSeconds } from "../helpers/event-tap.js";
+import { tempRuns } from "../helpers/runs.js";
+import { pythonDemoEngine, spawnPythonDemo, tsJsonLine } from "./python-engine.js";
+
+const runs = tempRuns();
+after(() => runs.cleanup());
+
+test("hello names the Python trainer, the protocol major of the TS side and the bound events endpoint", async () => {
+  const trainer = await spawnPythonDemo(runs, { num_epochs: "100000" });
+  const hello = trainer.client.hello;
+  assert.equal(hello.protocolMajor, PROTOCOL_MAJOR);
+  assert.match(hello.agent, /python/);
+  assert.equal(hello.runId, trainer.ready.runId);
+  assert.equal(hello.eventsEndpoint, trainer.ready.events);
+  assert.equal(hello.observeEndpoint, trainer.ready.observe);
+  assert.match(trainer.ready.control, /^ipc:\/\//);
+  assert.equal((await trainer.client.stop()).ok, true);
+  assert.equal((await trainer.exit).exitCode, 0);
+});
+
+test("pause holds for 2 s without CPU and is idempotent, resume continues, stop exits 0, and events.jsonl is what the TS writer writes", async () => {
+  const trainer = await spawnPythonDemo(runs, { num_epochs: "100000" });
+  const tap = new EventTap(trainer.client);
+  await tap.untilStep(3);
+
+  const ack = await trainer.client.pause();
+  assert.equal(ack.ok, true, ack.message);
+  const paused = await tap.untilState(RunState.PAUSED);
+  const pausedAt = paused.payload.case === "status" ? paused.payload.value.step : -1;
+  const again = await trainer.client.pause();
+  assert.equal(again.ok, true, "pausing a paused run is fine");
+  assert.equal(again.state, RunState.PAUSED);
+  assert.equal(again.message, "already paused");
+
+  const cpuBefore = cpuSeconds(trainer.ready.pid);
+  const metricsBefore = tap.metricsSteps().length;
+  // As in the TF.js test, the requirement itself is "nothing happens for 2 s".
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  assert.equal(tap.metricsSteps().length, metricsBefore, "no step ran while paused");
+  assert.equal(Math.max(...tap.metricsSteps()), pausedAt);
+  assert.ok(cpuSeconds(trainer.ready.pid) - cpuBefore < 0.3, "a paused trainer does not spin");
+
+  const resumed = await trainer.client.resume();
+  assert.equal(resumed.ok, true, resumed.message);
+  assert.equal(resumed.state, RunState.RUNNING);
+  await tap.untilStep(pausedAt + 2);
+  assert.equal((await trainer.client.stop()).ok, true);
+  await tap.untilState(RunState.DONE);
+  await tap.ended;
+  const exit = await trainer.exit;
+  assert.equal(exit.exitCode, 0, exit.stderrTail);
+
+  const steps = tap.metricsSteps();
+  assert.deepEqual(steps, steps.map((_, i) => i + 1), "steps continue where the pause left them");
+  const seqs = tap.seqs();
+  assert.deepEqual(seqs, seqs.map((_, i) => i + 1));
+  assert.ok(tap.events.some((e) => e.payload.case === "images" && e.payload.value.images[0]!.png.length > 0), "images carry PNG bytes");
+  const lines = readFileSync(join(trainer.ready.runDir, "events.jsonl"), "utf8").trimEnd().split("\n");
+  assert.deepEqual(lines, tap.events.map(tsJsonLine), "each line is byte for byte protobuf-es's toJsonString");
+  assert.equal(JSON.parse(lines.at(-1)!).status.state, "RUN_STATE_DONE");
+});
+
+test("a client attaching mid-run gets the history then live events with no gap and no duplicate seq", async () => {
+  const { first, second } = await lateAttachSeesEverySeqOnce(pythonDemoEngine(runs, 20), { log_image_freq: "1" });
+  // The snapshot keeps the newest 4 image batches whole; older ones keep prompts and rewards but not PNG bytes.
+  const batches = (tap: EventTap) => tap.events.flatMap((e) => (e.payload.case === "images" ? [e.payload.value] : []));
+  const light = batches(second).filter((b) => b.pixelsDropped);
+  assert.ok(light.length >= 16, `batches 1..16 at least came from the snapshot without pixels (${light.length})`);
+  assert.deepEqual(light.map((b) => b.step), light.map((_, i) => i + 1));
+  for (const b of light) assert.ok(b.images.every((i) => i.png.length === 0 && i.prompt.startsWith("demo prompt")));
+  assert.ok(batches(first).every((b) => !b.pixelsDropped && b.images[0]!.png.length > 0), "live batches carry pixels");
+  assert.ok(batches(second).slice(light.length).every((b) => b.images[0]!.png.length > 0));
+});
+
+test("an observer's pause is refused on the read-only endpoint and never reaches the run", async () => {
+  const trainer = await spawnPythonDemo(runs, { num_epochs: "100000" });
+  const tap = new EventTap(trainer.client);
+  await tap.untilStep(2);
+  const observer = await TrainerClient.connect(trainer.ready.control, { observer: true });
+  const watched = new EventTap(observer);
+  await watched.untilStep(3);
+  for (const refused of [await observer.pause(), await observer.stop(), await observer.checkpointNow()]) {
+    assert.equal(refused.ok, false);
+    assert.match(refused.message, /refused: this is the read-only observer endpoint/);
+  }
+  assert.equal((await observer.ping()).ok, true, "read-only commands are answered");
+  const at = tap.metricsSteps().at(-1)!;
+  await tap.untilStep(at + 3);
+  assert.ok(!tap.events.some((e) => e.payload.case === "status" && e.payload.value.state === RunState.PAUSED), "never paused");
+  const snapshot = await observer.snapshot(tap.events.at(-1)!.seq);
+  assert.equal(snapshot.badFrames, 3, "each refused command is counted");
+  await observer.close();
+  assert.equal((await trainer.client.stop()).ok, true);
+  assert.equal((await trainer.exit).exitCode, 0);
+});
+
+test("checkpoint_now while paused publishes the checkpoint at the paused step", async () => {
+  const trainer = await spawnPythonDemo(runs, { num_epochs: "100000" });
+  const tap = new EventTap(trainer.client);
+  await tap.untilStep(2);
+  await trainer.client.pause();
+  const paused = await tap.untilState(RunState.PAUSED);
+  const step = paused.payload.case === "status" ? paused.payload.value.step : -1;
+  assert.equal((await trainer.client.checkpointNow()).ok, true);
+  const saved = await tap.until((e) => e.payload.case === "checkpoint", "checkpoint saved");
+  assert.ok(saved.payload.case === "checkpoint" && saved.payload.value.step === step && saved.payload.value.reason === "requested");
+  await trainer.client.stop();
+  await tap.untilState(RunState.DONE);
+  assert.equal((await trainer.exit).exitCode, 0);
+});
+
+test("SIGTERM stops the Python trainer like the stop command: a final checkpoint, DONE, exit 0", async () => {
+  const trainer = await spawnPythonDemo(runs, { num_epochs: "100000" });
+  const tap = new EventTap(trainer.client);
+  await tap.untilStep(2);
+  trainer.process.kill("SIGTERM");
+  await tap.untilState(RunState.DONE);
+  const exit = await trainer.exit;
+  assert.equal(exit.exitCode, 0, exit.stderrTail);
+  assert.match(exit.stderrTail, /SIGTERM: stopping after the current step/);
+  assert.ok(tap.events.some((e) => e.payload.case === "checkpoint" && e.payload.value.reason === "final"));
+});
+
+test("a Python trainer killed with SIGKILL ends the stream with a process error carrying the signal", async () => {
+  await sigkillEndsTheStreamWithAProcessError(pythonDemoEngine(runs));
+});
