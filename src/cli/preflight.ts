@@ -19,7 +19,7 @@ export function preflight(config: RunConfig, env: NodeJS.ProcessEnv = process.en
 }
 
 function checkModel(model: string): string | undefined {
-  if (model === "tiny" || embeddedModel(model)) return undefined;
+  if (embeddedModel(model)) return undefined;
   const where = `model=${JSON.stringify(model)}`;
   if (existsSync(model)) {
     if (!statSync(model).isDirectory()) return `${where} is a file; a pipeline is a folder in diffusers' layout (with ${MODEL_INDEX}) or a Hub repo id`;

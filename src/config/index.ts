@@ -3,6 +3,7 @@ export { describeRunConfig, formatRunConfigHelp, type FieldHelp } from "./descri
 export { loadRunConfig, type LoadedRunConfig, type LoadRunConfigOptions } from "./load.js";
 export type { OverrideValue } from "./coerce.js";
 export { formatUnhonouredHelp, UNHONOURED, unhonouredWarnings, type Engine } from "./warnings.js";
+export { trainedTimesteps } from "./checks.js";
 export {
   BACKENDS,
   DEFAULT_RUN_CONFIG,

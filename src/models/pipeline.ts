@@ -20,7 +20,7 @@ import {
   DIFFUSERS_VERSION,
   loadModelWeights,
   modelConfigJson,
-  type ModelClass,
+  type PipelineModelClass,
   type PipelineModel,
 } from "./pipeline-components.js";
 import {
@@ -59,7 +59,7 @@ export interface LoadPipelineOptions extends SourceOptions {
   onComponent?: (component: ModelComponent, done: number, total: number) => void;
 }
 
-const MODEL_CLASS: Record<ModelComponent, ModelClass> = {
+const MODEL_CLASS: Record<ModelComponent, PipelineModelClass> = {
   unet: "UNet2DConditionModel",
   vae: "AutoencoderKL",
   text_encoder: "CLIPTextModel",

@@ -107,7 +107,7 @@ const table = (rows: [string, string][]) =>
 function usedDefaults(config: Record<string, unknown>): Partial<RunDefaults> {
   const reward = typeof config.reward === "string" ? config.reward : "";
   const prompts = typeof config.prompts === "string" ? config.prompts : "";
-  if ((reward && prompts) || typeof config.model !== "string" || config.model === "tiny") return {};
+  if ((reward && prompts) || typeof config.model !== "string") return {};
   const source = modelSource(config.model);
   let defaults: RunDefaults;
   try {
@@ -149,6 +149,17 @@ function metricCharts(metrics: readonly MetricRow[]): string[] {
       integerX: true,
       series: [{ label: "loss", color: "#dc2626", points: metrics.map((r) => ({ x: r.step, y: r.loss })) }],
     }),
+    // The algorithm's own values (DDPO: approx_kl, clip_fraction), one chart each.
+    ...[...new Set(metrics.flatMap((r) => Object.keys(r.scalars)))].sort().map((name) =>
+      lineChartSvg({
+        id: `scalar-${name}`,
+        title: `${name} over steps`,
+        xLabel: "step",
+        yLabel: name,
+        integerX: true,
+        series: [{ label: name, color: "#059669", points: metrics.flatMap((r) => (name in r.scalars ? [{ x: r.step, y: r.scalars[name]! }] : [])) }],
+      }),
+    ),
   ];
 }
 

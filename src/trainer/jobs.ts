@@ -1,23 +1,21 @@
 /**
  * The job a run config asks for: AlignProp or DDPO (`algorithm`) on a diffusers pipeline — the embedded
- * "tiny-shapes" (the default, with its learned aesthetic reward and the shapes prompts), a directory or a Hub id —
- * or, for model "tiny", the seconds-fast stand-in prompt-conditioned image generator that smoke tests use.
+ * "tiny-shapes" (the default, with its learned aesthetic reward and the shapes prompts), a directory or a Hub id.
  * Downloading and loading report their progress to `report`.
  */
-import { join } from "node:path";
-import { AlignPropJob, type PromptSource } from "../algorithms/alignprop.js";
+import { AlignPropJob } from "../algorithms/alignprop.js";
 import { DDPOJob } from "../algorithms/ddpo.js";
-import { PromptMlpJob } from "../algorithms/prompt-mlp.js";
+import type { TrainingJob } from "../algorithms/job.js";
 import type { RunConfig } from "../config/index.js";
-import { promptSourceFor } from "../data/prompt-source.js";
-import { LORA_WEIGHTS_FILE, saveLoraWeights } from "../io/lora-weights.js";
+import { promptSourceFor, type PromptSource } from "../data/prompt-source.js";
+import { saveLoraWeights } from "../io/lora-weights.js";
 import { truncationWarner } from "../models/clip/truncation.js";
 import { attachLora } from "../models/lora.js";
 import { modelSource } from "../models/embedded.js";
 import { resolveRunDefaults } from "../models/model-defaults.js";
 import { disposePipeline, loadPipeline, resolvePipeline } from "../models/pipeline.js";
 import { resolveReward } from "../rewards/registry.js";
-import type { TrainingJob } from "./job.js";
+import { runFiles } from "../run/index.js";
 import type { ProgressListener } from "./progress.js";
 import { watchReward } from "./reward-watch.js";
 
@@ -38,23 +36,6 @@ export interface JobHooks {
 
 export async function createJob(config: RunConfig, hooks: JobHooks = { progress: () => {}, warn: () => {} }): Promise<CreatedJob> {
   const report = hooks.progress;
-  if (config.model === "tiny") {
-    if (config.algorithm === "ddpo") {
-      throw new Error('algorithm="ddpo" needs a diffusion pipeline, and model="tiny" is a stand-in without one; pass --model <pipeline dir or Hub id>');
-    }
-    const job = new PromptMlpJob({
-      seed: config.seed,
-      batchSize: config.train_batch_size,
-      accumulationSteps: config.train_gradient_accumulation_steps,
-      learningRate: config.train_learning_rate,
-      beta1: config.train_adam_beta1,
-      beta2: config.train_adam_beta2,
-      epsilon: config.train_adam_epsilon,
-      weightDecay: config.train_adam_weight_decay,
-      maxGradNorm: config.train_max_grad_norm,
-    });
-    return { job, description: job.name, dispose: () => job.dispose() };
-  }
   const dir = await resolvePipeline(modelSource(config.model), {
     onDownload: (p) =>
       report({ phase: "download", item: p.file, done: p.bytesDone, total: p.bytesTotal, unit: "bytes", itemsDone: p.filesDone, itemsTotal: p.filesTotal }),
@@ -86,7 +67,7 @@ export async function createJob(config: RunConfig, hooks: JobHooks = { progress:
     job,
     description: `${ddpo ? "DDPO" : "AlignProp"} on ${config.model} (LoRA r=${config.lora_rank}, ${lora.parameterCount()} params; reward ${rewardName})`,
     exportWeights: async (runDir) => {
-      const path = join(runDir, LORA_WEIGHTS_FILE);
+      const path = runFiles(runDir).loraWeights;
       await saveLoraWeights(path, lora);
       return path;
     },

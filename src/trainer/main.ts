@@ -16,10 +16,9 @@ import { RunConfigSchema } from "../config/index.js";
 import { TensorBoardRunLog } from "../io/tensorboard/run-log.js";
 import { writeReport } from "../report/index.js";
 import { initBackend } from "../tf/backend.js";
-import { loadCheckpoint } from "./checkpoints.js";
+import { loadCheckpoint, RunDir } from "../run/index.js";
 import { loadImageHook } from "./image-hook.js";
 import { createJob } from "./jobs.js";
-import { RunDir } from "./run-dir.js";
 import { Trainer } from "./trainer.js";
 
 const VERSION = "0.1.0";

@@ -21,12 +21,11 @@ import {
 import type { RunCommand, RunCommandOutcome } from "../bridge/server.js";
 import type { RunConfig } from "../config/index.js";
 import type { TensorBoardRunLog } from "../io/tensorboard/run-log.js";
-import { saveCheckpoint } from "./checkpoints.js";
+import { saveCheckpoint, type RunDir } from "../run/index.js";
 import type { ImageHook } from "./image-hook.js";
-import type { StepImages, StepResult, TrainingJob } from "./job.js";
+import type { StepImages, StepResult, TrainingJob } from "../algorithms/job.js";
 import { ProgressThrottle, type ProgressListener } from "./progress.js";
 import { RewardFault } from "./reward-watch.js";
-import { RunDir } from "./run-dir.js";
 import { RunStateMachine, Signal, stateName } from "./run-state.js";
 
 /** Where events go: the bridge's server in the trainer process. */
@@ -244,6 +243,7 @@ export class Trainer {
         tfTensors: mem.numTensors,
         tfBytes: mem.numBytes,
         rssBytes: process.memoryUsage().rss,
+        scalars: r.scalars ?? {},
       }),
     });
   }
@@ -343,13 +343,7 @@ export class Trainer {
 
   private publish(payload: Event["payload"]): void {
     const event = this.sink!.publish(payload);
-    this.o.runDir.appendEvent(payload.case === "images" ? withoutPixels(event) : event);
+    this.o.runDir.appendEvent(event);
     this.o.tensorboard?.write(event);
   }
-}
-
-function withoutPixels(event: Event): Event {
-  if (event.payload.case !== "images") return event;
-  const images = event.payload.value.images.map((i) => ({ ...i, png: new Uint8Array(0) }));
-  return { ...event, payload: { case: "images", value: { ...event.payload.value, images } } };
 }

@@ -8,25 +8,18 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { after, before, test } from "node:test";
-import { disposePipeline, savePipeline } from "../../src/models/pipeline.js";
+import { after, test } from "node:test";
 import { alignprop } from "../helpers/cli.js";
-import { tinyPipeline } from "../pipeline/tiny.js";
+import { TINY_RUN_FLAGS } from "../helpers/tiny-model.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../../test/fixtures/trl/${name}`, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "alignprop-trl-cli-"));
 const runsDir = join(dir, "runs");
-const model = join(dir, "tiny-sd");
 after(() => rmSync(dir, { recursive: true, force: true }));
-before(async () => {
-  const pipeline = await tinyPipeline(7);
-  await savePipeline(model, pipeline);
-  disposePipeline(pipeline);
-});
 
-/** The real job on a tiny pipeline for one epoch; TRL's truncation fields (49, [0, 50]) follow the 2-step chain. */
-const fast = () => ["--model", model, "--reward", "brightness", "--prompts", "shapes", "--runs_dir", runsDir, "--num_epochs", "1",
-  "--sample_num_steps", "2", "--truncated_backprop_timestep", "1", "--truncated_rand_backprop_minmax", "0,2"];
+/** The tests' fast real run for one epoch; the file's truncation fields (TRL's 49 and [0, 50]) set for its 2 steps. */
+const fast = () => [...TINY_RUN_FLAGS, "--runs_dir", runsDir, "--num_epochs", "1",
+  "--truncated_backprop_timestep", "1", "--truncated_rand_backprop_minmax", "0,2"];
 
 interface EventLine {
   log?: { level?: string; message: string };
@@ -61,7 +54,8 @@ test("TRL's AlignPropConfig dictionary trains as it is: exit 0, with one warning
 });
 
 test("TRL's DDPOConfig dictionary trains with --algorithm ddpo as it is", async () => {
-  await trainsUnchanged(fixture("ddpo_config.json"), ["--algorithm", "ddpo"], "trl-ddpo");
+  // The file's own train_batch_size (1) again: DDPO's sample_batch_size (1) must be a multiple of it.
+  await trainsUnchanged(fixture("ddpo_config.json"), ["--algorithm", "ddpo", "--train_batch_size", "1"], "trl-ddpo");
 });
 
 test('log_with="wandb" on TF.js exits 2 naming the field and --engine torch, and creates no run directory', async () => {

@@ -8,12 +8,13 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, test } from "node:test";
-import { prepareRun } from "../../src/cli/run-setup.js";
+import { prepareRun } from "../../src/run/index.js";
 import { RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
 import { imageTag } from "../../src/io/tensorboard/run-log.js";
 import { projectPython, PYTHON_DIR } from "../../src/python/env.js";
 import { EventTap } from "../helpers/event-tap.js";
 import { tempRuns } from "../helpers/runs.js";
+import { TINY_RUN } from "../helpers/tiny-model.js";
 
 const runs = tempRuns();
 after(() => runs.cleanup());
@@ -41,7 +42,7 @@ async function runToEnd(configPath: string, resume?: string) {
 
 test("a TF.js run's TensorBoard files hold every step's scalars, the captioned images and the config", async () => {
   const logdir = join(runs.dir, "logs");
-  const run = prepareRun(undefined, { runs_dir: runs.dir, model: "tiny", train_batch_size: "2", num_epochs: "6", log_image_freq: "3", log_with: "tensorboard", logdir });
+  const run = prepareRun(undefined, { runs_dir: runs.dir, ...TINY_RUN, num_epochs: "6", log_image_freq: "3", log_with: "tensorboard", logdir });
   await runToEnd(run.configPath);
 
   const tb = readWithTensorBoard(join(logdir, basename(run.runDir)));
@@ -61,7 +62,7 @@ test("a TF.js run's TensorBoard files hold every step's scalars, the captioned i
 
 test("a run killed after its checkpoint and resumed shows every step once in TensorBoard, with the resumed values", async () => {
   const logdir = join(runs.dir, "logs-resumed");
-  const overrides = { runs_dir: runs.dir, model: "tiny", train_batch_size: "2", num_epochs: "12", save_freq: "4", log_with: "tensorboard", logdir };
+  const overrides = { runs_dir: runs.dir, ...TINY_RUN, num_epochs: "12", save_freq: "4", log_with: "tensorboard", logdir };
   const crashed = prepareRun(undefined, overrides);
   const trainer = await runs.spawn({ configPath: crashed.configPath });
   const tap = new EventTap(trainer.client);

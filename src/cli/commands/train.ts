@@ -4,7 +4,6 @@
  * with no front end, print its endpoints for `alignprop attach`, and wait for it.
  */
 import { appendFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { curveKeyPair } from "zeromq";
 import { z } from "zod";
 import { readKeyPair } from "../../bridge/curve.js";
@@ -14,10 +13,9 @@ import { formatRunConfigHelp, formatUnhonouredHelp } from "../../config/index.js
 import { flag, parseArgv, takeOptions, UsageError } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 import { showRun, wantsDashboard } from "../front-end.js";
-import { readRun } from "../../report/index.js";
 import { pushRun } from "../../io/hub-push.js";
+import { prepareRun, readEventsLog, runFiles, type PreparedRun } from "../../run/index.js";
 import { preflight } from "../preflight.js";
-import { prepareRun, type PreparedRun } from "../run-setup.js";
 
 const Options = z.object({
   config: z.string().min(1, "needs the path of a JSON config file").optional(),
@@ -72,19 +70,24 @@ export const train: CliCommand = {
     if ((options.allow || options.allow_observer) && !options.server_key) throw new UsageError("--allow and --allow-observer need --server-key");
     if (options.server_key && !options.allow) throw new UsageError("--server-key needs --allow <client public key file|dir>: nobody could control the run");
     const serverKeys = options.server_key ? readKeyPair(options.server_key) : undefined;
-    if (options.bind) assertSafeBind(options.bind, Boolean(serverKeys));
+    if (options.bind) {
+      try {
+        assertSafeBind(options.bind, Boolean(serverKeys));
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+    }
     const run = prepareRun(options.config, options.resume ? { ...rest, resume_from: options.resume } : rest, (config) => preflight(config));
     // The trainer publishes the warnings (dashboard log, --ci, events.jsonl); headless, nobody watches yet.
     if (options.headless) for (const w of run.warnings) process.stderr.write(`warning: ${w}
 `);
     // Every run has its trainer.log, empty when the trainer wrote nothing to stderr.
-    const trainerLog = join(run.runDir, "trainer.log");
+    const { trainerLog, supervisorKey: ownKeyFile } = runFiles(run.runDir);
     appendFileSync(trainerLog, "");
     // The front ends show what the trainer reports as events; its raw stderr goes to the terminal only when headless.
     const echo = options.headless;
     // This process controls the trainer too: with CURVE it uses a one-run key pair the trainer is told to allow.
     const own = serverKeys ? curveKeyPair() : undefined;
-    const ownKeyFile = join(run.runDir, "supervisor.public.key");
     if (own) writeFileSync(ownKeyFile, own.publicKey + "\n", { mode: 0o600 });
     let trainer: SpawnedTrainer;
     try {
@@ -147,8 +150,8 @@ async function front(trainer: SpawnedTrainer, ci: boolean): Promise<number> {
  */
 async function removeIfNeverTrained(run: PreparedRun): Promise<void> {
   if (run.checkpoint) return;
-  const events = await readRun(run.runDir).then((r) => r.metrics.length, () => 0);
-  if (events > 0) return;
+  const steps = await readEventsLog(runFiles(run.runDir).events).then((log) => log.events.filter((e) => e.payload.case === "metrics").length, () => 0);
+  if (steps > 0) return;
   rmSync(run.runDir, { recursive: true, force: true });
   process.stderr.write(`no step was trained: removed ${run.runDir}\n`);
 }
