@@ -72,6 +72,7 @@ def main() -> int:
         save_freq=int(raw.get("save_freq", 1)),
         backend=f"torch {torch.__version__} on {device}",
         description=f"AlignProp on {config.model}",
+        warnings=args.warnings,
     )
     return run_trainer(args, AGENT, settings, lambda: AlignPropJob.load(config, device))
 

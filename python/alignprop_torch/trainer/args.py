@@ -1,6 +1,6 @@
 """The trainer process's command line, the same as src/trainer/main.ts takes from spawnTrainer:
 `--config <run dir>/config.json --control <e> --events <e> --observe <e> [--server-key <dir> --allow <path>...
---allow-observer <path>...] [--resume <checkpoint dir>]`."""
+--allow-observer <path>...] [--resume <checkpoint dir>] [--warning <text>...]`."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ class TrainerArgs:
     endpoints: Endpoints
     curve: CurveServer | None
     resume: Path | None
+    warnings: tuple[str, ...]
 
 
 def trainer_arg_parser(prog: str) -> argparse.ArgumentParser:
@@ -30,6 +31,7 @@ def trainer_arg_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--allow", action="append", default=[], help="CURVE: controller public keys (file or dir)")
     parser.add_argument("--allow-observer", action="append", default=[], help="CURVE: observer public keys")
     parser.add_argument("--resume", type=Path, help="a checkpoint directory to continue from")
+    parser.add_argument("--warning", action="append", default=[], help="a config warning to publish at start")
     return parser
 
 
@@ -43,4 +45,5 @@ def trainer_args(ns: argparse.Namespace) -> TrainerArgs:
         endpoints=Endpoints(control=ns.control, events=ns.events, observe=ns.observe),
         curve=curve,
         resume=ns.resume,
+        warnings=tuple(ns.warning),
     )

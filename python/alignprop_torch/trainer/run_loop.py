@@ -58,6 +58,8 @@ class RunSettings:
     save_freq: int
     backend: str
     description: str
+    #: Config fields this engine cannot honour, one sentence each (the CLI's `--warning`s): published at start.
+    warnings: tuple[str, ...] = ()
 
 
 class RunLoop:
@@ -87,6 +89,8 @@ class RunLoop:
         """Runs to the end; returns the process exit code."""
         try:
             self.announce(f"starting {self.s.description} on {self.s.backend}")
+            for message in self.s.warnings:
+                self.publish(pb.Log(level=pb.LOG_LEVEL_WARN, message=message))
             job = self.job_factory()
             self.transition(pb.RUN_STATE_RUNNING, f"training {self.s.total_steps} steps")
             while self.control.step < self.s.total_steps and not self.control.stop_requested:
