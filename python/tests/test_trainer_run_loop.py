@@ -23,7 +23,7 @@ class DivergingJob:
         return StepOutcome(loss=loss, rewards=[0.5, 0.25], grad_norm=0.1, lr=1e-3)
 
 
-def run(tmp_path, job, total=10, save_freq=2):
+def run(tmp_path, job, total=10, save_freq=2, warnings=()):
     control = RunControl()
     server = TrainerServer.bind(
         TrainerServerOptions(
@@ -42,7 +42,12 @@ def run(tmp_path, job, total=10, save_freq=2):
 
     try:
         settings = RunSettings(
-            total_steps=total, log_image_freq=1000, save_freq=save_freq, backend="cpu", description="t"
+            total_steps=total,
+            log_image_freq=1000,
+            save_freq=save_freq,
+            backend="cpu",
+            description="t",
+            warnings=warnings,
         )
         code = RunLoop(lambda: job, settings, server, control, tmp_path, save).run()
     finally:
@@ -72,3 +77,12 @@ def test_a_finished_run_saves_once_at_the_end_and_logs_every_event_in_seq_order(
     assert [line["seq"] for line in lines] == list(range(1, len(lines) + 1))
     states = [line["status"]["state"] for line in lines if "status" in line]
     assert states == ["RUN_STATE_STARTING", "RUN_STATE_RUNNING", "RUN_STATE_STOPPING", "RUN_STATE_DONE"]
+
+
+def test_each_config_warning_is_published_once_as_a_warn_log_right_after_the_start(tmp_path):
+    warnings = ("train_use_8bit_adam=true is ignored", "tracker_kwargs is ignored")
+    code, _, _, lines = run(tmp_path, DivergingJob(good=100), total=2, warnings=warnings)
+    assert code == 0
+    assert "status" in lines[0]
+    assert [line["log"] for line in lines[1:3]] == [{"level": "LOG_LEVEL_WARN", "message": m} for m in warnings]
+    assert sum("log" in line for line in lines) == 2
