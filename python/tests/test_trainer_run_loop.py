@@ -34,10 +34,10 @@ def run(tmp_path, job, total=10, save_freq=2):
             handle=control.handle,
         )
     )
-    saved: list[tuple[int, str]] = []
+    saved: list[tuple[int, int]] = []
 
-    def save(step: int, reason: str) -> str:
-        saved.append((step, reason))
+    def save(step: int, seq: int) -> str:
+        saved.append((step, seq))
         return f"checkpoints/checkpoint_{step}"
 
     try:
@@ -51,11 +51,17 @@ def run(tmp_path, job, total=10, save_freq=2):
     return code, control, saved, lines
 
 
+def checkpoint_events(lines):
+    """(seq, step, reason) of each CheckpointSaved: the seq a save was told is the one its event got."""
+    return [(x["seq"], x["checkpoint"]["step"], x["checkpoint"]["reason"]) for x in lines if "checkpoint" in x]
+
+
 def test_a_nan_loss_fails_the_run_naming_the_step_and_the_last_good_checkpoint(tmp_path):
     code, control, saved, lines = run(tmp_path, DivergingJob(good=5))
     assert code == 1
     assert control.state == pb.RUN_STATE_FAILED
-    assert saved == [(2, "save_freq"), (4, "save_freq")], "no checkpoint of diverged weights"
+    assert [step for step, _ in saved] == [2, 4], "no checkpoint of diverged weights"
+    assert checkpoint_events(lines) == [(seq, step, "save_freq") for step, seq in saved]
     error = next(line["error"] for line in lines if "error" in line)
     assert error["message"] == (
         "loss is NaN at step 6: training diverged (try a lower train_learning_rate or train_max_grad_norm); "
@@ -68,7 +74,9 @@ def test_a_nan_loss_fails_the_run_naming_the_step_and_the_last_good_checkpoint(t
 def test_a_finished_run_saves_once_at_the_end_and_logs_every_event_in_seq_order(tmp_path):
     code, control, saved, lines = run(tmp_path, DivergingJob(good=100), total=5, save_freq=2)
     assert code == 0 and control.state == pb.RUN_STATE_DONE
-    assert saved == [(2, "save_freq"), (4, "save_freq"), (5, "final")]
+    assert [step for step, _ in saved] == [2, 4, 5]
+    reasons = ["save_freq", "save_freq", "final"]
+    assert checkpoint_events(lines) == [(seq, step, r) for (step, seq), r in zip(saved, reasons, strict=True)]
     assert [line["seq"] for line in lines] == list(range(1, len(lines) + 1))
     states = [line["status"]["state"] for line in lines if "status" in line]
     assert states == ["RUN_STATE_STARTING", "RUN_STATE_RUNNING", "RUN_STATE_STOPPING", "RUN_STATE_DONE"]

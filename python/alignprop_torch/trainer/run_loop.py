@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
+from alignprop_torch.run_dir import EVENTS_FILE, write_step_images
 from alignprop_torch.trainer.run_control import RunControl
 from alignprop_torch.wire.json_lines import to_json_line
 from alignprop_torch.wire.server import TrainerServer
@@ -68,10 +69,10 @@ class RunLoop:
         server: TrainerServer,
         control: RunControl,
         run_dir: Path,
-        save_checkpoint: Callable[[int, str], str] | None,
+        save_checkpoint: Callable[[int, int], str] | None,
     ) -> None:
         """`job_factory` loads the model (the run is STARTING meanwhile, and answers commands); `save_checkpoint(step,
-        reason)` writes a checkpoint and returns its path (None: this trainer cannot save yet)."""
+        seq)` writes a checkpoint whose CheckpointSaved event will have `seq` and returns its path (None: no saves)."""
         self.job_factory, self.s, self.server, self.control, self.run_dir = (
             job_factory,
             settings,
@@ -80,7 +81,7 @@ class RunLoop:
             run_dir,
         )
         self.save_checkpoint = save_checkpoint
-        self.events_log = (run_dir / "events.jsonl").open("a", encoding="utf-8")
+        self.events_log = (run_dir / EVENTS_FILE).open("a", encoding="utf-8")
         self.last_saved = -1
 
     def run(self) -> int:
@@ -154,6 +155,10 @@ class RunLoop:
         )
 
     def publish_images(self, logged: LoggedImages) -> None:
+        step = self.control.step
+        paths = write_step_images(
+            self.run_dir, step, logged.pngs, logged.prompts, logged.prompt_metadata, logged.rewards
+        )
         images = [
             pb.Image(
                 png=png,
@@ -162,18 +167,19 @@ class RunLoop:
                 reward=reward,
                 width=logged.width,
                 height=logged.height,
+                path=path,
             )
-            for png, prompt, metadata, reward in zip(
-                logged.pngs, logged.prompts, logged.prompt_metadata, logged.rewards, strict=True
+            for png, prompt, metadata, reward, path in zip(
+                logged.pngs, logged.prompts, logged.prompt_metadata, logged.rewards, paths, strict=True
             )
         ]
-        self.publish(pb.ImageBatch(step=self.control.step, images=images))
+        self.publish(pb.ImageBatch(step=step, images=images))
 
     def checkpoint(self, reason: str) -> None:
         if self.save_checkpoint is None:
             return
         step = self.control.step
-        path = self.save_checkpoint(step, reason)
+        path = self.save_checkpoint(step, self.server.last_seq + 1)
         self.last_saved = step
         self.publish(pb.CheckpointSaved(step=step, epoch=max(0, step - 1), path=path, reason=reason))
 
