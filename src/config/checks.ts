@@ -1,5 +1,6 @@
 import type { z } from "zod";
 
+import { checkEngine } from "./engine.js";
 import type { RunConfig } from "./schema.js";
 
 /**
@@ -7,6 +8,7 @@ import type { RunConfig } from "./schema.js";
  * reported at once), which is why each check first makes sure the values it compares are well-typed.
  */
 export function checkRunConfig(config: RunConfig, ctx: z.RefinementCtx<RunConfig>): void {
+  checkEngine(config, ctx);
   const steps = config.sample_num_steps;
   if (!Number.isInteger(steps) || steps < 1) return;
 

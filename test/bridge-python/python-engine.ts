@@ -6,6 +6,7 @@
 import { clone, toJsonString } from "@bufbuild/protobuf";
 import { EventSchema, type Event } from "../../src/gen/alignprop/v1/alignprop_pb.js";
 import { PYTHON_DIR, projectPython } from "../../src/python/env.js";
+import { torchTrainer } from "../../src/python/torch-trainer.js";
 import type { SpawnOptions, SpawnedTrainer } from "../../src/bridge/spawn.js";
 import type { SpawnRun } from "../helpers/contract.js";
 import type { TempRuns } from "../helpers/runs.js";
@@ -18,10 +19,8 @@ export function pythonDemo(stepMs = 5): Pick<SpawnOptions, "command" | "env"> {
   };
 }
 
-/** The PyTorch trainer's command line. */
-export function pythonTorchTrainer(): Pick<SpawnOptions, "command" | "env"> {
-  return { command: [projectPython(), "-m", "alignprop_torch.trainer"], env: { PYTHONPATH: PYTHON_DIR } };
-}
+/** The PyTorch trainer's command line, as `alignprop train --engine torch` spawns it. */
+export const pythonTorchTrainer = torchTrainer;
 
 /** What the TS trainer writes to events.jsonl for an event: its JSON, image batches without their PNG bytes. */
 export function tsJsonLine(event: Event): string {

@@ -37,11 +37,14 @@ def run_trainer(
     agent: str,
     settings: RunSettings,
     job_factory: Callable[[], Job],
-    save_checkpoint: Callable[[int, str], str] | None = None,
+    save_checkpoint: Callable[[int, int], str] | None = None,
+    start_step: int = 0,
+    start_seq: int = 0,
 ) -> int:
-    """Serves one run; the job is built (`job_factory`) after the ready line, while the run is STARTING."""
+    """Serves one run; the job is built (`job_factory`) after the ready line, while the run is STARTING. A resumed
+    run starts at its checkpoint's step, numbering events after the checkpoint's seq."""
     run_dir = args.config.parent.resolve()
-    control = RunControl()
+    control = RunControl(step=start_step)
     server = TrainerServer.bind(
         TrainerServerOptions(
             endpoints=args.endpoints,
@@ -50,6 +53,7 @@ def run_trainer(
             agent=agent,
             handle=control.handle,
             curve=args.curve,
+            start_seq=start_seq,
         )
     )
     try:

@@ -15,6 +15,7 @@ import { flag, parseArgv, takeOptions } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 import { showRun, wantsDashboard } from "../front-end.js";
 import { prepareRun } from "../run-setup.js";
+import { torchTrainer } from "../../python/torch-trainer.js";
 
 const Options = z.object({
   config: z.string().min(1, "needs the path of a JSON config file").optional(),
@@ -46,6 +47,12 @@ const USAGE = `alignprop train [--config <file.json>] [--<config field> <value> 
   --allow <paths>     client public keys that may control the run (files or directories, comma-separated)
   --allow-observer <paths>  client public keys that may only watch (attach --observer)
 
+Engines (--engine): tfjs (default) trains in this Node process's TF.js (--backend picks its kernels); reward and
+image_hook modules are JavaScript (.js/.mjs). torch runs \`python -m alignprop_torch.trainer\` in the project's
+Python (ALIGNPROP_PYTHON overrides it): diffusers + peft + PyTorch, CUDA when present, else the CPU. torch trains
+algorithm "alignprop" with its built-in rewards today; reward or image_hook modules, DDPO and --backend are refused
+naming the field. Both write the same run directory; a checkpoint resumes only in the engine that wrote it.
+
 Config fields (TRL AlignPropConfig names; also accepted kebab-case, e.g. --num-epochs 10):
 ${formatRunConfigHelp()}`;
 
@@ -76,6 +83,7 @@ export const train: CliCommand = {
     const ownKeyFile = join(run.runDir, "supervisor.public.key");
     if (own) writeFileSync(ownKeyFile, own.publicKey + "\n", { mode: 0o600 });
     const trainer = await spawnTrainer({
+      ...(run.config.engine === "torch" ? torchTrainer() : {}),
       configPath: run.configPath,
       resume: run.checkpoint,
       endpoints: options.bind ? { control: options.bind, ...companionEndpoints(options.bind) } : undefined,
