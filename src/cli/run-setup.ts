@@ -2,9 +2,9 @@
  * Turns flags into a run on disk: validates the run config (file + flags), names the run, creates its directory
  * and writes `config.json` there for the trainer to read. Nothing is created when the config is invalid.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { loadRunConfig, type RunConfig } from "../config/index.js";
+import { ConfigError, loadRunConfig, type RunConfig } from "../config/index.js";
 import { resolveResume } from "../trainer/checkpoints.js";
 
 export interface PreparedRun {
@@ -49,6 +49,17 @@ function prepareResume(resumeFrom: string, file: string | undefined, overrides: 
   const configPath = join(runDir, "config.json");
   const rest = Object.fromEntries(Object.entries(overrides).filter(([k]) => !["resume_from", "resume-from"].includes(k)));
   const { config, warnings } = loadRunConfig({ file: configPath, overrides: rest as Record<string, string | boolean> });
+  refuseOtherEngine(checkpoint, config.engine);
   writeFileSync(configPath, JSON.stringify({ ...config, resume_from: "" }, null, 2) + "\n");
   return { config, runDir, configPath, warnings, checkpoint };
+}
+
+/** A checkpoint resumes only in the engine that wrote it (state.json's `engine`; none: tfjs, which predates it). */
+function refuseOtherEngine(checkpoint: string, engine: RunConfig["engine"]): void {
+  const state = JSON.parse(readFileSync(join(checkpoint, "state.json"), "utf8")) as { engine?: string };
+  const wrote = state.engine ?? "tfjs";
+  if (wrote !== engine) {
+    const why = `${checkpoint} was written by the ${JSON.stringify(wrote)} engine, whose weights, optimizer and RNG state only it reads; resume with --engine ${wrote}`;
+    throw new ConfigError([{ field: "engine", message: `${JSON.stringify(engine)}: ${why}` }]);
+  }
 }
