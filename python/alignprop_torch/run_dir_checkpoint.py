@@ -142,7 +142,11 @@ def load_checkpoint(path: Path, lora_names: list[str], current: dict[str, Any]) 
     step = tensors["optimizer.step"][0].clone()
     optimizer = {
         "state": {
-            i: {"step": step.clone(), "exp_avg": tensors[f"optimizer.{k}.exp_avg"], "exp_avg_sq": tensors[f"optimizer.{k}.exp_avg_sq"]}
+            i: {
+                "step": step.clone(),
+                "exp_avg": tensors[f"optimizer.{k}.exp_avg"],
+                "exp_avg_sq": tensors[f"optimizer.{k}.exp_avg_sq"],
+            }
             for i, k in enumerate(keys)
         },
         "param_groups": current["optimizer"]["param_groups"],
@@ -168,7 +172,11 @@ def export_lora(run_dir: Path, lora_names: list[str], lora: dict[str, torch.Tens
     for name, key in zip(lora_names, diffusers_keys(lora_names), strict=True):
         weight = lora[name].float()
         layers[key.removeprefix("unet.")] = weight * scale if key.endswith(".lora.up.weight") else weight
-    metadata = {"r": config.lora_rank, "lora_alpha": config.lora_rank, "target_modules": list(config.lora_target_modules)}
+    metadata = {
+        "r": config.lora_rank,
+        "lora_alpha": config.lora_rank,
+        "target_modules": list(config.lora_target_modules),
+    }
     target = run_dir / LORA_WEIGHTS_FILE
     with tempfile.TemporaryDirectory(dir=run_dir, prefix=".lora-") as temp:
         StableDiffusionPipeline.save_lora_weights(
