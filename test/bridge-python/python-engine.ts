@@ -45,3 +45,19 @@ export const pythonDemoEngine =
   (runs: TempRuns, stepMs?: number): SpawnRun =>
   (overrides, opts) =>
     spawnPythonDemo(runs, overrides, { ...opts, stepMs });
+
+/** Tiny-shapes at the smallest AlignProp job the torch trainer runs: a two-step DDIM chain, batch 1, on the CPU. */
+export const TORCH_TINY: Readonly<Record<string, string>> = {
+  engine: "torch",
+  model: "tiny-shapes",
+  train_batch_size: "1",
+  sample_num_steps: "2",
+  truncated_backprop_timestep: "1",
+  truncated_rand_backprop_minmax: "[0,2]",
+};
+
+/** The PyTorch trainer as a contract engine (test/helpers/contract.ts), on TORCH_TINY runs. */
+export const torchEngine =
+  (runs: TempRuns): SpawnRun =>
+  (overrides, opts) =>
+    runs.spawn({ ...opts, ...torchTrainer(), configPath: runs.prepare({ ...TORCH_TINY, ...overrides }).configPath });
