@@ -25,6 +25,14 @@ LORA_WEIGHTS_FILE = "pytorch_lora_weights.safetensors"
 CHECKPOINT_NAME = re.compile(r"^checkpoint_(\d+)$")
 
 
+class NonFiniteTensor(ValueError):
+    """A checkpoint tensor holding NaN or Inf: a diverged run, never saved."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"{key!r} is not finite")
+        self.key = key
+
+
 def step_images_dir(step: int) -> str:
     return f"{IMAGES_DIR}/step-{step}"
 

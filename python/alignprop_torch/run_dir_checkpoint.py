@@ -25,6 +25,7 @@ from alignprop_torch.run_dir import (
     CHECKPOINT_STATE_FILE,
     CHECKPOINT_TENSORS_FILE,
     LORA_WEIGHTS_FILE,
+    NonFiniteTensor,
     checkpoint_dir,
     fsync_dir,
     fsync_file,
@@ -81,9 +82,14 @@ def rng_state(training: dict[str, Any]) -> dict[str, Any]:
 def save_checkpoint(
     run_dir: Path, state: CheckpointState, lora_names: list[str], training: dict[str, Any], limit: int
 ) -> Path:
-    """Writes checkpoint_<step> atomically, prunes to the newest `limit`; returns its path."""
+    """Writes checkpoint_<step> atomically, prunes to the newest `limit`; returns its path. NonFiniteTensor names
+    the first tensor holding NaN or Inf (nothing is written)."""
     path = run_dir / checkpoint_dir(state.step)
     tensors = checkpoint_tensors(lora_names, training)
+    # A diverged step can leave finite losses but non-finite weights or optimizer moments: never save those.
+    broken = next((key for key, t in tensors.items() if not bool(torch.isfinite(t).all())), None)
+    if broken is not None:
+        raise NonFiniteTensor(broken)
     saved = {
         "step": state.step,
         "epoch": max(0, state.step - 1),

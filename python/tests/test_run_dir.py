@@ -25,6 +25,7 @@ from alignprop_torch.run_dir import (
     CHECKPOINTS_DIR,
     EVENTS_FILE,
     LORA_WEIGHTS_FILE,
+    NonFiniteTensor,
     list_checkpoints,
     prune_checkpoints,
     trim_events_log,
@@ -145,3 +146,14 @@ def test_a_bad_line_before_the_last_is_corruption_naming_the_line(tmp_path: Path
     (tmp_path / EVENTS_FILE).write_bytes(event(1) + b"\nnot json\n" + event(3) + b"\n")
     with pytest.raises(ValueError, match=r"events\.jsonl:2: not an event"):
         trim_events_log(tmp_path, 3)
+
+
+def test_a_non_finite_moment_is_named_and_nothing_is_written(tmp_path: Path):
+    j = job()
+    j.step()
+    training = j.training_state()
+    training["optimizer"]["state"][1]["exp_avg_sq"][0] = float("inf")
+    with pytest.raises(NonFiniteTensor) as raised:
+        save_checkpoint(tmp_path, CheckpointState(step=1, seq=3, run_id="r"), j.lora_names, training, 5)
+    assert raised.value.key.startswith("optimizer.unet.") and raised.value.key.endswith(".exp_avg_sq")
+    assert not (tmp_path / CHECKPOINTS_DIR).exists()

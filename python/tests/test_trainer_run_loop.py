@@ -5,6 +5,7 @@ import json
 import math
 
 from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
+from alignprop_torch.run_dir import NonFiniteTensor
 from alignprop_torch.trainer.run_control import RunControl
 from alignprop_torch.trainer.run_loop import RunLoop, RunSettings, StepOutcome
 from alignprop_torch.wire.options import Endpoints, TrainerServerOptions
@@ -23,7 +24,8 @@ class DivergingJob:
         return StepOutcome(loss=loss, rewards=[0.5, 0.25], grad_norm=0.1, lr=1e-3)
 
 
-def run(tmp_path, job, total=10, save_freq=2):
+def run(tmp_path, job, total=10, save_freq=2, fail: dict[int, Exception] | None = None):
+    """`fail[step]`: what saving at that step raises."""
     control = RunControl()
     server = TrainerServer.bind(
         TrainerServerOptions(
@@ -37,6 +39,8 @@ def run(tmp_path, job, total=10, save_freq=2):
     saved: list[tuple[int, int]] = []
 
     def save(step: int, seq: int) -> str:
+        if fail and step in fail:
+            raise fail[step]
         saved.append((step, seq))
         return f"checkpoints/checkpoint_{step}"
 
@@ -80,3 +84,30 @@ def test_a_finished_run_saves_once_at_the_end_and_logs_every_event_in_seq_order(
     assert [line["seq"] for line in lines] == list(range(1, len(lines) + 1))
     states = [line["status"]["state"] for line in lines if "status" in line]
     assert states == ["RUN_STATE_STARTING", "RUN_STATE_RUNNING", "RUN_STATE_STOPPING", "RUN_STATE_DONE"]
+
+
+def test_a_failed_save_is_reported_and_training_continues_but_a_failed_final_save_fails_the_run(tmp_path):
+    disk_full = OSError(28, "No space left on device")
+    code, _, saved, lines = run(tmp_path, DivergingJob(good=100), total=5, fail={2: disk_full, 5: disk_full})
+    assert code == 1
+    assert [step for step, _ in saved] == [4]
+    errors = [line["error"] for line in lines if "error" in line]
+    assert errors[0] == {
+        "message": "checkpoint at step 2 (save_freq) could not be saved: [Errno 28] No space left on device; "
+        "training continues, the previous checkpoint is intact",
+        "source": "checkpoint",
+    }
+    assert errors[1]["message"] == "checkpoint at step 5 (final) could not be saved: [Errno 28] No space left on device"
+    assert [line["metrics"]["step"] for line in lines if "metrics" in line] == [1, 2, 3, 4, 5]
+
+
+def test_non_finite_weights_are_never_saved_and_fail_the_run_naming_the_tensor(tmp_path):
+    key = "unet.down_blocks.0.attentions.0.to_q.lora.up.weight"
+    code, control, saved, lines = run(tmp_path, DivergingJob(good=100), total=5, fail={4: NonFiniteTensor(key)})
+    assert code == 1 and control.state == pb.RUN_STATE_FAILED
+    assert [step for step, _ in saved] == [2]
+    error = next(line["error"] for line in lines if "error" in line)
+    assert error["message"] == (
+        f'"{key}" is not finite after step 4: training diverged (try a lower train_learning_rate or '
+        "train_max_grad_norm); the last good checkpoint is kept (step 2)"
+    )

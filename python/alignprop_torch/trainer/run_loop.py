@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
-from alignprop_torch.run_dir import EVENTS_FILE, write_step_images
+from alignprop_torch.run_dir import EVENTS_FILE, NonFiniteTensor, write_step_images
 from alignprop_torch.trainer.run_control import RunControl
 from alignprop_torch.wire.json_lines import to_json_line
 from alignprop_torch.wire.server import TrainerServer
@@ -176,10 +176,26 @@ class RunLoop:
         self.publish(pb.ImageBatch(step=step, images=images))
 
     def checkpoint(self, reason: str) -> None:
+        """Saves. A failed save (disk full, unwritable run dir) is reported and training goes on — the previous
+        checkpoint is untouched (saves are atomic) and the next save tries again — except the final save, whose
+        failure fails the run. Non-finite weights or optimizer moments fail the run and are never saved."""
         if self.save_checkpoint is None:
             return
         step = self.control.step
-        path = self.save_checkpoint(step, self.server.last_seq + 1)
+        try:
+            path = self.save_checkpoint(step, self.server.last_seq + 1)
+        except NonFiniteTensor as err:
+            raise TrainingError(
+                f'"{err.key}" is not finite after step {step}: training diverged (try a lower train_learning_rate or '
+                f"train_max_grad_norm); {self.kept()}"
+            ) from err
+        except OSError as err:
+            message = f"checkpoint at step {step} ({reason}) could not be saved: {err}"
+            if reason == "final":
+                raise TrainingError(message) from err
+            message += "; training continues, the previous checkpoint is intact"
+            self.publish(pb.Error(message=message, source="checkpoint"))
+            return
         self.last_saved = step
         self.publish(pb.CheckpointSaved(step=step, epoch=max(0, step - 1), path=path, reason=reason))
 
