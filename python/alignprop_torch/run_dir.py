@@ -21,6 +21,8 @@ CHECKPOINTS_DIR = "checkpoints"
 CHECKPOINT_TENSORS_FILE = "model.safetensors"
 CHECKPOINT_STATE_FILE = "state.json"
 LORA_WEIGHTS_FILE = "pytorch_lora_weights.safetensors"
+#: What state.json's `engine` says for this engine's checkpoints (none: "tfjs", which predates the field).
+ENGINE = "torch"
 #: The only names a reader counts as checkpoints; `.checkpoint_<N>.tmp-<pid>` is an interrupted save.
 CHECKPOINT_NAME = re.compile(r"^checkpoint_(\d+)$")
 
@@ -149,3 +151,21 @@ def trim_events_log(run_dir: Path, seq: int) -> None:
         os.fsync(f.fileno())
     temp.replace(path)
     fsync_dir(run_dir)
+
+
+def read_checkpoint_state(path: Path) -> dict[str, Any]:
+    """state.json of a checkpoint this engine wrote; another engine's is refused naming both (no `engine`: tfjs)."""
+    state_path = path / CHECKPOINT_STATE_FILE
+    if not state_path.is_file():
+        raise ValueError(f"--resume {path}: no {CHECKPOINT_STATE_FILE} (not a checkpoint_<N> directory)")
+    state = json.loads(state_path.read_text(encoding="utf-8"))
+    engine = state.get("engine", "tfjs")
+    if engine != ENGINE:
+        raise ValueError(
+            f"{state_path}: the checkpoint was written by the {json.dumps(engine)} engine; "
+            f"resume it with that engine (--engine {engine}; this trainer is {ENGINE})"
+        )
+    for field in ("step", "seq"):
+        if not isinstance(state.get(field), int) or state[field] < 0:
+            raise ValueError(f"{state_path}: {field}={json.dumps(state.get(field))} is not a non-negative integer")
+    return state

@@ -24,17 +24,18 @@ from alignprop_torch.config import AlignPropConfig
 from alignprop_torch.run_dir import (
     CHECKPOINT_STATE_FILE,
     CHECKPOINT_TENSORS_FILE,
+    ENGINE,
     LORA_WEIGHTS_FILE,
     NonFiniteTensor,
     checkpoint_dir,
     fsync_dir,
     fsync_file,
     prune_checkpoints,
+    read_checkpoint_state,
     write_dir_atomic,
     write_file_atomic,
 )
 
-ENGINE = "torch"
 #: peft's adapter name in parameter names; diffusers' keys leave it out (peft's get_peft_model_state_dict).
 ADAPTER = "default"
 
@@ -106,24 +107,6 @@ def save_checkpoint(
     write_dir_atomic(path, fill)
     prune_checkpoints(run_dir, limit)
     return path
-
-
-def read_checkpoint_state(path: Path) -> dict[str, Any]:
-    """state.json of a checkpoint this engine wrote; another engine's is refused naming both (no `engine`: tfjs)."""
-    state_path = path / CHECKPOINT_STATE_FILE
-    if not state_path.is_file():
-        raise ValueError(f"--resume {path}: no {CHECKPOINT_STATE_FILE} (not a checkpoint_<N> directory)")
-    state = json.loads(state_path.read_text(encoding="utf-8"))
-    engine = state.get("engine", "tfjs")
-    if engine != ENGINE:
-        raise ValueError(
-            f"{state_path}: the checkpoint was written by the {json.dumps(engine)} engine; "
-            f"resume it with that engine (--engine {engine}; this trainer is {ENGINE})"
-        )
-    for field in ("step", "seq"):
-        if not isinstance(state.get(field), int) or state[field] < 0:
-            raise ValueError(f"{state_path}: {field}={json.dumps(state.get(field))} is not a non-negative integer")
-    return state
 
 
 def load_checkpoint(path: Path, lora_names: list[str], current: dict[str, Any]) -> dict[str, Any]:

@@ -28,13 +28,13 @@ from alignprop_torch.run_dir import (
     NonFiniteTensor,
     list_checkpoints,
     prune_checkpoints,
+    read_checkpoint_state,
     trim_events_log,
 )
 from alignprop_torch.run_dir_checkpoint import (
     CheckpointState,
     export_lora,
     load_checkpoint,
-    read_checkpoint_state,
     save_checkpoint,
 )
 

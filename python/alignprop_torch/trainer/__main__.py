@@ -17,20 +17,14 @@ import torch
 from PIL import Image
 
 from alignprop_torch.config import AlignPropConfig
-from alignprop_torch.run_dir import trim_events_log
-from alignprop_torch.run_dir_checkpoint import (
-    CheckpointState,
-    export_lora,
-    load_checkpoint,
-    read_checkpoint_state,
-    save_checkpoint,
-)
+from alignprop_torch.run_dir import read_checkpoint_state, trim_events_log
 from alignprop_torch.trainer.args import trainer_arg_parser, trainer_args
 from alignprop_torch.trainer.process import exit_with, run_trainer
 from alignprop_torch.trainer.run_loop import LoggedImages, RunSettings, StepOutcome
 
 if TYPE_CHECKING:
     from alignprop_torch.alignprop import AlignProp
+    from alignprop_torch.run_dir_checkpoint import CheckpointState
 
 AGENT = f"alignprop-trainer/0.1.0 (python, torch {torch.__version__})"
 
@@ -52,6 +46,7 @@ class AlignPropJob:
         """Loads the pipeline and attaches LoRA (diffusers, transformers, peft: imported here, after the ready line),
         then restores the checkpoint `resume` names."""
         from alignprop_torch.build import build_alignprop
+        from alignprop_torch.run_dir_checkpoint import load_checkpoint
 
         job = cls(build_alignprop(config, device))
         if resume is not None:
@@ -61,6 +56,8 @@ class AlignPropJob:
 
     def save(self, run_dir: Path, state: CheckpointState, config: AlignPropConfig, limit: int) -> str:
         """checkpoint_<step>, then pytorch_lora_weights.safetensors from the same weights."""
+        from alignprop_torch.run_dir_checkpoint import export_lora, save_checkpoint
+
         a = self.alignprop
         training = a.training_state()
         path = save_checkpoint(run_dir, state, a.lora_names, training, limit)
@@ -109,6 +106,8 @@ def main() -> int:
         return jobs[0]
 
     def save(step: int, seq: int) -> str:
+        from alignprop_torch.run_dir_checkpoint import CheckpointState
+
         return jobs[0].save(run_dir, CheckpointState(step=step, seq=seq, run_id=run_dir.name), config, limit)
 
     return run_trainer(args, AGENT, settings, load, save, start_step=start_step, start_seq=start_seq)
