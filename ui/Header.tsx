@@ -6,7 +6,7 @@ import { Box, Text } from "ink";
 import type { JSX } from "react";
 import { RunState } from "../src/gen/alignprop/v1/alignprop_pb.js";
 import { formatDuration, formatNumber, stateName } from "./format.js";
-import { etaSeconds, samplesPerSecond, type RunView } from "./run-view.js";
+import { etaSeconds, formatScalars, samplesPerSecond, type RunView } from "./run-view.js";
 
 export interface HeaderProps {
   view: RunView;
@@ -24,6 +24,7 @@ const STATE_COLOURS: Partial<Record<RunState, string>> = {
 
 export function Header({ view, width }: HeaderProps): JSX.Element {
   const speed = samplesPerSecond(view);
+  const scalars = formatScalars(view.metrics.at(-1)?.scalars);
   const progress = view.total > 0 ? `step ${view.step}/${view.total}` : `step ${view.step}`;
   return (
     <Box flexDirection="column" width={width}>
@@ -37,6 +38,7 @@ export function Header({ view, width }: HeaderProps): JSX.Element {
         </Text>
         {`  ${progress}  epoch ${view.epoch}  ETA ${formatDuration(etaSeconds(view))}  `}
         {`${speed === undefined ? "—" : formatNumber(speed)} samples/s`}
+        {scalars ? <Text dimColor>{`  ${scalars}`}</Text> : null}
       </Text>
       {view.message ? (
         <Text dimColor wrap="truncate-end">

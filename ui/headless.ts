@@ -7,7 +7,7 @@ import { EventSchema, LogLevel, type Event } from "../src/gen/alignprop/v1/align
 import type { RunController } from "../src/bridge/run-controller.js";
 import { describeError, formatNumber, stateName, thrownText } from "./format.js";
 import { runOutcome } from "./outcome.js";
-import { initialRunView, reduceRunView, type RunView } from "./run-view.js";
+import { formatScalars, initialRunView, reduceRunView, type RunView } from "./run-view.js";
 
 export interface HeadlessStreams {
   stdout: { write(text: string): unknown };
@@ -61,7 +61,8 @@ function summaryLine(event: Event, before: RunView, after: RunView): string | un
       const m = payload.value;
       if (m.step % PROGRESS_EVERY !== 0 && m.step !== after.total) return undefined;
       const reward = `${formatNumber(m.rewardMean)}±${formatNumber(m.rewardStd)}`;
-      return `step ${m.step}/${after.total} loss ${formatNumber(m.loss)} reward ${reward}`;
+      const scalars = formatScalars(m.scalars);
+      return `step ${m.step}/${after.total} loss ${formatNumber(m.loss)} reward ${reward}${scalars ? `  ${scalars}` : ""}`;
     }
     case "checkpoint":
       return `checkpoint at step ${payload.value.step}: ${payload.value.path}`;

@@ -10,7 +10,7 @@ import {
   type ImageBatch,
   type Metrics,
 } from "../src/gen/alignprop/v1/alignprop_pb.js";
-import { describeError, stateName } from "./format.js";
+import { describeError, formatNumber, stateName } from "./format.js";
 
 /** Metric points kept for the charts. */
 export const MAX_METRIC_POINTS = 1000;
@@ -28,6 +28,8 @@ export interface MetricPoint {
   rewardMax: number;
   samplesPerSecond: number;
   stepSeconds: number;
+  /** Algorithm-specific values by name (DDPO: approx_kl, clip_fraction). */
+  scalars: Readonly<Record<string, number>>;
 }
 
 export interface LogLine {
@@ -138,6 +140,14 @@ export function etaSeconds(view: RunView): number | undefined {
   return (recent.reduce((a, b) => a + b, 0) / recent.length) * remaining;
 }
 
+/** The latest step's algorithm-specific values as "name value" pairs, by name; "" when there are none. */
+export function formatScalars(scalars: Readonly<Record<string, number>> | undefined): string {
+  return Object.entries(scalars ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, value]) => `${name} ${formatNumber(value)}`)
+    .join("  ");
+}
+
 /** Throughput of the latest step; undefined before the first metrics or when it is not a finite number. */
 export function samplesPerSecond(view: RunView): number | undefined {
   const latest = view.metrics.at(-1)?.samplesPerSecond;
@@ -154,6 +164,7 @@ function toPoint(m: Metrics): MetricPoint {
     rewardMax: m.rewardMax,
     samplesPerSecond: m.samplesPerSecond,
     stepSeconds: m.stepSeconds,
+    scalars: { ...m.scalars },
   };
 }
 

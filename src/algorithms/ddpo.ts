@@ -1,6 +1,7 @@
 /**
  * DDPO (Black et al. 2023, "Training Diffusion Models with Reinforcement Learning", arXiv:2305.13301), DDPO_IS as
- * TRL's DDPOTrainer runs it, on AlignProp's sampler and LoRA adapters: the reward needs no gradient, only values.
+ * TRL's DDPOTrainer runs it, on the same sampler, LoRA adapters and optimizer as AlignProp: the reward needs no
+ * gradient, only values.
  *
  * One epoch (one trainer step):
  *   1. sample `sample_num_batches_per_epoch` batches of `sample_batch_size` images with the DDIM chain (eta > 0,
@@ -13,21 +14,22 @@
  *      TRL), clipped to `train_max_grad_norm`, and applied with AdamW.
  */
 import * as tf from "@tensorflow/tfjs";
+import { trainedTimesteps } from "../config/index.js";
+import type { PromptSource } from "../data/prompt-source.js";
 import { DDIMScheduler } from "../diffusion/ddim.js";
-import { latentSizeOf, type Chain } from "../diffusion/differentiable-sampler.js";
-import { decodeLatents, encodePrompts, initialLatents } from "../diffusion/pipeline-sample.js";
+import type { Chain } from "../diffusion/differentiable-sampler.js";
+import { decodeLatents } from "../diffusion/pipeline-sample.js";
 import { floatsToImages } from "../io/png.js";
 import type { TensorMap } from "../io/safetensors.js";
 import { scoreImages, type PromptMetadata, type Reward } from "../rewards/reward.js";
-import type { StepImages, StepResult, TrainingJob } from "../trainer/job.js";
 import { Rng } from "../util/rng.js";
-import type { AlignPropComponents, PromptSource } from "./alignprop.js";
-import { AdamW } from "./alignprop-adamw.js";
-import { restoreTrainingState, trainingState } from "./alignprop-state.js";
+import { Conditioning, type DiffusionComponents } from "./conditioning.js";
 import { batchAdvantages, PerPromptStatTracker, STAT_TRACKER_PREFIX } from "./ddpo-advantages.js";
 import { ppoClipLoss, ppoStats } from "./ddpo-loss.js";
-import { trainedTimesteps, validateDDPOOptions, type DDPOOptions } from "./ddpo-options.js";
+import type { DDPOOptions } from "./ddpo-options.js";
 import { sampleTrajectory, stepLogProb } from "./ddpo-trajectory.js";
+import type { StepImages, StepResult, TrainingJob } from "./job.js";
+import { LoraOptimizer } from "./lora-optimizer.js";
 
 export interface DDPOStepResult extends StepResult {
   /** One per sample, in sampling order. */
@@ -35,8 +37,7 @@ export interface DDPOStepResult extends StepResult {
   /** Global gradient norm before clipping of each optimizer step of the epoch; `gradNorm` is their mean. */
   gradNorms: number[];
   /** TRL's approx_kl and clipfrac, averaged over the epoch's minibatch × timestep terms. */
-  approxKl: number;
-  clipFraction: number;
+  scalars: { approx_kl: number; clip_fraction: number };
 }
 
 /** The epoch's samples (N = sample_num_batches_per_epoch × sample_batch_size, S = sample_num_steps). */
@@ -67,12 +68,8 @@ const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.lengt
 export class DDPOJob implements TrainingJob {
   readonly name = "ddpo";
   private readonly rng: Rng;
-  private readonly params: tf.Variable[];
-  private readonly optimizer: AdamW;
-  /** The negative prompt's embedding [1, T, D], encoded once (TRL's `neg_prompt_embed`). */
-  private readonly negativeEmbedding: tf.Tensor3D;
-  /** Latent [height, width]: the UNet's sample_size. */
-  private readonly latentSize: [number, number];
+  private readonly optimizer: LoraOptimizer;
+  private readonly conditioning: Conditioning;
   private readonly statTracker: PerPromptStatTracker | undefined;
   /**
    * The pipeline's scheduler with set_alpha_to_one off. TRL's `scheduler_step` clamps the previous timestep at 0,
@@ -82,18 +79,15 @@ export class DDPOJob implements TrainingJob {
   private readonly scheduler: DDIMScheduler;
 
   constructor(
-    private readonly c: AlignPropComponents,
+    private readonly c: DiffusionComponents,
     private readonly options: DDPOOptions,
     private readonly reward: Reward,
     private readonly promptSource: PromptSource,
   ) {
-    validateDDPOOptions(options, c.lora);
-    this.latentSize = latentSizeOf(c.unet, "DDPO");
     this.scheduler = new DDIMScheduler({ ...c.scheduler.config, set_alpha_to_one: false });
     this.rng = new Rng(options.seed);
-    this.params = c.lora.trainableVariables();
-    this.optimizer = AdamW.fromConfig(this.params, options);
-    this.negativeEmbedding = encodePrompts(c, [options.negative_prompts]);
+    this.optimizer = new LoraOptimizer(c.lora, options);
+    this.conditioning = new Conditioning(c, options.negative_prompts, "DDPO");
     if (options.per_prompt_stat_tracking) {
       this.statTracker = new PerPromptStatTracker(options.per_prompt_stat_tracking_buffer_size, options.per_prompt_stat_tracking_min_count);
     }
@@ -118,8 +112,7 @@ export class DDPOJob implements TrainingJob {
         lr: this.options.train_learning_rate,
         advantages,
         gradNorms: trained.gradNorms,
-        approxKl: mean(trained.approxKls),
-        clipFraction: mean(trained.clipFractions),
+        scalars: { approx_kl: mean(trained.approxKls), clip_fraction: mean(trained.clipFractions) },
       };
       if (samples.images) result.images = samples.images;
       return result;
@@ -143,13 +136,13 @@ export class DDPOJob implements TrainingJob {
       const metadata: PromptMetadata[] = drawn.map((d) => d.metadata);
       // Only the trajectory and the embeddings outlive the batch; its noise and images go with the tidy.
       const kept = tf.tidy(() => {
-        const embedded = encodePrompts(this.c, batchPrompts); // [b, T, D]
-        const xT = this.normal(b, this.scheduler.initNoiseSigma);
-        const noise = Array.from({ length: o.sample_num_steps }, () => this.normal(b));
+        const embedded = this.conditioning.encode(batchPrompts); // [b, T, D]
+        const xT = this.conditioning.normal(this.rng, b, this.scheduler.initNoiseSigma);
+        const noise = Array.from({ length: o.sample_num_steps }, () => this.conditioning.normal(this.rng, b));
         const chain: Chain = {
           unet: this.c.unet,
           scheduler: this.scheduler,
-          context: this.withNegatives(embedded, o.sample_guidance_scale > 1),
+          context: this.conditioning.context(embedded, o.sample_guidance_scale > 1),
           guidanceScale: o.sample_guidance_scale,
           eta: o.sample_eta,
           noise,
@@ -193,8 +186,6 @@ export class DDPOJob implements TrainingJob {
     const trained = trainedTimesteps(o);
     const perUpdate = o.train_gradient_accumulation_steps * trained;
     const log = { losses: [] as number[], approxKls: [] as number[], clipFractions: [] as number[], gradNorms: [] as number[] };
-    const zeros = () => this.params.map((p): tf.Tensor => tf.zerosLike(p));
-    let grads = zeros();
     let terms = 0;
     for (let inner = 0; inner < o.train_num_inner_epochs; inner++) {
       // TRL shuffles the samples, then each sample's timesteps independently.
@@ -206,21 +197,16 @@ export class DDPOJob implements TrainingJob {
         for (let j = 0; j < trained; j++) {
           const term = this.term(s, rows, rowSteps.map((perm) => perm[j]!), advantages);
           // accelerate divides each term's loss by the number of terms accumulated per optimizer step.
-          const summed = tf.tidy(() => grads.map((sum, i) => tf.add(sum, tf.div(term.grads[i]!, perUpdate))));
-          tf.dispose([...grads, ...term.grads]);
-          grads = summed;
+          this.optimizer.accumulate(term.grads, perUpdate);
+          tf.dispose(term.grads);
           log.losses.push(term.loss);
           log.approxKls.push(term.approxKl);
           log.clipFractions.push(term.clipFraction);
-          if (++terms % perUpdate === 0) {
-            log.gradNorms.push(this.update(grads));
-            tf.dispose(grads);
-            grads = zeros();
-          }
+          if (++terms % perUpdate === 0) log.gradNorms.push(this.optimizer.step());
         }
       }
     }
-    tf.dispose(grads);
+    this.optimizer.discard();
     return log;
   }
 
@@ -241,7 +227,7 @@ export class DDPOJob implements TrainingJob {
       const model = {
         unet: this.c.unet,
         scheduler: this.scheduler,
-        context: this.withNegatives(tf.gather(s.embeds, rows as number[]), guided),
+        context: this.conditioning.context(tf.gather(s.embeds, rows as number[]), guided),
         guidanceScale: guided ? o.sample_guidance_scale : 1,
         eta: o.sample_eta,
       };
@@ -253,46 +239,28 @@ export class DDPOJob implements TrainingJob {
         logProb = lp.dataSync();
         return ppoClipLoss(lp, old, adv, clip);
       };
-      const out = tf.engine().gradients(lossOf, this.params, undefined, true);
-      return { value: out.value, grads: this.params.map((p, i) => out.grads[i] ?? tf.zerosLike(p)) };
+      const params = this.optimizer.params;
+      const out = tf.engine().gradients(lossOf, params, undefined, true);
+      return { value: out.value, grads: params.map((p, i) => out.grads[i] ?? tf.zerosLike(p)) };
     });
     const loss = value.dataSync()[0]!;
     value.dispose();
     return { loss, grads, ...ppoStats(logProb, oldLogProb, o.train_clip_range) };
   }
 
-  /** Clips the global gradient norm (torch's clip_grad_norm_: scale by max/(norm + 1e-6) when above), AdamW. */
-  private update(grads: readonly tf.Tensor[]): number {
-    const norm = Math.sqrt(tf.tidy(() => tf.addN(grads.map((g) => tf.sum(tf.square(g)))).dataSync()[0]!));
-    const clip = Math.min(1, this.options.train_max_grad_norm / (norm + 1e-6));
-    tf.tidy(() => this.optimizer.apply(clip < 1 ? grads.map((g) => tf.mul(g, clip)) : grads));
-    return norm;
-  }
-
-  /** [negative × B; embeds] [2B, T, D] with guidance, else the embeds [B, T, D]. */
-  private withNegatives(embeds: tf.Tensor3D, guided: boolean): tf.Tensor3D {
-    if (!guided) return embeds;
-    return tf.tidy(() => tf.concat([tf.tile(this.negativeEmbedding, [embeds.shape[0], 1, 1]), embeds]));
-  }
-
-  /** N(0, σ²) latents [b, h, w, C] from the job's generator: x_T (σ = init_noise_sigma) and each step's z (σ = 1). */
-  private normal(b: number, sigma = 1): tf.Tensor4D {
-    return initialLatents([b, ...this.latentSize, this.c.unet.config.in_channels], this.rng, sigma);
-  }
-
   async checkpointState(): Promise<{ tensors: TensorMap; rngState: number }> {
-    const tensors = { ...trainingState(this.c.lora, this.optimizer), ...this.statTracker?.state() };
+    const tensors = { ...this.optimizer.state(), ...this.statTracker?.state() };
     return { tensors, rngState: this.rng.state };
   }
 
-  /** The LoRA weights and AdamW's state as AlignProp stores them, plus the per-prompt reward buffers when tracking. */
+  /** The LoRA weights and AdamW's state (LoraOptimizer's keys), plus the per-prompt reward buffers when tracking. */
   async restore(saved: { tensors: TensorMap; rngState: number }): Promise<void> {
     const tracked = Object.keys(saved.tensors).filter((k) => k.startsWith(STAT_TRACKER_PREFIX));
     if (tracked.length && !this.statTracker) {
       throw new Error(`the checkpoint holds per-prompt reward buffers (${tracked.join(", ")}) but per_prompt_stat_tracking is off`);
     }
     const rest = Object.fromEntries(Object.entries(saved.tensors).filter(([k]) => !k.startsWith(STAT_TRACKER_PREFIX)));
-    restoreTrainingState(this.c.lora, this.optimizer, rest);
+    this.optimizer.restore(rest);
     this.statTracker?.restore(saved.tensors);
     this.rng.state = saved.rngState;
   }
@@ -300,6 +268,6 @@ export class DDPOJob implements TrainingJob {
   /** Releases what the job made (optimizer moments, the negative embedding); the models stay with their owner. */
   dispose(): void {
     this.optimizer.dispose();
-    this.negativeEmbedding.dispose();
+    this.conditioning.dispose();
   }
 }

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { TrainerClient, type ProcessExit } from "./client.js";
 import type { KeyPair } from "./curve.js";
 import { privateIpcEndpoints, type Endpoints } from "./endpoints.js";
+import { runFiles } from "../run/layout.js";
 
 /** What the trainer prints on stdout, one JSON line, once its sockets are bound. */
 export interface ReadyLine {
@@ -97,7 +98,7 @@ export async function spawnTrainer(opts: SpawnOptions): Promise<SpawnedTrainer> 
     const ended = await Promise.race([exit, Promise.resolve(undefined)]);
     if (!ended) throw err;
     const how = ended.signal ? `was killed by ${ended.signal}` : `exited with code ${ended.exitCode}`;
-    throw new Error(`trainer ${how} before a client could attach (events are in ${ready.runDir}/events.jsonl):\n${ended.stderrTail}`);
+    throw new Error(`trainer ${how} before a client could attach (events are in ${runFiles(ready.runDir).events}):\n${ended.stderrTail}`);
   }
   return { ready, client, process: child, exit };
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Subscriber } from "zeromq";
-import { prepareRun } from "../cli/run-setup.js";
+import { prepareRun } from "../run/index.js";
 import { spawnTrainer } from "./spawn.js";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -18,6 +18,8 @@ export interface StallProbeOptions {
   /** Steps at the start left out (warm-up). */
   warmup?: number;
   batchSize?: number;
+  /** Run-config fields (flag form) on top of the probe's: another model, fewer DDIM steps. */
+  run?: Readonly<Record<string, string>>;
 }
 
 /** Median ms between consecutive steps after the warm-up, and how many steps the watching client saw. */
@@ -27,13 +29,15 @@ export async function medianStepWallMs(stall: boolean, o: StallProbeOptions = {}
   const runsDir = mkdtempSync(join(tmpdir(), "alignprop-stall-"));
   try {
     const run = prepareRun(undefined, {
-      // The stand-in job: millisecond steps, so the probe measures the bridge rather than the model.
-      model: "tiny",
+      // The embedded pipeline on a 1-step chain: short steps, so the probe measures the bridge rather than the model.
+      model: "tiny-shapes",
+      sample_num_steps: "1",
       runs_dir: runsDir,
       num_epochs: String(steps),
-      train_batch_size: String(o.batchSize ?? 16),
+      train_batch_size: String(o.batchSize ?? 4),
       log_image_freq: "1",
       save_freq: String(steps + 1),
+      ...o.run,
     });
     const trainer = await spawnTrainer({ configPath: run.configPath });
     const frozen = new Subscriber({ receiveHighWaterMark: 4 });

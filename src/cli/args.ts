@@ -4,6 +4,7 @@
  * on (train hands them to the run config, which names any unknown field).
  */
 import { z } from "zod";
+import { InputError } from "../util/input-error.js";
 
 export interface ParsedArgs {
   flags: Record<string, string | true>;
@@ -33,7 +34,8 @@ export function parseArgv(argv: readonly string[], booleans: ReadonlySet<string>
   return { flags, positionals };
 }
 
-export class UsageError extends Error {}
+/** A wrong flag or argument: the usage text says what is right. */
+export class UsageError extends InputError {}
 
 /** The names a zod object accepts, kebab-case as written on the command line. */
 export const flagNames = (schema: z.ZodObject) => Object.keys(schema.shape).map((k) => k.replace(/_/g, "-"));

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 /** The `alignprop` command line: a static list of commands, each parsing its own flags. */
-import { ConfigError } from "../config/index.js";
-import { UsageError } from "./args.js";
+import { InputError } from "../util/input-error.js";
 import { EXIT, type CliCommand } from "./command.js";
 import { attach } from "./commands/attach.js";
 import { bench } from "./commands/bench.js";
@@ -37,7 +36,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (err) {
-    const usage = err instanceof ConfigError || err instanceof UsageError;
+    const usage = err instanceof InputError;
     process.stderr.write(`alignprop ${name}: ${usage ? "invalid input:\n" : ""}${(err as Error).message}\n`);
     return usage ? EXIT.usage : EXIT.failed;
   }

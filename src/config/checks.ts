@@ -3,6 +3,10 @@ import type { z } from "zod";
 import { checkEngine } from "./engine.js";
 import type { RunConfig } from "./schema.js";
 
+/** DDPO: timesteps of each trajectory that train, TRL's `int(sample_num_steps * train_timestep_fraction)`. */
+export const trainedTimesteps = (c: Pick<RunConfig, "sample_num_steps" | "train_timestep_fraction">): number =>
+  Math.floor(c.sample_num_steps * c.train_timestep_fraction);
+
 /**
  * Checks that relate fields to each other. Zod runs this even when single fields failed (so every problem is
  * reported at once), which is why each check first makes sure the values it compares are well-typed.
@@ -36,6 +40,37 @@ export function checkRunConfig(config: RunConfig, ctx: z.RefinementCtx<RunConfig
       path: ["reward_target"],
       message: 'missing while loss="target"; set reward_target to the reward value to aim for, or pick another loss',
     });
+  }
+
+  if (config.algorithm === "ddpo") checkDdpo(config, ctx);
+}
+
+/** DDPO's rules (TRL's DDPOConfig `_config_check` among them); each guards its own inputs like the checks above. */
+function checkDdpo(config: RunConfig, ctx: z.RefinementCtx<RunConfig>): void {
+  const issue = (field: keyof RunConfig, message: string) => ctx.addIssue({ code: "custom", path: [field], message });
+  const isPositiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1;
+  const steps = config.sample_num_steps;
+  if (config.sample_eta === 0) {
+    issue("sample_eta", "0 makes every step deterministic, and DDPO needs each step's log-probability; use a value in (0, 1]");
+  }
+  const fraction = config.train_timestep_fraction;
+  if (fraction > 0 && fraction <= 1 && trainedTimesteps(config) < 1) {
+    issue(
+      "train_timestep_fraction",
+      `${fraction} trains ⌊${steps}·${fraction}⌋ = 0 timesteps; raise it to at least ${1 / steps}`,
+    );
+  }
+  const { sample_batch_size: sb, train_batch_size: tb, train_gradient_accumulation_steps: k, sample_num_batches_per_epoch: nb } = config;
+  if (!isPositiveInt(sb) || !isPositiveInt(tb) || !isPositiveInt(k) || !isPositiveInt(nb)) return;
+  // TRL's _config_check: sampled batches split into whole training batches, and an epoch into whole optimizer steps.
+  if (sb < tb) issue("sample_batch_size", `${sb} is smaller than train_batch_size=${tb}; it must be a multiple of it`);
+  else if (sb % tb !== 0) issue("sample_batch_size", `${sb} is not a multiple of train_batch_size=${tb}`);
+  else if ((sb * nb) % (tb * k) !== 0) {
+    issue(
+      "train_gradient_accumulation_steps",
+      `samples per epoch (sample_batch_size·sample_num_batches_per_epoch = ${sb * nb}) is not a multiple of ` +
+        `train_batch_size·train_gradient_accumulation_steps = ${tb * k}`,
+    );
   }
 }
 

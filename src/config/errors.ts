@@ -2,6 +2,7 @@ import type { z } from "zod";
 
 import { fieldSpec, RUN_CONFIG_FIELDS } from "./fields.js";
 import { closest } from "./suggest.js";
+import { InputError } from "../util/input-error.js";
 
 export interface ConfigIssue {
   /** The field that is wrong, or the config file's path when the file itself cannot be read. */
@@ -11,7 +12,7 @@ export interface ConfigIssue {
 }
 
 /** Every problem with a run configuration at once, one line per field: `field: message`. */
-export class ConfigError extends Error {
+export class ConfigError extends InputError {
   override readonly name = "ConfigError";
 
   constructor(readonly issues: readonly ConfigIssue[]) {

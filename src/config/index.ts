@@ -2,6 +2,7 @@ export { ConfigError, type ConfigIssue } from "./errors.js";
 export { describeRunConfig, formatRunConfigHelp, type FieldHelp } from "./describe.js";
 export { loadRunConfig, type LoadedRunConfig, type LoadRunConfigOptions } from "./load.js";
 export type { OverrideValue } from "./coerce.js";
+export { trainedTimesteps } from "./checks.js";
 export {
   BACKENDS,
   DEFAULT_RUN_CONFIG,

@@ -3,8 +3,12 @@
  * text file with one prompt per line. Every draw uses the job's seeded generator, so runs and resumes repeat.
  */
 import { existsSync, readFileSync } from "node:fs";
-import type { PromptSource } from "../algorithms/alignprop.js";
+import type { PromptMetadata } from "../rewards/reward.js";
+import type { Rng } from "../util/rng.js";
 import { drawPrompt } from "./shape-prompts.js";
+
+/** TRL's `prompt_fn`, drawing from the job's seeded generator so runs and resumes repeat. */
+export type PromptSource = (rng: Rng) => { prompt: string; metadata: PromptMetadata };
 
 /** The simple-animals prompts DDPO/AlignProp examples start from. */
 const ANIMALS = [

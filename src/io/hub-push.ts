@@ -9,15 +9,15 @@
  * files POST <repo>.git/info/lfs/objects/batch and a PUT to the returned URL; POST …/commit/<rev> as NDJSON), with
  * plain LFS rather than Xet. Environment as huggingface_hub reads it: HF_TOKEN, HF_ENDPOINT.
  */
-import { fromJsonString } from "@bufbuild/protobuf";
 import { createRepo, HubApiError, uploadFiles } from "@huggingface/hub";
-import { readFile, stat } from "node:fs/promises";
-import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { readFile } from "node:fs/promises";
+import { basename, isAbsolute, resolve } from "node:path";
 
 import { loadRunConfig } from "../config/index.js";
-import { EventSchema, type Event } from "../gen/alignprop/v1/alignprop_pb.js";
+import type { Event } from "../gen/alignprop/v1/alignprop_pb.js";
 import { isRewardPath, resolveReward } from "../rewards/registry.js";
-import { decodeLoraWeights, LORA_WEIGHTS_FILE } from "./lora-weights.js";
+import { assertRunDir, LORA_WEIGHTS_FILE, readEventsLog, readRunImage, runFiles } from "../run/index.js";
+import { decodeLoraWeights } from "./lora-weights.js";
 import { buildModelCard, summarizeRewards, type CardImage, type ModelCardInput, type RewardPoint } from "./model-card.js";
 import { embeddedModel } from "../models/embedded.js";
 import { checkRepoId, checkRevision, checkTokenFormat, hubEndpoint, isRepoId } from "./hub-names.js";
@@ -72,7 +72,6 @@ const KNOWN_LICENSES: Readonly<Record<string, string>> = {
   "stabilityai/stable-diffusion-2-1-base": "openrail++",
 };
 const LICENSE = /^[a-z0-9][a-z0-9.+-]*$/;
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /** Pushes the run in `runDir` to the Hub; throws before any request when an input or the run is not right. */
 export async function pushRun(runDir: string, opts: PushOptions, env: NodeJS.ProcessEnv = process.env): Promise<PushResult> {
@@ -117,19 +116,16 @@ export async function pushRun(runDir: string, opts: PushOptions, env: NodeJS.Pro
  * Local only; throws naming the path when the directory is not an AlignProp run with a LoRA file.
  */
 export async function prepareUpload(runDir: string, opts: Omit<PushOptions, "token" | "revision" | "endpoint" | "log">): Promise<{ card: ModelCardInput; files: UploadFile[] }> {
-  const kind = await stat(runDir).then((s) => (s.isDirectory() ? "dir" : "file"), () => "none");
-  if (kind !== "dir") throw new Error(`${runDir} ${kind === "file" ? "is a file" : "does not exist"}; push takes a run directory (runs/<name>/)`);
-  for (const file of ["config.json", "events.jsonl"]) {
-    if (!(await pathExists(join(runDir, file)))) throw new Error(`${runDir} is not a run directory: it has no ${file}`);
-  }
-  const loraPath = join(runDir, LORA_WEIGHTS_FILE);
+  await assertRunDir(runDir);
+  const paths = runFiles(runDir);
+  const loraPath = paths.loraWeights;
   if (!(await pathExists(loraPath))) {
     throw new Error(`${loraPath} does not exist: push uploads the LoRA that an AlignProp run on a diffusers pipeline exports (alignprop train --model <pipeline dir | Hub id>); this run has none`);
   }
-  const config = loadRunConfig({ file: join(runDir, "config.json") }).config;
+  const config = loadRunConfig({ file: paths.config }).config;
   const loraBytes = new Uint8Array(await readFile(loraPath));
   const weights = decodeLoraWeights(loraBytes, loraPath);
-  const events = await readEvents(join(runDir, "events.jsonl"));
+  const { events } = await readEventsLog(paths.events);
 
   const baseModel = opts.baseModel ?? (await hubIdOf(config.model));
   if (opts.baseModel !== undefined) checkRepoId(opts.baseModel, "base model");
@@ -171,9 +167,9 @@ export function checkToken(token: string | undefined, source: string): string {
   return checkTokenFormat(token, source);
 }
 
-/** config.model when it names a Hub repo: not "tiny" (the stand-in), not an embedded model, not a folder that exists here. */
+/** config.model when it names a Hub repo: not an embedded model, not a folder that exists here. */
 async function hubIdOf(model: string): Promise<string | undefined> {
-  if (model === "tiny" || embeddedModel(model) || isAbsolute(model) || model.startsWith(".") || (await pathExists(model))) return undefined;
+  if (embeddedModel(model) || isAbsolute(model) || model.startsWith(".") || (await pathExists(model))) return undefined;
   return isRepoId(model) ? model : undefined;
 }
 
@@ -181,22 +177,6 @@ async function rewardDescription(spec: string): Promise<string | undefined> {
   if (!spec || isRewardPath(spec)) return undefined;
   // Built-ins only: a user module's code is not run just to describe it.
   return resolveReward(spec).then((r) => r.info.description, () => undefined);
-}
-
-/** The events in file order; a torn last line (a crash mid-write) is skipped, any other bad line is an error. */
-async function readEvents(path: string): Promise<Event[]> {
-  const text = await readFile(path, "utf8");
-  const lines = text.split("\n");
-  const events: Event[] = [];
-  lines.forEach((line, i) => {
-    if (!line.trim()) return;
-    try {
-      events.push(fromJsonString(EventSchema, line, { ignoreUnknownFields: true }));
-    } catch (error) {
-      if (i !== lines.length - 1) throw new Error(`${path} line ${i + 1} is not an event: ${(error as Error).message}`);
-    }
-  });
-  return events;
 }
 
 /** One reward mean per step (the last logged, should a step appear twice). */
@@ -214,17 +194,13 @@ async function latestImages(runDir: string, events: readonly Event[], max: numbe
     const { step, images } = payload.value;
     byStep.set(step, images.map((i) => ({ path: i.path, prompt: i.prompt, reward: i.reward, step })));
   }
-  const root = resolve(runDir);
   const picked: Array<{ image: CardImage; bytes: Uint8Array<ArrayBuffer> }> = [];
   for (const step of [...byStep.keys()].sort((a, b) => b - a)) {
     for (const image of byStep.get(step)!) {
       if (picked.length >= max) return picked;
-      const file = resolve(root, image.path);
       // events.jsonl decides which files leave this machine: only PNGs under the run directory may.
-      if (!image.path || !file.startsWith(root + sep)) continue;
-      const bytes = await readFile(file).catch(() => undefined);
-      if (!bytes || !PNG_SIGNATURE.every((b, i) => bytes[i] === b)) continue;
-      picked.push({ image: { ...image, path: relative(root, file).split(sep).join("/") }, bytes: new Uint8Array(bytes) });
+      const read = await readRunImage(runDir, image.path);
+      if (read.ok) picked.push({ image: { ...image, path: read.path }, bytes: new Uint8Array(read.bytes) });
     }
   }
   return picked;

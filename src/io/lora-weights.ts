@@ -17,7 +17,6 @@ import { fromTorch, toTorch } from "../models/nn/state-dict.js";
 import { writeFileAtomic } from "./atomic.js";
 import { decodeSafetensors, encodeSafetensors, readSafetensors, type Decoded, type NamedArray, type TensorMap } from "./safetensors.js";
 
-export const LORA_WEIGHTS_FILE = "pytorch_lora_weights.safetensors";
 /** The `__metadata__` key diffusers keeps the adapter config under. */
 export const LORA_METADATA_KEY = "lora_adapter_metadata";
 

@@ -28,3 +28,8 @@ export function floatsToImages(data: Float32Array, batch: number, height: number
     return { width, height, rgb };
   });
 }
+
+/** The 8 bytes every PNG file starts with. */
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+export const isPng = (bytes: Uint8Array): boolean => PNG_SIGNATURE.every((b, i) => bytes[i] === b);

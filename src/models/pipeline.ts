@@ -20,7 +20,7 @@ import {
   DIFFUSERS_VERSION,
   loadModelWeights,
   modelConfigJson,
-  type ModelClass,
+  type PipelineModelClass,
   type PipelineModel,
 } from "./pipeline-components.js";
 import {
@@ -56,7 +56,7 @@ export interface Pipeline {
 /** Where to find the pipeline (see resolvePipeline); `variant` also picks the weights of a local folder. */
 export type LoadPipelineOptions = SourceOptions;
 
-const MODEL_CLASS: Record<ModelComponent, ModelClass> = {
+const MODEL_CLASS: Record<ModelComponent, PipelineModelClass> = {
   unet: "UNet2DConditionModel",
   vae: "AutoencoderKL",
   text_encoder: "CLIPTextModel",

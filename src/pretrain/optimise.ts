@@ -4,7 +4,7 @@
  * runs in one tf.tidy: `prepare` makes the step's inputs without gradient, `loss` is differentiated.
  */
 import * as tf from "@tensorflow/tfjs";
-import { AdamW } from "../algorithms/alignprop-adamw.js";
+import { AdamW } from "../algorithms/adamw.js";
 
 export interface StageProgress {
   stage: string;

@@ -1,18 +1,20 @@
 /**
- * Reads what a run directory holds into a plain `RunReport`: config.json, the events in events.jsonl (a torn last
- * line, as a crash leaves it, is skipped and noted) and each logged image's PNG as a data URI (a missing or
- * unreadable file is noted and left without one).
+ * Reads what a run directory holds into a plain `RunReport`: config.json, the events in events.jsonl (src/run's
+ * reader: a torn last line, as a crash leaves it, is skipped and noted) and each logged image's PNG as a data URI (a
+ * missing or unreadable file is noted and left without one).
  */
-import { fromJsonString } from "@bufbuild/protobuf";
-import { readFile, stat } from "node:fs/promises";
-import { basename, join, resolve, sep } from "node:path";
-import { EventSchema, RunState, type Event } from "../gen/alignprop/v1/alignprop_pb.js";
+import { readFile } from "node:fs/promises";
+import { basename, resolve } from "node:path";
+import { RunState } from "../gen/alignprop/v1/alignprop_pb.js";
+import { assertRunDir, readEventsLog, readRunImage, runFiles } from "../run/index.js";
 
 export interface MetricRow {
   step: number;
   loss: number;
   rewardMean: number;
   rewardStd: number;
+  /** Algorithm-specific values by name (Metrics.scalars; DDPO: approx_kl, clip_fraction). */
+  scalars: Record<string, number>;
 }
 
 export interface ReportImage {
@@ -49,19 +51,11 @@ export interface RunReport {
   notes: string[];
 }
 
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
 /** Throws, naming the path, when `runDir` is not a run directory (a folder with config.json and events.jsonl). */
 export async function readRun(runDir: string): Promise<RunReport> {
-  const info = await stat(runDir).catch(() => undefined);
-  if (!info) throw new Error(`${runDir} does not exist`);
-  if (!info.isDirectory()) throw new Error(`${runDir} is not a run directory (it is a file)`);
-  for (const file of ["config.json", "events.jsonl"]) {
-    if (!(await stat(join(runDir, file)).catch(() => undefined))) {
-      throw new Error(`${runDir} is not a run directory: it has no ${file} (runs/<name>/ holds config.json and events.jsonl)`);
-    }
-  }
-  const configPath = join(runDir, "config.json");
+  await assertRunDir(runDir);
+  const files = runFiles(runDir);
+  const configPath = files.config;
   let config: Record<string, unknown>;
   try {
     config = JSON.parse(await readFile(configPath, "utf8")) as Record<string, unknown>;
@@ -69,7 +63,9 @@ export async function readRun(runDir: string): Promise<RunReport> {
     throw new Error(`${configPath} is not valid JSON: ${(err as Error).message}`);
   }
   const notes: string[] = [];
-  const events = parseEvents(await readFile(join(runDir, "events.jsonl"), "utf8"), notes);
+  const log = await readEventsLog(files.events);
+  const events = log.events;
+  if (log.torn !== undefined) notes.push(`events.jsonl line ${log.torn} is not a whole event (a write cut short by a crash?) and was skipped`);
   const report: RunReport = {
     name: typeof config.run_name === "string" && config.run_name ? config.run_name : basename(resolve(runDir)),
     config,
@@ -84,8 +80,8 @@ export async function readRun(runDir: string): Promise<RunReport> {
   const imageSteps = new Map<number, ImageStep>();
   for (const { payload } of events) {
     if (payload.case === "metrics") {
-      const { step, loss, rewardMean, rewardStd } = payload.value;
-      metrics.set(step, { step, loss, rewardMean, rewardStd });
+      const { step, loss, rewardMean, rewardStd, scalars } = payload.value;
+      metrics.set(step, { step, loss, rewardMean, rewardStd, scalars: { ...scalars } });
     } else if (payload.case === "images") {
       const images = payload.value.images.map((i) => ({ prompt: i.prompt, reward: i.reward, path: i.path, width: i.width, height: i.height }));
       imageSteps.set(payload.value.step, { step: payload.value.step, images });
@@ -105,29 +101,8 @@ export async function readRun(runDir: string): Promise<RunReport> {
   return report;
 }
 
-/** Whole events in file order; a line that is not one (torn by a crash mid-write) is skipped with a note. */
-function parseEvents(text: string, notes: string[]): Event[] {
-  const events: Event[] = [];
-  text.split("\n").forEach((line, i) => {
-    if (!line.trim()) return;
-    try {
-      events.push(fromJsonString(EventSchema, line, { ignoreUnknownFields: true }));
-    } catch {
-      notes.push(`events.jsonl line ${i + 1} is not a whole event (a write cut short?) and was skipped`);
-    }
-  });
-  return events;
-}
-
 async function embed(runDir: string, image: ReportImage): Promise<void> {
-  const root = resolve(runDir);
-  const file = resolve(root, image.path);
-  if (!image.path || !file.startsWith(root + sep)) {
-    image.missing = "not a path inside the run directory";
-    return;
-  }
-  const bytes = await readFile(file).catch((err: NodeJS.ErrnoException) => err.code ?? "unreadable");
-  if (typeof bytes === "string") image.missing = bytes === "ENOENT" ? "file not found" : `cannot read it (${bytes})`;
-  else if (!PNG_SIGNATURE.every((b, i) => bytes[i] === b)) image.missing = "not a PNG file";
-  else image.src = `data:image/png;base64,${bytes.toString("base64")}`;
+  const read = await readRunImage(runDir, image.path);
+  if (read.ok) image.src = `data:image/png;base64,${read.bytes.toString("base64")}`;
+  else image.missing = read.reason;
 }

@@ -125,6 +125,17 @@ function metricCharts(metrics: readonly MetricRow[]): string[] {
       integerX: true,
       series: [{ label: "loss", color: "#dc2626", points: metrics.map((r) => ({ x: r.step, y: r.loss })) }],
     }),
+    // The algorithm's own values (DDPO: approx_kl, clip_fraction), one chart each.
+    ...[...new Set(metrics.flatMap((r) => Object.keys(r.scalars)))].sort().map((name) =>
+      lineChartSvg({
+        id: `scalar-${name}`,
+        title: `${name} over steps`,
+        xLabel: "step",
+        yLabel: name,
+        integerX: true,
+        series: [{ label: name, color: "#059669", points: metrics.flatMap((r) => (name in r.scalars ? [{ x: r.step, y: r.scalars[name]! }] : [])) }],
+      }),
+    ),
   ];
 }
 

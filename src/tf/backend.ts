@@ -6,21 +6,22 @@
  * when `prefer` is "auto".
  */
 import * as tf from "@tensorflow/tfjs";
+import { BACKEND_NAMES, type BackendName, type ConcreteBackend } from "./backend-names.js";
 import { registerOrtKernels, unregisterOrtKernels } from "./ort/register.js";
 import { registerWasmFallbackKernels } from "./wasm/register.js";
 
-export type BackendName = "auto" | "tensorflow-gpu" | "tensorflow" | "wasm-ort" | "wasm" | "cpu";
+export type { BackendName } from "./backend-names.js";
 
 export interface BackendChoice {
   /** The backend chosen, by the names `prefer` takes ("wasm-ort" runs on TF.js's "wasm"). */
-  backend: Exclude<BackendName, "auto">;
+  backend: ConcreteBackend;
   /** TF.js backend name as tf.getBackend() reports it. */
   tfBackend: string;
   /** What was asked for and why this one was chosen. */
   reason: string;
 }
 
-type Attempt = { name: Exclude<BackendName, "auto">; start: () => Promise<string> };
+type Attempt = { name: ConcreteBackend; start: () => Promise<string> };
 
 async function registerNative(pkg: string): Promise<string> {
   await import(pkg);
@@ -36,13 +37,14 @@ async function startWasm(withOrt: boolean): Promise<string> {
   return "wasm";
 }
 
-const ATTEMPTS: Attempt[] = [
-  { name: "tensorflow-gpu", start: () => registerNative("@tensorflow/tfjs-node-gpu") },
-  { name: "tensorflow", start: () => registerNative("@tensorflow/tfjs-node") },
-  { name: "wasm-ort", start: () => startWasm(true) },
-  { name: "wasm", start: () => startWasm(false) },
-  { name: "cpu", start: async () => "cpu" },
-];
+const START: Record<ConcreteBackend, () => Promise<string>> = {
+  "tensorflow-gpu": () => registerNative("@tensorflow/tfjs-node-gpu"),
+  tensorflow: () => registerNative("@tensorflow/tfjs-node"),
+  "wasm-ort": () => startWasm(true),
+  wasm: () => startWasm(false),
+  cpu: async () => "cpu",
+};
+const ATTEMPTS: Attempt[] = BACKEND_NAMES.map((name) => ({ name, start: START[name] }));
 
 async function tryStart(attempt: Attempt): Promise<string> {
   const backend = await attempt.start();

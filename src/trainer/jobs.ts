@@ -1,20 +1,18 @@
 /**
  * The job a run config asks for: AlignProp or DDPO (`algorithm`) on a diffusers pipeline — the embedded
- * "tiny-shapes" (the default, with its learned aesthetic reward and the shapes prompts), a directory or a Hub id —
- * or, for model "tiny", the seconds-fast stand-in prompt-conditioned image generator that smoke tests use.
+ * "tiny-shapes" (the default, with its learned aesthetic reward and the shapes prompts), a directory or a Hub id.
  */
-import { join } from "node:path";
 import { AlignPropJob } from "../algorithms/alignprop.js";
 import { DDPOJob } from "../algorithms/ddpo.js";
-import { PromptMlpJob } from "../algorithms/prompt-mlp.js";
 import type { RunConfig } from "../config/index.js";
 import { promptSourceFor } from "../data/prompt-source.js";
-import { LORA_WEIGHTS_FILE, saveLoraWeights } from "../io/lora-weights.js";
+import { saveLoraWeights } from "../io/lora-weights.js";
 import { attachLora } from "../models/lora.js";
 import { embeddedModel, modelSource } from "../models/embedded.js";
 import { disposePipeline, loadPipeline } from "../models/pipeline.js";
 import { resolveReward } from "../rewards/registry.js";
-import type { TrainingJob } from "./job.js";
+import { runFiles } from "../run/index.js";
+import type { TrainingJob } from "../algorithms/job.js";
 
 export interface CreatedJob {
   job: TrainingJob;
@@ -26,23 +24,6 @@ export interface CreatedJob {
 }
 
 export async function createJob(config: RunConfig): Promise<CreatedJob> {
-  if (config.model === "tiny") {
-    if (config.algorithm === "ddpo") {
-      throw new Error('algorithm="ddpo" needs a diffusion pipeline, and model="tiny" is a stand-in without one; pass --model <pipeline dir or Hub id>');
-    }
-    const job = new PromptMlpJob({
-      seed: config.seed,
-      batchSize: config.train_batch_size,
-      accumulationSteps: config.train_gradient_accumulation_steps,
-      learningRate: config.train_learning_rate,
-      beta1: config.train_adam_beta1,
-      beta2: config.train_adam_beta2,
-      epsilon: config.train_adam_epsilon,
-      weightDecay: config.train_adam_weight_decay,
-      maxGradNorm: config.train_max_grad_norm,
-    });
-    return { job, description: job.name, dispose: () => job.dispose() };
-  }
   const embedded = embeddedModel(config.model);
   const pipeline = await loadPipeline(modelSource(config.model));
   const lora = attachLora(
@@ -60,7 +41,7 @@ export async function createJob(config: RunConfig): Promise<CreatedJob> {
     job,
     description: `${ddpo ? "DDPO" : "AlignProp"} on ${config.model} (LoRA r=${config.lora_rank}, ${lora.parameterCount()} params; reward ${rewardName})`,
     exportWeights: async (runDir) => {
-      const path = join(runDir, LORA_WEIGHTS_FILE);
+      const path = runFiles(runDir).loraWeights;
       await saveLoraWeights(path, lora);
       return path;
     },

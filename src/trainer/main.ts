@@ -14,10 +14,9 @@ import type { ReadyLine } from "../bridge/spawn.js";
 import { RunConfigSchema } from "../config/index.js";
 import { writeReport } from "../report/index.js";
 import { initBackend } from "../tf/backend.js";
-import { loadCheckpoint } from "./checkpoints.js";
+import { loadCheckpoint, RunDir } from "../run/index.js";
 import { loadImageHook } from "./image-hook.js";
 import { createJob } from "./jobs.js";
-import { RunDir } from "./run-dir.js";
 import { Trainer } from "./trainer.js";
 
 const VERSION = "0.1.0";

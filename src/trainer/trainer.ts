@@ -19,10 +19,9 @@ import {
 } from "../gen/alignprop/v1/alignprop_pb.js";
 import type { RunCommand, RunCommandOutcome } from "../bridge/server.js";
 import type { RunConfig } from "../config/index.js";
-import { saveCheckpoint } from "./checkpoints.js";
+import { saveCheckpoint, type RunDir } from "../run/index.js";
 import type { ImageHook } from "./image-hook.js";
-import type { StepImages, StepResult, TrainingJob } from "./job.js";
-import { RunDir } from "./run-dir.js";
+import type { StepImages, StepResult, TrainingJob } from "../algorithms/job.js";
 import { RunStateMachine, Signal, stateName } from "./run-state.js";
 
 /** Where events go: the bridge's server in the trainer process. */
@@ -184,6 +183,7 @@ export class Trainer {
         tfTensors: mem.numTensors,
         tfBytes: mem.numBytes,
         rssBytes: process.memoryUsage().rss,
+        scalars: r.scalars ?? {},
       }),
     });
   }
@@ -279,12 +279,6 @@ export class Trainer {
 
   private publish(payload: Event["payload"]): void {
     const event = this.o.sink.publish(payload);
-    this.o.runDir.appendEvent(payload.case === "images" ? withoutPixels(event) : event);
+    this.o.runDir.appendEvent(event);
   }
-}
-
-function withoutPixels(event: Event): Event {
-  if (event.payload.case !== "images") return event;
-  const images = event.payload.value.images.map((i) => ({ ...i, png: new Uint8Array(0) }));
-  return { ...event, payload: { case: "images", value: { ...event.payload.value, images } } };
 }

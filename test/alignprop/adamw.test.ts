@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
-import { AdamW, type AdamWOptions } from "../../src/algorithms/alignprop-adamw.js";
+import { AdamW, type AdamWOptions } from "../../src/algorithms/adamw.js";
 
 before(async () => {
   await tf.setBackend("cpu");

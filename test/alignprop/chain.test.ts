@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
-import type { AlignPropComponents } from "../../src/algorithms/alignprop.js";
+import type { DiffusionComponents } from "../../src/algorithms/conditioning.js";
 import { chainGradients, keptSteps, type Chain } from "../../src/diffusion/differentiable-sampler.js";
 import { decodeLatents } from "../../src/diffusion/pipeline-sample.js";
 import { brightness } from "../../src/rewards/builtin.js";
@@ -59,7 +59,7 @@ const detach = tf.customGrad((...inputs) => {
 });
 
 /** TRL's loop written out: every step on one tape, the UNet output detached where keep[i] is false. */
-function handStopped(c: AlignPropComponents, chain: Chain, keep: boolean[], xT: tf.Tensor4D, loss: (x: tf.Tensor4D) => tf.Scalar, vars: tf.Variable[]) {
+function handStopped(c: DiffusionComponents, chain: Chain, keep: boolean[], xT: tf.Tensor4D, loss: (x: tf.Tensor4D) => tf.Scalar, vars: tf.Variable[]) {
   return tf.engine().gradients(
     () => {
       let x = xT;

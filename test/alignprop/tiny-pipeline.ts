@@ -6,7 +6,9 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
-import { AlignPropJob, type AlignPropComponents, type PromptSource } from "../../src/algorithms/alignprop.js";
+import { AlignPropJob } from "../../src/algorithms/alignprop.js";
+import type { DiffusionComponents } from "../../src/algorithms/conditioning.js";
+import type { PromptSource } from "../../src/data/prompt-source.js";
 import type { AlignPropOptions } from "../../src/algorithms/alignprop-options.js";
 import { DEFAULT_RUN_CONFIG } from "../../src/config/schema.js";
 import { drawPrompt } from "../../src/data/shape-prompts.js";
@@ -44,7 +46,7 @@ const UNET = {
 /** Small enough that decoded images stay inside [0, 1]: the clamp stays off, so losses are smooth in the weights. */
 const VAE_STD = 0.1;
 
-export function tinyComponents(seed = 1): AlignPropComponents {
+export function tinyComponents(seed = 1): DiffusionComponents {
   const unet = new UNet2DConditionModel(randomContext(seed), UNET);
   const vaeConfig = validateVaeConfig({ block_out_channels: [8], layers_per_block: 1, norm_num_groups: 4, sample_size: 8 });
   const vocab = readJson("test/fixtures/tokenizer/tiny/vocab.json") as Record<string, number>;
@@ -69,7 +71,7 @@ export function tinyComponents(seed = 1): AlignPropComponents {
   };
 }
 
-export function disposeComponents(c: AlignPropComponents): void {
+export function disposeComponents(c: DiffusionComponents): void {
   c.lora.dispose();
   for (const m of [c.unet, c.vae, c.textEncoder]) m.dispose();
 }
@@ -87,7 +89,7 @@ export const TINY_OPTIONS: AlignPropOptions = {
 export const shapePrompts: PromptSource = (rng) => drawPrompt(rng);
 
 /** A job built over fresh tiny components (seeded by `seed`); `release` disposes both. */
-export function overTinyComponents<J extends { dispose(): void }>(build: (c: AlignPropComponents) => J, seed: number) {
+export function overTinyComponents<J extends { dispose(): void }>(build: (c: DiffusionComponents) => J, seed: number) {
   const components = tinyComponents(seed);
   const job = build(components);
   return {
@@ -106,4 +108,4 @@ export function tinyJob(options: Partial<AlignPropOptions> = {}, reward: Reward 
 }
 
 /** Weights of every LoRA variable, for bit-for-bit comparisons. */
-export const loraValues = (c: AlignPropComponents) => c.lora.trainableVariables().map((v) => tf.tidy(() => [...v.dataSync()]));
+export const loraValues = (c: DiffusionComponents) => c.lora.trainableVariables().map((v) => tf.tidy(() => [...v.dataSync()]));

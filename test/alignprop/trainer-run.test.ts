@@ -8,10 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { readLoraWeights } from "../../src/io/lora-weights.js";
-import { disposePipeline, savePipeline } from "../../src/models/pipeline.js";
 import { alignprop } from "../helpers/cli.js";
 import { straightAndResumed, type EventLine } from "../helpers/resume-twin.js";
-import { tinyPipeline } from "../pipeline/tiny.js";
+import { TINY_MODEL } from "../helpers/tiny-model.js";
 
 const dir = mkdtempSync(join(tmpdir(), "alignprop-e2e-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,10 +18,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const lossesOf = (events: EventLine[]) => events.flatMap((e) => (e.metrics ? [e.metrics.loss] : []));
 
 test("train --model <dir> runs AlignProp in the trainer process, exports the LoRA file, resumes exactly, and sample uses the LoRA", async () => {
-  const model = join(dir, "tiny-sd");
-  const pipeline = await tinyPipeline(5);
-  await savePipeline(model, pipeline);
-  disposePipeline(pipeline);
+  const model = TINY_MODEL;
   const common = ["--runs_dir", join(dir, "runs"), "--model", model, "--reward", "brightness", "--prompts", "shapes",
     "--sample_num_steps", "2", "--train_batch_size", "1", "--train_learning_rate", "0.05", "--save_freq", "2", "--seed", "4"];
 

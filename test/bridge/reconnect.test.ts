@@ -5,9 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import type { PreparedRun } from "../../src/cli/run-setup.js";
 import { RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
-import { latestCheckpoint } from "../../src/trainer/checkpoints.js";
+import { latestCheckpoint, type PreparedRun } from "../../src/run/index.js";
 import { behindAProxy, contiguous, note, partitionAndResetLoseNoStep, tfjsEngine } from "../helpers/contract.js";
 import { tempRuns } from "../helpers/runs.js";
 

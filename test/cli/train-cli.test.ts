@@ -11,10 +11,11 @@ import { alignprop } from "../helpers/cli.js";
 import { EventTap } from "../helpers/event-tap.js";
 import { freePortTriple } from "../helpers/ports.js";
 import { tempRuns } from "../helpers/runs.js";
+import { TINY_RUN_FLAGS } from "../helpers/tiny-model.js";
 
 const runs = tempRuns();
 after(() => runs.cleanup());
-const small = ["--model", "tiny", "--runs_dir", runs.dir, "--train_batch_size", "2", "--save_freq", "1000"];
+const small = [...TINY_RUN_FLAGS, "--runs_dir", runs.dir, "--save_freq", "1000"];
 
 test("train with stdout not a terminal runs headless to DONE, one JSON object per line, exit 0", async () => {
   const r = await alignprop(["train", ...small, "--num_epochs", "12", "--run_name", "piped"]);
@@ -38,8 +39,29 @@ test("invalid config exits 2, names every bad field, and creates no run director
 
 test("a non-loopback --bind is refused before anything starts", async () => {
   const r = await alignprop(["train", ...small, "--headless", "--bind", "tcp://0.0.0.0:5599"]);
-  assert.notEqual(r.exitCode, 0);
+  assert.equal(r.exitCode, 2);
   assert.match(String(r.stderr), /tcp:\/\/0\.0\.0\.0:5599.*not a loopback address/);
+});
+
+test("every usage mistake in train exits 2 with one message naming it, and creates no run directory", async () => {
+  const named = runs.prepare({ run_name: "taken" });
+  const before = readdirSync(runs.dir).length;
+  const cases = [
+    [["stray"], /train takes no positional arguments \(got "stray"\)/],
+    [["--bind", "ipc:///tmp/x"], /--bind is only for --headless runs/],
+    [["--allow", "k.pub"], /--allow and --allow-observer need --server-key/],
+    [["--run_name", "taken"], /run_name: "taken": .* already exists; choose another run_name/],
+    [["--resume", join(runs.dir, "nowhere")], /resume_from: ".*nowhere": no such directory/],
+    [["--resume", named.runDir, "--config", named.configPath], /resume_from: .*drop --config/],
+  ] as const;
+  const results = await Promise.all(cases.map(([argv]) => alignprop(["train", ...small, ...argv])));
+  results.forEach((r, i) => {
+    const [argv, message] = cases[i]!;
+    assert.equal(r.exitCode, 2, `${argv.join(" ")}: ${String(r.stderr)}`);
+    assert.match(String(r.stderr), message);
+    assert.equal(String(r.stderr).split(message).length, 2, "the message once");
+  });
+  assert.equal(readdirSync(runs.dir).length, before);
 });
 
 test("train --headless prints endpoints; attach --ci sees history and live events; detaching leaves training running", async () => {

@@ -29,8 +29,8 @@ test("until the first update, the recomputed log-probs equal the sampled ones: n
   const result = job.step({ keepImages: false });
   release();
   assert.equal(result.gradNorms.length, 1);
-  assert.equal(result.clipFraction, 0);
-  assert.ok(result.approxKl < 1e-10, `approx KL ${result.approxKl}`);
+  assert.equal(result.scalars.clip_fraction, 0);
+  assert.ok(result.scalars.approx_kl < 1e-10, `approx KL ${result.scalars.approx_kl}`);
   // With ratio 1, the loss is −mean(A) over the terms, and batch advantages have mean 0.
   assert.ok(Math.abs(result.loss) < 1e-6, `loss ${result.loss}`);
 });
@@ -43,7 +43,7 @@ test("an epoch makes one update per train_batch_size × accumulation samples, pe
   assert.equal(result.gradNorms.length, 4);
   assert.ok(result.gradNorms.every((g) => g > 0 && Number.isFinite(g)));
   assert.equal(result.gradNorm, result.gradNorms.reduce((a, b) => a + b) / 4);
-  assert.ok(result.clipFraction > 0, "after the first update some ratios leave 1 ± 1e-4");
+  assert.ok(result.scalars.clip_fraction > 0, "after the first update some ratios leave 1 ± 1e-4");
   assert.equal(result.rewards.length, 4);
   assert.equal(result.advantages.length, 4);
 });

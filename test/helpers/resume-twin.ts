@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { alignprop } from "./cli.js";
 
 export type EventLine = {
-  metrics?: { step: number; loss: number; rewardMean: number; gradNorm: number };
+  metrics?: { step: number; loss: number; rewardMean: number; gradNorm: number; scalars?: Record<string, number> };
   status?: { state: string; message?: string };
 };
 
@@ -23,5 +23,11 @@ export async function straightAndResumed(runsDir: string, args: string[], epochs
   assert.equal(half.exitCode, 0, String(half.stderr));
   const rest = await alignprop(["train", "--ci", "--resume", join(runsDir, "halves"), "--num_epochs", String(epochs)]);
   assert.equal(rest.exitCode, 0, String(rest.stderr));
-  return { straightDir: join(runsDir, "straight"), straight: eventLines(join(runsDir, "straight")), resumed: eventLines(join(runsDir, "halves")) };
+  return {
+    straightDir: join(runsDir, "straight"),
+    straight: eventLines(join(runsDir, "straight")),
+    resumed: eventLines(join(runsDir, "halves")),
+    /** The straight run's `--ci` output: JSON lines on stdout, the summary on stderr. */
+    straightCi: { stdout: String(straight.stdout), stderr: String(straight.stderr) },
+  };
 }

@@ -12,7 +12,9 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { encodePng } from "../../src/io/png.js";
 import { crc32c, maskedCrc32c } from "../../src/io/tensorboard/crc32c.js";
-import { configMarkdown, imageTag } from "../../src/io/tensorboard/run-log.js";
+import { create } from "@bufbuild/protobuf";
+import { MetricsSchema } from "../../src/gen/alignprop/v1/alignprop_pb.js";
+import { configMarkdown, imageTag, metricScalars } from "../../src/io/tensorboard/run-log.js";
 import { TensorBoardWriter } from "../../src/io/tensorboard/writer.js";
 import { projectPython, PYTHON_DIR } from "../../src/python/env.js";
 
@@ -73,4 +75,12 @@ test("a writer resumed at step 4 supersedes what the first file logged from step
   assert.equal(readdirSync(dir).length, 2);
   const read = readWithTensorBoard(dir);
   assert.deepEqual(read.scalars.loss, [[1, 1], [2, 2], [3, 3], [4, 104], [5, 105], [6, 106]]);
+});
+
+test("a Metrics event's scalars are TRL's names plus the algorithm's own (DDPO's approx_kl and clip_fraction)", () => {
+  const scalars = metricScalars(create(MetricsSchema, { step: 3, loss: 0.5, rewardMean: 0.25, scalars: { approx_kl: 0.001, clip_fraction: 0.5 } }));
+  assert.equal(scalars.loss, 0.5);
+  assert.equal(scalars.reward_mean, 0.25);
+  assert.equal(scalars.approx_kl, 0.001);
+  assert.equal(scalars.clip_fraction, 0.5);
 });

@@ -12,12 +12,12 @@ import {
   applyLoraWeights,
   decodeLoraWeights,
   encodeLoraWeights,
-  LORA_WEIGHTS_FILE,
   loraFileEntries,
   loraWeightsOf,
   readLoraWeights,
   saveLoraWeights,
 } from "../../src/io/lora-weights.js";
+import { LORA_WEIGHTS_FILE } from "../../src/run/index.js";
 import { decodeSafetensors, encodeSafetensors, type TensorMap } from "../../src/io/safetensors.js";
 import { attachLora, DEFAULT_LORA_CONFIG, type LoraAdapters } from "../../src/models/lora.js";
 import { SHAPE_ONLY } from "../../src/models/nn/module.js";

@@ -77,6 +77,22 @@ test("inspect on one component's config.json prints that model; a foreign config
   assert.match(String(scheduler.stderr), /scheduler_config\.json: class "DDIMScheduler" is not supported; expected one of UNet2DConditionModel, AutoencoderKL, CLIPTextModel/);
 });
 
+test("inspect knows the rewards' CLIP classes: CLIPModel and CLIPVisionModelWithProjection configs answer with their counts", async () => {
+  const clipConfig = join(FIXTURES, "..", "clip-vision", "vit-l-14.config.json");
+  const clip = JSON.parse(readFileSync(clipConfig, "utf8")) as { projection_dim: number; vision_config: object };
+  // As transformers saves CLIPVisionModelWithProjection: the vision config at the top, with model_type only.
+  const visionConfig = join(root, "vision-config.json");
+  await writeFile(visionConfig, JSON.stringify({ model_type: "clip_vision_model", ...clip.vision_config, projection_dim: clip.projection_dim }));
+  const [full, vision] = await Promise.all([alignprop(["inspect", clipConfig]), alignprop(["inspect", visionConfig])]);
+  assert.equal(full.exitCode, 0, String(full.stderr));
+  assert.equal(String(full.stdout), "CLIPModel  427,616,513 parameters  590 tensors");
+  assert.equal(vision.exitCode, 0, String(vision.stderr));
+  assert.equal(String(vision.stdout), "CLIPVisionModelWithProjection  303,966,208 parameters  392 tensors");
+  const missing = await alignprop(["inspect", join(root, "nope")]);
+  assert.equal(missing.exitCode, 2, "a path that does not exist is a usage mistake");
+  assert.match(String(missing.stderr), /nope does not exist; inspect takes a pipeline folder or a model's config\.json/);
+});
+
 const sampleArgs = (out: string, ...extra: string[]) =>
   ["sample", "--model", model, "--prompt", "a red circle", "--steps", "3", "--out", join(root, out), "--backend", "wasm", ...extra];
 

@@ -152,7 +152,7 @@ test("a run directory without the LoRA file, or a bad repo id, is refused before
     pushRun(noLora, { repo: REPO, token: TOKEN, endpoint: server.url }, {}),
     new RegExp(`^Error: ${join(noLora, LORA).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} does not exist: push uploads the LoRA that an AlignProp run on a diffusers pipeline exports`),
   );
-  await assert.rejects(pushRun(join(dir, "nowhere"), { repo: REPO, token: TOKEN, endpoint: server.url }, {}), /nowhere does not exist; push takes a run directory/);
+  await assert.rejects(pushRun(join(dir, "nowhere"), { repo: REPO, token: TOKEN, endpoint: server.url }, {}), /nowhere does not exist \(expected a run directory, runs\/<name>\/\)/);
   await assert.rejects(pushRun(runDir, { repo: "just-a-name", token: TOKEN, endpoint: server.url }, {}), /repo="just-a-name" is not a Hub repo id/);
   await assert.rejects(pushRun(runDir, { repo: "a/b--c", token: TOKEN, endpoint: server.url }, {}), /repo="a\/b--c" is not a Hub repo id/);
   await assert.rejects(pushRun(runDir, { repo: REPO, token: TOKEN, endpoint: server.url, license: "MIT License" }, {}), /license="MIT License" is not a Hub license id/);

@@ -67,15 +67,15 @@ test("writeReport writes report.html in the run directory and returns its path",
   assert.match(readFileSync(path, "utf8"), /^<!doctype html>[\s\S]*a red circle \| 0\.500/);
 });
 
-test("alignprop report prints the report's path, and names the folder when it is not a run", async () => {
+test("alignprop report prints the report's path, and names the folder when it is not a run (a usage mistake: exit 2)", async () => {
   const dir = fakeRun({ losses: [-0.5], imageSteps: [] });
   const ok = await alignprop(["report", dir]);
   assert.equal(ok.exitCode, 0);
   assert.equal(String(ok.stdout), join(dir, "report.html"));
   const empty = tempFolder();
   const bad = await alignprop(["report", empty]);
-  assert.equal(bad.exitCode, 1);
-  assert.equal(String(bad.stderr), `alignprop report: ${empty} is not a run directory: it has no config.json (runs/<name>/ holds config.json and events.jsonl)`);
+  assert.equal(bad.exitCode, 2);
+  assert.equal(String(bad.stderr), `alignprop report: invalid input:\n${empty} is not a run directory: it has no config.json (runs/<name>/ holds config.json and events.jsonl)`);
   const usage = await alignprop(["report"]);
   assert.equal(usage.exitCode, 2);
   assert.match(String(usage.stderr), /report needs exactly one run directory \(got 0\)/);

@@ -13,6 +13,7 @@ import { after, test } from "node:test";
 import { execa } from "execa";
 import { PNG } from "pngjs";
 import { alignprop } from "../helpers/cli.js";
+import { TINY_RUN_FLAGS } from "../helpers/tiny-model.js";
 
 const work = mkdtempSync(join(tmpdir(), "alignprop-report-e2e-"));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -49,7 +50,7 @@ test("a real run's report.html renders in headless Chromium with both charts and
   }
   const runs = join(work, "runs");
   let start = performance.now();
-  const train = await alignprop(["train", "--ci", "--model", "tiny", "--runs_dir", runs, "--num_epochs", "20", "--log_image_freq", "5", "--train_batch_size", "2", "--save_freq", "1000"]);
+  const train = await alignprop(["train", "--ci", ...TINY_RUN_FLAGS, "--runs_dir", runs, "--num_epochs", "20", "--log_image_freq", "5", "--save_freq", "1000"]);
   const trainSeconds = (performance.now() - start) / 1000;
   assert.equal(train.exitCode, 0, String(train.stderr));
   const runDir = join(runs, readdirSync(runs)[0]!);

@@ -10,7 +10,7 @@ function report(over: Partial<RunReport> = {}): RunReport {
     name: "run-1",
     config: { model: "tiny", reward: "", train_batch_size: 2, truncated_rand_backprop_minmax: [0, 50], hidden_field: true },
     status: { state: "DONE", message: "finished at step 3/3", step: 3, total: 3, backend: "cpu" },
-    metrics: [1, 2, 3].map((step) => ({ step, loss: -step / 10, rewardMean: step / 10, rewardStd: 0.05 })),
+    metrics: [1, 2, 3].map((step) => ({ step, loss: -step / 10, rewardMean: step / 10, rewardStd: 0.05, scalars: {} })),
     imageSteps: [{ step: 3, images: [{ prompt: "a red circle", reward: 0.61234, path: "images/step-3/0.png", width: 32, height: 32, src: PNG }] }],
     errors: [],
     startMs: 1_700_000_000_000,
@@ -34,6 +34,15 @@ test("it has the reward chart with its band and the loss chart", () => {
   assert.match(charts[0]![0], /<path class="band"/);
   assert.match(charts[0]![0], /<path class="line"/);
   assert.match(charts[1]![0], /<path class="line"/);
+});
+
+test("an algorithm's own values (Metrics.scalars, e.g. DDPO's) get one chart each, after reward and loss", () => {
+  const metrics = [1, 2, 3].map((step) => ({ step, loss: 0, rewardMean: 0, rewardStd: 0, scalars: { clip_fraction: step / 4, approx_kl: step / 1000 } }));
+  const html = reportHtml(report({ metrics }));
+  const charts = [...html.matchAll(/<svg [^>]*data-chart="([\w-]+)"[\s\S]*?<\/svg>/g)];
+  assert.deepEqual(charts.map((c) => c[1]), ["reward", "loss", "scalar-approx_kl", "scalar-clip_fraction"]);
+  assert.match(charts[3]![0], /<title>clip_fraction over steps<\/title>/);
+  assert.match(charts[3]![0], /<path class="line"/);
 });
 
 test("each image is a data URI captioned prompt | reward with three decimals", () => {

@@ -7,16 +7,16 @@ import assert from "node:assert/strict";
 import { appendFileSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { prepareRun } from "../../src/cli/run-setup.js";
+import { prepareRun } from "../../src/run/index.js";
 import { RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
-import { latestCheckpoint, loadCheckpoint } from "../../src/trainer/checkpoints.js";
+import { latestCheckpoint, loadCheckpoint } from "../../src/run/index.js";
 import { Rng } from "../../src/util/rng.js";
 import { EventTap } from "../helpers/event-tap.js";
 import { tempRuns } from "../helpers/runs.js";
 
 const runs = tempRuns();
 after(() => runs.cleanup());
-const config = { num_epochs: "40", save_freq: "10", seed: "3", train_batch_size: "4" };
+const config = { num_epochs: "16", save_freq: "5", seed: "3" };
 
 type Line = { seq: number; metrics?: { step: number; loss: number } };
 const readLog = (runDir: string) =>
@@ -34,23 +34,23 @@ test("after kill -9 a resumed run continues from its checkpoint and matches an u
   const straight = runs.prepare(config);
   await runToEnd(straight.configPath);
   const expected = readLog(straight.runDir).flatMap((l) => (l.metrics ? [[l.metrics.step, l.metrics.loss]] : []));
-  assert.equal(expected.length, 40);
+  assert.equal(expected.length, 16);
 
   const crashed = runs.prepare(config);
   const trainer = await runs.spawn({ configPath: crashed.configPath });
   const tap = new EventTap(trainer.client);
-  await tap.until((e) => e.payload.case === "checkpoint" && e.payload.value.step === 10, "the checkpoint at step 10");
+  await tap.until((e) => e.payload.case === "checkpoint" && e.payload.value.step === 5, "the checkpoint at step 5");
   await trainer.client.pause();
   const paused = await tap.untilState(RunState.PAUSED);
-  assert.ok(paused.payload.case === "status" && paused.payload.value.step > 10 && paused.payload.value.step < 20);
+  assert.ok(paused.payload.case === "status" && paused.payload.value.step > 5 && paused.payload.value.step < 10);
   trainer.process.kill("SIGKILL");
   assert.equal((await trainer.exit).signal, "SIGKILL");
   appendFileSync(join(crashed.runDir, "events.jsonl"), '{"runId":"torn","seq":99999,"metr'); // a torn write
 
   const resumed = prepareRun(undefined, { resume_from: crashed.runDir });
-  assert.equal(resumed.checkpoint, join(crashed.runDir, "checkpoints", "checkpoint_10"));
+  assert.equal(resumed.checkpoint, join(crashed.runDir, "checkpoints", "checkpoint_5"));
   const second = await runToEnd(resumed.configPath, resumed.checkpoint);
-  assert.equal(second.metricsSteps()[0], 11, "the resumed process starts at the step after the checkpoint");
+  assert.equal(second.metricsSteps()[0], 6, "the resumed process starts at the step after the checkpoint");
 
   const log = readLog(crashed.runDir);
   const seqs = log.map((l) => l.seq);
@@ -62,11 +62,11 @@ test("after kill -9 a resumed run continues from its checkpoint and matches an u
 
 test("kill -9 at random moments during frequent checkpoint saves always leaves a loadable newest checkpoint", async () => {
   const rng = new Rng(11);
-  for (let round = 0; round < 4; round++) {
+  for (let round = 0; round < 3; round++) {
     const run = runs.prepare({ num_epochs: "100000", save_freq: "1", num_checkpoint_limit: "3" });
     const trainer = await runs.spawn({ configPath: run.configPath });
     const tap = new EventTap(trainer.client);
-    await tap.untilStep(3 + rng.int(20));
+    await tap.untilStep(2 + rng.int(8));
     trainer.process.kill("SIGKILL");
     await trainer.exit;
     const newest = latestCheckpoint(run.runDir);
@@ -79,7 +79,7 @@ test("kill -9 at random moments during frequent checkpoint saves always leaves a
 });
 
 test("resuming names what is wrong: a missing directory, a run without checkpoints", () => {
-  assert.throws(() => prepareRun(undefined, { resume_from: join(runs.dir, "nope") }), /resume_from=".*nope": no such directory/);
+  assert.throws(() => prepareRun(undefined, { resume_from: join(runs.dir, "nope") }), /resume_from: ".*nope": no such directory/);
   const fresh = runs.prepare({});
   assert.throws(() => prepareRun(undefined, { resume_from: fresh.runDir }), /has no checkpoint yet/);
 });

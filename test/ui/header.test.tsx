@@ -34,3 +34,13 @@ test("before any metrics the header shows unknown ETA and throughput", () => {
   assert.match(lastFrame() ?? "", /WAITING {3}step 0 {2}epoch 0 {2}ETA — {2}— samples\/s/);
   unmount();
 });
+
+test("an algorithm's own values (DDPO's approx_kl and clip_fraction) follow the throughput, by name", () => {
+  const view = viewOf(
+    status({ state: RunState.RUNNING, step: 3, total: 10 }),
+    metrics({ step: 4, samplesPerSecond: 2, scalars: { clip_fraction: 0.25, approx_kl: 0.0125 } }),
+  );
+  const { lastFrame, unmount } = render(<Header view={view} width={120} />);
+  assert.match(lastFrame() ?? "", /2 samples\/s {2}approx_kl 0\.0125 {2}clip_fraction 0\.25/);
+  unmount();
+});

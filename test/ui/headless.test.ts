@@ -72,6 +72,17 @@ test("headless mode summarises state changes, every tenth step, checkpoints and 
   );
 });
 
+test("headless mode prints an algorithm's own values (Metrics.scalars) on the step lines and in the JSON lines", async () => {
+  const { code, out, err } = await report([
+    at(1, { case: "status", value: { state: RunState.RUNNING, step: 0, total: 1 } }),
+    at(2, { case: "metrics", value: { step: 1, loss: 0.5, rewardMean: 0.5, scalars: { clip_fraction: 0.5, approx_kl: 0.002 } } }),
+    at(3, { case: "status", value: { state: RunState.DONE, step: 1, total: 1 } }),
+  ]);
+  assert.equal(code, 0);
+  assert.equal(JSON.parse(out[1]!).metrics.scalars.approx_kl, 0.002);
+  assert.match(err, /^step 1\/1 loss 0\.5 reward 0\.5±0 {2}approx_kl 0\.002 {2}clip_fraction 0\.5$/m);
+});
+
 test("headless mode exits 1 with the error when the trainer process dies", async () => {
   const { code, out, err } = await report([
     at(1, { case: "status", value: { state: RunState.RUNNING, total: 5 } }),

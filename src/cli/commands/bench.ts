@@ -23,8 +23,9 @@ import { PACKAGE_ROOT } from "../../models/embedded.js";
 import { projectPython } from "../../python/env.js";
 import { compareHtml } from "../../report/compare-html.js";
 import { initBackend } from "../../tf/backend.js";
+import { BACKEND_NAMES } from "../../tf/backend-names.js";
 
-const BACKENDS = ["tensorflow-gpu", "tensorflow", "wasm-ort", "wasm", "cpu"] as const;
+
 const WORKER = fileURLToPath(new URL("../../tf/bench/worker.js", import.meta.url));
 const TORCH_SCRIPT = fileURLToPath(new URL("../../../../scripts/bench/torch_bench.py", import.meta.url));
 
@@ -32,8 +33,8 @@ const Options = z.object({
   backends: z
     .string()
     .optional()
-    .transform((v) => (v ? v.split(",").filter(Boolean) : [...BACKENDS]))
-    .pipe(z.array(z.enum(BACKENDS)).min(1, "needs at least one backend")),
+    .transform((v) => (v ? v.split(",").filter(Boolean) : [...BACKEND_NAMES]))
+    .pipe(z.array(z.enum(BACKEND_NAMES)).min(1, "needs at least one backend")),
   repeats: z.coerce.number().int().min(1).default(5),
   threads: z.coerce.number().int().min(1).optional(),
   timeout: z.coerce.number().positive().default(180),
@@ -52,7 +53,7 @@ const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n
        alignprop bench --compare ddpo [--seconds 240] [--out compare-ddpo.html]
        alignprop bench --quickstart [--seconds 600]
 
-  --backends <list>  TF.js backends to time, comma-separated (default: ${BACKENDS.join(",")}; unavailable ones
+  --backends <list>  TF.js backends to time, comma-separated (default: ${BACKEND_NAMES.join(",")}; unavailable ones
                      are reported as such)
   --repeats <n>      timed runs per measurement after a warm-up; the median is reported (default 5). A run
                      slower than 1 s (20 s for the UNet step) is reported alone.

@@ -10,8 +10,10 @@ import { z } from "zod";
 
 import { SHAPE_ONLY } from "../../models/nn/module.js";
 import { readJsonObject } from "../../models/pipeline.js";
-import { buildModel, modelClassOf, type PipelineModel } from "../../models/pipeline-components.js";
+import type { Module } from "../../models/nn/module.js";
+import { buildModel, modelClassOf } from "../../models/pipeline-components.js";
 import { checkModelIndex, CONFIG_FILE, MODEL_INDEX, WEIGHTS_STEM, type ModelComponent } from "../../models/pipeline-layout.js";
+import { InputError } from "../../util/input-error.js";
 import { flag, parseCommand } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 
@@ -21,14 +23,15 @@ const USAGE = `alignprop inspect <pipeline dir | component config.json> [--keys]
 
   Prints each component's class and parameter count, built from the configs alone (no weights are read).
   <pipeline dir>         a diffusers folder with model_index.json
-  <config.json>          one component's config (UNet2DConditionModel, AutoencoderKL or CLIPTextModel)
+  <config.json>          one model's config: UNet2DConditionModel, AutoencoderKL, CLIPTextModel, or the rewards'
+                         CLIPVisionModelWithProjection and CLIPModel
   --keys                 also every state-dict key and its PyTorch shape, one "key<TAB>d0,d1,…" line each`;
 
 /** One printed component: a module (with its parameters) or a non-module component (class only). */
 interface Row {
   name: string;
   cls: string;
-  model?: PipelineModel;
+  model?: Module;
   note?: string;
 }
 
@@ -42,7 +45,7 @@ export const inspect: CliCommand = {
     const { options, positionals } = parsed;
     const target = positionals[0]!;
     const info = await stat(target).catch(() => undefined);
-    if (!info) throw new Error(`${target} does not exist`);
+    if (!info) throw new InputError(`${target} does not exist; inspect takes a pipeline folder or a model's config.json`);
     const rows = info.isDirectory() ? await pipelineRows(target) : [await componentRow(target, "")];
     process.stdout.write(render(rows, options.keys));
     return EXIT.ok;

@@ -4,18 +4,17 @@
  * with no front end, print its endpoints for `alignprop attach`, and wait for it.
  */
 import { appendFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { curveKeyPair } from "zeromq";
 import { z } from "zod";
 import { readKeyPair } from "../../bridge/curve.js";
 import { assertSafeBind, companionEndpoints } from "../../bridge/endpoints.js";
 import { spawnTrainer } from "../../bridge/spawn.js";
 import { formatRunConfigHelp } from "../../config/index.js";
-import { flag, parseArgv, takeOptions } from "../args.js";
+import { flag, parseArgv, takeOptions, UsageError } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 import { showRun, wantsDashboard } from "../front-end.js";
-import { prepareRun } from "../run-setup.js";
 import { torchTrainer } from "../../python/torch-trainer.js";
+import { prepareRun, runFiles } from "../../run/index.js";
 
 const Options = z.object({
   config: z.string().min(1, "needs the path of a JSON config file").optional(),
@@ -67,20 +66,25 @@ export const train: CliCommand = {
       process.stdout.write(USAGE + "\n");
       return EXIT.ok;
     }
-    if (positionals.length) throw new Error(`train takes no positional arguments (got "${positionals.join(" ")}")`);
-    if (options.bind && !options.headless) throw new Error("--bind is only for --headless runs");
-    if (options.server_key && !options.headless) throw new Error("--server-key is only for --headless runs");
-    if ((options.allow || options.allow_observer) && !options.server_key) throw new Error("--allow and --allow-observer need --server-key");
-    if (options.server_key && !options.allow) throw new Error("--server-key needs --allow <client public key file|dir>: nobody could control the run");
+    if (positionals.length) throw new UsageError(`train takes no positional arguments (got "${positionals.join(" ")}")`);
+    if (options.bind && !options.headless) throw new UsageError("--bind is only for --headless runs");
+    if (options.server_key && !options.headless) throw new UsageError("--server-key is only for --headless runs");
+    if ((options.allow || options.allow_observer) && !options.server_key) throw new UsageError("--allow and --allow-observer need --server-key");
+    if (options.server_key && !options.allow) throw new UsageError("--server-key needs --allow <client public key file|dir>: nobody could control the run");
     const serverKeys = options.server_key ? readKeyPair(options.server_key) : undefined;
-    if (options.bind) assertSafeBind(options.bind, Boolean(serverKeys));
+    if (options.bind) {
+      try {
+        assertSafeBind(options.bind, Boolean(serverKeys));
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+    }
     const run = prepareRun(options.config, options.resume ? { ...rest, resume_from: options.resume } : rest);
     for (const w of run.warnings) process.stderr.write(`warning: ${w}\n`);
-    const trainerLog = join(run.runDir, "trainer.log");
+    const { trainerLog, supervisorKey: ownKeyFile } = runFiles(run.runDir);
     const echo = options.headless || !wantsDashboard(options.ci);
     // This process controls the trainer too: with CURVE it uses a one-run key pair the trainer is told to allow.
     const own = serverKeys ? curveKeyPair() : undefined;
-    const ownKeyFile = join(run.runDir, "supervisor.public.key");
     if (own) writeFileSync(ownKeyFile, own.publicKey + "\n", { mode: 0o600 });
     const trainer = await spawnTrainer({
       ...(run.config.engine === "torch" ? torchTrainer() : {}),

@@ -12,7 +12,7 @@ export function imageTag(prompt: string, reward: number): string {
   return `${[...prompt].slice(0, 25).join("")} | ${reward.toFixed(2)}`;
 }
 
-/** The scalars of one Metrics event, named as TRL logged them. */
+/** The scalars of one Metrics event, named as TRL logged them, with the algorithm-specific Metrics.scalars. */
 export function metricScalars(m: Metrics): Record<string, number> {
   return {
     loss: m.loss,
@@ -25,6 +25,8 @@ export function metricScalars(m: Metrics): Record<string, number> {
     epoch: m.epoch,
     samples_per_second: m.samplesPerSecond,
     step_seconds: m.stepSeconds,
+    // The algorithm's own values under their own names (DDPO: approx_kl, clip_fraction, as TRL logged them).
+    ...m.scalars,
   };
 }
 

@@ -158,7 +158,14 @@ class Status(_message.Message):
     def __init__(self, state: _Optional[_Union[RunState, str]] = ..., step: _Optional[int] = ..., total: _Optional[int] = ..., epoch: _Optional[int] = ..., backend: _Optional[str] = ..., message: _Optional[str] = ..., run_dir: _Optional[str] = ...) -> None: ...
 
 class Metrics(_message.Message):
-    __slots__ = ("step", "epoch", "loss", "reward_mean", "reward_std", "reward_min", "reward_max", "grad_norm", "lr", "step_seconds", "samples_per_second", "tf_tensors", "tf_bytes", "rss_bytes")
+    __slots__ = ("step", "epoch", "loss", "reward_mean", "reward_std", "reward_min", "reward_max", "grad_norm", "lr", "step_seconds", "samples_per_second", "tf_tensors", "tf_bytes", "rss_bytes", "scalars")
+    class ScalarsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     STEP_FIELD_NUMBER: _ClassVar[int]
     EPOCH_FIELD_NUMBER: _ClassVar[int]
     LOSS_FIELD_NUMBER: _ClassVar[int]
@@ -173,6 +180,7 @@ class Metrics(_message.Message):
     TF_TENSORS_FIELD_NUMBER: _ClassVar[int]
     TF_BYTES_FIELD_NUMBER: _ClassVar[int]
     RSS_BYTES_FIELD_NUMBER: _ClassVar[int]
+    SCALARS_FIELD_NUMBER: _ClassVar[int]
     step: int
     epoch: int
     loss: float
@@ -187,7 +195,8 @@ class Metrics(_message.Message):
     tf_tensors: int
     tf_bytes: float
     rss_bytes: float
-    def __init__(self, step: _Optional[int] = ..., epoch: _Optional[int] = ..., loss: _Optional[float] = ..., reward_mean: _Optional[float] = ..., reward_std: _Optional[float] = ..., reward_min: _Optional[float] = ..., reward_max: _Optional[float] = ..., grad_norm: _Optional[float] = ..., lr: _Optional[float] = ..., step_seconds: _Optional[float] = ..., samples_per_second: _Optional[float] = ..., tf_tensors: _Optional[int] = ..., tf_bytes: _Optional[float] = ..., rss_bytes: _Optional[float] = ...) -> None: ...
+    scalars: _containers.ScalarMap[str, float]
+    def __init__(self, step: _Optional[int] = ..., epoch: _Optional[int] = ..., loss: _Optional[float] = ..., reward_mean: _Optional[float] = ..., reward_std: _Optional[float] = ..., reward_min: _Optional[float] = ..., reward_max: _Optional[float] = ..., grad_norm: _Optional[float] = ..., lr: _Optional[float] = ..., step_seconds: _Optional[float] = ..., samples_per_second: _Optional[float] = ..., tf_tensors: _Optional[int] = ..., tf_bytes: _Optional[float] = ..., rss_bytes: _Optional[float] = ..., scalars: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class Image(_message.Message):
     __slots__ = ("png", "prompt", "prompt_metadata_json", "reward", "width", "height", "path")

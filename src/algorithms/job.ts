@@ -1,10 +1,18 @@
 /**
  * What the trainer process runs: one optimizer step at a time, synchronously. The run loop (state machine, events,
- * checkpoints, files) is independent of the job; the diffusion-based AlignProp job replaces the stand-in without
- * touching it.
+ * checkpoints, files) is independent of the job, AlignProp or DDPO.
  */
+import type { RunConfig } from "../config/index.js";
 import type { RgbImage } from "../io/png.js";
 import type { TensorMap } from "../io/safetensors.js";
+import type { OptimizerConfig } from "./lora-optimizer.js";
+
+/** The run-config fields every job reads (sampling, batches, the optimizer, the seed): the validated config's values. */
+export type JobOptions = OptimizerConfig &
+  Pick<
+    RunConfig,
+    "seed" | "sample_num_steps" | "sample_eta" | "sample_guidance_scale" | "negative_prompts" | "train_batch_size" | "train_gradient_accumulation_steps"
+  >;
 
 export interface StepImages {
   images: RgbImage[];
@@ -20,6 +28,8 @@ export interface StepResult {
   /** Global gradient norm before clipping. */
   gradNorm: number;
   lr: number;
+  /** Algorithm-specific values by name (DDPO: approx_kl, clip_fraction), published as Metrics.scalars. */
+  scalars?: Record<string, number>;
   /** Present when the step was asked to keep its images. */
   images?: StepImages;
 }

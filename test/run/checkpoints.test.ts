@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { readSafetensors, type TensorMap } from "../../src/io/safetensors.js";
-import { saveCheckpoint, type CheckpointState } from "../../src/trainer/checkpoints.js";
+import { latestCheckpoint, listCheckpoints, loadCheckpoint, saveCheckpoint, type CheckpointState } from "../../src/run/index.js";
 
 const root = await mkdtemp(join(tmpdir(), "alignprop-checkpoints-"));
 after(() => rm(root, { recursive: true, force: true }));
@@ -32,7 +32,17 @@ test("saveCheckpoint writes model.safetensors and state.json under checkpoints/c
   const { tensors: weights, metadata } = await readSafetensors(join(path, "model.safetensors"));
   assert.deepEqual(metadata, { format: "pt" });
   assert.deepEqual(weights, tensors(3));
-  assert.deepEqual(JSON.parse(await readFile(join(path, "state.json"), "utf8")), state(3));
+  assert.deepEqual(JSON.parse(await readFile(join(path, "state.json"), "utf8")), { ...state(3), engine: "tfjs" });
+});
+
+test("loadCheckpoint reads back what was saved, and refuses another engine's checkpoint naming it", async () => {
+  const runDir = await freshRunDir();
+  const path = await saveCheckpoint(runDir, state(2), tensors(2), 5);
+  const loaded = await loadCheckpoint(path);
+  assert.deepEqual(loaded.state, { ...state(2), engine: "tfjs" });
+  assert.deepEqual(loaded.tensors, tensors(2));
+  await writeFile(join(path, "state.json"), JSON.stringify({ ...state(2), engine: "torch" }));
+  await assert.rejects(loadCheckpoint(path), /state\.json: the checkpoint was written by the "torch" engine; resume it with that engine \(this trainer is tfjs\)/);
 });
 
 test("saveCheckpoint keeps only the newest `limit` checkpoints, by step number", async () => {
@@ -43,10 +53,15 @@ test("saveCheckpoint keeps only the newest `limit` checkpoints, by step number",
   assert.deepEqual(newest.tensors, tensors(12));
 });
 
-test("pruning orders checkpoints numerically, not as strings", async () => {
+test("pruning orders checkpoints numerically, not as strings; listing and the latest follow the same order", async () => {
   const runDir = await freshRunDir();
+  assert.deepEqual(listCheckpoints(runDir), []);
+  assert.equal(latestCheckpoint(runDir), undefined);
   for (const step of [9, 10, 100]) await saveCheckpoint(runDir, state(step), tensors(step), 2);
   assert.deepEqual(await checkpointDirs(runDir), ["checkpoint_10", "checkpoint_100"]);
+  await mkdir(join(runDir, "checkpoints", ".checkpoint_200.tmp-1"));
+  assert.deepEqual(listCheckpoints(runDir), [100, 10], "newest first; an interrupted save's temp dir is not a checkpoint");
+  assert.equal(latestCheckpoint(runDir), join(runDir, "checkpoints", "checkpoint_100"));
 });
 
 test("saving the same step again replaces that checkpoint", async () => {

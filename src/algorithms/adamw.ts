@@ -42,7 +42,7 @@ export class AdamW {
     this.expAvgSq = zeros();
   }
 
-  /** AdamW over `params` with the run config's settings (what both AlignProp and DDPO build). */
+  /** AdamW over `params` with the run config's settings. */
   static fromConfig(params: readonly tf.Variable[], c: AdamWConfig): AdamW {
     return new AdamW(params, {
       learningRate: c.train_learning_rate,

@@ -1,0 +1,89 @@
+/**
+ * `events.jsonl`: one camelCase proto-JSON `Event` per line, appended whole (one `write` a line) by one writer, read by
+ * one reader. The torn-line rule, the same for every reader: a crash can cut only the line being written, so a last
+ * line that is not a whole event is skipped (and reported as `torn`); a bad line anywhere else is corruption, an
+ * error naming the file and the line.
+ */
+import { fromJsonString, toJsonString } from "@bufbuild/protobuf";
+import { closeSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { EventSchema, type Event } from "../gen/alignprop/v1/alignprop_pb.js";
+
+export interface LoggedEvent {
+  event: Event;
+  /** The line as written (without its newline): trimming keeps it byte for byte. */
+  line: string;
+}
+
+export interface EventsLog {
+  events: Event[];
+  /** The whole events with their lines, in file order. */
+  entries: LoggedEvent[];
+  /** 1-based number of a skipped torn last line, if there was one. */
+  torn?: number;
+}
+
+/** Parses an events.jsonl text by the torn-line rule; `path` names the file in errors. */
+export function parseEventsLog(text: string, path: string): EventsLog {
+  const lines = text.split("\n");
+  let last = lines.length - 1;
+  while (last > 0 && !lines[last]!.trim()) last--;
+  const entries: LoggedEvent[] = [];
+  let torn: number | undefined;
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    try {
+      entries.push({ event: fromJsonString(EventSchema, line, { ignoreUnknownFields: true }), line });
+    } catch (error) {
+      if (i === last) torn = i + 1;
+      else throw new Error(`${path} line ${i + 1} is not an event (only the last line may be cut short by a crash): ${(error as Error).message}`);
+    }
+  });
+  return { events: entries.map((e) => e.event), entries, ...(torn === undefined ? {} : { torn }) };
+}
+
+export async function readEventsLog(path: string): Promise<EventsLog> {
+  return parseEventsLog(await readFile(path, "utf8"), path);
+}
+
+/** Appends events to a run's events.jsonl; image events are logged without pixels (the PNGs are files). */
+export class EventsWriter {
+  private readonly fd: number;
+
+  /**
+   * Opens `path` for appending. When resuming, `keepThroughSeq` first drops the events after the checkpoint (those
+   * steps run again) and a torn last line, so the log holds each event once (rewritten atomically: temp + rename).
+   */
+  constructor(readonly path: string, keepThroughSeq?: number) {
+    if (keepThroughSeq !== undefined) trimEventsLog(path, keepThroughSeq);
+    this.fd = openSync(path, "a");
+  }
+
+  append(event: Event): void {
+    writeSync(this.fd, toJsonString(EventSchema, withoutPixels(event)) + "\n");
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/** Keeps the events with `seq ≤ keepThroughSeq`, as written; a missing file is left missing. */
+export function trimEventsLog(path: string, keepThroughSeq: number): void {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
+  }
+  const kept = parseEventsLog(text, path).entries.filter((e) => e.event.seq <= keepThroughSeq);
+  writeFileSync(`${path}.tmp`, kept.map((e) => e.line + "\n").join(""));
+  renameSync(`${path}.tmp`, path);
+}
+
+function withoutPixels(event: Event): Event {
+  if (event.payload.case !== "images") return event;
+  const images = event.payload.value.images.map((i) => ({ ...i, png: new Uint8Array(0) }));
+  return { ...event, payload: { case: "images", value: { ...event.payload.value, images } } };
+}
