@@ -13,6 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
+from alignprop_torch.wire.json_lines import to_json_line
+
 CONFIG_FILE = "config.json"
 EVENTS_FILE = "events.jsonl"
 IMAGES_DIR = "images"
@@ -121,6 +124,27 @@ def write_step_images(
     text = json.dumps(captions, indent=2, ensure_ascii=False) + "\n"
     write_file_atomic(folder / CAPTIONS_FILE, text.encode("utf-8"))
     return [image_file(step, i) for i in range(len(pngs))]
+
+
+class EventsWriter:
+    """Appends events to events.jsonl, one write per line, image events without their pixels (the PNGs are files),
+    as src/run/events-log.ts's EventsWriter does."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self._file = (run_dir / EVENTS_FILE).open("a", encoding="utf-8")
+
+    def append(self, event: pb.Event) -> None:
+        if event.HasField("images"):
+            logged = pb.Event()
+            logged.CopyFrom(event)
+            for image in logged.images.images:
+                image.png = b""
+            event = logged
+        self._file.write(to_json_line(event) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def trim_events_log(run_dir: Path, seq: int) -> None:

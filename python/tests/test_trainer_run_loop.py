@@ -5,7 +5,7 @@ import json
 import math
 
 from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
-from alignprop_torch.run_dir import NonFiniteTensor
+from alignprop_torch.run_dir import EventsWriter, NonFiniteTensor
 from alignprop_torch.trainer.run_control import RunControl
 from alignprop_torch.trainer.run_loop import RunLoop, RunSettings, StepOutcome
 from alignprop_torch.wire.options import Endpoints, TrainerServerOptions
@@ -27,6 +27,7 @@ class DivergingJob:
 def run(tmp_path, job, total=10, save_freq=2, fail: dict[int, Exception] | None = None):
     """`fail[step]`: what saving at that step raises."""
     control = RunControl()
+    events = EventsWriter(tmp_path)
     server = TrainerServer.bind(
         TrainerServerOptions(
             endpoints=Endpoints(f"ipc://{tmp_path}/c", f"ipc://{tmp_path}/e", f"ipc://{tmp_path}/o"),
@@ -34,6 +35,7 @@ def run(tmp_path, job, total=10, save_freq=2, fail: dict[int, Exception] | None 
             config_json="{}",
             agent="test",
             handle=control.handle,
+            record=events.append,
         )
     )
     saved: list[tuple[int, int]] = []
@@ -51,6 +53,7 @@ def run(tmp_path, job, total=10, save_freq=2, fail: dict[int, Exception] | None 
         code = RunLoop(lambda: job, settings, server, control, tmp_path, save).run()
     finally:
         server.close()
+        events.close()
     lines = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
     return code, control, saved, lines
 

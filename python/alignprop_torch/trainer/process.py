@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Callable
 
+from alignprop_torch.run_dir import EventsWriter
 from alignprop_torch.trainer.args import TrainerArgs
 from alignprop_torch.trainer.run_control import RunControl
 from alignprop_torch.trainer.run_loop import Job, RunLoop, RunSettings
@@ -45,6 +46,7 @@ def run_trainer(
     run starts at its checkpoint's step, numbering events after the checkpoint's seq."""
     run_dir = args.config.parent.resolve()
     control = RunControl(step=start_step)
+    events = EventsWriter(run_dir)
     server = TrainerServer.bind(
         TrainerServerOptions(
             endpoints=args.endpoints,
@@ -54,6 +56,7 @@ def run_trainer(
             handle=control.handle,
             curve=args.curve,
             start_seq=start_seq,
+            record=events.append,
         )
     )
     try:
@@ -62,6 +65,7 @@ def run_trainer(
         return RunLoop(job_factory, settings, server, control, run_dir, save_checkpoint).run()
     finally:
         server.close()
+        events.close()
 
 
 def exit_with(main: Callable[[], int]) -> None:

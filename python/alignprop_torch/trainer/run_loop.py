@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
-from alignprop_torch.run_dir import EVENTS_FILE, NonFiniteTensor, write_step_images
+from alignprop_torch.run_dir import NonFiniteTensor, write_step_images
 from alignprop_torch.trainer.run_control import RunControl
-from alignprop_torch.wire.json_lines import to_json_line
 from alignprop_torch.wire.server import TrainerServer
 
 
@@ -81,7 +80,6 @@ class RunLoop:
             run_dir,
         )
         self.save_checkpoint = save_checkpoint
-        self.events_log = (run_dir / EVENTS_FILE).open("a", encoding="utf-8")
         self.last_saved = -1
 
     def run(self) -> int:
@@ -110,8 +108,6 @@ class RunLoop:
             if self.control.state != pb.RUN_STATE_FAILED:
                 self.transition(pb.RUN_STATE_FAILED, message)
             return 1
-        finally:
-            self.events_log.close()
 
     def train_one_step(self, job: Job) -> None:
         step = self.control.step + 1
@@ -223,12 +219,5 @@ class RunLoop:
         )
 
     def publish(self, payload) -> None:
-        event = self.server.publish(payload)
-        if event.HasField("images"):  # logged without the PNG bytes, as the TS trainer logs image batches
-            logged = pb.Event()
-            logged.CopyFrom(event)
-            for image in logged.images.images:
-                image.png = b""
-            event = logged
-        self.events_log.write(to_json_line(event) + "\n")
-        self.events_log.flush()
+        """Through the server, which has events.jsonl record each event before a socket can carry it."""
+        self.server.publish(payload)
