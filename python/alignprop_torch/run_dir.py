@@ -114,15 +114,15 @@ def write_step_images(
     prompt_metadata: list[dict[str, Any]],
     rewards: list[float],
 ) -> list[str]:
-    """`images/step-<N>/<i>.png` and `captions.json`; returns each PNG's path relative to the run directory."""
+    """`images/step-<N>/<i>.png` and `captions.json` (plain writes, as src/run/images.ts: a re-run step overwrites
+    them, and no checkpoint depends on them); returns each PNG's path relative to the run directory."""
     folder = run_dir / step_images_dir(step)
     folder.mkdir(parents=True, exist_ok=True)
     captions = []
     for i, (png, prompt, metadata, reward) in enumerate(zip(pngs, prompts, prompt_metadata, rewards, strict=True)):
-        write_file_atomic(run_dir / image_file(step, i), png)
+        (run_dir / image_file(step, i)).write_bytes(png)
         captions.append({"file": f"{i}.png", "prompt": prompt, "prompt_metadata": metadata, "reward": reward})
-    text = json.dumps(captions, indent=2, ensure_ascii=False) + "\n"
-    write_file_atomic(folder / CAPTIONS_FILE, text.encode("utf-8"))
+    (folder / CAPTIONS_FILE).write_text(json.dumps(captions, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return [image_file(step, i) for i in range(len(pngs))]
 
 

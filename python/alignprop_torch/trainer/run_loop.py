@@ -115,13 +115,17 @@ class RunLoop:
         outcome = job.step(keep_images=step % self.s.log_image_freq == 0)
         seconds = time.perf_counter() - started
         self.control.step = step
+        self.check_finite(outcome)
+        # The PNGs are on disk before any client hears of the step; metrics and images then go out back to back.
+        logged = outcome.images
+        paths = None if logged is None else self.write_images(logged)
         self.publish_metrics(outcome, seconds)
-        if outcome.images is not None:
-            self.publish_images(outcome.images)
+        if logged is not None and paths is not None:
+            self.publish_images(logged, paths)
         if step % self.s.save_freq == 0 and step < self.s.total_steps:
             self.checkpoint("save_freq")
 
-    def publish_metrics(self, o: StepOutcome, seconds: float) -> None:
+    def check_finite(self, o: StepOutcome) -> None:
         step = self.control.step
         # JavaScript's names for the non-finite numbers, so both engines' messages read the same.
         bad = f"loss is {'NaN' if math.isnan(o.loss) else 'Infinity' if o.loss > 0 else '-Infinity'}"
@@ -132,6 +136,9 @@ class RunLoop:
                 f"{bad} at step {step}: training diverged (try a lower train_learning_rate or train_max_grad_norm); "
                 + self.kept()
             )
+
+    def publish_metrics(self, o: StepOutcome, seconds: float) -> None:
+        step = self.control.step
         n = len(o.rewards)
         mean = sum(o.rewards) / n
         self.publish(
@@ -150,11 +157,13 @@ class RunLoop:
             )
         )
 
-    def publish_images(self, logged: LoggedImages) -> None:
-        step = self.control.step
-        paths = write_step_images(
-            self.run_dir, step, logged.pngs, logged.prompts, logged.prompt_metadata, logged.rewards
+    def write_images(self, logged: LoggedImages) -> list[str]:
+        return write_step_images(
+            self.run_dir, self.control.step, logged.pngs, logged.prompts, logged.prompt_metadata, logged.rewards
         )
+
+    def publish_images(self, logged: LoggedImages, paths: list[str]) -> None:
+        step = self.control.step
         images = [
             pb.Image(
                 png=png,
