@@ -21,7 +21,7 @@ class DivergingJob:
     def step(self, keep_images: bool) -> StepOutcome:
         self.steps += 1
         loss = -0.5 if self.steps <= self.good else math.nan
-        return StepOutcome(loss=loss, rewards=[0.5, 0.25], grad_norm=0.1, lr=1e-3)
+        return StepOutcome(loss=loss, rewards=[0.5, 0.25], grad_norm=0.1, lr=1e-3, extra={"approx_kl": 0.25})
 
 
 def run(tmp_path, job, total=10, save_freq=2, fail: dict[int, Exception] | None = None):
@@ -85,6 +85,7 @@ def test_a_finished_run_saves_once_at_the_end_and_logs_every_event_in_seq_order(
     reasons = ["save_freq", "save_freq", "final"]
     assert checkpoint_events(lines) == [(seq, step, r) for (step, seq), r in zip(saved, reasons, strict=True)]
     assert [line["seq"] for line in lines] == list(range(1, len(lines) + 1))
+    assert all(line["metrics"]["scalars"] == {"approx_kl": 0.25} for line in lines if "metrics" in line)
     states = [line["status"]["state"] for line in lines if "status" in line]
     assert states == ["RUN_STATE_STARTING", "RUN_STATE_RUNNING", "RUN_STATE_STOPPING", "RUN_STATE_DONE"]
 

@@ -39,7 +39,7 @@ class StepOutcome:
     grad_norm: float
     lr: float
     images: LoggedImages | None = None
-    #: Algorithm-specific numbers; not on the wire until Metrics has a map for them.
+    #: Algorithm-specific numbers by name (TRL's), sent as Metrics.scalars.
     extra: dict[str, float] = field(default_factory=dict)
 
 
@@ -154,6 +154,7 @@ class RunLoop:
                 lr=o.lr,
                 step_seconds=seconds,
                 samples_per_second=n / seconds if seconds > 0 else 0.0,
+                scalars=o.extra,
             )
         )
 
