@@ -1,11 +1,13 @@
 /**
  * The run at a glance: run id, backend, state (PAUSED stands out in inverse yellow), step/total, epoch, ETA and
- * samples/s, with the trainer's latest status message underneath when it has one.
+ * samples/s, with the trainer's latest status message underneath when it has one; while the run is STARTING, a
+ * progress bar with the download's amounts, rate and ETA.
  */
 import { Box, Text } from "ink";
 import type { JSX } from "react";
 import { RunState } from "../src/gen/alignprop/v1/alignprop_pb.js";
 import { formatDuration, formatNumber, stateName } from "./format.js";
+import { progressBar, progressText } from "./progress.js";
 import { etaSeconds, formatScalars, samplesPerSecond, type RunView } from "./run-view.js";
 
 export interface HeaderProps {
@@ -40,6 +42,11 @@ export function Header({ view, width }: HeaderProps): JSX.Element {
         {`${speed === undefined ? "—" : formatNumber(speed)} samples/s`}
         {scalars ? <Text dimColor>{`  ${scalars}`}</Text> : null}
       </Text>
+      {view.state === RunState.STARTING && view.progress ? (
+        <Text wrap="truncate-end">
+          <Text color="cyan">{progressBar(view.progress, Math.min(30, Math.max(10, width - 60)))}</Text> {progressText(view.progress)}
+        </Text>
+      ) : null}
       {view.message ? (
         <Text dimColor wrap="truncate-end">
           {view.message}

@@ -7,6 +7,7 @@ import { EventSchema, LogLevel, type Event } from "../src/gen/alignprop/v1/align
 import type { RunController } from "../src/bridge/run-controller.js";
 import { describeError, formatNumber, stateName, thrownText } from "./format.js";
 import { runOutcome } from "./outcome.js";
+import { progressFraction, progressText } from "./progress.js";
 import { formatScalars, initialRunView, reduceRunView, type RunView } from "./run-view.js";
 
 export interface HeadlessStreams {
@@ -33,7 +34,9 @@ export async function runHeadless(controller: RunController, { stdout, stderr }:
     streamError = thrownText(thrown);
   }
   const outcome = runOutcome(view, streamError);
-  stderr.write(`${outcome.ok ? "done" : "failed"}: ${outcome.summary}\n`);
+  // An error already printed is not repeated: the last line says where the run ended.
+  const summary = !outcome.ok && streamError === undefined && view.error ? `run ${view.runId || "?"} ${stateName(view.state)} at step ${view.step}/${view.total} (the error is above)` : outcome.summary;
+  stderr.write(`${outcome.ok ? "done" : "failed"}: ${summary}\n`);
   return outcome.ok ? 0 : 1;
 }
 
@@ -54,7 +57,9 @@ function summaryLine(event: Event, before: RunView, after: RunView): string | un
   switch (payload.case) {
     case "status": {
       if (after.state === before.state) return undefined;
-      const note = payload.value.message ? `: ${payload.value.message}` : "";
+      // FAILED's message is the error's, printed just before.
+      const repeated = after.error !== undefined && after.error.message.startsWith(payload.value.message);
+      const note = payload.value.message && !repeated ? `: ${payload.value.message}` : "";
       return `state ${stateName(after.state)}${note}`;
     }
     case "metrics": {
@@ -74,6 +79,14 @@ function summaryLine(event: Event, before: RunView, after: RunView): string | un
       const { level, message } = payload.value;
       if (level === LogLevel.WARN) return `warning: ${message}`;
       return level === LogLevel.ERROR ? `error: ${message}` : undefined;
+    }
+    case "progress": {
+      // One line per tenth of a phase and per finished item, not per event.
+      const p = payload.value;
+      const was = before.progress?.phase === p.phase ? before.progress : undefined;
+      const tenth = (f: number | undefined) => Math.floor((f ?? 0) * 10);
+      const news = !was || was.itemsDone !== p.itemsDone || tenth(progressFraction(was)) !== tenth(progressFraction(p));
+      return news ? progressText(p) : undefined;
     }
     case "images":
     case undefined:

@@ -9,6 +9,7 @@ import {
   type Event,
   type ImageBatch,
   type Metrics,
+  type Progress,
 } from "../src/gen/alignprop/v1/alignprop_pb.js";
 import { describeError, formatNumber, stateName } from "./format.js";
 
@@ -59,6 +60,8 @@ export interface RunView {
   images: ImageBatch | undefined;
   logs: readonly LogLine[];
   error: FinalError | undefined;
+  /** The latest start-up progress (download, load); shown while the run is STARTING. */
+  progress: Progress | undefined;
 }
 
 export const initialRunView: RunView = {
@@ -74,6 +77,7 @@ export const initialRunView: RunView = {
   images: undefined,
   logs: [],
   error: undefined,
+  progress: undefined,
 };
 
 /** Folds one event into the view; never mutates `view`. */
@@ -107,6 +111,8 @@ export function reduceRunView(view: RunView, event: Event): RunView {
       };
     case "images":
       return { ...next, images: payload.value };
+    case "progress":
+      return { ...next, progress: payload.value };
     case "log":
       return appendLog(next, payload.value.level, payload.value.message);
     case "error":

@@ -1,10 +1,11 @@
 /**
  * Starts the trainer as a child process (execa) on private ipc:// endpoints, waits for its ready line, and hands back
  * a connected `TrainerClient` whose event stream reports the process's death. The trainer's stderr is kept (the
- * last lines go into the error event) and passed to `onStderr`.
+ * last lines go into the error event) and passed to `onStderr`. The private endpoint folder is removed on every exit
+ * path: when the trainer exits, or when this process does.
  */
 import { execa, type ResultPromise } from "execa";
-import { rm } from "node:fs/promises";
+import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { TrainerClient, type ProcessExit } from "./client.js";
 import type { KeyPair } from "./curve.js";
@@ -84,9 +85,13 @@ export async function spawnTrainer(opts: SpawnOptions): Promise<SpawnedTrainer> 
       opts.onStderr?.(line);
     }
   });
+  // The private socket folder goes when the trainer exits, or with this process if it exits first (a second Ctrl+C).
+  const removeIpcDir = () => ipc && rmSync(ipc.dir, { recursive: true, force: true });
+  process.once("exit", removeIpcDir);
   const exit: Promise<ProcessExit> = child.then((r) => {
     if (partial) tail.push(partial);
-    if (ipc) void rm(ipc.dir, { recursive: true, force: true });
+    removeIpcDir();
+    process.off("exit", removeIpcDir);
     return { exitCode: r.exitCode, signal: r.signal, stderrTail: tail.join("\n") };
   });
   const ready = await readyLine(child, exit);

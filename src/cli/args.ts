@@ -57,7 +57,8 @@ export function takeOptions<S extends z.ZodObject>(
   if (!result.success) {
     const lines = result.error.issues.map((i) => {
       const flag = `--${String(i.path[0] ?? "").replace(/_/g, "-")}`;
-      return `${flag}=${JSON.stringify(own[String(i.path[0])])}: ${i.message}`;
+      const value = own[String(i.path[0])];
+      return value === undefined ? `${flag} is required${i.message === "Invalid input" || i.message.startsWith("Invalid input:") ? "" : `: it ${i.message}`}` : `${flag}=${JSON.stringify(value)}: ${i.message}`;
     });
     throw new UsageError(lines.join("\n"));
   }

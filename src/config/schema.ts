@@ -36,7 +36,7 @@ export const RunConfigSchema = z
       .describe("Experiment tracker (TRL); events.jsonl and report.html are written instead."),
     log_image_freq: positiveInt().default(1).describe("Log sample images every this many steps."),
     tracker_project_name: z.string().default("trl").describe("Project name for the tracker."),
-    logdir: z.string().default("logs").describe("Top-level logging directory for checkpoint saving (TRL)."),
+    logdir: z.string().default("logs").describe("TRL's logging directory, accepted so TRL configs load; not used: checkpoints go to runs_dir/<run_name>/checkpoints."),
     num_epochs: positiveInt().default(100).describe("Number of epochs to train."),
     save_freq: positiveInt().default(1).describe("Epochs between checkpoints."),
     num_checkpoint_limit: positiveInt().default(5).describe("Checkpoints kept; older ones are deleted."),

@@ -11,6 +11,8 @@ import { dirname } from "node:path";
 
 import { downloadFile, HubApiError } from "@huggingface/hub";
 
+import { formatBytes } from "../util/format-bytes.js";
+
 /** A file as the Hub's tree listing describes it. */
 export interface HubFile {
   path: string;
@@ -31,19 +33,23 @@ export interface HubLocation {
   token?: string;
 }
 
-/** Downloads `file` to `blob` (attempts = 1 + retries, each resuming); HTTP 4xx errors are not retried. */
+/**
+ * Downloads `file` to `blob` (attempts = 1 + retries, each resuming); HTTP 4xx errors are not retried. `onBytes`
+ * hears of every chunk written (bytes already on disk from an earlier attempt are not counted again).
+ */
 export async function downloadBlob(
   at: HubLocation,
   file: HubFile,
   blob: string,
   retries: number,
   log: (message: string) => void,
+  onBytes: (count: number) => void = () => {},
 ): Promise<void> {
   const partial = `${blob}.incomplete`;
   await mkdir(dirname(blob), { recursive: true });
   for (let attempt = 0; ; attempt++) {
     try {
-      await transfer(at, file, partial, log);
+      await transfer(at, file, partial, log, onBytes);
       await verify(file, partial);
       break;
     } catch (error) {
@@ -58,7 +64,13 @@ export async function downloadBlob(
 }
 
 /** Appends the missing bytes of `file` to `partial`. */
-async function transfer(at: HubLocation, file: HubFile, partial: string, log: (message: string) => void): Promise<void> {
+async function transfer(
+  at: HubLocation,
+  file: HubFile,
+  partial: string,
+  log: (message: string) => void,
+  onBytes: (count: number) => void,
+): Promise<void> {
   let have = await stat(partial).then((s) => s.size, () => 0);
   if (have > file.size) {
     await rm(partial);
@@ -80,6 +92,7 @@ async function transfer(at: HubLocation, file: HubFile, partial: string, log: (m
   try {
     for await (const chunk of (have ? blob.slice(have) : blob).stream() as unknown as AsyncIterable<Uint8Array>) {
       await handle.write(chunk);
+      onBytes(chunk.byteLength);
     }
     await handle.sync();
   } finally {
@@ -98,16 +111,4 @@ async function verify(file: HubFile, partial: string): Promise<void> {
     await rm(partial);
     throw new Error(`${file.path}: downloaded ${size} bytes with ${file.lfs ? "sha256" : "git sha1"} ${got}, but the Hub lists ${file.size} bytes with ${expected}`);
   }
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = n / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }

@@ -38,6 +38,16 @@ export interface SourceOptions {
   retries?: number;
   /** Progress lines (file started, resumed, cache used). */
   log?: (message: string) => void;
+  /** Download progress, after each chunk: the chosen files the cache lacks, in bytes and files. */
+  onDownload?: (progress: DownloadProgress) => void;
+}
+
+export interface DownloadProgress {
+  file: string;
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
 }
 
 /** Where and how to reach one repo revision (SourceOptions with huggingface_hub's environment defaults). */
@@ -46,6 +56,7 @@ interface HubSettings extends HubLocation {
   offline: boolean;
   retries: number;
   log: (message: string) => void;
+  onDownload: (progress: DownloadProgress) => void;
 }
 
 /**
@@ -89,7 +100,7 @@ export async function resolveRepo(source: string, choose: FileChoice, kind: stri
 
   const at = { ...s, revision: commit };
   const byPath = new Map(listing.map((f) => [f.path, f]));
-  const fetchFile = async (path: string): Promise<string> => {
+  const fetchFile = async (path: string, onBytes?: (count: number) => void): Promise<string> => {
     const file = byPath.get(path);
     if (!file) throw new Error(`${what} has no file ${path}`);
     const pointer = cache.snapshotFile(commit, path);
@@ -97,7 +108,7 @@ export async function resolveRepo(source: string, choose: FileChoice, kind: stri
     const blob = cache.blob(etagOf(file));
     if ((await sizeOf(blob)) !== file.size) {
       await cache.tagCacheDir();
-      await downloadBlob(at, file, blob, s.retries, s.log);
+      await downloadBlob(at, file, blob, s.retries, s.log, onBytes);
     }
     await cache.link(commit, path, etagOf(file));
     return pointer;
@@ -108,7 +119,25 @@ export async function resolveRepo(source: string, choose: FileChoice, kind: stri
   } catch (error) {
     throw new Error(`${what}: ${(error as Error).message}`);
   }
-  for (const path of needed) await fetchFile(path);
+  // What must come over the network: the chosen files whose blob the cache lacks.
+  const missing: HubFile[] = [];
+  for (const path of needed) {
+    const file = byPath.get(path);
+    if (file && (await sizeOf(cache.blob(etagOf(file)))) !== file.size) missing.push(file);
+  }
+  const progress = { file: "", bytesDone: 0, bytesTotal: missing.reduce((sum, f) => sum + f.size, 0), filesDone: 0, filesTotal: missing.length };
+  const onBytes = (count: number) => {
+    progress.bytesDone += count;
+    s.onDownload({ ...progress });
+  };
+  for (const path of needed) {
+    const downloads = missing.some((f) => f.path === path);
+    progress.file = path;
+    await fetchFile(path, downloads ? onBytes : undefined);
+    if (!downloads) continue;
+    progress.filesDone++;
+    s.onDownload({ ...progress });
+  }
   return cache.snapshot(commit);
 }
 
@@ -143,6 +172,7 @@ function hubSettings(repo: string, opts: SourceOptions, env: NodeJS.ProcessEnv =
     offline: opts.offline ?? TRUTHY.has((env.HF_HUB_OFFLINE || env.TRANSFORMERS_OFFLINE || "").toLowerCase()),
     retries,
     log: opts.log ?? (() => {}),
+    onDownload: opts.onDownload ?? (() => {}),
   };
 }
 

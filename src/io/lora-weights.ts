@@ -98,7 +98,10 @@ export function parseLoraWeights(file: Decoded, source: string): LoraWeights {
     found.set(parsed.path, entry);
   }
   const problems: string[] = [];
-  if (unknown.length) problems.push(`unknown keys (${unknown.length}): ${unknown.join(", ")}`);
+  const listed = unknown.length > 8 ? `${unknown.slice(0, 8).join(", ")}, … (${unknown.length - 8} more)` : unknown.join(", ");
+  if (unknown.length && found.size === 0) {
+    problems.push(`none of its ${unknown.length} keys is a LoRA weight (e.g. ${unknown.slice(0, 3).join(", ")}); is it a model's weights file rather than a LoRA?`);
+  } else if (unknown.length) problems.push(`unknown keys (${unknown.length}): ${listed}`);
   const incomplete = [...found].filter(([, e]) => !e.down || !e.up).map(([path, e]) => `${path} has no ${e.down ? "up (B)" : "down (A)"} weight`);
   problems.push(...incomplete);
   if (found.size === 0 && !unknown.length) problems.push("no LoRA weights");

@@ -1,7 +1,8 @@
 /**
  * The models that ship inside the package: `tiny-shapes` (models/tiny-shapes, made by `alignprop pretrain`), a
  * diffusers pipeline with its two learned rewards beside it. A config names it by that word; it resolves to the
- * package's own folder wherever the CLI runs from, and brings its default reward and prompt source.
+ * package's own folder wherever the CLI runs from. Its default reward and prompt source are in the folder
+ * (`alignprop.json`, see model-defaults.ts), so the name and the path train the same.
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,10 +12,6 @@ export const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url))
 
 export interface EmbeddedModel {
   dir: string;
-  /** The reward a run takes when its config's `reward` is "". */
-  reward: string;
-  /** The prompt source a run takes when its config's `prompts` is "". */
-  prompts: string;
   /** transformers-layout CLIP beside the pipeline (the alignment reward). */
   clipDir: string;
   /** The LAION-layout aesthetic head over clipDir's image embeddings. */
@@ -28,8 +25,6 @@ export function embeddedModel(name: string): EmbeddedModel | undefined {
   const dir = join(PACKAGE_ROOT, "models", TINY_SHAPES);
   return {
     dir,
-    reward: "tiny-aesthetic",
-    prompts: "shapes",
     clipDir: join(dir, "clip"),
     aestheticHead: join(dir, "aesthetic", "head.safetensors"),
   };

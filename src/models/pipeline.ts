@@ -54,7 +54,10 @@ export interface Pipeline {
 }
 
 /** Where to find the pipeline (see resolvePipeline); `variant` also picks the weights of a local folder. */
-export type LoadPipelineOptions = SourceOptions;
+export interface LoadPipelineOptions extends SourceOptions {
+  /** Called as each model component starts loading (`done` finished of `total`). */
+  onComponent?: (component: ModelComponent, done: number, total: number) => void;
+}
 
 const MODEL_CLASS: Record<ModelComponent, PipelineModelClass> = {
   unet: "UNet2DConditionModel",
@@ -81,7 +84,9 @@ export async function loadPipeline(source: string, opts: LoadPipelineOptions = {
   checkModelIndex(modelIndex, join(dir, MODEL_INDEX));
   const loaded: PipelineModel[] = [];
   try {
-    for (const component of Object.keys(MODEL_CLASS) as ModelComponent[]) {
+    const components = Object.keys(MODEL_CLASS) as ModelComponent[];
+    for (const component of components) {
+      opts.onComponent?.(component, loaded.length, components.length);
       loaded.push(await loadModel(dir, component, opts.variant));
     }
     const [unet, vae, textEncoder] = loaded as [UNet2DConditionModel, AutoencoderKL, CLIPTextModel];

@@ -1,8 +1,12 @@
 /**
  * The report page as one self-contained HTML string: run summary and key config, reward (mean ± std) and loss
- * charts as inline SVG, and a grid of the logged images per step captioned `prompt | reward`. Nothing is fetched:
- * styles are inline and images are data URIs. Pure: all text is escaped here.
+ * charts as inline SVG, and a grid of the logged images per step (newest first) captioned `prompt | reward`. Nothing
+ * is fetched: styles are inline and images are data URIs. All text is escaped here. A run that ended DONE before its
+ * last step was stopped, and says so; a reward or prompt source left "" shows what the run used (its model's default).
  */
+import { existsSync } from "node:fs";
+import { modelSource } from "../models/embedded.js";
+import { resolveRunDefaults, type RunDefaults } from "../models/model-defaults.js";
 import { escapeHtml } from "./escape.js";
 import { lineChartSvg } from "./line-chart.js";
 import type { ImageStep, MetricRow, ReportImage, RunReport } from "./read-run.js";
@@ -56,7 +60,7 @@ ${report.errors.length ? `<div class="errors">${report.errors.map(text).join("\n
 ${metricCharts(report.metrics).map((svg) => `<figure>${svg}</figure>`).join("\n")}
 </section>
 <section id="images"><h2>Images</h2>
-${report.imageSteps.length ? report.imageSteps.map(stepGrid).join("\n") : "<p>No images were logged.</p>"}
+${report.imageSteps.length ? [...report.imageSteps].reverse().map(stepGrid).join("\n") : "<p>No images were logged.</p>"}
 </section>
 </body>
 </html>
@@ -66,7 +70,8 @@ ${report.imageSteps.length ? report.imageSteps.map(stepGrid).join("\n") : "<p>No
 function statusLine(report: RunReport): string {
   const s = report.status;
   if (!s) return "<p>No status was logged.</p>";
-  return `<p><span class="state ${text(s.state)}">${text(s.state)}</span> at step ${s.step}/${s.total} — ${text(s.message)}</p>`;
+  const label = s.state === "DONE" && s.step < s.total ? "STOPPED" : s.state;
+  return `<p><span class="state ${text(s.state)}">${text(label)}</span> at step ${s.step}/${s.total} — ${text(s.message)}</p>`;
 }
 
 function summaryTable(report: RunReport): string {
@@ -85,6 +90,10 @@ function summaryTable(report: RunReport): string {
   }
   if (report.status?.backend) rows.push(["backend", report.status.backend]);
   const keyConfig = KEY_CONFIG.filter((k) => k in report.config).map((k): [string, string] => [k, configValue(report.config[k])]);
+  for (const [field, value] of Object.entries(usedDefaults(report.config))) {
+    const row = keyConfig.find(([k]) => k === field);
+    if (row) row[1] = `${value} (default)`;
+  }
   const all = Object.entries(report.config).map(([k, v]): [string, string] => [k, configValue(v)]);
   return `<div class="columns"><div><h3>Run</h3>${table(rows)}</div>
 <div><h3>Configuration</h3>${table(keyConfig)}
@@ -93,6 +102,21 @@ function summaryTable(report: RunReport): string {
 
 const table = (rows: [string, string][]) =>
   `<table>${rows.map(([k, v]) => `<tr><th>${text(k)}</th><td>${text(v)}</td></tr>`).join("")}</table>`;
+
+/** The reward and prompts a run left "" and took from its model (see model-defaults.ts). */
+function usedDefaults(config: Record<string, unknown>): Partial<RunDefaults> {
+  const reward = typeof config.reward === "string" ? config.reward : "";
+  const prompts = typeof config.prompts === "string" ? config.prompts : "";
+  if ((reward && prompts) || typeof config.model !== "string") return {};
+  const source = modelSource(config.model);
+  let defaults: RunDefaults;
+  try {
+    defaults = resolveRunDefaults({ reward, prompts }, existsSync(source) ? source : undefined);
+  } catch {
+    return {};
+  }
+  return { ...(reward ? {} : { reward: defaults.reward }), ...(prompts ? {} : { prompts: defaults.prompts }) };
+}
 
 function configValue(v: unknown): string {
   if (v === "") return "—";

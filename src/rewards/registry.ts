@@ -4,6 +4,8 @@
  * `tiny-clip-score`) or a path to a user module. `resolveReward` is what
  * `--reward` / the config's `reward` field goes through.
  */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { embeddedModel, TINY_SHAPES } from "../models/embedded.js";
 import { aestheticFromSpec, loadAestheticReward } from "./aesthetic.js";
 import { brightness, contrast, hue, saturation } from "./builtin.js";
@@ -45,6 +47,23 @@ export function isRewardPath(spec: string): boolean {
 
 export async function resolveReward(spec: string): Promise<Reward> {
   if (isRewardPath(spec)) return loadRewardModule(spec);
+  const { make, arg } = builtinOf(spec);
+  return await make(arg);
+}
+
+/**
+ * Throws the error `resolveReward` would for a name it does not know, a built-in given an argument it takes none of,
+ * or a module path that does not exist — without loading anything, so a run can refuse it before it starts.
+ */
+export function checkRewardSpec(spec: string): void {
+  if (!isRewardPath(spec)) {
+    builtinOf(spec);
+    return;
+  }
+  if (!existsSync(spec)) throw new Error(`reward=${JSON.stringify(spec)}: no such reward module (${resolve(spec)} does not exist)`);
+}
+
+function builtinOf(spec: string) {
   const colon = spec.indexOf(":");
   const name = colon < 0 ? spec : spec.slice(0, colon);
   const arg = colon < 0 ? undefined : spec.slice(colon + 1);
@@ -53,5 +72,5 @@ export async function resolveReward(spec: string): Promise<Reward> {
     throw new Error(`reward=${JSON.stringify(spec)} is neither a built-in (${BUILTIN_REWARDS.join(", ")}) nor a module path such as ./my-reward.js`);
   }
   if (arg !== undefined && !TAKES_ARGUMENT.has(name)) throw new Error(`reward=${JSON.stringify(spec)}: ${name} takes no argument`);
-  return await make(arg);
+  return { make, arg };
 }

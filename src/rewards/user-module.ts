@@ -92,7 +92,7 @@ function probe(score: RewardFn, size: number, where: string): { ok: true } | { o
       const expected = `it must return a [${PROBE_BATCH}] tensor`;
       throw new Error(`${where} returned ${JSON.stringify(values)} for a probe batch of ${PROBE_BATCH} images; ${expected}`);
     }
-    if (!values.every(Number.isFinite)) throw new Error(`${where} returned non-finite rewards ${JSON.stringify(values)} for a probe batch`);
+    if (!values.every(Number.isFinite)) throw new Error(`${where} returned non-finite rewards [${values.join(", ")}] for a probe batch of finite images; the reward is at fault`);
     // engine().gradients with allowNoGradients: tf.grad would throw past the tape's saved tensors and leak them.
     const connected = tf.tidy(() => {
       const { grads } = tf.engine().gradients(() => tf.sum(score(images, prompts, metadata).rewards), [images], undefined, true);

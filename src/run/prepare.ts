@@ -3,6 +3,7 @@
  * and writes `config.json` there for the trainer to read. Nothing is created when the config is invalid.
  */
 import { ConfigError, loadRunConfig, type RunConfig } from "../config/index.js";
+import { tfjsWarnings } from "../config/warnings.js";
 import { checkpointEngine, resolveResume } from "./checkpoints.js";
 import { createRunDir, writeRunConfig } from "./create.js";
 import { runFiles } from "./layout.js";
@@ -16,9 +17,11 @@ export interface PreparedRun {
   checkpoint?: string;
 }
 
-export function prepareRun(file: string | undefined, overrides: Record<string, string | true>): PreparedRun {
+/** `check` sees the validated config of a new run before its folder is made, and throws to refuse it. */
+export function prepareRun(file: string | undefined, overrides: Record<string, string | true>, check?: (config: RunConfig) => void): PreparedRun {
   const { config, warnings } = loadRunConfig({ file, overrides: overrides as Record<string, string | boolean> });
   if (config.resume_from) return prepareResume(config.resume_from, file, overrides);
+  check?.(config);
   const { runDir, name } = createRunDir(config.runs_dir, config.run_name);
   const finalConfig = { ...config, run_name: name };
   const configPath = writeRunConfig(runDir, finalConfig);
@@ -34,8 +37,10 @@ function prepareResume(resumeFrom: string, file: string | undefined, overrides: 
   const { runDir, checkpoint } = resolveResume(resumeFrom);
   const configPath = runFiles(runDir).config;
   const rest = Object.fromEntries(Object.entries(overrides).filter(([k]) => !["resume_from", "resume-from"].includes(k)));
-  const { config, warnings } = loadRunConfig({ file: configPath, overrides: rest as Record<string, string | boolean> });
+  // Warnings are about what the user sets now: the saved config.json spells out every field, defaults included.
+  const { config } = loadRunConfig({ file: configPath, overrides: rest as Record<string, string | boolean> });
   refuseOtherEngine(checkpoint, config.engine);
+  const warnings = tfjsWarnings(config, new Set(Object.keys(rest).map((k) => k.replace(/-/g, "_"))));
   writeRunConfig(runDir, { ...config, resume_from: "" });
   return { config, runDir, configPath, warnings, checkpoint };
 }

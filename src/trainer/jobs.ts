@@ -1,18 +1,23 @@
 /**
  * The job a run config asks for: AlignProp or DDPO (`algorithm`) on a diffusers pipeline — the embedded
  * "tiny-shapes" (the default, with its learned aesthetic reward and the shapes prompts), a directory or a Hub id.
+ * Downloading and loading report their progress to `report`.
  */
 import { AlignPropJob } from "../algorithms/alignprop.js";
 import { DDPOJob } from "../algorithms/ddpo.js";
+import type { TrainingJob } from "../algorithms/job.js";
 import type { RunConfig } from "../config/index.js";
-import { promptSourceFor } from "../data/prompt-source.js";
+import { promptSourceFor, type PromptSource } from "../data/prompt-source.js";
 import { saveLoraWeights } from "../io/lora-weights.js";
+import { truncationWarner } from "../models/clip/truncation.js";
 import { attachLora } from "../models/lora.js";
-import { embeddedModel, modelSource } from "../models/embedded.js";
-import { disposePipeline, loadPipeline } from "../models/pipeline.js";
+import { modelSource } from "../models/embedded.js";
+import { resolveRunDefaults } from "../models/model-defaults.js";
+import { disposePipeline, loadPipeline, resolvePipeline } from "../models/pipeline.js";
 import { resolveReward } from "../rewards/registry.js";
 import { runFiles } from "../run/index.js";
-import type { TrainingJob } from "../algorithms/job.js";
+import type { ProgressListener } from "./progress.js";
+import { watchReward } from "./reward-watch.js";
 
 export interface CreatedJob {
   job: TrainingJob;
@@ -23,18 +28,39 @@ export interface CreatedJob {
   dispose(): void;
 }
 
-export async function createJob(config: RunConfig): Promise<CreatedJob> {
-  const embedded = embeddedModel(config.model);
-  const pipeline = await loadPipeline(modelSource(config.model));
+/** What a job reports while it loads and trains, besides its results: progress, and warnings for the user. */
+export interface JobHooks {
+  progress: ProgressListener;
+  warn: (message: string) => void;
+}
+
+export async function createJob(config: RunConfig, hooks: JobHooks = { progress: () => {}, warn: () => {} }): Promise<CreatedJob> {
+  const report = hooks.progress;
+  const dir = await resolvePipeline(modelSource(config.model), {
+    onDownload: (p) =>
+      report({ phase: "download", item: p.file, done: p.bytesDone, total: p.bytesTotal, unit: "bytes", itemsDone: p.filesDone, itemsTotal: p.filesTotal }),
+  });
+  // The three models, then the reward.
+  const loading = (item: string, done: number) => report({ phase: "load", item, done, total: 4, unit: "components", itemsDone: done, itemsTotal: 4 });
+  const pipeline = await loadPipeline(dir, { onComponent: (component, done) => loading(component, done) });
   const lora = attachLora(
     pipeline.unet,
     { rank: config.lora_rank, alpha: config.lora_alpha, targetModules: config.lora_target_modules },
     { seed: config.seed },
   );
-  const rewardName = config.reward || embedded?.reward || "brightness";
-  const reward = await resolveReward(rewardName);
+  const defaults = resolveRunDefaults(config, dir);
+  const rewardName = defaults.reward;
+  loading(`reward ${rewardName}`, 3);
+  const reward = watchReward(await resolveReward(rewardName));
+  loading(`reward ${rewardName}`, 4);
   const components = { ...pipeline, lora };
-  const prompts = promptSourceFor(config.prompts || embedded?.prompts || "");
+  const source = promptSourceFor(defaults.prompts);
+  const checkLength = truncationWarner(pipeline.tokenizer, hooks.warn);
+  const prompts: PromptSource = (rng) => {
+    const drawn = source(rng);
+    checkLength(drawn.prompt);
+    return drawn;
+  };
   const ddpo = config.algorithm === "ddpo";
   const job = ddpo ? new DDPOJob(components, config, reward, prompts) : new AlignPropJob(components, config, reward, prompts);
   return {

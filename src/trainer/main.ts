@@ -2,8 +2,9 @@
 /**
  * The trainer process: `node main.js --config <run dir>/config.json --control <e> --events <e> --observe <e>`
  * (+ `--server-key <dir> --allow <path>…` for CURVE).
- * Binds the bridge, prints one ready line (JSON) on stdout, trains, and exits 0 when the run is DONE, 1 when it
- * FAILED. SIGINT/SIGTERM stop it like the `stop` command (finish the step, save, exit 0); a second one exits at once.
+ * Binds the bridge, prints one ready line (JSON) on stdout, loads (STARTING: backend, model, reward, checkpoint),
+ * trains, and exits 0 when the run is DONE, 1 when it FAILED. SIGINT/SIGTERM stop it like the `stop` command (while
+ * loading: at once; while training: finish the step, save, exit 0); a second one exits at once.
  */
 import { readFileSync } from "node:fs";
 import { basename, dirname } from "node:path";
@@ -48,10 +49,22 @@ async function main(): Promise<number> {
   const resume = values.resume ? await loadCheckpoint(values.resume) : undefined;
   const runDir = new RunDir(dirname(values.config), resume?.state.seq);
   const runId = basename(runDir.path);
-  const choice = await initBackend(config.backend);
-  const backend = `${choice.backend} — ${choice.reason}`;
 
-  let trainer: Trainer | undefined;
+  // The trainer exists before its job: commands that arrive while it loads are answered by it (STARTING).
+  const trainer = new Trainer({
+    config,
+    runDir,
+    runId,
+    resumedAtStep: resume?.state.step,
+    load: async (hooks) => {
+      const choice = await initBackend(config.backend);
+      const imageHook = await loadImageHook(config.image_hook);
+      const created = await createJob(config, hooks);
+      if (resume) await created.job.restore({ tensors: resume.tensors, rngState: resume.state.rngState });
+      const { job, description, exportWeights } = created;
+      return { job, description, exportWeights, imageHook, backend: `${choice.backend} — ${choice.reason}` };
+    },
+  });
   const server = await TrainerServer.bind({
     control: values.control,
     events: values.events,
@@ -61,29 +74,14 @@ async function main(): Promise<number> {
     runId,
     configJson,
     agent: `alignprop-trainer/${VERSION}`,
-    handle: (command) => trainer!.handle(command),
-  });
-  const imageHook = await loadImageHook(config.image_hook);
-  const created = await createJob(config);
-  if (resume) await created.job.restore({ tensors: resume.tensors, rngState: resume.state.rngState });
-  trainer = new Trainer({
-    config,
-    job: created.job,
-    description: created.description,
-    exportWeights: created.exportWeights,
-    imageHook,
-    runDir,
-    runId,
-    backend,
-    sink: server,
-    resumedAtStep: resume?.state.step,
+    handle: (command) => trainer.handle(command),
   });
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (++signals > 1) process.exit(130);
     process.stderr.write(`alignprop trainer: ${signal}: stopping after the current step (again to exit now)\n`);
-    void trainer!.handle("stop");
+    void trainer.handle("stop");
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
@@ -91,7 +89,7 @@ async function main(): Promise<number> {
   const ready: ReadyLine = { alignprop: "ready", runId, runDir: runDir.path, ...server.endpoints, pid: process.pid };
   process.stdout.write(JSON.stringify(ready) + "\n");
 
-  const code = await trainer.run();
+  const code = await trainer.run(server);
   await server.close();
   runDir.close();
   try {

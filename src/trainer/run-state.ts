@@ -1,6 +1,7 @@
 /**
- * The run's lifecycle: STARTING → RUNNING ⇄ PAUSED → STOPPING → DONE | FAILED (FAILED from anywhere).
- * An impossible transition is a bug in the trainer, so it throws.
+ * The run's lifecycle: STARTING → RUNNING ⇄ PAUSED → STOPPING → DONE | FAILED (FAILED from anywhere; STARTING →
+ * STOPPING when stopped before the first step). STARTING is loading: the trainer is in it from the moment its sockets
+ * are bound until the job is ready. An impossible transition is a bug in the trainer, so it throws.
  */
 import { RunState } from "../gen/alignprop/v1/alignprop_pb.js";
 

@@ -1,7 +1,8 @@
 /**
- * The run loop of the trainer process: runs the job step by step, publishes status, metrics, images and checkpoint
- * events, writes the run directory, and obeys commands at step boundaries (pause waits without using CPU; stop
- * finishes the current step, saves a checkpoint and ends DONE).
+ * The run loop of the trainer process: gets the run ready (STARTING, loading with progress events), runs the job
+ * step by step, publishes status, metrics, images and checkpoint events, writes the run directory, and obeys commands —
+ * while loading (stop ends the run before step 1, pause holds it before step 1, a checkpoint is refused) and at step
+ * boundaries (pause waits without using CPU; stop finishes the current step, saves a checkpoint and ends DONE).
  */
 import { create } from "@bufbuild/protobuf";
 import * as tf from "@tensorflow/tfjs";
@@ -22,6 +23,8 @@ import type { RunConfig } from "../config/index.js";
 import { saveCheckpoint, type RunDir } from "../run/index.js";
 import type { ImageHook } from "./image-hook.js";
 import type { StepImages, StepResult, TrainingJob } from "../algorithms/job.js";
+import { ProgressThrottle, type ProgressListener } from "./progress.js";
+import { RewardFault } from "./reward-watch.js";
 import { RunStateMachine, Signal, stateName } from "./run-state.js";
 
 /** Where events go: the bridge's server in the trainer process. */
@@ -30,15 +33,11 @@ export interface EventSink {
   readonly lastSeq: number;
 }
 
-export interface TrainerOptions {
-  config: RunConfig;
+/** What loading produces: the job and what goes with it. */
+export interface LoadedJob {
   job: TrainingJob;
-  runDir: RunDir;
-  runId: string;
+  /** The compute backend in use and why it was chosen. */
   backend: string;
-  sink: EventSink;
-  /** Set when continuing from a checkpoint: the step it holds. */
-  resumedAtStep?: number;
   /** What is being trained, for the first status (the job's name by default). */
   description?: string;
   /** Writes the shareable weights (e.g. diffusers' LoRA file) into the run directory after each checkpoint. */
@@ -47,12 +46,27 @@ export interface TrainerOptions {
   imageHook?: ImageHook;
 }
 
+export interface TrainerOptions {
+  config: RunConfig;
+  runDir: RunDir;
+  runId: string;
+  /**
+   * Gets the run ready (backend, model download and weights, reward, the checkpoint to resume) while the run is
+   * STARTING; `progress` and `warn` become events (`warn` also later, while training).
+   */
+  load(hooks: { progress: ProgressListener; warn: (message: string) => void }): Promise<LoadedJob>;
+  /** Set when continuing from a checkpoint: the step it holds. */
+  resumedAtStep?: number;
+}
+
 /** A failure the run can explain in one sentence (not a bug): reported without a stack trace. */
 export class TrainingError extends Error {}
 
 export class Trainer {
   private readonly machine = new RunStateMachine();
   private readonly wake = new Signal();
+  private sink: EventSink | undefined;
+  private loaded: LoadedJob | undefined;
   private step = 0;
   private pauseRequested = false;
   private resumeRequested = false;
@@ -72,12 +86,21 @@ export class Trainer {
     return this.machine.state;
   }
 
-  /** Runs to the end; resolves with the process exit code. */
-  async run(): Promise<number> {
-    const from = this.o.resumedAtStep === undefined ? "" : ` (resumed from the checkpoint at step ${this.o.resumedAtStep})`;
-    this.publish({ case: "status", value: this.status(`starting ${this.o.description ?? this.o.job.name} on ${this.o.backend}${from}`) });
+  /** Loads, then runs to the end, publishing to `sink`; resolves with the process exit code. */
+  async run(sink: EventSink): Promise<number> {
+    this.sink = sink;
+    const from = this.o.resumedAtStep === undefined ? "" : ` to resume from the checkpoint at step ${this.o.resumedAtStep}`;
+    this.publish({ case: "status", value: this.status(`loading ${this.o.config.model}${from}`) });
     try {
-      this.transition(RunState.RUNNING, `training ${this.totalSteps} steps`);
+      const loaded = await this.loadUnlessStopped();
+      if (!loaded) {
+        this.transition(RunState.STOPPING, "stop requested while loading");
+        this.transition(RunState.DONE, `stopped before step ${this.step + 1}: nothing was trained`);
+        return 0;
+      }
+      this.loaded = loaded;
+      const resumed = this.o.resumedAtStep === undefined ? "" : ` (resumed from the checkpoint at step ${this.o.resumedAtStep})`;
+      this.transition(RunState.RUNNING, `training ${loaded.description ?? loaded.job.name} on ${loaded.backend}${resumed}: ${this.totalSteps} steps`);
       while (this.step < this.totalSteps && !this.stopRequested) {
         await this.boundary();
         if (this.stopRequested) break;
@@ -87,12 +110,12 @@ export class Trainer {
       }
       this.transition(RunState.STOPPING, this.stopRequested ? `stop requested at step ${this.step}` : "all steps done");
       if (this.lastSavedStep !== this.step) await this.checkpoint("final");
-      this.transition(RunState.DONE, `finished at step ${this.step}/${this.totalSteps}`);
+      this.transition(RunState.DONE, `${this.stopRequested ? "stopped" : "finished"} at step ${this.step}/${this.totalSteps}`);
       return 0;
     } catch (err) {
-      // An expected failure (divergence, a final save that failed) is its message; anything else a bug: its stack.
-      const message = err instanceof TrainingError ? err.message : ((err as Error).stack ?? String(err));
-      // stderr too: a client may not have attached yet, and spawnTrainer surfaces the last stderr lines.
+      // A loading failure or an expected one (divergence, a final save that failed) is its message; a bug its stack.
+      const message = err instanceof TrainingError || this.loaded === undefined ? (err as Error).message : ((err as Error).stack ?? String(err));
+      // stderr too (trainer.log): a failure at start-up can end the process before a client has attached.
       process.stderr.write(`run failed: ${message}\n`);
       this.publish({ case: "error", value: create(ErrorSchema, { message, source: "trainer" }) });
       if (this.machine.state !== RunState.FAILED) this.transition(RunState.FAILED, (err as Error).message);
@@ -100,27 +123,52 @@ export class Trainer {
     }
   }
 
+  /** The loaded job, or undefined when a stop came first (the abandoned load ends with the process). */
+  private async loadUnlessStopped(): Promise<LoadedJob | undefined> {
+    if (this.stopRequested) return undefined;
+    const progress = new ProgressThrottle((value) => this.publish({ case: "progress", value }));
+    const warn = (message: string) => this.publish({ case: "log", value: create(LogSchema, { level: LogLevel.WARN, message }) });
+    const load = this.o.load({ progress: progress.report, warn });
+    let loading = true;
+    const stopped = (async () => {
+      while (loading && !this.stopRequested) await this.wake.wait();
+      return undefined;
+    })();
+    try {
+      await Promise.race([load, stopped]);
+    } finally {
+      loading = false;
+      this.wake.notify(); // ends the stop watcher
+    }
+    if (!this.stopRequested) return load;
+    load.catch(() => {});
+    return undefined;
+  }
+
   /** Called by the bridge for pause, resume, stop and checkpoint_now; all idempotent. */
   async handle(command: RunCommand): Promise<RunCommandOutcome> {
     const state = this.machine.state;
     const done = state === RunState.DONE || state === RunState.FAILED || state === RunState.STOPPING;
     if (done) return { ok: command === "stop", message: `run is already ${stateName(state)}`, state };
+    const loading = state === RunState.STARTING;
     switch (command) {
       case "pause":
         if (state === RunState.PAUSED) return { ok: true, message: "already paused", state };
         this.pauseRequested = true;
-        return { ok: true, message: `pausing after step ${this.step + 1}`, state };
+        return { ok: true, message: loading ? `loading; will pause before step ${this.step + 1}` : `pausing after step ${this.step + 1}`, state };
       case "resume":
         this.pauseRequested = false;
-        if (state !== RunState.PAUSED) return { ok: true, message: "already running", state };
+        if (state !== RunState.PAUSED) return { ok: true, message: loading ? "loading; will run when ready" : "already running", state };
         this.resumeRequested = true;
         this.wake.notify();
         return { ok: true, message: `resuming at step ${this.step + 1}`, state: RunState.RUNNING };
       case "stop":
         this.stopRequested = true;
         this.wake.notify();
+        if (loading) return { ok: true, message: "stopping while loading: the run ends before its first step", state };
         return { ok: true, message: `stopping after step ${this.step}${state === RunState.PAUSED ? "" : " + the step in progress"}`, state };
       case "checkpointNow":
+        if (loading) return { ok: false, message: "no checkpoint while loading: nothing has been trained yet", state };
         this.checkpointRequested = true;
         this.wake.notify();
         return { ok: true, message: `checkpoint at the next step boundary (step ${this.step})`, state };
@@ -143,11 +191,18 @@ export class Trainer {
   }
 
   private async trainOneStep(): Promise<void> {
-    const { config, job } = this.o;
+    const { config } = this.o;
+    const { job } = this.loaded!;
     const next = this.step + 1;
     const keepImages = next % config.log_image_freq === 0;
     const t0 = performance.now();
-    const result = job.step({ keepImages });
+    let result: StepResult;
+    try {
+      result = job.step({ keepImages });
+    } catch (err) {
+      if (err instanceof RewardFault) throw new TrainingError(`step ${next}: ${err.message}; ${this.kept()}`);
+      throw err;
+    }
     const seconds = (performance.now() - t0) / 1000;
     this.step = next;
     this.publishMetrics(result, seconds);
@@ -202,7 +257,7 @@ export class Trainer {
       }),
     );
     this.publish({ case: "images", value: create(ImageBatchSchema, { step: this.step, images }) });
-    if (this.o.imageHook) await this.callImageHook(this.o.imageHook, batch, saved);
+    if (this.loaded!.imageHook) await this.callImageHook(this.loaded!.imageHook, batch, saved);
   }
 
   private async callImageHook(hook: ImageHook, batch: StepImages, saved: { png: Uint8Array; path: string }[]): Promise<void> {
@@ -227,7 +282,7 @@ export class Trainer {
    */
   private async checkpoint(reason: string): Promise<void> {
     this.checkpointRequested = false;
-    const { tensors, rngState } = await this.o.job.checkpointState();
+    const { tensors, rngState } = await this.loaded!.job.checkpointState();
     // A diverged step can leave finite losses but non-finite weights or optimizer moments: never save those.
     const broken = Object.entries(tensors).find(([, t]) => !t.data.every(Number.isFinite));
     if (broken) {
@@ -241,11 +296,11 @@ export class Trainer {
       path = await saveCheckpoint(
         this.o.runDir.path,
         // seq: the CheckpointSaved event published right after the save, so a resumed log keeps it.
-        { step: this.step, epoch: Math.max(0, this.step - 1), rngState, runId: this.o.runId, seq: this.o.sink.lastSeq + 1 },
+        { step: this.step, epoch: Math.max(0, this.step - 1), rngState, runId: this.o.runId, seq: this.sink!.lastSeq + 1 },
         tensors,
         this.o.config.num_checkpoint_limit,
       );
-      await this.o.exportWeights?.(this.o.runDir.path);
+      await this.loaded!.exportWeights?.(this.o.runDir.path);
     } catch (err) {
       const message = `checkpoint at step ${this.step} (${reason}) could not be saved: ${(err as Error).message}`;
       if (reason === "final") throw new TrainingError(message);
@@ -271,14 +326,14 @@ export class Trainer {
       step: this.step,
       total: this.totalSteps,
       epoch: Math.max(0, this.step - 1),
-      backend: this.o.backend,
+      backend: this.loaded?.backend ?? "",
       message,
       runDir: this.o.runDir.path,
     });
   }
 
   private publish(payload: Event["payload"]): void {
-    const event = this.o.sink.publish(payload);
+    const event = this.sink!.publish(payload);
     this.o.runDir.appendEvent(event);
   }
 }

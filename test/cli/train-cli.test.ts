@@ -91,7 +91,8 @@ test("train --headless prints endpoints; attach --ci sees history and live event
   const tap = new EventTap(client);
   const live = await tap.untilStep(metrics + 3);
   assert.ok(live, "the trainer kept training after the dashboard detached");
-  assert.equal((await client.stop()).ok, true);
+  const stopped = await client.stop();
+  assert.equal(stopped.ok, true, stopped.message);
   await tap.untilState(RunState.DONE);
   assert.equal((await trainer).exitCode, 0);
 });
@@ -155,7 +156,8 @@ test("a CURVE trainer on 0.0.0.0 serves an allowed client, refuses an observer's
   const client = await TrainerClient.connect(endpoint, { curve: { serverPublicKey: readPublicKey(serverPublic), keys: readKeyPair(keys("laptop")) } });
   const tap = new EventTap(client);
   await tap.untilStep(2);
-  assert.equal((await client.stop()).ok, true);
+  const stopped = await client.stop();
+  assert.equal(stopped.ok, true, stopped.message);
   await tap.untilState(RunState.DONE);
   assert.equal((await trainer).exitCode, 0);
 });

@@ -11,7 +11,8 @@
  *
  * Each revision has a commit (a sha1 of its name and files), which is a revision name too. Errors as the Hub sends
  * them (JSON `{error}`, `X-Error-Code: EntryNotFound | RevisionNotFound | RepoNotFound`, 401 without the right
- * token). Every request is recorded; `dropOnce` cuts one body transfer mid-file.
+ * token). Every request is recorded; `dropOnce` cuts one body transfer mid-file; `hold` stalls one mid-file until
+ * released (a slow download a test controls without timing).
  */
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -34,6 +35,8 @@ export interface HubServer {
   requests: RecordedRequest[];
   /** The next body transfer of `path` (any revision) stops after `bytes` bytes and the connection is destroyed. */
   dropOnce(path: string, bytes: number): void;
+  /** The next body transfer of `path` sends `bytes` bytes, then waits for the returned `release()` to send the rest. */
+  hold(path: string, bytes: number): () => void;
   close(): Promise<void>;
 }
 
@@ -45,6 +48,7 @@ const isLfs = (path: string) => /\.(safetensors|bin)$/.test(path);
 export async function startHubServer(repo: string, contents: RepoContents, token?: string): Promise<HubServer> {
   const requests: RecordedRequest[] = [];
   const drops = new Map<string, number>();
+  const holds = new Map<string, { bytes: number; released: Promise<void> }>();
   const commits = Object.fromEntries(
     Object.entries(contents).map(([revision, files]) => {
       const hash = createHash("sha1").update(`commit ${revision}\n`);
@@ -114,6 +118,12 @@ export async function startHubServer(repo: string, contents: RepoContents, token
       res.write(body.subarray(0, cut), () => res.socket?.destroy());
       return;
     }
+    const held = holds.get(path);
+    if (held !== undefined && body.length > 1) {
+      holds.delete(path);
+      res.write(body.subarray(0, held.bytes), () => void held.released.then(() => res.end(body.subarray(held.bytes))));
+      return;
+    }
     res.end(body);
   };
 
@@ -141,6 +151,11 @@ export async function startHubServer(repo: string, contents: RepoContents, token
     commits,
     requests,
     dropOnce: (path, bytes) => drops.set(path, bytes),
+    hold: (path, bytes) => {
+      let release!: () => void;
+      holds.set(path, { bytes, released: new Promise<void>((resolve) => (release = resolve)) });
+      return release;
+    },
     close: () =>
       new Promise<void>((done) => {
         server.closeAllConnections();

@@ -59,7 +59,8 @@ test("a real run's report.html renders in headless Chromium with both charts and
 
   const steps = readdirSync(join(runDir, "images")).map((d) => Number(d.slice("step-".length))).sort((a, b) => a - b);
   assert.deepEqual(steps, [5, 10, 15, 20]);
-  const logged = steps.flatMap((step) => {
+  // The report shows the newest step first.
+  const logged = [...steps].reverse().flatMap((step) => {
     const captions = JSON.parse(readFileSync(join(runDir, "images", `step-${step}`, "captions.json"), "utf8")) as Caption[];
     return captions.map((c) => ({ ...c, png: readFileSync(join(runDir, "images", `step-${step}`, c.file)) }));
   });

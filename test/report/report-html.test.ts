@@ -85,3 +85,24 @@ test("a run with no metrics or images still renders, saying so", () => {
   assert.match(html, /<p>No images were logged\.<\/p>/);
   assert.match(html, /<p>No status was logged\.<\/p>/);
 });
+
+test("a run that ended DONE before its last step reads STOPPED; one that did every step reads DONE", () => {
+  const stopped = reportHtml(report({ status: { state: "DONE", message: "stopped at step 2/3", step: 2, total: 3, backend: "cpu" } }));
+  assert.match(stopped, /<span class="state DONE">STOPPED<\/span> at step 2\/3 — stopped at step 2\/3/);
+  assert.match(reportHtml(report()), /<span class="state DONE">DONE<\/span> at step 3\/3/);
+});
+
+test("a reward or prompt source left empty shows the one the model folder gave the run, not a dash", () => {
+  const html = reportHtml(report({ config: { model: "tiny-shapes", reward: "", prompts: "" } }));
+  assert.match(html, /<th>reward<\/th><td>tiny-aesthetic \(default\)<\/td>/);
+  assert.match(html, /<th>prompts<\/th><td>shapes \(default\)<\/td>/);
+  const otherModel = reportHtml(report({ config: { model: "org/some-sd", reward: "", prompts: "my.txt" } }));
+  assert.match(otherModel, /<th>reward<\/th><td>brightness \(default\)<\/td>/);
+  assert.match(otherModel, /<th>prompts<\/th><td>my\.txt<\/td>/);
+});
+
+test("image steps are shown newest first", () => {
+  const image = { prompt: "p", reward: 0.5, path: "x.png", width: 32, height: 32, src: PNG };
+  const html = reportHtml(report({ imageSteps: [1, 2, 3].map((step) => ({ step, images: [image] })) }));
+  assert.deepEqual([...html.matchAll(/data-step="(\d+)"/g)].map((m) => Number(m[1])), [3, 2, 1]);
+});

@@ -39,7 +39,7 @@ const ALLOWED: Array<[RunState, RunState]> = [
 
 const REACHABLE = [STARTING, RUNNING, PAUSED, STOPPING, DONE, FAILED];
 
-test("a new run starts in STARTING", () => {
+test("a new run starts in STARTING, the loading state the trainer reports from the moment its sockets are bound", () => {
   assert.equal(new RunStateMachine().state, STARTING);
 });
 

@@ -10,6 +10,7 @@ import {
   ImageBatchSchema,
   LogSchema,
   MetricsSchema,
+  ProgressSchema,
   StatusSchema,
   type Event,
 } from "../../src/gen/alignprop/v1/alignprop_pb.js";
@@ -33,6 +34,8 @@ export const log = (init: MessageInitShape<typeof LogSchema>): Event =>
   event({ case: "log", value: create(LogSchema, init) });
 export const error = (init: MessageInitShape<typeof ErrorSchema>): Event =>
   event({ case: "error", value: create(ErrorSchema, init) });
+export const progress = (init: MessageInitShape<typeof ProgressSchema>): Event =>
+  event({ case: "progress", value: create(ProgressSchema, init) });
 export const checkpoint = (init: MessageInitShape<typeof CheckpointSavedSchema>): Event =>
   event({ case: "checkpoint", value: create(CheckpointSavedSchema, init) });
 

@@ -91,7 +91,8 @@ test("headless mode exits 1 with the error when the trainer process dies", async
   assert.equal(code, 1);
   assert.equal(out[1], '{"runId":"r1","seq":2,"timeUnixMs":1002,"error":{"message":"trainer exited","source":"process","exitCode":9,"stderrTail":"Killed\\n"}}');
   assert.match(err, /process error: trainer exited \(exit code 9\)\n {2}Killed\n/);
-  assert.match(err, /failed: process error: trainer exited \(exit code 9\)\n$/);
+  assert.match(err, /\nfailed: run r1 RUNNING at step 0\/5 \(the error is above\)\n$/, "the error is printed once");
+  assert.equal(err.match(/trainer exited/g)?.length, 1);
 });
 
 test("headless mode exits 1 when the run FAILED, the stream ends early, or the stream breaks", async () => {
@@ -106,4 +107,35 @@ test("headless mode exits 1 when the run FAILED, the stream ends early, or the s
   const broken = await report([], new Error("socket closed"));
   assert.equal(broken.code, 1);
   assert.equal(broken.err, "failed: event stream failed: socket closed\n");
+});
+
+test("headless mode prints start-up progress once per tenth of a phase and per finished file, not per event", async () => {
+  const MiB = 1024 * 1024;
+  const chunk = (done: number, itemsDone: number) =>
+    ({ case: "progress", value: { phase: "download", item: "unet.safetensors", done: done * MiB, total: 10 * MiB, unit: "bytes", rate: MiB, itemsDone, itemsTotal: 2 } }) as const;
+  const { err, out } = await report([
+    at(1, { case: "status", value: { state: RunState.STARTING, total: 5, message: "loading org/model" } }),
+    at(2, chunk(0.1, 0)),
+    at(3, chunk(0.5, 0)),
+    at(4, chunk(1.2, 0)),
+    at(5, chunk(1.5, 0)),
+    at(6, chunk(10, 2)),
+    at(7, { case: "status", value: { state: RunState.DONE, total: 5 } }),
+  ]);
+  assert.equal(out.filter((line) => line.includes('"progress"')).length, 5, "every progress event is on stdout");
+  assert.deepEqual(err.split("\n").filter((line) => line.startsWith("download")), [
+    "download unet.safetensors: 102.4 KiB / 10.0 MiB (0/2 files), 1.0 MiB/s, ETA 10s",
+    "download unet.safetensors: 1.2 MiB / 10.0 MiB (0/2 files), 1.0 MiB/s, ETA 9s",
+    "download unet.safetensors: 10.0 MiB / 10.0 MiB (2/2 files), 1.0 MiB/s, ETA 0s",
+  ]);
+});
+
+test("a run that fails prints its error once: not again in the FAILED state line nor in the last line", async () => {
+  const { code, err } = await report([
+    at(1, { case: "status", value: { state: RunState.STARTING, total: 5 } }),
+    at(2, { case: "error", value: { message: "unet weights: file is truncated", source: "trainer" } }),
+    at(3, { case: "status", value: { state: RunState.FAILED, total: 5, message: "unet weights: file is truncated" } }),
+  ]);
+  assert.equal(code, 1);
+  assert.equal(err, "state STARTING\ntrainer error: unet weights: file is truncated\nstate FAILED\nfailed: run r1 FAILED at step 0/5 (the error is above)\n");
 });

@@ -34,7 +34,9 @@ export const ping: CliCommand = {
       options.server_public && options.client_key
         ? { serverPublicKey: readPublicKey(options.server_public), keys: readKeyPair(options.client_key) }
         : undefined;
-    const client = await TrainerClient.connect(positionals[0]!, { agent: "alignprop-ping", timeoutMs: options.timeout * 1000, curve, observer: options.observer });
+    const endpoint = positionals[0]!;
+    if (!/^(ipc|tcp):\/\/./.test(endpoint)) throw new UsageError(`"${endpoint}" is not a control endpoint: expected ipc://<path> or tcp://<host>:<port> (train --headless prints it)`);
+    const client = await TrainerClient.connect(endpoint, { agent: "alignprop-ping", timeoutMs: options.timeout * 1000, curve, observer: options.observer });
     try {
       const snapshot = await client.snapshot(Number.MAX_SAFE_INTEGER >>> 0);
       const state = snapshot.status ? RunState[snapshot.status.state] : "UNKNOWN";

@@ -4,6 +4,8 @@
  * StableDiffusionPipeline does. `--latents` takes x_T and the DDIM noise from a file and `--out *.safetensors`
  * writes the float image, so the same draw can be rendered by diffusers and compared (python/tests/).
  */
+import { stat } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 
@@ -12,13 +14,14 @@ import { sample as render } from "../../diffusion/pipeline-sample.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { applyLoraWeights, readLoraWeights } from "../../io/lora-weights.js";
 import { encodePng, floatsToImages } from "../../io/png.js";
+import { truncationWarner } from "../../models/clip/truncation.js";
 import { encodeSafetensors, readSafetensors } from "../../io/safetensors.js";
 import { attachLora, type LoraAdapters } from "../../models/lora.js";
 import { disposePipeline, loadPipeline } from "../../models/pipeline.js";
 import type { UNet2DConditionModel } from "../../models/unet/index.js";
 import { initBackend } from "../../tf/backend.js";
 import { modelSource } from "../../models/embedded.js";
-import { flag, parseCommand } from "../args.js";
+import { flag, parseCommand, UsageError } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 
 const decimal = () => z.string().regex(/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/, "must be a number").transform(Number);
@@ -76,6 +79,7 @@ export const sample: CliCommand = {
     const { options } = parsed;
     const log = (line: string) => process.stderr.write(line + "\n");
 
+    await checkOut(options.out);
     const { backend } = await initBackend(options.backend);
     const started = performance.now();
     const pipeline = await loadPipeline(modelSource(options.model), {
@@ -84,6 +88,9 @@ export const sample: CliCommand = {
       offline: options.offline || undefined,
       log,
     });
+    const checkLength = truncationWarner(pipeline.tokenizer, (message) => log(`warning: ${message}`));
+    checkLength(options.prompt);
+    checkLength(options.negative_prompt);
     const adapters = options.lora ? await mergeLora(pipeline.unet, options.lora) : undefined;
     let given: GivenNoise | undefined;
     try {
@@ -123,11 +130,24 @@ export const sample: CliCommand = {
 
 /** Attaches adapters shaped like the file's (rank, alpha, targets), loads it, and folds it into the UNet's weights. */
 async function mergeLora(unet: UNet2DConditionModel, path: string): Promise<LoraAdapters> {
-  const weights = await readLoraWeights(path);
+  let weights: Awaited<ReturnType<typeof readLoraWeights>>;
+  try {
+    weights = await readLoraWeights(path);
+  } catch (error) {
+    throw new UsageError(`--lora=${JSON.stringify(path)}: not a LoRA weights file (pytorch_lora_weights.safetensors): ${(error as Error).message}`);
+  }
   const adapters = attachLora(unet, { rank: weights.rank, alpha: weights.alpha, targetModules: weights.targetModules }, { seed: 0 });
   applyLoraWeights(adapters, weights, path);
   adapters.merge();
   return adapters;
+}
+
+/** `--out` must name a file in an existing folder: checked before loading, so nothing is written on a mistake. */
+async function checkOut(out: string): Promise<void> {
+  const kind = await stat(out).then((s) => (s.isDirectory() ? "folder" : "file"), () => "none");
+  if (kind === "folder") throw new UsageError(`--out=${JSON.stringify(out)} is a folder; give the file to write (.png, or .safetensors for the float image), e.g. ${join(out, "sample.png")}`);
+  const parent = await stat(dirname(resolve(out))).then((s) => s.isDirectory(), () => false);
+  if (!parent) throw new UsageError(`--out=${JSON.stringify(out)}: the folder ${dirname(resolve(out))} does not exist`);
 }
 
 /**

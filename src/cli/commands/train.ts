@@ -3,18 +3,19 @@
  * (dashboard on a terminal, JSON lines with `--ci` or when stdout is not a terminal), or with `--headless` start it
  * with no front end, print its endpoints for `alignprop attach`, and wait for it.
  */
-import { appendFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, rmSync, writeFileSync } from "node:fs";
 import { curveKeyPair } from "zeromq";
 import { z } from "zod";
 import { readKeyPair } from "../../bridge/curve.js";
 import { assertSafeBind, companionEndpoints } from "../../bridge/endpoints.js";
-import { spawnTrainer } from "../../bridge/spawn.js";
+import { spawnTrainer, type SpawnedTrainer } from "../../bridge/spawn.js";
 import { formatRunConfigHelp } from "../../config/index.js";
 import { flag, parseArgv, takeOptions, UsageError } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 import { showRun, wantsDashboard } from "../front-end.js";
 import { torchTrainer } from "../../python/torch-trainer.js";
-import { prepareRun, runFiles } from "../../run/index.js";
+import { prepareRun, readEventsLog, runFiles, type PreparedRun } from "../../run/index.js";
+import { preflight } from "../preflight.js";
 
 const Options = z.object({
   config: z.string().min(1, "needs the path of a JSON config file").optional(),
@@ -79,47 +80,93 @@ export const train: CliCommand = {
         throw new UsageError((error as Error).message);
       }
     }
-    const run = prepareRun(options.config, options.resume ? { ...rest, resume_from: options.resume } : rest);
+    const run = prepareRun(options.config, options.resume ? { ...rest, resume_from: options.resume } : rest, (config) => preflight(config));
     for (const w of run.warnings) process.stderr.write(`warning: ${w}\n`);
+    if (run.config.push_to_hub) {
+      process.stderr.write(`warning: push_to_hub=true: a run does not push by itself; when it is done: alignprop push ${run.runDir} --repo <org/name>\n`);
+    }
+    // Every run has its trainer.log, empty when the trainer wrote nothing to stderr.
     const { trainerLog, supervisorKey: ownKeyFile } = runFiles(run.runDir);
-    const echo = options.headless || !wantsDashboard(options.ci);
+    appendFileSync(trainerLog, "");
+    // The front ends show what the trainer reports as events; its raw stderr goes to the terminal only when headless.
+    const echo = options.headless;
     // This process controls the trainer too: with CURVE it uses a one-run key pair the trainer is told to allow.
     const own = serverKeys ? curveKeyPair() : undefined;
     if (own) writeFileSync(ownKeyFile, own.publicKey + "\n", { mode: 0o600 });
-    const trainer = await spawnTrainer({
-      ...(run.config.engine === "torch" ? torchTrainer() : {}),
-      configPath: run.configPath,
-      resume: run.checkpoint,
-      endpoints: options.bind ? { control: options.bind, ...companionEndpoints(options.bind) } : undefined,
-      curve: options.server_key
-        ? { serverKeyDir: options.server_key, allow: [...list(options.allow), ownKeyFile], allowObservers: list(options.allow_observer) }
-        : undefined,
-      clientCurve: serverKeys && own ? { serverPublicKey: serverKeys.publicKey, keys: own } : undefined,
-      onStderr: (line) => {
-        appendFileSync(trainerLog, line + "\n");
-        if (echo) process.stderr.write(`[trainer] ${line}\n`);
-      },
-    });
-    if (options.headless) return headless(trainer);
-    // The trainer gets the terminal's SIGINT itself and stops cleanly; the CLI waits for it.
-    process.on("SIGINT", () => void trainer.client.stop());
-    process.on("SIGTERM", () => void trainer.client.stop());
-    const code = await showRun(trainer.client, "train", options.ci);
-    const exit = await trainer.exit;
-    return code !== 0 ? code : (exit.exitCode ?? EXIT.failed);
+    let trainer: SpawnedTrainer;
+    try {
+      trainer = await spawnTrainer({
+        ...(run.config.engine === "torch" ? torchTrainer() : {}),
+        configPath: run.configPath,
+        resume: run.checkpoint,
+        endpoints: options.bind ? { control: options.bind, ...companionEndpoints(options.bind) } : undefined,
+        curve: options.server_key
+          ? { serverKeyDir: options.server_key, allow: [...list(options.allow), ownKeyFile], allowObservers: list(options.allow_observer) }
+          : undefined,
+        clientCurve: serverKeys && own ? { serverPublicKey: serverKeys.publicKey, keys: own } : undefined,
+        onStderr: (line) => {
+          appendFileSync(trainerLog, line + "\n");
+          if (echo) process.stderr.write(`[trainer] ${line}\n`);
+        },
+      });
+    } catch (error) {
+      await removeIfNeverTrained(run);
+      throw error;
+    }
+    const code = options.headless ? await headless(trainer) : await front(trainer, options.ci);
+    await removeIfNeverTrained(run);
+    return code;
   },
 };
 
-async function headless(trainer: Awaited<ReturnType<typeof spawnTrainer>>): Promise<number> {
+/**
+ * SIGINT/SIGTERM: the first asks the trainer to stop (it finishes the step and saves), a second ends both at once.
+ * A terminal's Ctrl+C reaches the trainer too (same process group); a signal sent to the CLI alone is passed on.
+ */
+function onSignals(trainer: SpawnedTrainer, first: (signal: NodeJS.Signals) => void, announce: boolean): void {
+  let count = 0;
+  const handler = (signal: NodeJS.Signals) => {
+    if (++count === 1) {
+      // Headless runs show the trainer's own stderr, which says the same.
+      if (announce) process.stderr.write(`alignprop train: ${signal}: stopping after the current step (again to exit now)\n`);
+      return first(signal);
+    }
+    trainer.process.kill("SIGKILL");
+    process.stderr.write(`alignprop train: ${signal} again: trainer ${trainer.ready.pid} killed; the run keeps its last checkpoint\n`);
+    // Only as long as the kernel takes to reap it: no trainer outlives the CLI.
+    void trainer.exit.finally(() => process.exit(130));
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+}
+
+async function front(trainer: SpawnedTrainer, ci: boolean): Promise<number> {
+  onSignals(trainer, () => void trainer.client.stop(), true);
+  const code = await showRun(trainer.client, "train", ci);
+  const exit = await trainer.exit;
+  return code !== 0 ? code : (exit.exitCode ?? EXIT.failed);
+}
+
+/**
+ * A new run that ended before its first step (refused by the trainer while loading: a truncated weights file, a
+ * reward that throws; or stopped while loading) leaves nothing behind: its folder held only the config and events.
+ */
+async function removeIfNeverTrained(run: PreparedRun): Promise<void> {
+  if (run.checkpoint) return;
+  const steps = await readEventsLog(runFiles(run.runDir).events).then((log) => log.events.filter((e) => e.payload.case === "metrics").length, () => 0);
+  if (steps > 0) return;
+  rmSync(run.runDir, { recursive: true, force: true });
+  process.stderr.write(`no step was trained: removed ${run.runDir}\n`);
+}
+
+async function headless(trainer: SpawnedTrainer): Promise<number> {
   await trainer.client.close();
   const { ready } = trainer;
   process.stdout.write(
     JSON.stringify({ control: ready.control, events: ready.events, observe: ready.observe, run_dir: ready.runDir, pid: ready.pid }) + "\n",
   );
   process.stderr.write(`trainer ${ready.runId} running (pid ${ready.pid}); attach with:\n  alignprop attach ${ready.control}\n`);
-  const forward = (signal: NodeJS.Signals) => trainer.process.kill(signal);
-  process.on("SIGINT", forward);
-  process.on("SIGTERM", forward);
+  onSignals(trainer, (signal) => trainer.process.kill(signal), false);
   const exit = await trainer.exit;
   process.stderr.write(`trainer exited ${exit.signal ? `by ${exit.signal}` : `with code ${exit.exitCode}`}\n`);
   return exit.exitCode ?? EXIT.failed;

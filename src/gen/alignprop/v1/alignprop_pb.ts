@@ -3,7 +3,7 @@
 // Transport (src/bridge/): the trainer binds a ROUTER socket for commands, a second, read-only ROUTER socket for
 // observers, and a PUB socket for events.
 // Every PUB frame is [topic, Event bytes] where topic is the name of the Event payload case
-// ("status", "metrics", "images", "log", "error", "checkpoint"). Every command frame is [Command bytes] and is
+// ("status", "metrics", "images", "log", "error", "checkpoint", "progress"). Every command frame is [Command bytes] and is
 // answered with exactly one [CommandResult bytes].
 //
 // Versioning: the package name carries the major version; Command.protocol_major must equal PROTOCOL_MAJOR
@@ -21,7 +21,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file alignprop/v1/alignprop.proto.
  */
 export const file_alignprop_v1_alignprop: GenFile = /*@__PURE__*/
-  fileDesc("ChxhbGlnbnByb3AvdjEvYWxpZ25wcm9wLnByb3RvEgxhbGlnbnByb3AudjEisQEKBUhlbGxvEhYKDnByb3RvY29sX21ham9yGAEgASgNEhYKDnByb3RvY29sX21pbm9yGAIgASgNEg0KBWFnZW50GAMgASgJEg4KBnJ1bl9pZBgEIAEoCRIXCg9ldmVudHNfZW5kcG9pbnQYBSABKAkSGAoQb2JzZXJ2ZV9lbmRwb2ludBgGIAEoCRITCgtpbnN0YW5jZV9pZBgHIAEoCRIRCglzdGFydF9zZXEYCCABKA0iBwoFUGF1c2UiCAoGUmVzdW1lIgYKBFN0b3AiDwoNQ2hlY2twb2ludE5vdyIGCgRQaW5nIiQKD1NuYXBzaG90UmVxdWVzdBIRCglhZnRlcl9zZXEYASABKA0i2wIKB0NvbW1hbmQSCgoCaWQYASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SJAoFaGVsbG8YCiABKAsyEy5hbGlnbnByb3AudjEuSGVsbG9IABIkCgVwYXVzZRgLIAEoCzITLmFsaWducHJvcC52MS5QYXVzZUgAEiYKBnJlc3VtZRgMIAEoCzIULmFsaWducHJvcC52MS5SZXN1bWVIABIiCgRzdG9wGA0gASgLMhIuYWxpZ25wcm9wLnYxLlN0b3BIABI1Cg5jaGVja3BvaW50X25vdxgOIAEoCzIbLmFsaWducHJvcC52MS5DaGVja3BvaW50Tm93SAASIgoEcGluZxgPIAEoCzISLmFsaWducHJvcC52MS5QaW5nSAASMQoIc25hcHNob3QYECABKAsyHS5hbGlnbnByb3AudjEuU25hcHNob3RSZXF1ZXN0SABCBgoEa2luZCKtAQoNQ29tbWFuZFJlc3VsdBIKCgJpZBgBIAEoCRIKCgJvaxgCIAEoCBIPCgdtZXNzYWdlGAMgASgJEiUKBXN0YXRlGAQgASgOMhYuYWxpZ25wcm9wLnYxLlJ1blN0YXRlEiIKBWhlbGxvGAUgASgLMhMuYWxpZ25wcm9wLnYxLkhlbGxvEigKCHNuYXBzaG90GAYgASgLMhYuYWxpZ25wcm9wLnYxLlNuYXBzaG90Iq4BCghTbmFwc2hvdBIOCgZydW5faWQYASABKAkSCwoDc2VxGAIgASgNEhEKCWZpcnN0X3NlcRgDIAEoDRIkCgZzdGF0dXMYBCABKAsyFC5hbGlnbnByb3AudjEuU3RhdHVzEhMKC2NvbmZpZ19qc29uGAUgASgJEiMKBmV2ZW50cxgGIAMoCzITLmFsaWducHJvcC52MS5FdmVudBISCgpiYWRfZnJhbWVzGAcgASgNIo4BCgZTdGF0dXMSJQoFc3RhdGUYASABKA4yFi5hbGlnbnByb3AudjEuUnVuU3RhdGUSDAoEc3RlcBgCIAEoDRINCgV0b3RhbBgDIAEoDRINCgVlcG9jaBgEIAEoDRIPCgdiYWNrZW5kGAUgASgJEg8KB21lc3NhZ2UYBiABKAkSDwoHcnVuX2RpchgHIAEoCSL0AgoHTWV0cmljcxIMCgRzdGVwGAEgASgNEg0KBWVwb2NoGAIgASgNEgwKBGxvc3MYAyABKAESEwoLcmV3YXJkX21lYW4YBCABKAESEgoKcmV3YXJkX3N0ZBgFIAEoARISCgpyZXdhcmRfbWluGAYgASgBEhIKCnJld2FyZF9tYXgYByABKAESEQoJZ3JhZF9ub3JtGAggASgBEgoKAmxyGAkgASgBEhQKDHN0ZXBfc2Vjb25kcxgKIAEoARIaChJzYW1wbGVzX3Blcl9zZWNvbmQYCyABKAESEgoKdGZfdGVuc29ycxgMIAEoDRIQCgh0Zl9ieXRlcxgNIAEoARIRCglyc3NfYnl0ZXMYDiABKAESMwoHc2NhbGFycxgPIAMoCzIiLmFsaWducHJvcC52MS5NZXRyaWNzLlNjYWxhcnNFbnRyeRouCgxTY2FsYXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgBOgI4ASJ/CgVJbWFnZRILCgNwbmcYASABKAwSDgoGcHJvbXB0GAIgASgJEhwKFHByb21wdF9tZXRhZGF0YV9qc29uGAMgASgJEg4KBnJld2FyZBgEIAEoARINCgV3aWR0aBgFIAEoDRIOCgZoZWlnaHQYBiABKA0SDAoEcGF0aBgHIAEoCSJXCgpJbWFnZUJhdGNoEgwKBHN0ZXAYASABKA0SIwoGaW1hZ2VzGAIgAygLMhMuYWxpZ25wcm9wLnYxLkltYWdlEhYKDnBpeGVsc19kcm9wcGVkGAMgASgIIj0KA0xvZxIlCgVsZXZlbBgBIAEoDjIWLmFsaWducHJvcC52MS5Mb2dMZXZlbBIPCgdtZXNzYWdlGAIgASgJImAKBUVycm9yEg8KB21lc3NhZ2UYASABKAkSDgoGc291cmNlGAIgASgJEhEKCWV4aXRfY29kZRgDIAEoBRIOCgZzaWduYWwYBCABKAkSEwoLc3RkZXJyX3RhaWwYBSABKAkiTAoPQ2hlY2twb2ludFNhdmVkEgwKBHN0ZXAYASABKA0SDQoFZXBvY2gYAiABKA0SDAoEcGF0aBgDIAEoCRIOCgZyZWFzb24YBCABKAkiwAIKBUV2ZW50Eg4KBnJ1bl9pZBgBIAEoCRILCgNzZXEYAiABKA0SFAoMdGltZV91bml4X21zGAMgASgBEiYKBnN0YXR1cxgKIAEoCzIULmFsaWducHJvcC52MS5TdGF0dXNIABIoCgdtZXRyaWNzGAsgASgLMhUuYWxpZ25wcm9wLnYxLk1ldHJpY3NIABIqCgZpbWFnZXMYDCABKAsyGC5hbGlnbnByb3AudjEuSW1hZ2VCYXRjaEgAEiAKA2xvZxgNIAEoCzIRLmFsaWducHJvcC52MS5Mb2dIABIkCgVlcnJvchgOIAEoCzITLmFsaWducHJvcC52MS5FcnJvckgAEjMKCmNoZWNrcG9pbnQYDyABKAsyHS5hbGlnbnByb3AudjEuQ2hlY2twb2ludFNhdmVkSABCCQoHcGF5bG9hZCqsAQoIUnVuU3RhdGUSGQoVUlVOX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSUlVOX1NUQVRFX1NUQVJUSU5HEAESFQoRUlVOX1NUQVRFX1JVTk5JTkcQAhIUChBSVU5fU1RBVEVfUEFVU0VEEAMSFgoSUlVOX1NUQVRFX1NUT1BQSU5HEAQSEgoOUlVOX1NUQVRFX0RPTkUQBRIUChBSVU5fU1RBVEVfRkFJTEVEEAYqdwoITG9nTGV2ZWwSGQoVTE9HX0xFVkVMX1VOU1BFQ0lGSUVEEAASEwoPTE9HX0xFVkVMX0RFQlVHEAESEgoOTE9HX0xFVkVMX0lORk8QAhISCg5MT0dfTEVWRUxfV0FSThADEhMKD0xPR19MRVZFTF9FUlJPUhAEYgZwcm90bzM");
+  fileDesc("ChxhbGlnbnByb3AvdjEvYWxpZ25wcm9wLnByb3RvEgxhbGlnbnByb3AudjEisQEKBUhlbGxvEhYKDnByb3RvY29sX21ham9yGAEgASgNEhYKDnByb3RvY29sX21pbm9yGAIgASgNEg0KBWFnZW50GAMgASgJEg4KBnJ1bl9pZBgEIAEoCRIXCg9ldmVudHNfZW5kcG9pbnQYBSABKAkSGAoQb2JzZXJ2ZV9lbmRwb2ludBgGIAEoCRITCgtpbnN0YW5jZV9pZBgHIAEoCRIRCglzdGFydF9zZXEYCCABKA0iBwoFUGF1c2UiCAoGUmVzdW1lIgYKBFN0b3AiDwoNQ2hlY2twb2ludE5vdyIGCgRQaW5nIiQKD1NuYXBzaG90UmVxdWVzdBIRCglhZnRlcl9zZXEYASABKA0i2wIKB0NvbW1hbmQSCgoCaWQYASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SJAoFaGVsbG8YCiABKAsyEy5hbGlnbnByb3AudjEuSGVsbG9IABIkCgVwYXVzZRgLIAEoCzITLmFsaWducHJvcC52MS5QYXVzZUgAEiYKBnJlc3VtZRgMIAEoCzIULmFsaWducHJvcC52MS5SZXN1bWVIABIiCgRzdG9wGA0gASgLMhIuYWxpZ25wcm9wLnYxLlN0b3BIABI1Cg5jaGVja3BvaW50X25vdxgOIAEoCzIbLmFsaWducHJvcC52MS5DaGVja3BvaW50Tm93SAASIgoEcGluZxgPIAEoCzISLmFsaWducHJvcC52MS5QaW5nSAASMQoIc25hcHNob3QYECABKAsyHS5hbGlnbnByb3AudjEuU25hcHNob3RSZXF1ZXN0SABCBgoEa2luZCKtAQoNQ29tbWFuZFJlc3VsdBIKCgJpZBgBIAEoCRIKCgJvaxgCIAEoCBIPCgdtZXNzYWdlGAMgASgJEiUKBXN0YXRlGAQgASgOMhYuYWxpZ25wcm9wLnYxLlJ1blN0YXRlEiIKBWhlbGxvGAUgASgLMhMuYWxpZ25wcm9wLnYxLkhlbGxvEigKCHNuYXBzaG90GAYgASgLMhYuYWxpZ25wcm9wLnYxLlNuYXBzaG90Iq4BCghTbmFwc2hvdBIOCgZydW5faWQYASABKAkSCwoDc2VxGAIgASgNEhEKCWZpcnN0X3NlcRgDIAEoDRIkCgZzdGF0dXMYBCABKAsyFC5hbGlnbnByb3AudjEuU3RhdHVzEhMKC2NvbmZpZ19qc29uGAUgASgJEiMKBmV2ZW50cxgGIAMoCzITLmFsaWducHJvcC52MS5FdmVudBISCgpiYWRfZnJhbWVzGAcgASgNIo4BCgZTdGF0dXMSJQoFc3RhdGUYASABKA4yFi5hbGlnbnByb3AudjEuUnVuU3RhdGUSDAoEc3RlcBgCIAEoDRINCgV0b3RhbBgDIAEoDRINCgVlcG9jaBgEIAEoDRIPCgdiYWNrZW5kGAUgASgJEg8KB21lc3NhZ2UYBiABKAkSDwoHcnVuX2RpchgHIAEoCSL0AgoHTWV0cmljcxIMCgRzdGVwGAEgASgNEg0KBWVwb2NoGAIgASgNEgwKBGxvc3MYAyABKAESEwoLcmV3YXJkX21lYW4YBCABKAESEgoKcmV3YXJkX3N0ZBgFIAEoARISCgpyZXdhcmRfbWluGAYgASgBEhIKCnJld2FyZF9tYXgYByABKAESEQoJZ3JhZF9ub3JtGAggASgBEgoKAmxyGAkgASgBEhQKDHN0ZXBfc2Vjb25kcxgKIAEoARIaChJzYW1wbGVzX3Blcl9zZWNvbmQYCyABKAESEgoKdGZfdGVuc29ycxgMIAEoDRIQCgh0Zl9ieXRlcxgNIAEoARIRCglyc3NfYnl0ZXMYDiABKAESMwoHc2NhbGFycxgPIAMoCzIiLmFsaWducHJvcC52MS5NZXRyaWNzLlNjYWxhcnNFbnRyeRouCgxTY2FsYXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgBOgI4ASJ/CgVJbWFnZRILCgNwbmcYASABKAwSDgoGcHJvbXB0GAIgASgJEhwKFHByb21wdF9tZXRhZGF0YV9qc29uGAMgASgJEg4KBnJld2FyZBgEIAEoARINCgV3aWR0aBgFIAEoDRIOCgZoZWlnaHQYBiABKA0SDAoEcGF0aBgHIAEoCSJXCgpJbWFnZUJhdGNoEgwKBHN0ZXAYASABKA0SIwoGaW1hZ2VzGAIgAygLMhMuYWxpZ25wcm9wLnYxLkltYWdlEhYKDnBpeGVsc19kcm9wcGVkGAMgASgIIj0KA0xvZxIlCgVsZXZlbBgBIAEoDjIWLmFsaWducHJvcC52MS5Mb2dMZXZlbBIPCgdtZXNzYWdlGAIgASgJImAKBUVycm9yEg8KB21lc3NhZ2UYASABKAkSDgoGc291cmNlGAIgASgJEhEKCWV4aXRfY29kZRgDIAEoBRIOCgZzaWduYWwYBCABKAkSEwoLc3RkZXJyX3RhaWwYBSABKAkiTAoPQ2hlY2twb2ludFNhdmVkEgwKBHN0ZXAYASABKA0SDQoFZXBvY2gYAiABKA0SDAoEcGF0aBgDIAEoCRIOCgZyZWFzb24YBCABKAkiiQEKCFByb2dyZXNzEg0KBXBoYXNlGAEgASgJEgwKBGl0ZW0YAiABKAkSDAoEZG9uZRgDIAEoARINCgV0b3RhbBgEIAEoARIMCgR1bml0GAUgASgJEgwKBHJhdGUYBiABKAESEgoKaXRlbXNfZG9uZRgHIAEoDRITCgtpdGVtc190b3RhbBgIIAEoDSLsAgoFRXZlbnQSDgoGcnVuX2lkGAEgASgJEgsKA3NlcRgCIAEoDRIUCgx0aW1lX3VuaXhfbXMYAyABKAESJgoGc3RhdHVzGAogASgLMhQuYWxpZ25wcm9wLnYxLlN0YXR1c0gAEigKB21ldHJpY3MYCyABKAsyFS5hbGlnbnByb3AudjEuTWV0cmljc0gAEioKBmltYWdlcxgMIAEoCzIYLmFsaWducHJvcC52MS5JbWFnZUJhdGNoSAASIAoDbG9nGA0gASgLMhEuYWxpZ25wcm9wLnYxLkxvZ0gAEiQKBWVycm9yGA4gASgLMhMuYWxpZ25wcm9wLnYxLkVycm9ySAASMwoKY2hlY2twb2ludBgPIAEoCzIdLmFsaWducHJvcC52MS5DaGVja3BvaW50U2F2ZWRIABIqCghwcm9ncmVzcxgQIAEoCzIWLmFsaWducHJvcC52MS5Qcm9ncmVzc0gAQgkKB3BheWxvYWQqrAEKCFJ1blN0YXRlEhkKFVJVTl9TVEFURV9VTlNQRUNJRklFRBAAEhYKElJVTl9TVEFURV9TVEFSVElORxABEhUKEVJVTl9TVEFURV9SVU5OSU5HEAISFAoQUlVOX1NUQVRFX1BBVVNFRBADEhYKElJVTl9TVEFURV9TVE9QUElORxAEEhIKDlJVTl9TVEFURV9ET05FEAUSFAoQUlVOX1NUQVRFX0ZBSUxFRBAGKncKCExvZ0xldmVsEhkKFUxPR19MRVZFTF9VTlNQRUNJRklFRBAAEhMKD0xPR19MRVZFTF9ERUJVRxABEhIKDkxPR19MRVZFTF9JTkZPEAISEgoOTE9HX0xFVkVMX1dBUk4QAxITCg9MT0dfTEVWRUxfRVJST1IQBGIGcHJvdG8z");
 
 /**
  * Handshake: sent by a client as Command.hello and answered in CommandResult.hello.
@@ -665,6 +665,72 @@ export const CheckpointSavedSchema: GenMessage<CheckpointSaved> = /*@__PURE__*/
   messageDesc(file_alignprop_v1_alignprop, 16);
 
 /**
+ * How far a long start-up task has got, engine-neutral: downloading the model, loading weights and the reward.
+ * Published while the run is STARTING, at most a few times a second per phase, and once when a phase completes.
+ *
+ * @generated from message alignprop.v1.Progress
+ */
+export type Progress = Message<"alignprop.v1.Progress"> & {
+  /**
+   * "download" (Hub files into the local cache) or "load" (weights into memory, reward, backend).
+   *
+   * @generated from field: string phase = 1;
+   */
+  phase: string;
+
+  /**
+   * What is being worked on now: a repo file path ("unet/diffusion_pytorch_model.safetensors"), a component ("vae").
+   *
+   * @generated from field: string item = 2;
+   */
+  item: string;
+
+  /**
+   * Amount done and to do in this phase, in `unit` ("bytes" for downloads, "components" for loading); total 0 when
+   * not known yet.
+   *
+   * @generated from field: double done = 3;
+   */
+  done: number;
+
+  /**
+   * @generated from field: double total = 4;
+   */
+  total: number;
+
+  /**
+   * @generated from field: string unit = 5;
+   */
+  unit: string;
+
+  /**
+   * Units per second over this phase so far; 0 when not measured yet.
+   *
+   * @generated from field: double rate = 6;
+   */
+  rate: number;
+
+  /**
+   * Items (files, components) finished and planned in this phase.
+   *
+   * @generated from field: uint32 items_done = 7;
+   */
+  itemsDone: number;
+
+  /**
+   * @generated from field: uint32 items_total = 8;
+   */
+  itemsTotal: number;
+};
+
+/**
+ * Describes the message alignprop.v1.Progress.
+ * Use `create(ProgressSchema)` to create a new message.
+ */
+export const ProgressSchema: GenMessage<Progress> = /*@__PURE__*/
+  messageDesc(file_alignprop_v1_alignprop, 17);
+
+/**
  * Counters are uint32 and byte sizes double so that generated TypeScript uses plain numbers, not bigint.
  *
  * @generated from message alignprop.v1.Event
@@ -726,6 +792,12 @@ export type Event = Message<"alignprop.v1.Event"> & {
      */
     value: CheckpointSaved;
     case: "checkpoint";
+  } | {
+    /**
+     * @generated from field: alignprop.v1.Progress progress = 16;
+     */
+    value: Progress;
+    case: "progress";
   } | { case: undefined; value?: undefined };
 };
 
@@ -734,10 +806,16 @@ export type Event = Message<"alignprop.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_alignprop_v1_alignprop, 17);
+  messageDesc(file_alignprop_v1_alignprop, 18);
 
 /**
- * Lifecycle of a run: STARTING -> RUNNING <-> PAUSED -> STOPPING -> DONE | FAILED.
+ * Lifecycle of a run: STARTING -> RUNNING <-> PAUSED -> STOPPING -> DONE | FAILED (FAILED from anywhere; STARTING ->
+ * STOPPING when stopped before the first step).
+ *
+ * STARTING is the loading state: the trainer's sockets are bound and it is getting ready — backend, model download
+ * (Progress events with phase "download"), weights and reward (phase "load"). Every command is answered while
+ * STARTING: stop ends the run (STOPPING -> DONE, no step trained, nothing written but the events), pause takes effect
+ * before the first step, checkpoint_now is refused (ok=false: there is nothing to save yet). Both engines use it so.
  *
  * @generated from enum alignprop.v1.RunState
  */

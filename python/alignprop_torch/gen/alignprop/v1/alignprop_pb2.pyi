@@ -260,8 +260,28 @@ class CheckpointSaved(_message.Message):
     reason: str
     def __init__(self, step: _Optional[int] = ..., epoch: _Optional[int] = ..., path: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
+class Progress(_message.Message):
+    __slots__ = ("phase", "item", "done", "total", "unit", "rate", "items_done", "items_total")
+    PHASE_FIELD_NUMBER: _ClassVar[int]
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    DONE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    RATE_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_DONE_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    phase: str
+    item: str
+    done: float
+    total: float
+    unit: str
+    rate: float
+    items_done: int
+    items_total: int
+    def __init__(self, phase: _Optional[str] = ..., item: _Optional[str] = ..., done: _Optional[float] = ..., total: _Optional[float] = ..., unit: _Optional[str] = ..., rate: _Optional[float] = ..., items_done: _Optional[int] = ..., items_total: _Optional[int] = ...) -> None: ...
+
 class Event(_message.Message):
-    __slots__ = ("run_id", "seq", "time_unix_ms", "status", "metrics", "images", "log", "error", "checkpoint")
+    __slots__ = ("run_id", "seq", "time_unix_ms", "status", "metrics", "images", "log", "error", "checkpoint", "progress")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
     TIME_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
@@ -271,6 +291,7 @@ class Event(_message.Message):
     LOG_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     seq: int
     time_unix_ms: float
@@ -280,4 +301,5 @@ class Event(_message.Message):
     log: Log
     error: Error
     checkpoint: CheckpointSaved
-    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., time_unix_ms: _Optional[float] = ..., status: _Optional[_Union[Status, _Mapping]] = ..., metrics: _Optional[_Union[Metrics, _Mapping]] = ..., images: _Optional[_Union[ImageBatch, _Mapping]] = ..., log: _Optional[_Union[Log, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ..., checkpoint: _Optional[_Union[CheckpointSaved, _Mapping]] = ...) -> None: ...
+    progress: Progress
+    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., time_unix_ms: _Optional[float] = ..., status: _Optional[_Union[Status, _Mapping]] = ..., metrics: _Optional[_Union[Metrics, _Mapping]] = ..., images: _Optional[_Union[ImageBatch, _Mapping]] = ..., log: _Optional[_Union[Log, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ..., checkpoint: _Optional[_Union[CheckpointSaved, _Mapping]] = ..., progress: _Optional[_Union[Progress, _Mapping]] = ...) -> None: ...
