@@ -12,6 +12,8 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, test } from "node:test";
 import { execa } from "execa";
+import { isPng } from "../../src/io/png.js";
+import { latestCheckpoint, listCheckpoints, readEventsLog, readRunImage, runFiles } from "../../src/run/index.js";
 import { alignprop, CLI } from "../helpers/cli.js";
 
 const root = mkdtempSync(join(tmpdir(), "alignprop-engine-torch-"));
@@ -22,17 +24,11 @@ const TINY = [
   "--truncated_backprop_timestep", "1", "--truncated_rand_backprop_minmax", "[0,2]", "--log_image_freq", "1",
   "--save_freq", "1", "--num_checkpoint_limit", "2", "--runs_dir", root, "--run_name", "torch-run",
 ];
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-interface LoggedEvent {
-  seq: number;
-  metrics?: { step: number };
+/** What `--ci` prints on stdout: one JSON object per event. */
+interface CiEvent {
   checkpoint?: { step: number };
-  images?: { step: number; images: { path: string; png?: string }[] };
 }
-
-const readEvents = (runDir: string): LoggedEvent[] =>
-  readFileSync(join(runDir, "events.jsonl"), "utf8").trimEnd().split("\n").map((l) => JSON.parse(l) as LoggedEvent);
 
 /** Starts `train --ci` in its own process group and SIGKILLs the group (CLI and trainer) once checkpoint `step` is announced. */
 async function trainUntilCheckpointThenKill(step: number): Promise<number> {
@@ -45,7 +41,7 @@ async function trainUntilCheckpointThenKill(step: number): Promise<number> {
   const lines = createInterface({ input: child.stdout! });
   let saved = -1;
   for await (const line of lines) {
-    const event = JSON.parse(line) as LoggedEvent;
+    const event = JSON.parse(line) as CiEvent;
     if (event.checkpoint && event.checkpoint.step >= step) {
       saved = event.checkpoint.step;
       process.kill(-child.pid!, "SIGKILL");
@@ -60,10 +56,10 @@ async function trainUntilCheckpointThenKill(step: number): Promise<number> {
 test("train --engine torch: kill -9, tfjs refused, --resume continues once per step; report and sample --lora read the run", async () => {
   const runDir = join(root, "torch-run");
   const killedAfter = await trainUntilCheckpointThenKill(3);
-  const checkpoints = readdirSync(join(runDir, "checkpoints")).filter((e) => /^checkpoint_\d+$/.test(e));
-  assert.ok(checkpoints.includes(`checkpoint_${killedAfter}`), `${checkpoints.join(",")} holds the announced checkpoint`);
-  assert.ok(!checkpoints.includes("checkpoint_1"), "pruned to num_checkpoint_limit=2");
-  const state = JSON.parse(readFileSync(join(runDir, "checkpoints", `checkpoint_${killedAfter}`, "state.json"), "utf8"));
+  const checkpoints = listCheckpoints(runDir);
+  assert.equal(checkpoints[0], killedAfter, "the announced checkpoint is the newest complete one");
+  assert.ok(!checkpoints.includes(1), `pruned to num_checkpoint_limit=2: ${checkpoints.join(",")}`);
+  const state = JSON.parse(readFileSync(join(latestCheckpoint(runDir)!, "state.json"), "utf8"));
   assert.equal(state.engine, "torch");
   assert.equal(state.step, killedAfter);
 
@@ -75,29 +71,34 @@ test("train --engine torch: kill -9, tfjs refused, --resume continues once per s
   const resumed = await alignprop(["train", "--ci", "--resume", runDir, "--num_epochs", String(total)]);
   assert.equal(resumed.exitCode, 0, String(resumed.stderr));
 
-  const events = readEvents(runDir);
-  assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), "seq 1, 2, 3, … once each across the resume");
-  const steps = events.flatMap((e) => (e.metrics ? [e.metrics.step] : []));
+  const log = await readEventsLog(runFiles(runDir).events);
+  assert.equal(log.torn, undefined);
+  const seqs = log.events.map((e) => e.seq);
+  assert.deepEqual(seqs, seqs.map((_, i) => i + 1), "seq 1, 2, 3, … once each across the resume");
+  const steps = log.events.flatMap((e) => (e.payload.case === "metrics" ? [e.payload.value.step] : []));
   assert.deepEqual(steps, Array.from({ length: total }, (_, i) => i + 1), "each step's metrics once");
-  for (const batch of events.flatMap((e) => (e.images ? [e.images] : []))) {
+  const batches = log.events.flatMap((e) => (e.payload.case === "images" ? [e.payload.value] : []));
+  assert.deepEqual(batches.map((b) => b.step), steps, "every step's images (log_image_freq=1)");
+  for (const batch of batches) {
     for (const image of batch.images) {
-      assert.equal(image.png, undefined, "logged without pixels");
-      assert.deepEqual(readFileSync(join(runDir, image.path)).subarray(0, 8), PNG_SIGNATURE);
+      assert.equal(image.png.length, 0, "logged without pixels");
+      const read = await readRunImage(runDir, image.path);
+      assert.ok(read.ok, `${image.path}: ${read.ok ? "" : read.reason}`);
     }
     const captions = JSON.parse(readFileSync(join(runDir, "images", `step-${batch.step}`, "captions.json"), "utf8"));
-    assert.equal(captions[0].file, "0.png");
-    assert.equal(typeof captions[0].reward, "number");
+    assert.deepEqual(captions.map((c: { file: string }) => c.file), ["0.png"]);
+    assert.equal(captions[0].reward, batch.images[0]!.reward);
   }
-  const kept = readdirSync(join(runDir, "checkpoints")).sort();
+  const kept = readdirSync(runFiles(runDir).checkpoints).sort();
   assert.deepEqual(kept, [`checkpoint_${total - 1}`, `checkpoint_${total}`], "newest two, no temp folders");
 
   const report = await alignprop(["report", runDir]);
   assert.equal(report.exitCode, 0, String(report.stderr));
-  assert.ok(existsSync(join(runDir, "report.html")));
+  assert.ok(existsSync(runFiles(runDir).report));
 
   const out = join(root, "sample.png");
-  const lora = join(runDir, "pytorch_lora_weights.safetensors");
+  const lora = runFiles(runDir).loraWeights;
   const sampled = await alignprop(["sample", "--prompt", "a red circle", "--steps", "2", "--lora", lora, "--out", out]);
   assert.equal(sampled.exitCode, 0, String(sampled.stderr));
-  assert.deepEqual(readFileSync(out).subarray(0, 8), PNG_SIGNATURE);
+  assert.ok(isPng(readFileSync(out)));
 });
