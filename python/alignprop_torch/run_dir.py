@@ -16,7 +16,6 @@ from typing import Any
 from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
 from alignprop_torch.wire.json_lines import to_json_line
 
-CONFIG_FILE = "config.json"
 EVENTS_FILE = "events.jsonl"
 IMAGES_DIR = "images"
 CAPTIONS_FILE = "captions.json"
