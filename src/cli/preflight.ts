@@ -1,12 +1,12 @@
 /**
  * What `train` checks before a run folder exists — the mistakes that need no download or loading to see: a model
- * folder that is missing or not a pipeline, a reward that does not exist, `push_to_hub` without a token. Each is a
+ * folder that is missing or not a pipeline, a reward that does not exist, `push_to_hub` without a repo or a token. Each is a
  * usage error (exit 2) naming the field and its value; what only loading can find fails the run later (exit 1).
  */
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { RunConfig } from "../config/index.js";
-import { isRepoId } from "../io/hub-names.js";
+import { checkRepoId, isRepoId } from "../io/hub-names.js";
 import { checkToken } from "../io/hub-push.js";
 import { embeddedModel } from "../models/embedded.js";
 import { MODEL_INDEX } from "../models/pipeline-layout.js";
@@ -45,7 +45,9 @@ function checkReward(reward: string): string | undefined {
 
 function checkPush(config: RunConfig, env: NodeJS.ProcessEnv): string | undefined {
   if (!config.push_to_hub) return undefined;
+  if (!config.hub_model_id) return 'push_to_hub=true needs hub_model_id="namespace/name", the Hub repo to push to';
   try {
+    checkRepoId(config.hub_model_id, "hub_model_id");
     checkToken(env.HF_TOKEN || undefined, "HF_TOKEN");
     return undefined;
   } catch (error) {

@@ -29,14 +29,13 @@ export const RunConfigSchema = z
     exp_name: z.string().default("alignprop").describe("Name of this experiment."),
     run_name: z.string().default("").describe('Name of this run; "" lets the CLI name it.'),
     seed: nonNegativeInt().default(0).describe("Seed for prompts, noise and truncation draws."),
-    /** Accepted for TRL configs; no tracker is wired up yet, so a non-empty value only earns a warning. */
     log_with: z
       .enum(LOG_WITH)
       .default("")
-      .describe("Experiment tracker (TRL); events.jsonl and report.html are written instead."),
+      .describe('Experiment tracker (TRL): "tensorboard" writes event files under logdir/<run name>; events.jsonl and report.html are always written.'),
     log_image_freq: positiveInt().default(1).describe("Log sample images every this many steps."),
     tracker_project_name: z.string().default("trl").describe("Project name for the tracker."),
-    logdir: z.string().default("logs").describe("TRL's logging directory, accepted so TRL configs load; not used: checkpoints go to runs_dir/<run_name>/checkpoints."),
+    logdir: z.string().default("logs").describe('Tracker directory (TRL): log_with "tensorboard" writes logdir/<run name>/events.out.tfevents.*; checkpoints go to runs_dir/<run name>/checkpoints.'),
     num_epochs: positiveInt().default(100).describe("Number of epochs to train."),
     save_freq: positiveInt().default(1).describe("Epochs between checkpoints."),
     num_checkpoint_limit: positiveInt().default(5).describe("Checkpoints kept; older ones are deleted."),
@@ -90,7 +89,8 @@ export const RunConfigSchema = z
       .tuple([int(), int()])
       .default([0, 50])
       .describe("Range of the random cut; follows [0, sample_num_steps] unless set."),
-    push_to_hub: z.boolean().default(false).describe("Push the trained LoRA weights to the Hub at the end."),
+    push_to_hub: z.boolean().default(false).describe("Push the LoRA, model card and samples to hub_model_id when the run ends (HF_TOKEN)."),
+    hub_model_id: z.string().default("").describe('The Hub repo push_to_hub pushes to, "namespace/name" (TRL\'s name).'),
 
     /** "tiny-shapes" (the embedded `models/tiny-shapes`), a pipeline directory in diffusers layout, or a Hub id. */
     model: z

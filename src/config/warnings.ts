@@ -17,9 +17,9 @@ export function tfjsWarnings(config: RunConfig, explicit: ReadonlySet<string>): 
   if (!torch && explicit.has("mixed_precision") && config.mixed_precision !== "no") {
     warnings.push(`mixed_precision="${config.mixed_precision}" is ignored: TF.js trains in fp32`);
   }
-  if (explicit.has("log_with") && config.log_with !== "") {
+  if (explicit.has("log_with") && config.log_with === "wandb") {
     warnings.push(
-      `log_with="${config.log_with}" is ignored: there are no trackers yet; ` +
+      `log_with="wandb" is ignored: the TF.js engine writes TensorBoard files (log_with="tensorboard"); ` +
         "metrics go to events.jsonl and report.html in the run directory",
     );
   }

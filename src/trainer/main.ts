@@ -7,12 +7,13 @@
  * loading: at once; while training: finish the step, save, exit 0); a second one exits at once.
  */
 import { readFileSync } from "node:fs";
-import { basename, dirname } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { readAllowList, readKeyPair } from "../bridge/curve.js";
 import { TrainerServer } from "../bridge/server.js";
 import type { ReadyLine } from "../bridge/spawn.js";
 import { RunConfigSchema } from "../config/index.js";
+import { TensorBoardRunLog } from "../io/tensorboard/run-log.js";
 import { writeReport } from "../report/index.js";
 import { initBackend } from "../tf/backend.js";
 import { loadCheckpoint, RunDir } from "../run/index.js";
@@ -50,11 +51,18 @@ async function main(): Promise<number> {
   const runDir = new RunDir(dirname(values.config), resume?.state.seq);
   const runId = basename(runDir.path);
 
+  // TRL's layout, <logdir>/<run>; a resumed run re-does the steps after its checkpoint, which supersede the old ones.
+  const tensorboard =
+    config.log_with === "tensorboard"
+      ? TensorBoardRunLog.open(resolve(config.logdir), runId, config, resume === undefined ? undefined : resume.state.step + 1)
+      : undefined;
+
   // The trainer exists before its job: commands that arrive while it loads are answered by it (STARTING).
   const trainer = new Trainer({
     config,
     runDir,
     runId,
+    tensorboard,
     resumedAtStep: resume?.state.step,
     load: async (hooks) => {
       const choice = await initBackend(config.backend);
@@ -92,6 +100,7 @@ async function main(): Promise<number> {
   const code = await trainer.run(server);
   await server.close();
   runDir.close();
+  tensorboard?.close();
   try {
     await writeReport(runDir.path);
   } catch (err) {

@@ -20,6 +20,7 @@ import {
 } from "../gen/alignprop/v1/alignprop_pb.js";
 import type { RunCommand, RunCommandOutcome } from "../bridge/server.js";
 import type { RunConfig } from "../config/index.js";
+import type { TensorBoardRunLog } from "../io/tensorboard/run-log.js";
 import { saveCheckpoint, type RunDir } from "../run/index.js";
 import type { ImageHook } from "./image-hook.js";
 import type { StepImages, StepResult, TrainingJob } from "../algorithms/job.js";
@@ -49,6 +50,8 @@ export interface LoadedJob {
 export interface TrainerOptions {
   config: RunConfig;
   runDir: RunDir;
+  /** `log_with: "tensorboard"`: every event also goes to TensorBoard's event files. */
+  tensorboard?: TensorBoardRunLog;
   runId: string;
   /**
    * Gets the run ready (backend, model download and weights, reward, the checkpoint to resume) while the run is
@@ -335,5 +338,6 @@ export class Trainer {
   private publish(payload: Event["payload"]): void {
     const event = this.sink!.publish(payload);
     this.o.runDir.appendEvent(event);
+    this.o.tensorboard?.write(event);
   }
 }

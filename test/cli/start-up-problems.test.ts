@@ -34,7 +34,9 @@ test("mistakes visible before a run starts exit 2 with one message each and leav
     [["--model", join(PACKAGE_ROOT, "README.md")], "is a file; a pipeline is a folder"],
     [["--reward", "nonexistent"], 'reward="nonexistent" is neither a built-in'],
     [["--reward", "./missing-reward.js"], 'reward="./missing-reward.js": no such reward module'],
-    [["--push_to_hub", "true"], "push_to_hub=true: no Hub token: set HF_TOKEN"],
+    [["--push_to_hub", "true", "--hub_model_id", "me/lora"], "push_to_hub=true: no Hub token: set HF_TOKEN"],
+    [["--push_to_hub", "true"], 'push_to_hub=true needs hub_model_id="namespace/name"'],
+    [["--push_to_hub", "true", "--hub_model_id", "no-namespace"], 'push_to_hub=true: hub_model_id="no-namespace" is not a Hub repo id'],
   ];
   for (const [args, message] of cases) {
     const r = await alignprop(["train", "--ci", ...fast, ...args], { env: { HF_TOKEN: "" } });
@@ -147,5 +149,5 @@ test("an over-long prompt gets one warning naming the token limit", async () => 
 test("--logdir is not described as the checkpoint directory", async () => {
   const r = await alignprop(["train", "--help"]);
   const line = String(r.stdout).split("\n").find((l) => l.startsWith("logdir"))!;
-  assert.match(line, /not used: checkpoints go to runs_dir\/<run_name>\/checkpoints/);
+  assert.match(line, /checkpoints go to runs_dir\/<run name>\/checkpoints/);
 });

@@ -8,7 +8,8 @@ describe("describeRunConfig", () => {
     const names = describeRunConfig().map((field) => field.name);
     assert.deepEqual([...names].sort(), [...Object.keys(DEFAULT_RUN_CONFIG), "reward_target"].sort());
     assert.equal(names[0], "exp_name");
-    assert.equal(names.indexOf("push_to_hub") + 1, names.indexOf("model"));
+    assert.equal(names.indexOf("push_to_hub") + 1, names.indexOf("hub_model_id"), "TRL's Hub fields together");
+    assert.equal(names.indexOf("hub_model_id") + 1, names.indexOf("model"));
   });
 
   it("gives each field a type, a default and a one-line doc", () => {

@@ -13,6 +13,7 @@ import { formatRunConfigHelp } from "../../config/index.js";
 import { flag, parseArgv, takeOptions, UsageError } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 import { showRun, wantsDashboard } from "../front-end.js";
+import { pushRun } from "../../io/hub-push.js";
 import { torchTrainer } from "../../python/torch-trainer.js";
 import { prepareRun, readEventsLog, runFiles, type PreparedRun } from "../../run/index.js";
 import { preflight } from "../preflight.js";
@@ -83,9 +84,6 @@ export const train: CliCommand = {
     }
     const run = prepareRun(options.config, options.resume ? { ...rest, resume_from: options.resume } : rest, (config) => preflight(config));
     for (const w of run.warnings) process.stderr.write(`warning: ${w}\n`);
-    if (run.config.push_to_hub) {
-      process.stderr.write(`warning: push_to_hub=true: a run does not push by itself; when it is done: alignprop push ${run.runDir} --repo <org/name>\n`);
-    }
     // Every run has its trainer.log, empty when the trainer wrote nothing to stderr.
     const { trainerLog, supervisorKey: ownKeyFile } = runFiles(run.runDir);
     appendFileSync(trainerLog, "");
@@ -116,6 +114,7 @@ export const train: CliCommand = {
     }
     const code = options.headless ? await headless(trainer) : await front(trainer, options.ci);
     await removeIfNeverTrained(run);
+    if (code === EXIT.ok && run.config.push_to_hub) await pushAtEnd(run.runDir, run.config.hub_model_id);
     return code;
   },
 };
@@ -171,4 +170,21 @@ async function headless(trainer: SpawnedTrainer): Promise<number> {
   const exit = await trainer.exit;
   process.stderr.write(`trainer exited ${exit.signal ? `by ${exit.signal}` : `with code ${exit.exitCode}`}\n`);
   return exit.exitCode ?? EXIT.failed;
+}
+
+/**
+ * `push_to_hub`: a run that ended well pushes exactly what `alignprop push` would. A failed push does not fail the
+ * training: the run directory keeps everything, and the message says how to retry.
+ */
+async function pushAtEnd(runDir: string, repo: string): Promise<void> {
+  const log = (line: string) => process.stderr.write(`push: ${line}\n`);
+  try {
+    const result = await pushRun(runDir, { repo, log });
+    log(`pushed to ${result.url}`);
+  } catch (error) {
+    process.stderr.write(
+      `alignprop train: the run finished, but the push to ${repo} failed: ${(error as Error).message}\n` +
+        `  everything is in ${runDir}; retry with: alignprop push ${runDir} --repo ${repo}\n`,
+    );
+  }
 }
