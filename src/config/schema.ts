@@ -114,7 +114,7 @@ export const RunConfigSchema = z
      * (`python -m alignprop_torch.trainer` in the project's Python environment, or ALIGNPROP_PYTHON: diffusers, peft
      * and PyTorch on CUDA when present, else the CPU). Both write the same run directory; a checkpoint resumes only
      * in the engine that wrote it. torch today trains AlignProp with its built-in rewards (no reward or image_hook
-     * modules, no DDPO); src/config/engine.ts refuses the rest.
+     * modules, no DDPO, no tracker); src/config/engine.ts refuses the rest.
      */
     engine: z.enum(ENGINES).default("tfjs").describe("Trainer engine: tfjs (TF.js in Node) or torch (PyTorch + diffusers in Python)."),
     /** Each run writes `runs_dir/<run_name>/` (config, events, images, checkpoints, report). */
