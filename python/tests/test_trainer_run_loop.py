@@ -5,6 +5,7 @@ import json
 import math
 
 from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
+from alignprop_torch.run_dir import EventsWriter, NonFiniteTensor
 from alignprop_torch.trainer.run_control import RunControl
 from alignprop_torch.trainer.run_loop import RunLoop, RunSettings, StepOutcome
 from alignprop_torch.wire.options import Endpoints, TrainerServerOptions
@@ -20,11 +21,13 @@ class DivergingJob:
     def step(self, keep_images: bool) -> StepOutcome:
         self.steps += 1
         loss = -0.5 if self.steps <= self.good else math.nan
-        return StepOutcome(loss=loss, rewards=[0.5, 0.25], grad_norm=0.1, lr=1e-3)
+        return StepOutcome(loss=loss, rewards=[0.5, 0.25], grad_norm=0.1, lr=1e-3, extra={"approx_kl": 0.25})
 
 
-def run(tmp_path, job, total=10, save_freq=2, warnings=()):
+def run(tmp_path, job, total=10, save_freq=2, fail: dict[int, Exception] | None = None, warnings=()):
+    """`fail[step]`: what saving at that step raises."""
     control = RunControl()
+    events = EventsWriter(tmp_path)
     server = TrainerServer.bind(
         TrainerServerOptions(
             endpoints=Endpoints(f"ipc://{tmp_path}/c", f"ipc://{tmp_path}/e", f"ipc://{tmp_path}/o"),
@@ -32,12 +35,15 @@ def run(tmp_path, job, total=10, save_freq=2, warnings=()):
             config_json="{}",
             agent="test",
             handle=control.handle,
+            record=events.append,
         )
     )
-    saved: list[tuple[int, str]] = []
+    saved: list[tuple[int, int]] = []
 
-    def save(step: int, reason: str) -> str:
-        saved.append((step, reason))
+    def save(step: int, seq: int) -> str:
+        if fail and step in fail:
+            raise fail[step]
+        saved.append((step, seq))
         return f"checkpoints/checkpoint_{step}"
 
     try:
@@ -52,15 +58,22 @@ def run(tmp_path, job, total=10, save_freq=2, warnings=()):
         code = RunLoop(lambda: job, settings, server, control, tmp_path, save).run()
     finally:
         server.close()
+        events.close()
     lines = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
     return code, control, saved, lines
+
+
+def checkpoint_events(lines):
+    """(seq, step, reason) of each CheckpointSaved: the seq a save was told is the one its event got."""
+    return [(x["seq"], x["checkpoint"]["step"], x["checkpoint"]["reason"]) for x in lines if "checkpoint" in x]
 
 
 def test_a_nan_loss_fails_the_run_naming_the_step_and_the_last_good_checkpoint(tmp_path):
     code, control, saved, lines = run(tmp_path, DivergingJob(good=5))
     assert code == 1
     assert control.state == pb.RUN_STATE_FAILED
-    assert saved == [(2, "save_freq"), (4, "save_freq")], "no checkpoint of diverged weights"
+    assert [step for step, _ in saved] == [2, 4], "no checkpoint of diverged weights"
+    assert checkpoint_events(lines) == [(seq, step, "save_freq") for step, seq in saved]
     error = next(line["error"] for line in lines if "error" in line)
     assert error["message"] == (
         "loss is NaN at step 6: training diverged (try a lower train_learning_rate or train_max_grad_norm); "
@@ -73,10 +86,40 @@ def test_a_nan_loss_fails_the_run_naming_the_step_and_the_last_good_checkpoint(t
 def test_a_finished_run_saves_once_at_the_end_and_logs_every_event_in_seq_order(tmp_path):
     code, control, saved, lines = run(tmp_path, DivergingJob(good=100), total=5, save_freq=2)
     assert code == 0 and control.state == pb.RUN_STATE_DONE
-    assert saved == [(2, "save_freq"), (4, "save_freq"), (5, "final")]
+    assert [step for step, _ in saved] == [2, 4, 5]
+    reasons = ["save_freq", "save_freq", "final"]
+    assert checkpoint_events(lines) == [(seq, step, r) for (step, seq), r in zip(saved, reasons, strict=True)]
     assert [line["seq"] for line in lines] == list(range(1, len(lines) + 1))
+    assert all(line["metrics"]["scalars"] == {"approx_kl": 0.25} for line in lines if "metrics" in line)
     states = [line["status"]["state"] for line in lines if "status" in line]
     assert states == ["RUN_STATE_STARTING", "RUN_STATE_RUNNING", "RUN_STATE_STOPPING", "RUN_STATE_DONE"]
+
+
+def test_a_failed_save_is_reported_and_training_continues_but_a_failed_final_save_fails_the_run(tmp_path):
+    disk_full = OSError(28, "No space left on device")
+    code, _, saved, lines = run(tmp_path, DivergingJob(good=100), total=5, fail={2: disk_full, 5: disk_full})
+    assert code == 1
+    assert [step for step, _ in saved] == [4]
+    errors = [line["error"] for line in lines if "error" in line]
+    assert errors[0] == {
+        "message": "checkpoint at step 2 (save_freq) could not be saved: [Errno 28] No space left on device; "
+        "training continues, the previous checkpoint is intact",
+        "source": "checkpoint",
+    }
+    assert errors[1]["message"] == "checkpoint at step 5 (final) could not be saved: [Errno 28] No space left on device"
+    assert [line["metrics"]["step"] for line in lines if "metrics" in line] == [1, 2, 3, 4, 5]
+
+
+def test_non_finite_weights_are_never_saved_and_fail_the_run_naming_the_tensor(tmp_path):
+    key = "unet.down_blocks.0.attentions.0.to_q.lora.up.weight"
+    code, control, saved, lines = run(tmp_path, DivergingJob(good=100), total=5, fail={4: NonFiniteTensor(key)})
+    assert code == 1 and control.state == pb.RUN_STATE_FAILED
+    assert [step for step, _ in saved] == [2]
+    error = next(line["error"] for line in lines if "error" in line)
+    assert error["message"] == (
+        f'"{key}" is not finite after step 4: training diverged (try a lower train_learning_rate or '
+        "train_max_grad_norm); the last good checkpoint is kept (step 2)"
+    )
 
 
 def test_each_config_warning_is_published_once_as_a_warn_log_right_after_the_start(tmp_path):

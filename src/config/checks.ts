@@ -1,5 +1,6 @@
 import type { z } from "zod";
 
+import { checkEngine } from "./engine.js";
 import type { RunConfig } from "./schema.js";
 
 /** DDPO: timesteps of each trajectory that train, TRL's `int(sample_num_steps * train_timestep_fraction)`. */
@@ -11,7 +12,9 @@ export const trainedTimesteps = (c: Pick<RunConfig, "sample_num_steps" | "train_
  * reported at once), which is why each check first makes sure the values it compares are well-typed.
  */
 export function checkRunConfig(config: RunConfig, ctx: z.RefinementCtx<RunConfig>): void {
-  if (config.log_with === "wandb") {
+  checkEngine(config, ctx);
+  // The torch engine refuses every tracker for now (engine.ts).
+  if (config.log_with === "wandb" && config.engine !== "torch") {
     ctx.addIssue({
       code: "custom",
       path: ["log_with"],

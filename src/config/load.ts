@@ -27,7 +27,7 @@ export function loadRunConfig(options: LoadRunConfigOptions = {}): LoadedRunConf
   const input = withAlgorithmDefaults(withTruncationDefaultsFollowingSteps(explicit));
   const result = RunConfigSchema.safeParse(input);
   if (!result.success) throw new ConfigError(toConfigIssues(result.error.issues, input));
-  return { config: result.data, warnings: unhonouredWarnings(result.data, new Set(Object.keys(explicit)), "tfjs") };
+  return { config: result.data, warnings: unhonouredWarnings(result.data, new Set(Object.keys(explicit)), result.data.engine) };
 }
 
 function readConfigFile(file: string): Record<string, unknown> {

@@ -8,6 +8,7 @@ export const MIXED_PRECISION = ["no", "fp16", "bf16"] as const;
 export const BACKENDS = ["auto", ...BACKEND_NAMES] as const;
 export const LOSSES = ["negative_reward", "trl", "target"] as const;
 export const ALGORITHMS = ["alignprop", "ddpo"] as const;
+export const ENGINES = ["tfjs", "torch"] as const;
 
 /**
  * Not z.int(): its failure on a fraction aborts the parse before the cross-field checks, so a config with
@@ -108,6 +109,14 @@ export const RunConfigSchema = z
     image_hook: z.string().default("").describe('Module called with each logged image batch (TRL\'s image_samples_hook); "" for none.'),
     /** "auto" tries tfjs-node-gpu, tfjs-node, wasm with ONNX Runtime kernels, plain wasm, then cpu, in that order. */
     backend: z.enum(BACKENDS).default("auto").describe("TF.js backend; auto picks the fastest one that loads."),
+    /**
+     * Which trainer runs behind the wire: "tfjs" (this Node process's TF.js, `backend` picks its kernels) or "torch"
+     * (`python -m alignprop_torch.trainer` in the project's Python environment, or ALIGNPROP_PYTHON: diffusers, peft
+     * and PyTorch on CUDA when present, else the CPU). Both write the same run directory; a checkpoint resumes only
+     * in the engine that wrote it. torch today trains AlignProp with its built-in rewards (no reward or image_hook
+     * modules, no DDPO, no tracker); src/config/engine.ts refuses the rest.
+     */
+    engine: z.enum(ENGINES).default("tfjs").describe("Trainer engine: tfjs (TF.js in Node) or torch (PyTorch + diffusers in Python)."),
     /** Each run writes `runs_dir/<run_name>/` (config, events, images, checkpoints, report). */
     runs_dir: z.string().min(1).default("runs").describe("Directory that holds one folder per run."),
     /**

@@ -1,7 +1,7 @@
 import type { RunConfig } from "./schema.js";
 
-/** The engines a run can train on: TF.js in this process's Node, or PyTorch + diffusers under accelerate (python/). */
-export type Engine = "tfjs" | "torch";
+/** The engine a run trains on (schema.ts's `engine`). */
+export type Engine = RunConfig["engine"];
 
 /** TRL's kwargs dicts, which only accelerate (the torch engine) reads. */
 const KWARGS_FIELDS = ["tracker_kwargs", "accelerator_kwargs", "project_kwargs"] as const;
@@ -54,11 +54,7 @@ export const UNHONOURED: Readonly<Record<Engine, readonly Unhonoured[]>> = {
     {
       fields: KWARGS_FIELDS,
       note: "non-empty: they are accelerate's arguments, and TF.js runs without accelerate",
-      warn: (c) => {
-        const set = KWARGS_FIELDS.filter((field) => Object.keys(c[field]).length > 0);
-        if (set.length === 0) return undefined;
-        return `${set.join(", ")} ${set.length === 1 ? "is" : "are"} ignored: accelerate reads them, and TF.js runs without it; --engine torch hands them to accelerate`;
-      },
+      warn: (c) => ignoredKwargs(c, "accelerate reads them, and TF.js runs without it"),
     },
     {
       fields: ["async_reward_computation", "max_workers"],
@@ -69,8 +65,28 @@ export const UNHONOURED: Readonly<Record<Engine, readonly Unhonoured[]>> = {
           : undefined,
     },
   ],
-  torch: [],
+  torch: [
+    {
+      fields: ["train_use_8bit_adam"],
+      note: "true: the torch engine uses torch.optim.AdamW, whose state stays fp32",
+      warn: (c, explicit) =>
+        explicit.has("train_use_8bit_adam") && c.train_use_8bit_adam
+          ? "train_use_8bit_adam=true is ignored: the torch engine uses torch.optim.AdamW, so AdamW keeps fp32 state"
+          : undefined,
+    },
+    {
+      fields: KWARGS_FIELDS,
+      note: "non-empty: the torch engine does not run under accelerate yet",
+      warn: (c) => ignoredKwargs(c, "the torch engine does not run under accelerate yet"),
+    },
+  ],
 };
+
+/** One warning naming the non-empty kwargs dicts, or none. */
+function ignoredKwargs(config: RunConfig, why: string): string | undefined {
+  const set = KWARGS_FIELDS.filter((field) => Object.keys(config[field]).length > 0);
+  return set.length === 0 ? undefined : `${set.join(", ")} ${set.length === 1 ? "is" : "are"} ignored: ${why}`;
+}
 
 /** One warning per unhonoured field the user set, for the engine the run trains on. */
 export function unhonouredWarnings(config: RunConfig, explicit: ReadonlySet<string>, engine: Engine): string[] {
@@ -81,9 +97,7 @@ export function unhonouredWarnings(config: RunConfig, explicit: ReadonlySet<stri
 export function formatUnhonouredHelp(): string {
   return (Object.keys(UNHONOURED) as Engine[])
     .map((engine) => {
-      const entries = UNHONOURED[engine];
-      if (entries.length === 0) return `  ${engine}: none listed`;
-      const rows = entries.map((entry) => [entry.fields.join(", "), entry.note] as const);
+      const rows = UNHONOURED[engine].map((entry) => [entry.fields.join(", "), entry.note] as const);
       const width = Math.max(...rows.map(([fields]) => fields.length));
       return [`  ${engine}:`, ...rows.map(([fields, note]) => `    ${fields.padEnd(width)}  ${note}`)].join("\n");
     })

@@ -85,6 +85,12 @@ export function resolveResume(path: string): { runDir: string; checkpoint: strin
   return { runDir: abs, checkpoint };
 }
 
+/** The engine that wrote a checkpoint: state.json's `engine`; without it, tfjs (which predates the field). */
+export function checkpointEngine(path: string): string {
+  const state = JSON.parse(readFileSync(join(path, CHECKPOINT_STATE_FILE), "utf8")) as Partial<SavedCheckpointState>;
+  return state.engine ?? "tfjs";
+}
+
 /** Reads a checkpoint this engine wrote (state.json without `engine` predates the field: tfjs). */
 export async function loadCheckpoint(path: string): Promise<{ state: SavedCheckpointState; tensors: TensorMap }> {
   const statePath = join(path, CHECKPOINT_STATE_FILE);

@@ -3,7 +3,7 @@
  * and writes `config.json` there for the trainer to read. Nothing is created when the config is invalid.
  */
 import { ConfigError, loadRunConfig, unhonouredWarnings, type RunConfig } from "../config/index.js";
-import { resolveResume } from "./checkpoints.js";
+import { checkpointEngine, resolveResume } from "./checkpoints.js";
 import { createRunDir, writeRunConfig } from "./create.js";
 import { runFiles } from "./layout.js";
 
@@ -38,7 +38,17 @@ function prepareResume(resumeFrom: string, file: string | undefined, overrides: 
   const rest = Object.fromEntries(Object.entries(overrides).filter(([k]) => !["resume_from", "resume-from"].includes(k)));
   // Warnings are about what the user sets now: the saved config.json spells out every field, defaults included.
   const { config } = loadRunConfig({ file: configPath, overrides: rest as Record<string, string | boolean> });
-  const warnings = unhonouredWarnings(config, new Set(Object.keys(rest).map((k) => k.replace(/-/g, "_"))), "tfjs");
+  refuseOtherEngine(checkpoint, config.engine);
+  const warnings = unhonouredWarnings(config, new Set(Object.keys(rest).map((k) => k.replace(/-/g, "_"))), config.engine);
   writeRunConfig(runDir, { ...config, resume_from: "" });
   return { config, runDir, configPath, warnings, checkpoint };
+}
+
+/** A checkpoint resumes only in the engine that wrote it; refused before config.json is rewritten. */
+function refuseOtherEngine(checkpoint: string, engine: RunConfig["engine"]): void {
+  const wrote = checkpointEngine(checkpoint);
+  if (wrote !== engine) {
+    const why = `${checkpoint} was written by the ${JSON.stringify(wrote)} engine, whose weights, optimizer and RNG state only it reads; resume with --engine ${wrote}`;
+    throw new ConfigError([{ field: "engine", message: `${JSON.stringify(engine)}: ${why}` }]);
+  }
 }

@@ -6,6 +6,7 @@
 import { clone, toJsonString } from "@bufbuild/protobuf";
 import { EventSchema, type Event } from "../../src/gen/alignprop/v1/alignprop_pb.js";
 import { PYTHON_DIR, projectPython } from "../../src/python/env.js";
+import { torchTrainer } from "../../src/python/torch-trainer.js";
 import type { SpawnOptions, SpawnedTrainer } from "../../src/bridge/spawn.js";
 import type { SpawnRun } from "../helpers/contract.js";
 import type { TempRuns } from "../helpers/runs.js";
@@ -18,10 +19,8 @@ export function pythonDemo(stepMs = 5): Pick<SpawnOptions, "command" | "env"> {
   };
 }
 
-/** The PyTorch trainer's command line. */
-export function pythonTorchTrainer(): Pick<SpawnOptions, "command" | "env"> {
-  return { command: [projectPython(), "-m", "alignprop_torch.trainer"], env: { PYTHONPATH: PYTHON_DIR } };
-}
+/** The PyTorch trainer's command line, as `alignprop train --engine torch` spawns it. */
+export const pythonTorchTrainer = torchTrainer;
 
 /** What the TS trainer writes to events.jsonl for an event: its JSON, image batches without their PNG bytes. */
 export function tsJsonLine(event: Event): string {
@@ -46,3 +45,19 @@ export const pythonDemoEngine =
   (runs: TempRuns, stepMs?: number): SpawnRun =>
   (overrides, opts) =>
     spawnPythonDemo(runs, overrides, { ...opts, stepMs });
+
+/** Tiny-shapes at the smallest AlignProp job the torch trainer runs: a two-step DDIM chain, batch 1, on the CPU. */
+export const TORCH_TINY: Readonly<Record<string, string>> = {
+  engine: "torch",
+  model: "tiny-shapes",
+  train_batch_size: "1",
+  sample_num_steps: "2",
+  truncated_backprop_timestep: "1",
+  truncated_rand_backprop_minmax: "[0,2]",
+};
+
+/** The PyTorch trainer as a contract engine (test/helpers/contract.ts), on TORCH_TINY runs. */
+export const torchEngine =
+  (runs: TempRuns): SpawnRun =>
+  (overrides, opts) =>
+    runs.spawn({ ...opts, ...torchTrainer(), configPath: runs.prepare({ ...TORCH_TINY, ...overrides }).configPath });

@@ -3,27 +3,19 @@
  * wire: spawned by spawnTrainer, driven by TrainerClient. Tiny-shapes, a two-step DDIM chain, batch 1, on the CPU.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
 import { EventTap } from "../helpers/event-tap.js";
 import { tempRuns } from "../helpers/runs.js";
-import { pythonTorchTrainer, tsJsonLine } from "./python-engine.js";
+import { pythonTorchTrainer, TORCH_TINY, tsJsonLine } from "./python-engine.js";
 
 const runs = tempRuns();
 after(() => runs.cleanup());
 
 test("the torch trainer loads while STARTING, trains AlignProp steps, pauses at a boundary, stops DONE, and logs the TS JSON", async () => {
-  const run = runs.prepare({
-    model: "tiny-shapes",
-    num_epochs: "1000",
-    train_batch_size: "1",
-    sample_num_steps: "2",
-    truncated_backprop_timestep: "1",
-    truncated_rand_backprop_minmax: "[0,2]",
-    log_image_freq: "1",
-  });
+  const run = runs.prepare({ ...TORCH_TINY, num_epochs: "1000", log_image_freq: "1" });
   const trainer = await runs.spawn({ configPath: run.configPath, ...pythonTorchTrainer() });
   const tap = new EventTap(trainer.client);
   const starting = await tap.untilState(RunState.STARTING, 120_000);
@@ -50,4 +42,7 @@ test("the torch trainer loads while STARTING, trains AlignProp steps, pauses at 
     if (e.payload.case === "metrics") assert.ok(Number.isFinite(e.payload.value.loss) && e.payload.value.rewardMean > 0);
   }
   assert.deepEqual(readFileSync(join(run.runDir, "events.jsonl"), "utf8").trimEnd().split("\n"), tap.events.map(tsJsonLine));
+  const saved = tap.events.flatMap((e) => (e.payload.case === "checkpoint" ? [e.payload.value] : []));
+  assert.deepEqual(saved.map((c) => [c.step, c.reason]), [[pausedAt, "final"]], "stop saves once, at the step it stopped");
+  assert.ok(existsSync(join(run.runDir, "checkpoints", `checkpoint_${pausedAt}`, "state.json")));
 });

@@ -100,8 +100,7 @@ describe("the kwargs dicts", () => {
       overrides: { accelerator_kwargs: '{"split_batches": true}', project_kwargs: '{"logging_dir": "x"}', tracker_kwargs: "{}" },
     });
     assert.deepEqual(warnings, [
-      "accelerator_kwargs, project_kwargs are ignored: accelerate reads them, and TF.js runs without it; " +
-        "--engine torch hands them to accelerate",
+      "accelerator_kwargs, project_kwargs are ignored: accelerate reads them, and TF.js runs without it",
     ]);
   });
 });
@@ -127,6 +126,24 @@ describe("fields TF.js cannot honour", () => {
     const error = loadError({ file: ALIGNPROP, overrides: { log_with: "wandb" } });
     assert.deepEqual(error.issues.map((issue) => issue.field), ["log_with"]);
     assert.match(error.message, /^log_with: "wandb" needs the torch engine.*--engine torch/m);
+  });
+
+  it("on the torch engine: mixed precision and TF32 are honoured, 8-bit Adam and the kwargs dicts earn a warning", () => {
+    const { config, warnings } = loadRunConfig({
+      file: ALIGNPROP,
+      overrides: { engine: "torch", train_use_8bit_adam: "true", tracker_kwargs: '{"x": 1}' },
+    });
+    assert.equal(config.engine, "torch");
+    assert.deepEqual(warnings, [
+      "train_use_8bit_adam=true is ignored: the torch engine uses torch.optim.AdamW, so AdamW keeps fp32 state",
+      "tracker_kwargs is ignored: the torch engine does not run under accelerate yet",
+    ]);
+  });
+
+  it('log_with="wandb" on the torch engine gets that engine\'s refusal alone', () => {
+    const error = loadError({ overrides: { engine: "torch", log_with: "wandb" } });
+    assert.equal(error.issues.length, 1);
+    assert.doesNotMatch(error.message, /needs the torch engine/);
   });
 
   it("are all listed for --help under the engine, each with what happens instead", () => {

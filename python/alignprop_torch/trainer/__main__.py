@@ -2,24 +2,29 @@
 --events <e> --observe <e> [--server-key <dir> --allow <path>... --allow-observer <path>...]`, the arguments of
 src/trainer/main.ts. Binds the wire, prints the ready line, loads the pipeline while STARTING (commands are answered
 meanwhile), trains AlignProp (alignprop_torch.alignprop) step by step under the run loop, and exits 0 when DONE,
-1 when FAILED. Checkpoints and `--resume` wait for the run directory's documented checkpoint format (src/run/)."""
+1 when FAILED. Writes the run directory as src/run/README.md documents it (alignprop_torch.run_dir): events,
+images, atomic checkpoints pruned to num_checkpoint_limit, diffusers' LoRA file; `--resume <checkpoint dir>` trims
+events.jsonl to the checkpoint and continues from its step."""
 
 from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
 from PIL import Image
 
 from alignprop_torch.config import AlignPropConfig
+from alignprop_torch.run_dir import read_checkpoint_state, trim_events_log
 from alignprop_torch.trainer.args import trainer_arg_parser, trainer_args
 from alignprop_torch.trainer.process import exit_with, run_trainer
 from alignprop_torch.trainer.run_loop import LoggedImages, RunSettings, StepOutcome
 
 if TYPE_CHECKING:
     from alignprop_torch.alignprop import AlignProp
+    from alignprop_torch.run_dir_checkpoint import CheckpointState
 
 AGENT = f"alignprop-trainer/0.1.0 (python, torch {torch.__version__})"
 
@@ -37,11 +42,27 @@ class AlignPropJob:
         self.alignprop = alignprop
 
     @classmethod
-    def load(cls, config: AlignPropConfig, device: torch.device) -> AlignPropJob:
-        """Loads the pipeline and attaches LoRA (diffusers, transformers, peft: imported here, after the ready line)."""
+    def load(cls, config: AlignPropConfig, device: torch.device, resume: Path | None) -> AlignPropJob:
+        """Loads the pipeline and attaches LoRA (diffusers, transformers, peft: imported here, after the ready line),
+        then restores the checkpoint `resume` names."""
         from alignprop_torch.build import build_alignprop
+        from alignprop_torch.run_dir_checkpoint import load_checkpoint
 
-        return cls(build_alignprop(config, device))
+        job = cls(build_alignprop(config, device))
+        if resume is not None:
+            a = job.alignprop
+            a.restore(load_checkpoint(resume, a.lora_names, a.training_state())["training"])
+        return job
+
+    def save(self, run_dir: Path, state: CheckpointState, config: AlignPropConfig, limit: int) -> str:
+        """checkpoint_<step>, then pytorch_lora_weights.safetensors from the same weights."""
+        from alignprop_torch.run_dir_checkpoint import export_lora, save_checkpoint
+
+        a = self.alignprop
+        training = a.training_state()
+        path = save_checkpoint(run_dir, state, a.lora_names, training, limit)
+        export_lora(run_dir, a.lora_names, training["lora"], config)
+        return str(path)
 
     def step(self, keep_images: bool) -> StepOutcome:
         r = self.alignprop.step(keep_images=keep_images)
@@ -61,11 +82,15 @@ class AlignPropJob:
 
 def main() -> int:
     args = trainer_args(trainer_arg_parser("python -m alignprop_torch.trainer").parse_args())
-    if args.resume is not None:
-        raise ValueError(f"--resume {args.resume}: the torch engine cannot resume yet (no checkpoint format for it)")
     raw = json.loads(args.config.read_text(encoding="utf-8"))
     config = AlignPropConfig.from_dict(raw)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    run_dir = args.config.parent.resolve()
+    start_step, start_seq = 0, 0
+    if args.resume is not None:  # refused before binding when the checkpoint is another engine's
+        resumed = read_checkpoint_state(args.resume)
+        start_step, start_seq = resumed["step"], resumed["seq"]
+        trim_events_log(run_dir, start_seq)
     settings = RunSettings(
         total_steps=int(raw["num_epochs"]),
         log_image_freq=int(raw.get("log_image_freq", 1)),
@@ -74,7 +99,19 @@ def main() -> int:
         description=f"AlignProp on {config.model}",
         warnings=args.warnings,
     )
-    return run_trainer(args, AGENT, settings, lambda: AlignPropJob.load(config, device))
+    limit = int(raw.get("num_checkpoint_limit", 5))
+    jobs: list[AlignPropJob] = []
+
+    def load() -> AlignPropJob:
+        jobs.append(AlignPropJob.load(config, device, args.resume))
+        return jobs[0]
+
+    def save(step: int, seq: int) -> str:
+        from alignprop_torch.run_dir_checkpoint import CheckpointState
+
+        return jobs[0].save(run_dir, CheckpointState(step=step, seq=seq, run_id=run_dir.name), config, limit)
+
+    return run_trainer(args, AGENT, settings, load, save, start_step=start_step, start_seq=start_seq)
 
 
 if __name__ == "__main__":

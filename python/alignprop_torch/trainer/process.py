@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Callable
 
+from alignprop_torch.run_dir import EventsWriter
 from alignprop_torch.trainer.args import TrainerArgs
 from alignprop_torch.trainer.run_control import RunControl
 from alignprop_torch.trainer.run_loop import Job, RunLoop, RunSettings
@@ -37,11 +38,15 @@ def run_trainer(
     agent: str,
     settings: RunSettings,
     job_factory: Callable[[], Job],
-    save_checkpoint: Callable[[int, str], str] | None = None,
+    save_checkpoint: Callable[[int, int], str] | None = None,
+    start_step: int = 0,
+    start_seq: int = 0,
 ) -> int:
-    """Serves one run; the job is built (`job_factory`) after the ready line, while the run is STARTING."""
+    """Serves one run; the job is built (`job_factory`) after the ready line, while the run is STARTING. A resumed
+    run starts at its checkpoint's step, numbering events after the checkpoint's seq."""
     run_dir = args.config.parent.resolve()
-    control = RunControl()
+    control = RunControl(step=start_step)
+    events = EventsWriter(run_dir)
     server = TrainerServer.bind(
         TrainerServerOptions(
             endpoints=args.endpoints,
@@ -50,6 +55,8 @@ def run_trainer(
             agent=agent,
             handle=control.handle,
             curve=args.curve,
+            start_seq=start_seq,
+            record=events.append,
         )
     )
     try:
@@ -58,6 +65,7 @@ def run_trainer(
         return RunLoop(job_factory, settings, server, control, run_dir, save_checkpoint).run()
     finally:
         server.close()
+        events.close()
 
 
 def exit_with(main: Callable[[], int]) -> None:

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
+from alignprop_torch.run_dir import NonFiniteTensor, write_step_images
 from alignprop_torch.trainer.run_control import RunControl
-from alignprop_torch.wire.json_lines import to_json_line
 from alignprop_torch.wire.server import TrainerServer
 
 
@@ -39,7 +39,7 @@ class StepOutcome:
     grad_norm: float
     lr: float
     images: LoggedImages | None = None
-    #: Algorithm-specific numbers; not on the wire until Metrics has a map for them.
+    #: Algorithm-specific numbers by name (TRL's), sent as Metrics.scalars.
     extra: dict[str, float] = field(default_factory=dict)
 
 
@@ -70,10 +70,10 @@ class RunLoop:
         server: TrainerServer,
         control: RunControl,
         run_dir: Path,
-        save_checkpoint: Callable[[int, str], str] | None,
+        save_checkpoint: Callable[[int, int], str] | None,
     ) -> None:
         """`job_factory` loads the model (the run is STARTING meanwhile, and answers commands); `save_checkpoint(step,
-        reason)` writes a checkpoint and returns its path (None: this trainer cannot save yet)."""
+        seq)` writes a checkpoint whose CheckpointSaved event will have `seq` and returns its path (None: no saves)."""
         self.job_factory, self.s, self.server, self.control, self.run_dir = (
             job_factory,
             settings,
@@ -82,7 +82,6 @@ class RunLoop:
             run_dir,
         )
         self.save_checkpoint = save_checkpoint
-        self.events_log = (run_dir / "events.jsonl").open("a", encoding="utf-8")
         self.last_saved = -1
 
     def run(self) -> int:
@@ -113,8 +112,6 @@ class RunLoop:
             if self.control.state != pb.RUN_STATE_FAILED:
                 self.transition(pb.RUN_STATE_FAILED, message)
             return 1
-        finally:
-            self.events_log.close()
 
     def train_one_step(self, job: Job) -> None:
         step = self.control.step + 1
@@ -122,13 +119,17 @@ class RunLoop:
         outcome = job.step(keep_images=step % self.s.log_image_freq == 0)
         seconds = time.perf_counter() - started
         self.control.step = step
+        self.check_finite(outcome)
+        # The PNGs are on disk before any client hears of the step; metrics and images then go out back to back.
+        logged = outcome.images
+        paths = None if logged is None else self.write_images(logged)
         self.publish_metrics(outcome, seconds)
-        if outcome.images is not None:
-            self.publish_images(outcome.images)
+        if logged is not None and paths is not None:
+            self.publish_images(logged, paths)
         if step % self.s.save_freq == 0 and step < self.s.total_steps:
             self.checkpoint("save_freq")
 
-    def publish_metrics(self, o: StepOutcome, seconds: float) -> None:
+    def check_finite(self, o: StepOutcome) -> None:
         step = self.control.step
         # JavaScript's names for the non-finite numbers, so both engines' messages read the same.
         bad = f"loss is {'NaN' if math.isnan(o.loss) else 'Infinity' if o.loss > 0 else '-Infinity'}"
@@ -139,6 +140,9 @@ class RunLoop:
                 f"{bad} at step {step}: training diverged (try a lower train_learning_rate or train_max_grad_norm); "
                 + self.kept()
             )
+
+    def publish_metrics(self, o: StepOutcome, seconds: float) -> None:
+        step = self.control.step
         n = len(o.rewards)
         mean = sum(o.rewards) / n
         self.publish(
@@ -154,10 +158,17 @@ class RunLoop:
                 lr=o.lr,
                 step_seconds=seconds,
                 samples_per_second=n / seconds if seconds > 0 else 0.0,
+                scalars=o.extra,
             )
         )
 
-    def publish_images(self, logged: LoggedImages) -> None:
+    def write_images(self, logged: LoggedImages) -> list[str]:
+        return write_step_images(
+            self.run_dir, self.control.step, logged.pngs, logged.prompts, logged.prompt_metadata, logged.rewards
+        )
+
+    def publish_images(self, logged: LoggedImages, paths: list[str]) -> None:
+        step = self.control.step
         images = [
             pb.Image(
                 png=png,
@@ -166,18 +177,35 @@ class RunLoop:
                 reward=reward,
                 width=logged.width,
                 height=logged.height,
+                path=path,
             )
-            for png, prompt, metadata, reward in zip(
-                logged.pngs, logged.prompts, logged.prompt_metadata, logged.rewards, strict=True
+            for png, prompt, metadata, reward, path in zip(
+                logged.pngs, logged.prompts, logged.prompt_metadata, logged.rewards, paths, strict=True
             )
         ]
-        self.publish(pb.ImageBatch(step=self.control.step, images=images))
+        self.publish(pb.ImageBatch(step=step, images=images))
 
     def checkpoint(self, reason: str) -> None:
+        """Saves. A failed save (disk full, unwritable run dir) is reported and training goes on — the previous
+        checkpoint is untouched (saves are atomic) and the next save tries again — except the final save, whose
+        failure fails the run. Non-finite weights or optimizer moments fail the run and are never saved."""
         if self.save_checkpoint is None:
             return
         step = self.control.step
-        path = self.save_checkpoint(step, reason)
+        try:
+            path = self.save_checkpoint(step, self.server.last_seq + 1)
+        except NonFiniteTensor as err:
+            raise TrainingError(
+                f'"{err.key}" is not finite after step {step}: training diverged (try a lower train_learning_rate or '
+                f"train_max_grad_norm); {self.kept()}"
+            ) from err
+        except OSError as err:
+            message = f"checkpoint at step {step} ({reason}) could not be saved: {err}"
+            if reason == "final":
+                raise TrainingError(message) from err
+            message += "; training continues, the previous checkpoint is intact"
+            self.publish(pb.Error(message=message, source="checkpoint"))
+            return
         self.last_saved = step
         self.publish(pb.CheckpointSaved(step=step, epoch=max(0, step - 1), path=path, reason=reason))
 
@@ -205,12 +233,5 @@ class RunLoop:
         )
 
     def publish(self, payload) -> None:
-        event = self.server.publish(payload)
-        if event.HasField("images"):  # logged without the PNG bytes, as the TS trainer logs image batches
-            logged = pb.Event()
-            logged.CopyFrom(event)
-            for image in logged.images.images:
-                image.png = b""
-            event = logged
-        self.events_log.write(to_json_line(event) + "\n")
-        self.events_log.flush()
+        """Through the server, which has events.jsonl record each event before a socket can carry it."""
+        self.server.publish(payload)

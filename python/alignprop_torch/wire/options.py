@@ -53,3 +53,6 @@ class TrainerServerOptions:
     # Seq of the last event published before this process (a resumed run continues the numbering).
     start_seq: int = 0
     curve: CurveServer | None = None
+    # Called with each event before any socket can carry it (the trainer appends it to events.jsonl), so a client
+    # never sees an event that a crash right after could leave out of the log.
+    record: Callable[[pb.Event], None] | None = None

@@ -102,6 +102,8 @@ class TrainerServer:
             getattr(event, case).CopyFrom(payload)
             if case == "status":
                 self._status = event.status
+            if self._opts.record is not None:
+                self._opts.record(event)
             self._ring.add(event)
             woke = self._queue.put((case, event.SerializeToString()))
         if woke:

@@ -14,6 +14,7 @@ import { flag, parseArgv, takeOptions, UsageError } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 import { showRun, wantsDashboard } from "../front-end.js";
 import { pushRun } from "../../io/hub-push.js";
+import { torchTrainer } from "../../python/torch-trainer.js";
 import { prepareRun, readEventsLog, runFiles, type PreparedRun } from "../../run/index.js";
 import { preflight } from "../preflight.js";
 
@@ -46,6 +47,13 @@ const USAGE = `alignprop train [--config <file.json>] [--<config field> <value> 
                       (\`alignprop keygen <dir>\`); required to bind a non-loopback address
   --allow <paths>     client public keys that may control the run (files or directories, comma-separated)
   --allow-observer <paths>  client public keys that may only watch (attach --observer)
+
+Engines (--engine): tfjs (default) trains in this Node process's TF.js (--backend picks its kernels); reward and
+image_hook modules are JavaScript (.js/.mjs). torch runs \`python -m alignprop_torch.trainer\` in the project's
+Python (ALIGNPROP_PYTHON overrides it): diffusers + peft + PyTorch, CUDA when present, else the CPU. torch trains
+algorithm "alignprop" with its built-in rewards today; reward or image_hook modules, DDPO, log_with and --backend
+are refused naming the field. Both write the same run directory; a checkpoint resumes only in the engine that
+wrote it.
 
 Config fields (TRL AlignPropConfig names; also accepted kebab-case, e.g. --num-epochs 10; null is TRL's None):
 ${formatRunConfigHelp()}
@@ -92,6 +100,7 @@ export const train: CliCommand = {
     let trainer: SpawnedTrainer;
     try {
       trainer = await spawnTrainer({
+        ...(run.config.engine === "torch" ? torchTrainer() : {}),
         configPath: run.configPath,
         resume: run.checkpoint,
         warnings: run.warnings,
