@@ -20,6 +20,18 @@ interface Unhonoured {
 
 const TORCH_HONOURS = "--engine torch honours it";
 
+/** `train_use_8bit_adam`, for an engine whose AdamW keeps fp32 state (`why` says why). */
+function fullPrecisionAdam(why: string): Unhonoured {
+  return {
+    fields: ["train_use_8bit_adam"],
+    note: `true: ${why}; AdamW keeps fp32 state`,
+    warn: (c, explicit) =>
+      explicit.has("train_use_8bit_adam") && c.train_use_8bit_adam
+        ? `train_use_8bit_adam=true is ignored: ${why}, so AdamW keeps fp32 state`
+        : undefined,
+  };
+}
+
 /** Every such field per engine, listed by `alignprop train --help` and warned about once when a run starts. */
 export const UNHONOURED: Readonly<Record<Engine, readonly Unhonoured[]>> = {
   tfjs: [
@@ -39,14 +51,7 @@ export const UNHONOURED: Readonly<Record<Engine, readonly Unhonoured[]>> = {
           ? `allow_tf32=${c.allow_tf32} is ignored: TF.js has no switch for TF32 matmuls; ${TORCH_HONOURS}`
           : undefined,
     },
-    {
-      fields: ["train_use_8bit_adam"],
-      note: "true: TF.js has no 8-bit Adam; AdamW keeps fp32 state",
-      warn: (c, explicit) =>
-        explicit.has("train_use_8bit_adam") && c.train_use_8bit_adam
-          ? "train_use_8bit_adam=true is ignored: TF.js has no 8-bit Adam, so AdamW keeps fp32 state"
-          : undefined,
-    },
+    fullPrecisionAdam("TF.js has no 8-bit Adam"),
     {
       fields: ["log_with"],
       note: '"wandb" is refused (an error): TF.js has no wandb; use --engine torch ("tensorboard" is honoured)',
@@ -66,14 +71,7 @@ export const UNHONOURED: Readonly<Record<Engine, readonly Unhonoured[]>> = {
     },
   ],
   torch: [
-    {
-      fields: ["train_use_8bit_adam"],
-      note: "true: the torch engine uses torch.optim.AdamW, whose state stays fp32",
-      warn: (c, explicit) =>
-        explicit.has("train_use_8bit_adam") && c.train_use_8bit_adam
-          ? "train_use_8bit_adam=true is ignored: the torch engine uses torch.optim.AdamW, so AdamW keeps fp32 state"
-          : undefined,
-    },
+    fullPrecisionAdam("the torch engine uses torch.optim.AdamW"),
     {
       fields: KWARGS_FIELDS,
       note: "non-empty: the torch engine does not run under accelerate yet",
