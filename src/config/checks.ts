@@ -19,8 +19,8 @@ export function checkRunConfig(config: RunConfig, ctx: z.RefinementCtx<RunConfig
       code: "custom",
       path: ["log_with"],
       message:
-        '"wandb" needs the torch engine, which logs through accelerate: add --engine torch, ' +
-        'or use "tensorboard" (the TF.js engine writes its event files under logdir)',
+        '"wandb" is not available: the TF.js engine has no wandb client and the torch engine feeds no tracker yet; ' +
+        'use "tensorboard" (the TF.js engine writes its event files under logdir)',
     });
   }
 

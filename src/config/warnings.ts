@@ -54,7 +54,7 @@ export const UNHONOURED: Readonly<Record<Engine, readonly Unhonoured[]>> = {
     fullPrecisionAdam("TF.js has no 8-bit Adam"),
     {
       fields: ["log_with"],
-      note: '"wandb" is refused (an error): TF.js has no wandb; use --engine torch ("tensorboard" is honoured)',
+      note: '"wandb" is refused (an error): TF.js has no wandb client ("tensorboard" is honoured)',
     },
     {
       fields: KWARGS_FIELDS,

@@ -122,10 +122,10 @@ describe("fields TF.js cannot honour", () => {
     assert.deepEqual(loadRunConfig({ overrides: { log_with: "tensorboard" } }).warnings, []);
   });
 
-  it('log_with="wandb" is an error on TF.js that points at --engine torch', () => {
+  it('log_with="wandb" is an error that says no engine feeds it and points at tensorboard', () => {
     const error = loadError({ file: ALIGNPROP, overrides: { log_with: "wandb" } });
     assert.deepEqual(error.issues.map((issue) => issue.field), ["log_with"]);
-    assert.match(error.message, /^log_with: "wandb" needs the torch engine.*--engine torch/m);
+    assert.match(error.message, /^log_with: "wandb" is not available: .*use "tensorboard"/m);
   });
 
   it("on the torch engine: mixed precision and TF32 are honoured, 8-bit Adam and the kwargs dicts earn a warning", () => {
@@ -154,6 +154,6 @@ describe("fields TF.js cannot honour", () => {
     for (const field of ["mixed_precision", "allow_tf32", "train_use_8bit_adam", "log_with", "tracker_kwargs", "accelerator_kwargs", "project_kwargs", "async_reward_computation", "max_workers"]) {
       assert.ok(UNHONOURED.tfjs.some((entry) => entry.fields.includes(field as never)), `${field} is listed for tfjs`);
     }
-    assert.match(help, /log_with .*"wandb" is refused \(an error\).*--engine torch/);
+    assert.match(help, /log_with .*"wandb" is refused \(an error\).*"tensorboard" is honoured/);
   });
 });
