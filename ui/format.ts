@@ -3,6 +3,8 @@
  */
 import { RunState, type Error as RunError } from "../src/gen/alignprop/v1/alignprop_pb.js";
 
+export { formatDuration } from "../src/util/format-duration.js";
+
 /** "PAUSED", "RUNNING", ... (the enum name without its prefix). */
 export function stateName(state: RunState): string {
   return RunState[state] ?? `UNKNOWN(${state})`;
@@ -13,15 +15,6 @@ export function formatNumber(value: number): string {
   if (Number.isNaN(value)) return "NaN";
   if (!Number.isFinite(value)) return value > 0 ? "Inf" : "-Inf";
   return String(Number(value.toPrecision(3)));
-}
-
-/** "45s", "3m20s", "2h05m"; "—" when unknown. */
-export function formatDuration(seconds: number | undefined): string {
-  if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return "—";
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
 
 /** One line naming an error's source, message, and how the process ended when it died. */

@@ -3,7 +3,7 @@
  * left for later stages is their step counts × a per-step cost relative to the running stage (measured on 2 cores),
  * rescaled by how fast the running stage actually goes on this machine.
  */
-import { formatDuration } from "../../ui/format.js";
+import { formatDuration } from "../util/format-duration.js";
 import type { StageProgress } from "./optimise.js";
 import { STAGE_NAMES, type StageName } from "./tiny-shapes.js";
 

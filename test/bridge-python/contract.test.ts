@@ -10,7 +10,7 @@ import { after, test } from "node:test";
 import { TrainerClient } from "../../src/bridge/client.js";
 import { PROTOCOL_MAJOR } from "../../src/bridge/protocol.js";
 import { RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
-import { lateAttachSeesEverySeqOnce, sigkillEndsTheStreamWithAProcessError } from "../helpers/contract.js";
+import { lateAttachSeesEverySeqOnce, pauseHoldsThenResumesAndStops, sigkillEndsTheStreamWithAProcessError } from "../helpers/contract.js";
 import { EventTap, cpuSeconds } from "../helpers/event-tap.js";
 import { tempRuns } from "../helpers/runs.js";
 import { pythonDemoEngine, spawnPythonDemo, tsJsonLine } from "./python-engine.js";
@@ -32,39 +32,7 @@ test("hello names the Python trainer, the protocol major of the TS side and the 
 });
 
 test("pause holds for 2 s without CPU and is idempotent, resume continues, stop exits 0, and events.jsonl is what the TS writer writes", async () => {
-  const trainer = await spawnPythonDemo(runs, { num_epochs: "100000" });
-  const tap = new EventTap(trainer.client);
-  await tap.untilStep(3);
-
-  const ack = await trainer.client.pause();
-  assert.equal(ack.ok, true, ack.message);
-  const paused = await tap.untilState(RunState.PAUSED);
-  const pausedAt = paused.payload.case === "status" ? paused.payload.value.step : -1;
-  const again = await trainer.client.pause();
-  assert.equal(again.ok, true, "pausing a paused run is fine");
-  assert.equal(again.state, RunState.PAUSED);
-  assert.equal(again.message, "already paused");
-
-  const cpuBefore = cpuSeconds(trainer.ready.pid);
-  const metricsBefore = tap.metricsSteps().length;
-  // As in the TF.js test, the requirement itself is "nothing happens for 2 s".
-  await new Promise((resolve) => setTimeout(resolve, 2000));
-  assert.equal(tap.metricsSteps().length, metricsBefore, "no step ran while paused");
-  assert.equal(Math.max(...tap.metricsSteps()), pausedAt);
-  assert.ok(cpuSeconds(trainer.ready.pid) - cpuBefore < 0.3, "a paused trainer does not spin");
-
-  const resumed = await trainer.client.resume();
-  assert.equal(resumed.ok, true, resumed.message);
-  assert.equal(resumed.state, RunState.RUNNING);
-  await tap.untilStep(pausedAt + 2);
-  assert.equal((await trainer.client.stop()).ok, true);
-  await tap.untilState(RunState.DONE);
-  await tap.ended;
-  const exit = await trainer.exit;
-  assert.equal(exit.exitCode, 0, exit.stderrTail);
-
-  const steps = tap.metricsSteps();
-  assert.deepEqual(steps, steps.map((_, i) => i + 1), "steps continue where the pause left them");
+  const { trainer, tap } = await pauseHoldsThenResumesAndStops(pythonDemoEngine(runs));
   const seqs = tap.seqs();
   assert.deepEqual(seqs, seqs.map((_, i) => i + 1));
   assert.ok(tap.events.some((e) => e.payload.case === "images" && e.payload.value.images[0]!.png.length > 0), "images carry PNG bytes");

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
-import { lateAttachSeesEverySeqOnce, sigkillEndsTheStreamWithAProcessError, tfjsEngine } from "../helpers/contract.js";
+import { lateAttachSeesEverySeqOnce, pauseHoldsThenResumesAndStops, sigkillEndsTheStreamWithAProcessError, tfjsEngine } from "../helpers/contract.js";
 import { EventTap, cpuSeconds } from "../helpers/event-tap.js";
 import { tempRuns } from "../helpers/runs.js";
 
@@ -15,44 +15,9 @@ after(() => runs.cleanup());
 const spawn = tfjsEngine(runs);
 
 test("pause holds the step count for 2 s without using CPU, resume continues, stop exits 0 with files written", async () => {
-  const run = runs.prepare({ num_epochs: "100000" });
-  const trainer = await runs.spawn({ configPath: run.configPath });
-  const tap = new EventTap(trainer.client);
-  await tap.untilStep(3);
-
-  const ack = await trainer.client.pause();
-  assert.equal(ack.ok, true, ack.message);
-  const paused = await tap.untilState(RunState.PAUSED);
-  assert.equal(paused.payload.case, "status");
-  const pausedAt = paused.payload.case === "status" ? paused.payload.value.step : -1;
-  const again = await trainer.client.pause();
-  assert.equal(again.ok, true, "pausing a paused run is fine");
-  assert.equal(again.state, RunState.PAUSED);
-
-  const cpuBefore = cpuSeconds(trainer.ready.pid);
-  const metricsBefore = tap.metricsSteps().length;
-  // The one place a test watches the clock: the requirement itself is "nothing happens for 2 s".
-  await new Promise((resolve) => setTimeout(resolve, 2000));
-  assert.equal(tap.metricsSteps().length, metricsBefore, "no step ran while paused");
-  assert.equal(Math.max(...tap.metricsSteps()), pausedAt);
-  assert.ok(cpuSeconds(trainer.ready.pid) - cpuBefore < 0.3, "a paused trainer does not spin");
-
-  const resumed = await trainer.client.resume();
-  assert.equal(resumed.ok, true, resumed.message);
-  await tap.untilState(RunState.RUNNING);
-  await tap.untilStep(pausedAt + 2);
-
-  const stop = await trainer.client.stop();
-  assert.equal(stop.ok, true, stop.message);
-  await tap.untilState(RunState.DONE);
-  await tap.ended;
-  const exit = await trainer.exit;
-  assert.equal(exit.exitCode, 0, exit.stderrTail);
-
-  const steps = tap.metricsSteps();
-  assert.deepEqual(steps, steps.map((_, i) => i + 1), "steps continue where the pause left them");
+  const { trainer, steps } = await pauseHoldsThenResumesAndStops(spawn);
   const last = steps.at(-1)!;
-  const dir = run.runDir;
+  const dir = trainer.ready.runDir;
   assert.ok(existsSync(join(dir, "config.json")));
   const lines = readFileSync(join(dir, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
   assert.equal(lines.filter((l) => l.metrics).length, steps.length, "every metrics event is in events.jsonl");

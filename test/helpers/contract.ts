@@ -12,7 +12,7 @@ import { decodeResult, encodeCommand, newCommand } from "../../src/bridge/protoc
 import type { SpawnOptions, SpawnedTrainer } from "../../src/bridge/spawn.js";
 import { PingSchema, RunState, type Event } from "../../src/gen/alignprop/v1/alignprop_pb.js";
 import { Rng } from "../../src/util/rng.js";
-import { EventTap } from "./event-tap.js";
+import { EventTap, cpuSeconds } from "./event-tap.js";
 import { fuzzFrame } from "./fuzz-frames.js";
 import { freePortTriple } from "./ports.js";
 import type { TempRuns } from "./runs.js";
@@ -45,6 +45,48 @@ export async function lateAttachSeesEverySeqOnce(spawn: SpawnRun, overrides: Rec
   assert.deepEqual(seqs, first.seqs(), "the late client saw exactly what the first one saw");
   assert.deepEqual(second.metricsSteps(), Array.from({ length: 60 }, (_, i) => i + 1));
   return { first, second };
+}
+
+/**
+ * Pause at a step boundary holds the step count for 2 s with no CPU and is idempotent; resume continues; stop ends
+ * DONE with exit 0 and steps 1..N each once. Returns the trainer and tap for the engine's own file checks.
+ */
+export async function pauseHoldsThenResumesAndStops(spawn: SpawnRun) {
+  const trainer = await spawn({ num_epochs: "100000" });
+  const tap = new EventTap(trainer.client);
+  await tap.untilStep(3);
+
+  const ack = await trainer.client.pause();
+  assert.equal(ack.ok, true, ack.message);
+  const paused = await tap.untilState(RunState.PAUSED);
+  const pausedAt = paused.payload.case === "status" ? paused.payload.value.step : -1;
+  const again = await trainer.client.pause();
+  assert.equal(again.ok, true, "pausing a paused run is fine");
+  assert.equal(again.state, RunState.PAUSED);
+  assert.equal(again.message, "already paused");
+
+  const cpuBefore = cpuSeconds(trainer.ready.pid);
+  const metricsBefore = tap.metricsSteps().length;
+  // The one place a test watches the clock: the requirement itself is "nothing happens for 2 s".
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  assert.equal(tap.metricsSteps().length, metricsBefore, "no step ran while paused");
+  assert.equal(Math.max(...tap.metricsSteps()), pausedAt);
+  assert.ok(cpuSeconds(trainer.ready.pid) - cpuBefore < 0.3, "a paused trainer does not spin");
+
+  const resumed = await trainer.client.resume();
+  assert.equal(resumed.ok, true, resumed.message);
+  assert.equal(resumed.state, RunState.RUNNING);
+  await tap.untilStep(pausedAt + 2);
+
+  const stop = await trainer.client.stop();
+  assert.equal(stop.ok, true, stop.message);
+  await tap.untilState(RunState.DONE);
+  await tap.ended;
+  const exit = await trainer.exit;
+  assert.equal(exit.exitCode, 0, exit.stderrTail);
+  const steps = tap.metricsSteps();
+  assert.deepEqual(steps, steps.map((_, i) => i + 1), "steps continue where the pause left them");
+  return { trainer, tap, steps };
 }
 
 export async function sigkillEndsTheStreamWithAProcessError(spawn: SpawnRun): Promise<void> {

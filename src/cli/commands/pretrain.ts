@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { BACKENDS } from "../../config/index.js";
 import { PretrainProgress } from "../../pretrain/progress.js";
-import { formatDuration } from "../../../ui/format.js";
+import { formatDuration } from "../../util/format-duration.js";
 import { pretrainTinyShapes, stageSteps, STAGE_NAMES } from "../../pretrain/tiny-shapes.js";
 import { initBackend } from "../../tf/backend.js";
 import { flag, parseCommand } from "../args.js";
