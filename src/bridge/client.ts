@@ -6,7 +6,8 @@
  * With `reconnect` (attach), the control path is watched by heartbeats: a snapshot request for anything after the
  * last seq seen, which also delivers events a dead subscription missed. After `deadAfterMs` without an answer the
  * client reconnects with backoff and resumes from a snapshot. A trainer that restarted (another instance, resumed
- * from a checkpoint) continues from its own start seq, which the client follows.
+ * from a checkpoint) continues from its own start seq, which the client follows — noticed at the reconnect's hello,
+ * or by a heartbeat answered by the new instance when ZeroMQ reconnected the sockets before any silence showed.
  */
 import { create } from "@bufbuild/protobuf";
 import * as zmq from "zeromq";
@@ -198,7 +199,7 @@ export class TrainerClient implements RunController {
     this.watchdog = setInterval(() => {
       const silent = Date.now() - this.lastHeard;
       if (this.closed || this.reconnecting) return;
-      if (silent > deadAfter) this.reconnecting = this.reconnect(silent);
+      if (silent > deadAfter) this.reconnecting = this.reconnect(`no word from the trainer at ${this.target} for ${(silent / 1000).toFixed(1)} s; reconnecting`);
       else if (silent > heartbeat && !this.beating) void this.heartbeat(deadAfter);
     }, Math.max(50, Math.floor(heartbeat / 2)));
     this.watchdog.unref();
@@ -211,6 +212,12 @@ export class TrainerClient implements RunController {
     this.beating = true;
     try {
       const result = await this.connection.request({ case: "snapshot", value: create(SnapshotRequestSchema, { afterSeq: this.lastSeq }) }, timeoutMs);
+      const instance = result.snapshot?.instanceId;
+      if (instance && instance !== this.hello.instanceId && !this.reconnecting && !this.closed) {
+        // ZeroMQ reconnected to a restarted trainer by itself: say hello again and follow it from its start seq.
+        this.reconnecting = this.reconnect("another trainer process answered (it restarted); reconnecting");
+        return;
+      }
       for (const event of result.snapshot?.events ?? []) this.emit(event);
     } catch {
       // No answer: the watchdog notices the silence and reconnects.
@@ -220,8 +227,8 @@ export class TrainerClient implements RunController {
   }
 
   /** Drops both sockets and connects again with backoff until the trainer answers (or the client is closed). */
-  private async reconnect(silentMs: number): Promise<void> {
-    this.note(LogLevel.WARN, `no word from the trainer at ${this.target} for ${(silentMs / 1000).toFixed(1)} s; reconnecting`);
+  private async reconnect(why: string): Promise<void> {
+    this.note(LogLevel.WARN, why);
     const previous = this.hello;
     this.sub?.close();
     await this.connection.close("connection lost");

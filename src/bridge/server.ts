@@ -210,6 +210,7 @@ export class TrainerServer {
             configJson: this.opts.configJson,
             events: this.ring.after(cmd.kind.value.afterSeq),
             badFrames: this.badFrames,
+            instanceId: this.instanceId,
           }),
         });
       case "pause":

@@ -27,7 +27,7 @@ export class EventTap {
     const seen = this.events.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last events: ${this.recent()}`)), timeoutMs);
       this.waiters.push({ match, resolve: (e) => (clearTimeout(timer), resolve(e)) });
       void this.ended.then(() => reject(new Error(`stream ended while waiting for ${what}`)));
     });
@@ -39,6 +39,14 @@ export class EventTap {
 
   untilStep(step: number, timeoutMs?: number): Promise<Event> {
     return this.until((e) => e.payload.case === "metrics" && e.payload.value.step >= step, `step ${step}`, timeoutMs);
+  }
+
+  /** The last few events in one line, so a timeout says where the stream stopped. */
+  private recent(n = 8): string {
+    return this.events
+      .slice(-n)
+      .map((e) => `${e.seq}:${e.payload.case}${e.payload.case === "log" ? `(${e.payload.value.message})` : e.payload.case === "metrics" ? `(step ${e.payload.value.step})` : e.payload.case === "status" ? `(${RunState[e.payload.value.state]})` : ""}`)
+      .join(" | ");
   }
 
   metricsSteps(): number[] {

@@ -257,6 +257,7 @@ class TrainerServer:
                 config_json=self._opts.config_json,
                 events=events,
                 bad_frames=self.bad_frames,
+                instance_id=self._instance_id,
             )
             return self._result(cmd.id, True, "snapshot", snapshot=snapshot)
         if kind in MUTATING:

@@ -122,7 +122,7 @@ class CommandResult(_message.Message):
     def __init__(self, id: _Optional[str] = ..., ok: _Optional[bool] = ..., message: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., hello: _Optional[_Union[Hello, _Mapping]] = ..., snapshot: _Optional[_Union[Snapshot, _Mapping]] = ...) -> None: ...
 
 class Snapshot(_message.Message):
-    __slots__ = ("run_id", "seq", "first_seq", "status", "config_json", "events", "bad_frames")
+    __slots__ = ("run_id", "seq", "first_seq", "status", "config_json", "events", "bad_frames", "instance_id")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
     FIRST_SEQ_FIELD_NUMBER: _ClassVar[int]
@@ -130,6 +130,7 @@ class Snapshot(_message.Message):
     CONFIG_JSON_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
     BAD_FRAMES_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     seq: int
     first_seq: int
@@ -137,7 +138,8 @@ class Snapshot(_message.Message):
     config_json: str
     events: _containers.RepeatedCompositeFieldContainer[Event]
     bad_frames: int
-    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., first_seq: _Optional[int] = ..., status: _Optional[_Union[Status, _Mapping]] = ..., config_json: _Optional[str] = ..., events: _Optional[_Iterable[_Union[Event, _Mapping]]] = ..., bad_frames: _Optional[int] = ...) -> None: ...
+    instance_id: str
+    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., first_seq: _Optional[int] = ..., status: _Optional[_Union[Status, _Mapping]] = ..., config_json: _Optional[str] = ..., events: _Optional[_Iterable[_Union[Event, _Mapping]]] = ..., bad_frames: _Optional[int] = ..., instance_id: _Optional[str] = ...) -> None: ...
 
 class Status(_message.Message):
     __slots__ = ("state", "step", "total", "epoch", "backend", "message", "run_dir")
