@@ -10,8 +10,14 @@ import { after, test } from "node:test";
 import { TrainerClient } from "../../src/bridge/client.js";
 import { PROTOCOL_MAJOR } from "../../src/bridge/protocol.js";
 import { RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
-import { lateAttachSeesEverySeqOnce, pauseHoldsThenResumesAndStops, sigkillEndsTheStreamWithAProcessError } from "../helpers/contract.js";
-import { EventTap, cpuSeconds } from "../helpers/event-tap.js";
+import {
+  checkpointNowWhilePausedSavesThere,
+  lateAttachSeesEverySeqOnce,
+  pauseHoldsThenResumesAndStops,
+  sigkillEndsTheStreamWithAProcessError,
+  sigtermStopsLikeTheStopCommand,
+} from "../helpers/contract.js";
+import { EventTap } from "../helpers/event-tap.js";
 import { tempRuns } from "../helpers/runs.js";
 import { pythonDemoEngine, spawnPythonDemo, tsJsonLine } from "./python-engine.js";
 
@@ -76,30 +82,11 @@ test("an observer's pause is refused on the read-only endpoint and never reaches
 });
 
 test("checkpoint_now while paused publishes the checkpoint at the paused step", async () => {
-  const trainer = await spawnPythonDemo(runs, { num_epochs: "100000" });
-  const tap = new EventTap(trainer.client);
-  await tap.untilStep(2);
-  await trainer.client.pause();
-  const paused = await tap.untilState(RunState.PAUSED);
-  const step = paused.payload.case === "status" ? paused.payload.value.step : -1;
-  assert.equal((await trainer.client.checkpointNow()).ok, true);
-  const saved = await tap.until((e) => e.payload.case === "checkpoint", "checkpoint saved");
-  assert.ok(saved.payload.case === "checkpoint" && saved.payload.value.step === step && saved.payload.value.reason === "requested");
-  await trainer.client.stop();
-  await tap.untilState(RunState.DONE);
-  assert.equal((await trainer.exit).exitCode, 0);
+  await checkpointNowWhilePausedSavesThere(pythonDemoEngine(runs));
 });
 
 test("SIGTERM stops the Python trainer like the stop command: a final checkpoint, DONE, exit 0", async () => {
-  const trainer = await spawnPythonDemo(runs, { num_epochs: "100000" });
-  const tap = new EventTap(trainer.client);
-  await tap.untilStep(2);
-  trainer.process.kill("SIGTERM");
-  await tap.untilState(RunState.DONE);
-  const exit = await trainer.exit;
-  assert.equal(exit.exitCode, 0, exit.stderrTail);
-  assert.match(exit.stderrTail, /SIGTERM: stopping after the current step/);
-  assert.ok(tap.events.some((e) => e.payload.case === "checkpoint" && e.payload.value.reason === "final"));
+  await sigtermStopsLikeTheStopCommand(pythonDemoEngine(runs));
 });
 
 test("a Python trainer killed with SIGKILL ends the stream with a process error carrying the signal", async () => {

@@ -5,9 +5,14 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
-import { lateAttachSeesEverySeqOnce, pauseHoldsThenResumesAndStops, sigkillEndsTheStreamWithAProcessError, tfjsEngine } from "../helpers/contract.js";
-import { EventTap, cpuSeconds } from "../helpers/event-tap.js";
+import {
+  checkpointNowWhilePausedSavesThere,
+  lateAttachSeesEverySeqOnce,
+  pauseHoldsThenResumesAndStops,
+  sigkillEndsTheStreamWithAProcessError,
+  sigtermStopsLikeTheStopCommand,
+  tfjsEngine,
+} from "../helpers/contract.js";
 import { tempRuns } from "../helpers/runs.js";
 
 const runs = tempRuns();
@@ -37,30 +42,10 @@ test("a trainer killed with SIGKILL ends the stream with a process error carryin
 });
 
 test("SIGTERM stops the trainer like the stop command: it saves and exits 0", async () => {
-  const run = runs.prepare({ num_epochs: "100000" });
-  const trainer = await runs.spawn({ configPath: run.configPath });
-  const tap = new EventTap(trainer.client);
-  await tap.untilStep(2);
-  trainer.process.kill("SIGTERM");
-  await tap.untilState(RunState.DONE);
-  const exit = await trainer.exit;
-  assert.equal(exit.exitCode, 0, exit.stderrTail);
-  assert.ok(tap.events.some((e) => e.payload.case === "checkpoint" && e.payload.value.reason === "final"));
+  await sigtermStopsLikeTheStopCommand(spawn);
 });
 
 test("checkpoint_now while paused saves at once and reports the path", async () => {
-  const run = runs.prepare({ num_epochs: "100000" });
-  const trainer = await runs.spawn({ configPath: run.configPath });
-  const tap = new EventTap(trainer.client);
-  await tap.untilStep(2);
-  await trainer.client.pause();
-  const paused = await tap.untilState(RunState.PAUSED);
-  const step = paused.payload.case === "status" ? paused.payload.value.step : -1;
-  assert.equal((await trainer.client.checkpointNow()).ok, true);
-  const saved = await tap.until((e) => e.payload.case === "checkpoint", "checkpoint saved");
-  assert.equal(saved.payload.case === "checkpoint" && saved.payload.value.step, step);
-  assert.ok(existsSync(join(run.runDir, "checkpoints", `checkpoint_${step}`, "state.json")));
-  await trainer.client.stop();
-  await tap.untilState(RunState.DONE);
-  assert.equal((await trainer.exit).exitCode, 0);
+  const { trainer, step } = await checkpointNowWhilePausedSavesThere(spawn);
+  assert.ok(existsSync(join(trainer.ready.runDir, "checkpoints", `checkpoint_${step}`, "state.json")));
 });

@@ -89,6 +89,36 @@ export async function pauseHoldsThenResumesAndStops(spawn: SpawnRun) {
   return { trainer, tap, steps };
 }
 
+/** SIGTERM stops the trainer like the stop command: it says so, saves a final checkpoint, ends DONE and exits 0. */
+export async function sigtermStopsLikeTheStopCommand(spawn: SpawnRun): Promise<void> {
+  const trainer = await spawn({ num_epochs: "100000" });
+  const tap = new EventTap(trainer.client);
+  await tap.untilStep(2);
+  trainer.process.kill("SIGTERM");
+  await tap.untilState(RunState.DONE);
+  const exit = await trainer.exit;
+  assert.equal(exit.exitCode, 0, exit.stderrTail);
+  assert.match(exit.stderrTail, /SIGTERM: stopping after the current step/);
+  assert.ok(tap.events.some((e) => e.payload.case === "checkpoint" && e.payload.value.reason === "final"));
+}
+
+/** checkpoint_now while paused saves at the paused step (reason "requested"); returns the run and that step. */
+export async function checkpointNowWhilePausedSavesThere(spawn: SpawnRun) {
+  const trainer = await spawn({ num_epochs: "100000" });
+  const tap = new EventTap(trainer.client);
+  await tap.untilStep(2);
+  await trainer.client.pause();
+  const paused = await tap.untilState(RunState.PAUSED);
+  const step = paused.payload.case === "status" ? paused.payload.value.step : -1;
+  assert.equal((await trainer.client.checkpointNow()).ok, true);
+  const saved = await tap.until((e) => e.payload.case === "checkpoint", "checkpoint saved");
+  assert.ok(saved.payload.case === "checkpoint" && saved.payload.value.step === step && saved.payload.value.reason === "requested");
+  await trainer.client.stop();
+  await tap.untilState(RunState.DONE);
+  assert.equal((await trainer.exit).exitCode, 0);
+  return { trainer, step };
+}
+
 export async function sigkillEndsTheStreamWithAProcessError(spawn: SpawnRun): Promise<void> {
   const trainer = await spawn({ num_epochs: "100000" });
   const tap = new EventTap(trainer.client);
