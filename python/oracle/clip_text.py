@@ -15,7 +15,7 @@ import torch
 from transformers import CLIPTextConfig, CLIPTextModel
 from transformers.models.clip.modeling_clip import CLIPEncoderLayer
 
-from .common import Seeded, save, state_dict, write_json, write_keys
+from .common import Seeded, save, sd15_config, state_dict, write_json, write_keys
 
 FOLDER = "vae-clip"
 
@@ -24,20 +24,7 @@ TINY = {"hidden_size": 32, "intermediate_size": 37, "num_attention_heads": 4, "n
         "vocab_size": 1000, "max_position_embeddings": 77, "layer_norm_eps": 1e-5, "hidden_act": "quick_gelu",
         "bos_token_id": 998, "eos_token_id": 2, "pad_token_id": 1}
 
-SD15_TEXT_ENCODER = {
-    "architectures": ["CLIPTextModel"],
-    "hidden_act": "quick_gelu",
-    "hidden_size": 768,
-    "intermediate_size": 3072,
-    "layer_norm_eps": 1e-05,
-    "max_position_embeddings": 77,
-    "num_attention_heads": 12,
-    "num_hidden_layers": 12,
-    "vocab_size": 49408,
-    "bos_token_id": 0,
-    "eos_token_id": 2,
-    "pad_token_id": 1,
-}
+SD15_TEXT_ENCODER = sd15_config("text_encoder")
 
 
 PREFIX = "text_model."

@@ -78,6 +78,14 @@ def save(path: Path, tensors: dict[str, torch.Tensor]) -> None:
     save_file(out, str(path))
 
 
+SD15_CONFIGS = Path(__file__).resolve().parents[1] / "alignprop_torch" / "sd15"
+
+
+def sd15_config(component: str) -> dict:
+    """Stable Diffusion 1.5's published config of `component` (the repo's one copy, also used by the GPU check)."""
+    return json.loads((SD15_CONFIGS / f"{component}.config.json").read_text())
+
+
 def write_json(path: Path, value: object, compact: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(value, separators=(",", ":")) if compact else json.dumps(value, indent=2) + "\n"

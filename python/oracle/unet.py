@@ -21,7 +21,7 @@ from diffusers.models.transformers.transformer_2d import Transformer2DModel
 from diffusers.models.upsampling import Upsample2D
 from torch import nn
 
-from .common import Seeded, nhwc, save, state_dict, write_json, write_keys
+from .common import Seeded, nhwc, save, sd15_config, state_dict, write_json, write_keys
 
 FOLDER = "unet"
 
@@ -194,26 +194,7 @@ def tiny_unet(out: Path, config: dict, seed: int, size: tuple[int, int], timeste
     save(out / "io.safetensors", {f"io.{k}": v for k, v in io.items()})
 
 
-SD15_UNET = {
-    "_class_name": "UNet2DConditionModel",
-    "act_fn": "silu",
-    "attention_head_dim": 8,
-    "block_out_channels": [320, 640, 1280, 1280],
-    "center_input_sample": False,
-    "cross_attention_dim": 768,
-    "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
-    "downsample_padding": 1,
-    "flip_sin_to_cos": True,
-    "freq_shift": 0,
-    "in_channels": 4,
-    "layers_per_block": 2,
-    "mid_block_scale_factor": 1,
-    "norm_eps": 1e-05,
-    "norm_num_groups": 32,
-    "out_channels": 4,
-    "sample_size": 64,
-    "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
-}
+SD15_UNET = sd15_config("unet")
 
 
 def generate(root: Path) -> None:

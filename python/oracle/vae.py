@@ -13,7 +13,7 @@ import torch
 from diffusers import AutoencoderKL
 from diffusers.models.attention_processor import Attention
 
-from .common import Seeded, save, state_dict, write_json, write_keys
+from .common import Seeded, save, sd15_config, state_dict, write_json, write_keys
 
 FOLDER = "vae-clip"
 
@@ -26,20 +26,7 @@ TINY = {
     "latent_channels": 4,
 }
 
-SD15_VAE = {
-    "_class_name": "AutoencoderKL",
-    "act_fn": "silu",
-    "block_out_channels": [128, 256, 512, 512],
-    "down_block_types": ["DownEncoderBlock2D", "DownEncoderBlock2D", "DownEncoderBlock2D", "DownEncoderBlock2D"],
-    "in_channels": 3,
-    "latent_channels": 4,
-    "layers_per_block": 2,
-    "norm_num_groups": 32,
-    "out_channels": 3,
-    "sample_size": 512,
-    "scaling_factor": 0.18215,
-    "up_block_types": ["UpDecoderBlock2D", "UpDecoderBlock2D", "UpDecoderBlock2D", "UpDecoderBlock2D"],
-}
+SD15_VAE = sd15_config("vae")
 
 OLD_NAMES = {"to_q": "query", "to_k": "key", "to_v": "value", "to_out.0": "proj_attn"}
 
