@@ -8,6 +8,7 @@ import { join } from "node:path";
 
 import { DDIMScheduler } from "../diffusion/ddim.js";
 import { writeDirAtomic } from "../io/atomic.js";
+import { readJsonObject } from "../io/json-file.js";
 import { pathExists } from "../io/path-exists.js";
 import { resolveRepo, type SourceOptions } from "../io/hub.js";
 import { encodeSafetensors, openSafetensors, type TensorMap } from "../io/safetensors.js";
@@ -217,22 +218,4 @@ export function disposePipeline(pipeline: Pipeline): void {
   pipeline.unet.dispose();
   pipeline.vae.dispose();
   pipeline.textEncoder.dispose();
-}
-
-/** A JSON file that must hold an object; errors name the file. */
-export async function readJsonObject(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    throw new Error(`cannot read ${path}: ${(error as Error).message}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`${path} is not valid JSON: ${(error as Error).message}`);
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${path} must hold a JSON object`);
-  return value as Record<string, unknown>;
 }

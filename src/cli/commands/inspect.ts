@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { z } from "zod";
 
 import { SHAPE_ONLY } from "../../models/nn/module.js";
-import { readJsonObject } from "../../models/pipeline.js";
+import { readJsonObject } from "../../io/json-file.js";
 import type { Module } from "../../models/nn/module.js";
 import { buildModel, modelClassOf } from "../../models/pipeline-components.js";
 import { checkModelIndex, CONFIG_FILE, MODEL_INDEX, WEIGHTS_STEM, type ModelComponent } from "../../models/pipeline-layout.js";

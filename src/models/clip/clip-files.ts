@@ -5,10 +5,11 @@
  * A CLIP checkpoint is transformers' layout: config.json, model.safetensors (or model.safetensors.index.json and its
  * shards) and, for the text tower, the tokenizer's vocab.json and merges.txt. Only safetensors weights are read.
  */
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 
 import { resolveRepo, type FileChoice, type SourceOptions } from "../../io/hub.js";
+import { readJsonObject } from "../../io/json-file.js";
 import { openSafetensors, type TensorMap } from "../../io/safetensors.js";
 
 export const CONFIG_FILE = "config.json";
@@ -39,20 +40,6 @@ export function resolveClipCheckpoint(source: string, withTokenizer: boolean, op
   return resolveRepo(source, clipCheckpointFiles(withTokenizer), "CLIP checkpoint", opts);
 }
 
-export async function readJsonFile(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    throw new Error(`cannot read ${path}: ${(error as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch (error) {
-    throw new Error(`${path} is not valid JSON: ${(error as Error).message}`);
-  }
-}
-
 /**
  * The floating-point tensors of a checkpoint folder whose keys `keep` accepts, read one at a time (a ViT-L/14
  * CLIPModel file is 1.7 GB; the vision half is read without the text half).
@@ -62,7 +49,7 @@ export async function readCheckpointTensors(dir: string, keep: (key: string) => 
   let shards: string[];
   if ((await sizeOf(single)) !== undefined) shards = [single];
   else {
-    const index = await readJsonFile(join(dir, WEIGHTS_INDEX_FILE));
+    const index = await readJsonObject(join(dir, WEIGHTS_INDEX_FILE));
     const map = index.weight_map;
     if (typeof map !== "object" || map === null) throw new Error(`${join(dir, WEIGHTS_INDEX_FILE)} has no "weight_map"`);
     shards = [...new Set(Object.values(map as Record<string, string>))].map((file) => join(dir, file));

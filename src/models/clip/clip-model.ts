@@ -13,7 +13,8 @@ import type { TensorMap } from "../../io/safetensors.js";
 import { makeParam, Module, SHAPE_ONLY, type BuildContext, type Param } from "../nn/module.js";
 import { Linear } from "../nn/layers.js";
 import { loadStateDict } from "../nn/state-dict.js";
-import { CONFIG_FILE, readCheckpointTensors, readJsonFile, resolveClipCheckpoint } from "./clip-files.js";
+import { readJsonObject } from "../../io/json-file.js";
+import { CONFIG_FILE, readCheckpointTensors, resolveClipCheckpoint } from "./clip-files.js";
 import { validateClipTextConfig, type ClipTextConfig } from "./text-config.js";
 import { CLIPTextModel, POSITION_IDS_KEY, type CLIPTextTransformer } from "./text-model.js";
 import { CLIPTokenizer } from "./tokenizer.js";
@@ -107,7 +108,7 @@ export async function loadClipModel(source: string, opts: SourceOptions = {}): P
   const dir = await resolveClipCheckpoint(source, true, opts);
   let config: ClipModelConfig;
   try {
-    config = validateClipModelConfig(await readJsonFile(join(dir, CONFIG_FILE)));
+    config = validateClipModelConfig(await readJsonObject(join(dir, CONFIG_FILE)));
   } catch (error) {
     throw new Error(`${source}: ${(error as Error).message}`);
   }

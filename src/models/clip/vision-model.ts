@@ -17,7 +17,8 @@ import { Conv2d, Embedding, LayerNorm, Linear } from "../nn/layers.js";
 import { loadStateDict } from "../nn/state-dict.js";
 import { DEFAULT_CLIP_TEXT_CONFIG, type ClipTextConfig } from "./text-config.js";
 import { CLIPEncoderLayer } from "./text-encoder-layer.js";
-import { CONFIG_FILE, readCheckpointTensors, readJsonFile, resolveClipCheckpoint } from "./clip-files.js";
+import { readJsonObject } from "../../io/json-file.js";
+import { CONFIG_FILE, readCheckpointTensors, resolveClipCheckpoint } from "./clip-files.js";
 import { clipVisionConfigOf, type ClipVisionConfig } from "./vision-config.js";
 
 /**
@@ -153,7 +154,7 @@ export async function loadClipVisionModel(source: string, opts: SourceOptions = 
   const dir = await resolveClipCheckpoint(source, false, opts);
   let config: ClipVisionConfig;
   try {
-    config = clipVisionConfigOf(await readJsonFile(join(dir, CONFIG_FILE)));
+    config = clipVisionConfigOf(await readJsonObject(join(dir, CONFIG_FILE)));
   } catch (error) {
     throw new Error(`${source}: ${(error as Error).message}`);
   }
