@@ -13,6 +13,7 @@ then 4. clip the summed gradient to `train_max_grad_norm` and take one AdamW ste
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,9 +73,18 @@ def adamw(params: list[torch.nn.Parameter], c: AlignPropConfig) -> torch.optim.A
 
 class AlignProp:
     def __init__(
-        self, c: Components, config: AlignPropConfig, reward: Reward, prompt_source: PromptSource, precision: Precision
+        self,
+        c: Components,
+        config: AlignPropConfig,
+        reward: Reward,
+        prompt_source: PromptSource,
+        precision: Precision,
+        sample_seed: int | None = None,
+        sync_gradients: Callable[[list[torch.nn.Parameter]], None] | None = None,
     ) -> None:
-        """`c`: on the device, frozen weights in `precision.weight_dtype`, LoRA attached (lora.add_lora)."""
+        """`c`: on the device, frozen weights in `precision.weight_dtype`, LoRA attached (lora.add_lora). Data
+        parallel (distributed.py): `sample_seed` seeds this rank's draws (default: the config's seed) and
+        `sync_gradients` averages the summed LoRA gradients over the ranks before clipping."""
         require_differentiable(reward)
         self.c = c
         self.config = config
@@ -87,7 +97,8 @@ class AlignProp:
         self.params = [p for _, p in named]
         if not self.params:
             raise ValueError("the UNet has no trainable LoRA parameters; attach them (lora.add_lora) before training")
-        self.generator = torch.Generator().manual_seed(config.seed)
+        self.generator = torch.Generator().manual_seed(config.seed if sample_seed is None else sample_seed)
+        self.sync_gradients = sync_gradients or (lambda params: None)
         self.truncation = Truncation.from_config(config)
         self.optimizer = adamw(self.params, config)
         self.scaler = precision.grad_scaler()
@@ -126,7 +137,8 @@ class AlignProp:
             if keep_images and micro == k - 1:
                 last = StepImages(images.detach().float().cpu(), m.prompts, m.metadata, rewards[-len(m.prompts) :])
 
-        # 4. Clip the global gradient norm (scaled by max/(norm + 1e-6) when above), AdamW.
+        # 4. Average over the ranks, clip the global gradient norm (scaled by max/(norm + 1e-6) when above), AdamW.
+        self.sync_gradients(self.params)
         self.scaler.unscale_(self.optimizer)
         grad_norm = torch.nn.utils.clip_grad_norm_(self.params, o.train_max_grad_norm)
         self.scaler.step(self.optimizer)

@@ -7,6 +7,7 @@ import torch
 
 from .alignprop import AlignProp
 from .config import AlignPropConfig
+from .distributed import Ranks, rank_seed
 from .lora import add_lora
 from .pipeline import Components, load_pipeline, model_source
 from .precision import Precision
@@ -19,12 +20,20 @@ OTHER_DEFAULTS = {"reward": "brightness", "prompts": "animals"}
 
 
 def build_alignprop(
-    config: AlignPropConfig, device: torch.device, components: Components | None = None, reward: Reward | None = None
+    config: AlignPropConfig,
+    device: torch.device,
+    components: Components | None = None,
+    reward: Reward | None = None,
+    ranks: Ranks | None = None,
 ) -> AlignProp:
+    """On one rank of `ranks` (default: a single process): the same LoRA everywhere, this rank's own draws, the
+    gradients averaged over the ranks."""
+    ranks = ranks or Ranks()
     precision = Precision.for_device(device, config.mixed_precision, config.allow_tf32)
     c = (components or load_pipeline(model_source(config.model))).to(device, precision.weight_dtype)
     add_lora(c.unet, config.lora_rank, config.lora_alpha, config.lora_target_modules, config.seed)
     defaults = TINY_SHAPES_DEFAULTS if config.model == "tiny-shapes" else OTHER_DEFAULTS
     reward = (reward or resolve_reward(config.reward or defaults["reward"])).to(device)
     prompts = prompt_source_for(config.prompts, defaults["prompts"])
-    return AlignProp(c, config, reward, prompts, precision)
+    seed = rank_seed(config.seed, ranks.rank)
+    return AlignProp(c, config, reward, prompts, precision, sample_seed=seed, sync_gradients=ranks.average_gradients)

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 
 import { checkEngine } from "./engine.js";
+import { checkProcesses } from "./processes.js";
 import type { RunConfig } from "./schema.js";
 
 /** DDPO: timesteps of each trajectory that train, TRL's `int(sample_num_steps * train_timestep_fraction)`. */
@@ -13,6 +14,7 @@ export const trainedTimesteps = (c: Pick<RunConfig, "sample_num_steps" | "train_
  */
 export function checkRunConfig(config: RunConfig, ctx: z.RefinementCtx<RunConfig>): void {
   checkEngine(config, ctx);
+  checkProcesses(config, ctx);
   // The torch engine refuses every tracker for now (engine.ts).
   if (config.log_with === "wandb" && config.engine !== "torch") {
     ctx.addIssue({

@@ -117,6 +117,17 @@ export const RunConfigSchema = z
      * modules, no DDPO, no tracker); src/config/engine.ts refuses the rest.
      */
     engine: z.enum(ENGINES).default("tfjs").describe("Trainer engine: tfjs (TF.js in Node) or torch (PyTorch + diffusers in Python)."),
+    /**
+     * Data parallelism (engine torch): above 1 the CLI starts the trainer under `accelerate launch` with this many
+     * processes in all (one per GPU; gloo ranks on a CPU). Each rank samples its own train_batch_size, so a step
+     * trains on num_processes × train_batch_size × train_gradient_accumulation_steps images. accelerate's names.
+     */
+    num_processes: positiveInt().default(1).describe("Trainer processes in all, one per GPU (engine torch; accelerate launch)."),
+    num_machines: positiveInt().default(1).describe("Machines the processes are spread over (accelerate launch)."),
+    machine_rank: nonNegativeInt().default(0).describe("This machine's rank among num_machines; 0 serves the wire."),
+    main_process_ip: z.string().default("").describe('Address of machine 0, which the others join; "" on one machine.'),
+    /** 0: accelerate's own default port (29500). */
+    main_process_port: int().min(0).max(65535).default(0).describe("Port on machine 0 the ranks meet at; 0 for accelerate's default."),
     /** Each run writes `runs_dir/<run_name>/` (config, events, images, checkpoints, report). */
     runs_dir: z.string().min(1).default("runs").describe("Directory that holds one folder per run."),
     /**

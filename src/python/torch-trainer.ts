@@ -1,15 +1,35 @@
 /**
  * The torch engine's trainer process (`engine: "torch"`): `python -m alignprop_torch.trainer` with the project's
  * Python (ALIGNPROP_PYTHON overrides it), `python/` importable, started through spawnTrainer's `command` seam with
- * the same arguments as the TF.js trainer.
+ * the same arguments as the TF.js trainer. With `num_processes` above 1 the same module runs under accelerate's
+ * launcher (torch.distributed's elastic agent underneath), one rank per process: rank 0 binds the wire and prints
+ * the ready line, the others train beside it (python/alignprop_torch/distributed.py).
  */
 import { delimiter } from "node:path";
 import type { SpawnOptions } from "../bridge/spawn.js";
+import type { RunConfig } from "../config/index.js";
 import { PYTHON_DIR, projectPython } from "./env.js";
 
 export const TORCH_TRAINER_MODULE = "alignprop_torch.trainer";
 
-export function torchTrainer(env: NodeJS.ProcessEnv = process.env): Required<Pick<SpawnOptions, "command" | "env">> {
+export type ProcessLayout = Pick<RunConfig, "num_processes" | "num_machines" | "machine_rank" | "main_process_ip" | "main_process_port">;
+
+/**
+ * `accelerate launch` for a data-parallel job. `--multi_gpu` is accelerate's multi-process launcher (torchrun): on a
+ * host without GPUs its ranks use gloo on the CPU (accelerate 1.16's `--cpu` would start one process, or mpirun).
+ * Precision is the run config's business (the trainer sets it), so accelerate's own is "no".
+ */
+export function accelerateLaunch(layout: ProcessLayout): string[] {
+  const args = ["-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", String(layout.num_processes)];
+  args.push("--num_machines", String(layout.num_machines), "--machine_rank", String(layout.machine_rank));
+  if (layout.main_process_ip) args.push("--main_process_ip", layout.main_process_ip);
+  if (layout.main_process_port) args.push("--main_process_port", String(layout.main_process_port));
+  args.push("--mixed_precision", "no", "--dynamo_backend", "no", "-m");
+  return args;
+}
+
+export function torchTrainer(layout?: ProcessLayout, env: NodeJS.ProcessEnv = process.env): Required<Pick<SpawnOptions, "command" | "env">> {
   const pythonPath = [PYTHON_DIR, env.PYTHONPATH].filter(Boolean).join(delimiter);
-  return { command: [projectPython(), "-m", TORCH_TRAINER_MODULE], env: { PYTHONPATH: pythonPath } };
+  const launcher = layout && layout.num_processes > 1 ? accelerateLaunch(layout) : ["-m"];
+  return { command: [projectPython(), ...launcher, TORCH_TRAINER_MODULE], env: { PYTHONPATH: pythonPath } };
 }

@@ -100,7 +100,7 @@ export const train: CliCommand = {
     let trainer: SpawnedTrainer;
     try {
       trainer = await spawnTrainer({
-        ...(run.config.engine === "torch" ? torchTrainer() : {}),
+        ...(run.config.engine === "torch" ? torchTrainer(run.config) : {}),
         configPath: run.configPath,
         resume: run.checkpoint,
         warnings: run.warnings,
