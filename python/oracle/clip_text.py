@@ -20,19 +20,9 @@ from .common import Seeded, save, sd15_config, state_dict, write_json, write_key
 FOLDER = "vae-clip"
 
 # diffusers' tiny test text encoder
-TINY = {
-    "hidden_size": 32,
-    "intermediate_size": 37,
-    "num_attention_heads": 4,
-    "num_hidden_layers": 5,
-    "vocab_size": 1000,
-    "max_position_embeddings": 77,
-    "layer_norm_eps": 1e-5,
-    "hidden_act": "quick_gelu",
-    "bos_token_id": 998,
-    "eos_token_id": 2,
-    "pad_token_id": 1,
-}
+TINY = {"hidden_size": 32, "intermediate_size": 37, "num_attention_heads": 4, "num_hidden_layers": 5,
+        "vocab_size": 1000, "max_position_embeddings": 77, "layer_norm_eps": 1e-5, "hidden_act": "quick_gelu",
+        "bos_token_id": 998, "eos_token_id": 2, "pad_token_id": 1}
 
 SD15_TEXT_ENCODER = sd15_config("text_encoder")
 
@@ -85,8 +75,6 @@ def generate(root: Path) -> None:
     with torch.device("meta"):
         sd15 = CLIPTextModel(CLIPTextConfig(**SD15_TEXT_ENCODER))
     write_json(out / "sd15-text_encoder.config.json", SD15_TEXT_ENCODER)
-    header = (
-        "text_encoder state-dict keys and shapes (PyTorch layout) of transformers' CLIPTextModel for the\n"
-        "Stable Diffusion v1.5 config, under the published files' text_model. prefix."
-    )
+    header = ("text_encoder state-dict keys and shapes (PyTorch layout) of transformers' CLIPTextModel for the\n"
+              "Stable Diffusion v1.5 config, under the published files' text_model. prefix.")
     write_keys(out / "sd15-text_encoder.keys.txt", sd15, header, PREFIX)

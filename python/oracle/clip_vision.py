@@ -28,28 +28,11 @@ from .common import Seeded, save, state_dict, write_json, write_keys
 
 FOLDER = "clip-vision"
 
-VISION = {
-    "hidden_size": 32,
-    "intermediate_size": 37,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "image_size": 32,
-    "patch_size": 8,
-    "projection_dim": 16,
-    "layer_norm_eps": 1e-5,
-}
-TEXT = {
-    "vocab_size": 874,
-    "hidden_size": 24,
-    "intermediate_size": 48,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 2,
-    "max_position_embeddings": 77,
-    "layer_norm_eps": 1e-5,
-    "bos_token_id": 872,
-    "eos_token_id": 873,
-    "pad_token_id": 873,
-}
+VISION = {"hidden_size": 32, "intermediate_size": 37, "num_hidden_layers": 2, "num_attention_heads": 4,
+          "image_size": 32, "patch_size": 8, "projection_dim": 16, "layer_norm_eps": 1e-5}
+TEXT = {"vocab_size": 874, "hidden_size": 24, "intermediate_size": 48, "num_hidden_layers": 2,
+        "num_attention_heads": 2, "max_position_embeddings": 77, "layer_norm_eps": 1e-5,
+        "bos_token_id": 872, "eos_token_id": 873, "pad_token_id": 873}
 
 VIT_L_14 = {
     "architectures": ["CLIPModel"],
@@ -57,28 +40,13 @@ VIT_L_14 = {
     "projection_dim": 768,
     "logit_scale_init_value": 2.6592,
     "text_config": {
-        "vocab_size": 49408,
-        "hidden_size": 768,
-        "intermediate_size": 3072,
-        "num_hidden_layers": 12,
-        "num_attention_heads": 12,
-        "max_position_embeddings": 77,
-        "hidden_act": "quick_gelu",
-        "layer_norm_eps": 1e-05,
-        "bos_token_id": 0,
-        "eos_token_id": 2,
-        "pad_token_id": 1,
-        "projection_dim": 768,
+        "vocab_size": 49408, "hidden_size": 768, "intermediate_size": 3072, "num_hidden_layers": 12,
+        "num_attention_heads": 12, "max_position_embeddings": 77, "hidden_act": "quick_gelu",
+        "layer_norm_eps": 1e-05, "bos_token_id": 0, "eos_token_id": 2, "pad_token_id": 1, "projection_dim": 768,
     },
     "vision_config": {
-        "hidden_size": 1024,
-        "intermediate_size": 4096,
-        "num_hidden_layers": 24,
-        "num_attention_heads": 16,
-        "image_size": 224,
-        "patch_size": 14,
-        "hidden_act": "quick_gelu",
-        "layer_norm_eps": 1e-05,
+        "hidden_size": 1024, "intermediate_size": 4096, "num_hidden_layers": 24, "num_attention_heads": 16,
+        "image_size": 224, "patch_size": 14, "hidden_act": "quick_gelu", "layer_norm_eps": 1e-05,
         "projection_dim": 768,
     },
 }
@@ -92,16 +60,9 @@ class AestheticMLP(nn.Module):
     def __init__(self, widths: list[int]) -> None:
         super().__init__()
         w = widths
-        self.layers = nn.Sequential(
-            nn.Linear(w[0], w[1]),
-            nn.Dropout(0.2),
-            nn.Linear(w[1], w[2]),
-            nn.Dropout(0.2),
-            nn.Linear(w[2], w[3]),
-            nn.Dropout(0.1),
-            nn.Linear(w[3], w[4]),
-            nn.Linear(w[4], w[5]),
-        )
+        self.layers = nn.Sequential(nn.Linear(w[0], w[1]), nn.Dropout(0.2), nn.Linear(w[1], w[2]), nn.Dropout(0.2),
+                                    nn.Linear(w[2], w[3]), nn.Dropout(0.1), nn.Linear(w[3], w[4]),
+                                    nn.Linear(w[4], w[5]))
 
     def forward(self, embed: torch.Tensor) -> torch.Tensor:
         return self.layers(embed)
@@ -113,12 +74,11 @@ def preprocess(images: torch.Tensor, size: int, mode: str) -> torch.Tensor:
     transformers' output size for the shortest edge; torchvision's resize of a float tensor, which is torch's
     antialiased interpolate; the centre crop at floor offsets (transformers' `center_crop`); then (x − mean) / std.
     """
-    h, w = get_resize_output_image_size(
-        images[0].detach().numpy(), size=size, default_to_square=False, input_data_format=ChannelDimension.FIRST
-    )
+    h, w = get_resize_output_image_size(images[0].detach().numpy(), size=size, default_to_square=False,
+                                        input_data_format=ChannelDimension.FIRST)
     resized = F.interpolate(images, size=(h, w), mode=mode, align_corners=False, antialias=True)
     top, left = (h - size) // 2, (w - size) // 2
-    cropped = resized[..., top : top + size, left : left + size]
+    cropped = resized[..., top:top + size, left:left + size]
     mean = torch.tensor(OPENAI_CLIP_MEAN, dtype=images.dtype)[:, None, None]
     std = torch.tensor(OPENAI_CLIP_STD, dtype=images.dtype)[:, None, None]
     return (cropped - mean) / std
@@ -172,12 +132,8 @@ def preprocess_fixtures(out: Path, s: Seeded) -> None:
 
 
 def clip_fixtures(out: Path, s: Seeded, vision: CLIPVisionModelWithProjection) -> None:
-    config = CLIPConfig(
-        text_config=TEXT,
-        vision_config={**VISION, "hidden_act": "quick_gelu"},
-        projection_dim=16,
-        logit_scale_init_value=2.6592,
-    )
+    config = CLIPConfig(text_config=TEXT, vision_config={**VISION, "hidden_act": "quick_gelu"}, projection_dim=16,
+                        logit_scale_init_value=2.6592)
     model = s.init(CLIPModel(config))
     model.load_state_dict(vision.state_dict(), strict=False)  # the vision half is vision.safetensors
     ids = torch.full((2, 77), TEXT["eos_token_id"], dtype=torch.long)
@@ -187,16 +143,8 @@ def clip_fixtures(out: Path, s: Seeded, vision: CLIPVisionModelWithProjection) -
     px = s.randn(3, 3, 32, 32)
     result = model(input_ids=ids, pixel_values=px)
     save(out / "clip.safetensors", state_dict(model))
-    save(
-        out / "clip-io.safetensors",
-        {
-            "ids": ids.double(),
-            "pixel_values": px,
-            "image_embeds": result.image_embeds,
-            "text_embeds": result.text_embeds,
-            "logits_per_image": result.logits_per_image,
-        },
-    )
+    save(out / "clip-io.safetensors", {"ids": ids.double(), "pixel_values": px, "image_embeds": result.image_embeds,
+                                       "text_embeds": result.text_embeds, "logits_per_image": result.logits_per_image})
 
 
 def aesthetic_fixtures(out: Path, s: Seeded, vision: CLIPVisionModelWithProjection) -> None:
@@ -220,8 +168,5 @@ def generate(root: Path) -> None:
     with torch.device("meta"):
         vit_l = CLIPModel(CLIPConfig(**{k: v for k, v in VIT_L_14.items() if k != "architectures"}))
     write_json(out / "vit-l-14.config.json", VIT_L_14)
-    write_keys(
-        out / "vit-l-14.keys.txt",
-        vit_l,
-        "CLIPModel keys and shapes of openai/clip-vit-large-patch14's config, from transformers' CLIPModel.",
-    )
+    write_keys(out / "vit-l-14.keys.txt", vit_l, "CLIPModel keys and shapes of openai/clip-vit-large-patch14's config, "
+               "from transformers' CLIPModel.")

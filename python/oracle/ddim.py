@@ -48,14 +48,8 @@ def scheduler(**config: object) -> DDIMScheduler:
     return s
 
 
-def step(
-    s: DDIMScheduler,
-    model_output: torch.Tensor,
-    timesteps: list[int],
-    sample: torch.Tensor,
-    eta: float,
-    noise: torch.Tensor,
-) -> dict[str, torch.Tensor]:
+def step(s: DDIMScheduler, model_output: torch.Tensor, timesteps: list[int], sample: torch.Tensor, eta: float,
+         noise: torch.Tensor) -> dict[str, torch.Tensor]:
     """diffusers' step per sample (each at its own timestep), plus μ and σ of the step's Gaussian."""
     parts: dict[str, list[torch.Tensor]] = {"prev_sample": [], "pred_original_sample": [], "mean": [], "std": []}
     ratio = s.config.num_train_timesteps // s.num_inference_steps
@@ -81,26 +75,13 @@ def timestep_cases() -> list[dict]:
             s = scheduler(timestep_spacing=spacing, steps_offset=offset)
             for n in [1, 3, 7, 10, 20, 25, 50, 100, 333, 400, 1000]:
                 s.set_timesteps(n)
-                cases.append(
-                    {
-                        "timestep_spacing": spacing,
-                        "steps_offset": offset,
-                        "num_inference_steps": n,
-                        "timesteps": s.timesteps.tolist(),
-                    }
-                )
+                cases.append({"timestep_spacing": spacing, "steps_offset": offset, "num_inference_steps": n,
+                              "timesteps": s.timesteps.tolist()})
     return cases
 
 
-SD15 = {
-    "schedule": "scaled_linear",
-    "clip_sample": False,
-    "clip_sample_range": 1.0,
-    "set_alpha_to_one": False,
-    "steps_offset": 1,
-    "prediction_type": "epsilon",
-    "timestep_spacing": "leading",
-}
+SD15 = {"schedule": "scaled_linear", "clip_sample": False, "clip_sample_range": 1.0, "set_alpha_to_one": False,
+        "steps_offset": 1, "prediction_type": "epsilon", "timestep_spacing": "leading"}
 CONFIGS = [
     SD15,
     {**SD15, "prediction_type": "v_prediction", "timestep_spacing": "trailing", "steps_offset": 0},
@@ -149,9 +130,8 @@ def generate(root: Path) -> None:
                         tensors[f"{key}/log_prob"] = log_prob(result["prev_sample"], result["mean"], result["std"])
                         tensors[f"{key}/log_prob_given"] = log_prob(given, result["mean"], result["std"])
                         tensors[f"{key}/prev_sample_given"] = given
-                    cases.append(
-                        {"key": key, "config": config, "num_inference_steps": n, "timestep": timestep, "eta": eta}
-                    )
+                    cases.append({"key": key, "config": config, "num_inference_steps": n, "timestep": timestep,
+                                  "eta": eta})
     for name, betas in SCHEDULES.items():
         s = scheduler(**betas)
         for label, t in [("t500", [500]), ("t0_t999", [0, 999])]:

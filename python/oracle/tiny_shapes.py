@@ -27,23 +27,19 @@ def assert_loaded_exactly(component: str, info: dict) -> None:
 
 
 def generate(root: Path) -> None:
-    unet, info = UNet2DConditionModel.from_pretrained(
-        MODEL, subfolder="unet", torch_dtype=torch.float64, output_loading_info=True
-    )
+    unet, info = UNet2DConditionModel.from_pretrained(MODEL, subfolder="unet", torch_dtype=torch.float64,
+                                                      output_loading_info=True)
     assert_loaded_exactly("unet", info)
-    vae, info = AutoencoderKL.from_pretrained(
-        MODEL, subfolder="vae", torch_dtype=torch.float64, output_loading_info=True
-    )
+    vae, info = AutoencoderKL.from_pretrained(MODEL, subfolder="vae", torch_dtype=torch.float64,
+                                              output_loading_info=True)
     assert_loaded_exactly("vae", info)
-    text_encoder, info = CLIPTextModel.from_pretrained(
-        MODEL / "text_encoder", dtype=torch.float64, output_loading_info=True
-    )
+    text_encoder, info = CLIPTextModel.from_pretrained(MODEL / "text_encoder", dtype=torch.float64,
+                                                       output_loading_info=True)
     assert_loaded_exactly("text_encoder", info)
     tokenizer = CLIPTokenizer.from_pretrained(MODEL / "tokenizer")
 
-    ids = tokenizer(
-        PROMPTS, padding="max_length", max_length=tokenizer.model_max_length, truncation=True, return_tensors="pt"
-    ).input_ids
+    ids = tokenizer(PROMPTS, padding="max_length", max_length=tokenizer.model_max_length, truncation=True,
+                    return_tensors="pt").input_ids
     s = Seeded(7)
     size = unet.config.sample_size
     latents = s.randn(2, unet.config.in_channels, size, size)
@@ -52,14 +48,7 @@ def generate(root: Path) -> None:
         states = text_encoder(ids).last_hidden_state
         output = unet(latents, timestep, encoder_hidden_states=states).sample
         images = vae.decode(latents).sample
-    save(
-        root / FOLDER / "components.safetensors",
-        {
-            "text.ids": ids.double(),
-            "text.last_hidden_state": states,
-            "unet.latents": latents,
-            "unet.timestep": timestep.reshape(1),
-            "unet.output": output,
-            "vae.images": images,
-        },
-    )
+    save(root / FOLDER / "components.safetensors", {
+        "text.ids": ids.double(), "text.last_hidden_state": states, "unet.latents": latents,
+        "unet.timestep": timestep.reshape(1), "unet.output": output, "vae.images": images,
+    })

@@ -33,13 +33,8 @@ def nn_layers(s: Seeded) -> tuple[nn.Module, dict[str, torch.Tensor]]:
     m = nn.Module()
     m.linear = nn.Linear(6, 7)
     m.linear_no_bias = nn.Linear(6, 7, bias=False)
-    convs = {
-        "conv_k3_s1_p1": (3, 1, 1),
-        "conv_k3_s1_p0": (3, 1, 0),
-        "conv_k1_s1_p0": (1, 1, 0),
-        "conv_k3_s2_p1": (3, 2, 1),
-        "conv_k3_s2_p0": (3, 2, 0),
-    }
+    convs = {"conv_k3_s1_p1": (3, 1, 1), "conv_k3_s1_p0": (3, 1, 0), "conv_k1_s1_p0": (1, 1, 0),
+             "conv_k3_s2_p1": (3, 2, 1), "conv_k3_s2_p0": (3, 2, 0)}
     for name, (kernel, stride, padding) in convs.items():
         setattr(m, name, nn.Conv2d(6, 4, kernel, stride, padding))
     m.group_norm = nn.GroupNorm(4, 8, eps=1e-5)
@@ -50,17 +45,10 @@ def nn_layers(s: Seeded) -> tuple[nn.Module, dict[str, torch.Tensor]]:
     img = s.randn(2, 6, 7, 9)  # NCHW, odd sizes so strided outputs round down
     gn_in = 3 + s.randn(2, 8, 5, 3, scale=2)  # mean and scale away from 0 and 1
     ln_in = 1 - s.randn(2, 5, 6, scale=3)
-    io = {
-        "linear.input": x,
-        "linear.output": m.linear(x),
-        "linear_no_bias.output": m.linear_no_bias(x),
-        "conv.input": nhwc(img),
-        "group_norm.input": nhwc(gn_in),
-        "group_norm.output": nhwc(m.group_norm(gn_in)),
-        "group_norm_eps6.output": nhwc(m.group_norm_eps6(gn_in)),
-        "layer_norm.input": ln_in,
-        "layer_norm.output": m.layer_norm(ln_in),
-    }
+    io = {"linear.input": x, "linear.output": m.linear(x), "linear_no_bias.output": m.linear_no_bias(x),
+          "conv.input": nhwc(img), "group_norm.input": nhwc(gn_in),
+          "group_norm.output": nhwc(m.group_norm(gn_in)), "group_norm_eps6.output": nhwc(m.group_norm_eps6(gn_in)),
+          "layer_norm.input": ln_in, "layer_norm.output": m.layer_norm(ln_in)}
     for name in convs:
         io[f"{name}.output"] = nhwc(getattr(m, name)(img))
     return m, io
@@ -77,19 +65,10 @@ def embeddings(s: Seeded) -> tuple[nn.Module, dict[str, torch.Tensor]]:
 
 def resnet(out_channels: int, output_scale_factor: float) -> Build:
     def build(s: Seeded) -> tuple[nn.Module, dict[str, torch.Tensor]]:
-        m = s.init(
-            ResnetBlock2D(
-                in_channels=8,
-                out_channels=out_channels,
-                temb_channels=16,
-                groups=4,
-                eps=1e-5,
-                output_scale_factor=output_scale_factor,
-            )
-        )
+        m = s.init(ResnetBlock2D(in_channels=8, out_channels=out_channels, temb_channels=16, groups=4, eps=1e-5,
+                                 output_scale_factor=output_scale_factor))
         x, temb = s.randn(2, 8, 6, 5), s.randn(2, 16)
         return m, {"input": nhwc(x), "temb": temb, "output": nhwc(m(x, temb))}
-
     return build
 
 
@@ -106,7 +85,6 @@ def sampler(kind: str) -> Build:
             x = s.randn(2, 4, 4, 5) if kind == "upsample-size" else s.randn(2, 4, 7, 9)
             y = m(x, output_size=(7, 9)) if kind == "upsample-size" else m(x)
         return m, {"input": nhwc(x), "output": nhwc(y)}
-
     return build
 
 
@@ -118,7 +96,6 @@ def attention(cross: bool) -> Build:
             return m, {"input": x, "output": m(x)}
         context = s.randn(2, 5, 12)
         return m, {"input": x, "context": context, "output": m(x, encoder_hidden_states=context)}
-
     return build
 
 
@@ -130,21 +107,12 @@ def transformer_block(s: Seeded) -> tuple[nn.Module, dict[str, torch.Tensor]]:
 
 def transformer_2d(use_linear_projection: bool, num_layers: int) -> Build:
     def build(s: Seeded) -> tuple[nn.Module, dict[str, torch.Tensor]]:
-        m = s.init(
-            Transformer2DModel(
-                num_attention_heads=2,
-                attention_head_dim=8,
-                in_channels=16,
-                num_layers=num_layers,
-                norm_num_groups=4,
-                cross_attention_dim=12,
-                use_linear_projection=use_linear_projection,
-            )
-        )
+        m = s.init(Transformer2DModel(num_attention_heads=2, attention_head_dim=8, in_channels=16,
+                                      num_layers=num_layers, norm_num_groups=4, cross_attention_dim=12,
+                                      use_linear_projection=use_linear_projection))
         x, context = s.randn(2, 16, 3, 4), s.randn(2, 5, 12)
         y = m(x, encoder_hidden_states=context).sample
         return m, {"input": nhwc(x), "context": context, "output": nhwc(y)}
-
     return build
 
 
@@ -207,21 +175,16 @@ TINY_SD2 = {
 GRAD_KEY = "up_blocks.1.attentions.0.transformer_blocks.0.attn2.to_q.weight"
 
 
-def tiny_unet(
-    out: Path, config: dict, seed: int, size: tuple[int, int], timestep: torch.Tensor, gradient: bool = False
-) -> None:
+def tiny_unet(out: Path, config: dict, seed: int, size: tuple[int, int], timestep: torch.Tensor,
+              gradient: bool = False) -> None:
     """The model, its inputs and output; with `gradient` also d mean(output²) / d(sample, GRAD_KEY)."""
     s = Seeded(seed)
     model = s.init(UNet2DConditionModel.from_config(config))
     sample, context = s.randn(2, 4, *size), s.randn(2, 5, config["cross_attention_dim"])
     sample.requires_grad_(True)
     output = model(sample, timestep, encoder_hidden_states=context).sample
-    io = {
-        "sample": nhwc(sample),
-        "timestep": timestep.reshape(-1),
-        "encoder_hidden_states": context,
-        "output": nhwc(output),
-    }
+    io = {"sample": nhwc(sample), "timestep": timestep.reshape(-1), "encoder_hidden_states": context,
+          "output": nhwc(output)}
     if gradient:
         weight = model.get_parameter(GRAD_KEY)
         grad_sample, grad_weight = torch.autograd.grad(output.square().mean(), [sample, weight])
@@ -259,9 +222,5 @@ def generate(root: Path) -> None:
     with torch.device("meta"):
         sd15 = UNet2DConditionModel.from_config(SD15_UNET)
     write_json(out / "sd15-unet.config.json", SD15_UNET)
-    write_keys(
-        out / "sd15-unet.keys.txt",
-        sd15,
-        "unet state-dict keys and shapes (PyTorch layout) of diffusers' "
-        "UNet2DConditionModel for the Stable Diffusion v1.5 config.",
-    )
+    write_keys(out / "sd15-unet.keys.txt", sd15, "unet state-dict keys and shapes (PyTorch layout) of diffusers' "
+               "UNet2DConditionModel for the Stable Diffusion v1.5 config.")

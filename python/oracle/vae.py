@@ -1,10 +1,10 @@
 """test/fixtures/vae-clip/ (VAE half): diffusers' AutoencoderKL and its mid-block attention, in float64.
 
-vae-attention.safetensors  the mid-block Attention, built as UNetMidBlock2D builds it (one head, 16 channels)
-vae.safetensors            a tiny AutoencoderKL's weights, current keys
-vae-old-keys.safetensors   the same weights under the query/key/value/proj_attn names with [C, C, 1, 1] shapes that
-                           LDM-era checkpoints carry (diffusers' own loader is checked to map them back)
-vae-io.safetensors         inputs, outputs and gradients of encode and decode (NCHW, PyTorch layout)
+  vae-attention.safetensors  the mid-block Attention, built as UNetMidBlock2D builds it (one head, 16 channels)
+  vae.safetensors            a tiny AutoencoderKL's weights, current keys
+  vae-old-keys.safetensors   the same weights under the query/key/value/proj_attn names with [C, C, 1, 1] shapes that
+                             LDM-era checkpoints carry (diffusers' own loader is checked to map them back)
+  vae-io.safetensors         inputs, outputs and gradients of encode and decode (NCHW, PyTorch layout)
 """
 
 from pathlib import Path
@@ -48,19 +48,9 @@ def with_old_keys(vae: AutoencoderKL) -> dict[str, torch.Tensor]:
 
 
 def mid_block_attention(s: Seeded, channels: int, groups: int) -> Attention:
-    return s.init(
-        Attention(
-            channels,
-            heads=1,
-            dim_head=channels,
-            eps=1e-6,
-            norm_num_groups=groups,
-            residual_connection=True,
-            bias=True,
-            upcast_softmax=True,
-            _from_deprecated_attn_block=True,
-        )
-    )
+    return s.init(Attention(channels, heads=1, dim_head=channels, eps=1e-6, norm_num_groups=groups,
+                            residual_connection=True, bias=True, upcast_softmax=True,
+                            _from_deprecated_attn_block=True))
 
 
 def generate(root: Path) -> None:
@@ -78,26 +68,14 @@ def generate(root: Path) -> None:
     save(out / "vae-attention.safetensors", state_dict(attention))
     save(out / "vae.safetensors", state_dict(vae))
     save(out / "vae-old-keys.safetensors", with_old_keys(vae))
-    save(
-        out / "vae-io.safetensors",
-        {
-            "attention.input": attention_in,
-            "attention.output": attention(attention_in),
-            "encode.images": images,
-            "encode.mean": posterior.mean,
-            "encode.logvar": posterior.logvar,
-            "encode.grad_mean_square": grad_images,
-            "decode.latents": latents,
-            "decode.images": decoded,
-            "decode.grad_mean_square": grad_latents,
-        },
-    )
+    save(out / "vae-io.safetensors", {
+        "attention.input": attention_in, "attention.output": attention(attention_in),
+        "encode.images": images, "encode.mean": posterior.mean, "encode.logvar": posterior.logvar,
+        "encode.grad_mean_square": grad_images,
+        "decode.latents": latents, "decode.images": decoded, "decode.grad_mean_square": grad_latents,
+    })
     with torch.device("meta"):
         sd15 = AutoencoderKL.from_config(SD15_VAE)
     write_json(out / "sd15-vae.config.json", SD15_VAE)
-    write_keys(
-        out / "sd15-vae.keys.txt",
-        sd15,
-        "vae state-dict keys and shapes (PyTorch layout) of diffusers' "
-        "AutoencoderKL for the Stable Diffusion v1.5 config.",
-    )
+    write_keys(out / "sd15-vae.keys.txt", sd15, "vae state-dict keys and shapes (PyTorch layout) of diffusers' "
+               "AutoencoderKL for the Stable Diffusion v1.5 config.")

@@ -21,16 +21,12 @@ def written_files(root: Path) -> list[str]:
 
 
 def test_regenerating_the_fixtures_changes_no_committed_byte(regenerated: Path) -> None:
-    changed = [
-        name
-        for name in written_files(regenerated)
-        if (FIXTURES / name).read_bytes() != (regenerated / name).read_bytes()
-    ]
+    changed = [name for name in written_files(regenerated)
+               if (FIXTURES / name).read_bytes() != (regenerated / name).read_bytes()]
     assert changed == []
 
 
 def test_every_file_in_the_oracle_folders_is_one_the_generator_writes(regenerated: Path) -> None:
-    committed = sorted(
-        str(p.relative_to(FIXTURES)) for folder in AREA_FOLDERS for p in (FIXTURES / folder).rglob("*") if p.is_file()
-    )
+    committed = sorted(str(p.relative_to(FIXTURES)) for folder in AREA_FOLDERS
+                       for p in (FIXTURES / folder).rglob("*") if p.is_file())
     assert committed == written_files(regenerated)
