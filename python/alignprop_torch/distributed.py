@@ -13,6 +13,7 @@ a rank is gone raises `RankLost` naming it, so the job ends on every rank instea
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import os
 import signal
 import socket
@@ -48,6 +49,8 @@ class Ranks:
 
     rank: int = 0
     world_size: int = 1
+    #: This rank's index on its machine: its GPU.
+    local_rank: int = 0
     #: (hostname, pid) of every rank, to name a lost one.
     peers: tuple[tuple[str, int], ...] = field(default=((socket.gethostname(), os.getpid()),))
 
@@ -55,6 +58,10 @@ class Ranks:
     def leads(self) -> bool:
         """Rank 0 serves the wire, writes the run directory and takes commands."""
         return self.rank == 0
+
+    def device(self) -> torch.device:
+        """This rank's GPU when there are GPUs, else the CPU."""
+        return torch.device("cuda", self.local_rank) if torch.cuda.is_available() else torch.device("cpu")
 
     def average_gradients(self, params: Sequence[torch.nn.Parameter]) -> None:
         """Replaces each parameter's gradient by the mean over the ranks, in one all-reduce of all of them."""
@@ -102,6 +109,14 @@ class Ranks:
         return "another rank stopped answering"
 
 
+def resumed_generator(saved: Sequence[torch.Tensor], seed: int, step: int, ranks: Ranks) -> torch.Tensor:
+    """This rank's generator state after a resume: its own, from a checkpoint of as many ranks; else (another world
+    size) a fresh one from the seed, the step and the rank, so the ranks still draw apart."""
+    if len(saved) == ranks.world_size:
+        return saved[ranks.rank]
+    return torch.Generator().manual_seed(hash((seed, step, ranks.rank)) % 2**63).get_state()
+
+
 def alive(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
@@ -120,8 +135,8 @@ def join_ranks(timeout: timedelta = COLLECTIVE_TIMEOUT) -> Ranks:
     # Without `cpu`, accelerate 1.16 finds no GPU backend on a CPU host and stays single-process.
     state = PartialState(cpu=not torch.cuda.is_available(), timeout=timeout)
     here = (socket.gethostname(), os.getpid())
-    ranks = Ranks(rank=state.process_index, world_size=state.num_processes, peers=(here,))
-    return Ranks(ranks.rank, ranks.world_size, tuple(ranks.gather(here)))
+    ranks = Ranks(state.process_index, state.num_processes, state.local_process_index, peers=(here,))
+    return dataclasses.replace(ranks, peers=tuple(ranks.gather(here)))
 
 
 def end_with_launcher() -> None:

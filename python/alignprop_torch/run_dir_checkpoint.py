@@ -2,7 +2,8 @@
 `checkpoints/checkpoint_<N>/model.safetensors` holds the LoRA under diffusers' keys (`unet.<module
 path>.lora.down.weight` / `.lora.up.weight`), AdamW's moments (`optimizer.<key>.exp_avg` / `.exp_avg_sq`) and its
 step count (`optimizer.step`); `state.json` holds step, epoch, run id, the seq of the CheckpointSaved event and
-`engine: "torch"`, with torch's generator and loss-scaler state as `rngState`. `pytorch_lora_weights.safetensors` is
+`engine: "torch"`, with torch's generator and loss-scaler state as `rngState` (a data-parallel job's also holds
+`worldSize` and `rankGenerators`, every rank's generator). `pytorch_lora_weights.safetensors` is
 written by diffusers' `save_lora_weights`, alpha/r folded into the up weights and lora_alpha declared = r, as the
 TF.js export does (src/io/lora-weights.ts), so every diffusers version loads it at the trained strength."""
 
@@ -73,11 +74,21 @@ def checkpoint_tensors(lora_names: list[str], training: dict[str, Any]) -> dict[
     return tensors
 
 
+def encode_generator(state: torch.Tensor) -> str:
+    return base64.b64encode(state.numpy().tobytes()).decode("ascii")
+
+
+def decode_generator(text: str) -> torch.Tensor:
+    return torch.frombuffer(bytearray(base64.b64decode(text)), dtype=torch.uint8)
+
+
 def rng_state(training: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "generator": base64.b64encode(training["generator"].numpy().tobytes()).decode("ascii"),
-        "gradScaler": training["scaler"],
-    }
+    """The generator (rank 0's) and loss scaler; a data-parallel job adds every rank's generator in rank order."""
+    state = {"generator": encode_generator(training["generator"]), "gradScaler": training["scaler"]}
+    ranks = training.get("rank_generators") or []
+    if len(ranks) > 1:
+        state |= {"worldSize": len(ranks), "rankGenerators": [encode_generator(g) for g in ranks]}
+    return state
 
 
 def save_checkpoint(
@@ -148,7 +159,8 @@ def load_checkpoint(path: Path, lora_names: list[str], current: dict[str, Any]) 
             "lora": {name: tensors[key] for name, key in zip(lora_names, keys, strict=True)},
             "optimizer": optimizer,
             "scaler": rng["gradScaler"],
-            "generator": torch.frombuffer(bytearray(base64.b64decode(rng["generator"])), dtype=torch.uint8),
+            "generator": decode_generator(rng["generator"]),
+            "rank_generators": [decode_generator(g) for g in rng.get("rankGenerators", [rng["generator"]])],
         },
     }
 

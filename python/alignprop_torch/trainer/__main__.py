@@ -4,7 +4,8 @@ src/trainer/main.ts. Binds the wire, prints the ready line, loads the pipeline w
 meanwhile), trains AlignProp (alignprop_torch.alignprop) step by step under the run loop, and exits 0 when DONE,
 1 when FAILED. Writes the run directory as src/run/README.md documents it (alignprop_torch.run_dir): events,
 images, atomic checkpoints pruned to num_checkpoint_limit, diffusers' LoRA file; `--resume <checkpoint dir>` trims
-events.jsonl to the checkpoint and continues from its step."""
+events.jsonl to the checkpoint and continues from its step. Under `accelerate launch` (num_processes > 1) each rank
+runs this module: rank 0 as above, the others beside it (trainer/data_parallel.py, alignprop_torch/distributed.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import torch
 from PIL import Image
 
 from alignprop_torch.config import AlignPropConfig
+from alignprop_torch.distributed import Ranks, join_ranks, resumed_generator
 from alignprop_torch.run_dir import read_checkpoint_state, trim_events_log
 from alignprop_torch.trainer.args import trainer_arg_parser, trainer_args
 from alignprop_torch.trainer.process import exit_with, run_trainer
@@ -38,28 +40,36 @@ def png(image: torch.Tensor) -> bytes:
 
 
 class AlignPropJob:
-    def __init__(self, alignprop: AlignProp) -> None:
+    def __init__(self, alignprop: AlignProp, ranks: Ranks) -> None:
         self.alignprop = alignprop
+        self.ranks = ranks
 
     @classmethod
-    def load(cls, config: AlignPropConfig, device: torch.device, resume: Path | None) -> AlignPropJob:
+    def load(cls, config: AlignPropConfig, device: torch.device, resume: Path | None, ranks: Ranks) -> AlignPropJob:
         """Loads the pipeline and attaches LoRA (diffusers, transformers, peft: imported here, after the ready line),
-        then restores the checkpoint `resume` names."""
+        then restores the checkpoint `resume` names, with this rank's generator."""
         from alignprop_torch.build import build_alignprop
         from alignprop_torch.run_dir_checkpoint import load_checkpoint
 
-        job = cls(build_alignprop(config, device))
+        job = cls(build_alignprop(config, device, ranks=ranks), ranks)
         if resume is not None:
             a = job.alignprop
-            a.restore(load_checkpoint(resume, a.lora_names, a.training_state())["training"])
+            loaded = load_checkpoint(resume, a.lora_names, a.training_state())
+            training = loaded["training"]
+            training["generator"] = resumed_generator(training["rank_generators"], config.seed, loaded["step"], ranks)
+            a.restore(training)
         return job
 
     def save(self, run_dir: Path, state: CheckpointState, config: AlignPropConfig, limit: int) -> str:
-        """checkpoint_<step>, then pytorch_lora_weights.safetensors from the same weights."""
+        """checkpoint_<step> with every rank's generator (all ranks call this; rank 0 writes), then
+        pytorch_lora_weights.safetensors from the same weights."""
         from alignprop_torch.run_dir_checkpoint import export_lora, save_checkpoint
 
         a = self.alignprop
         training = a.training_state()
+        training["rank_generators"] = self.ranks.gather(training["generator"])
+        if not self.ranks.leads:
+            return ""
         path = save_checkpoint(run_dir, state, a.lora_names, training, limit)
         export_lora(run_dir, a.lora_names, training["lora"], config)
         return str(path)
@@ -84,26 +94,36 @@ def main() -> int:
     args = trainer_args(trainer_arg_parser("python -m alignprop_torch.trainer").parse_args())
     raw = json.loads(args.config.read_text(encoding="utf-8"))
     config = AlignPropConfig.from_dict(raw)
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    ranks = join_ranks()
+    device = ranks.device()
     run_dir = args.config.parent.resolve()
-    start_step, start_seq = 0, 0
+    start_step, start_seq, warnings = 0, 0, args.warnings
     if args.resume is not None:  # refused before binding when the checkpoint is another engine's
         resumed = read_checkpoint_state(args.resume)
         start_step, start_seq = resumed["step"], resumed["seq"]
-        trim_events_log(run_dir, start_seq)
+        saved_world = resumed["rngState"].get("worldSize", 1)
+        if saved_world != ranks.world_size:
+            warnings += (
+                f"resuming a checkpoint of {saved_world} process(es) on {ranks.world_size}: weights and optimizer "
+                "carry over, each rank's random draws are reseeded, so the run does not repeat the original exactly",
+            )
+        if ranks.leads:
+            trim_events_log(run_dir, start_seq)
+    on = f"{device} × {ranks.world_size} processes" if ranks.world_size > 1 else str(device)
     settings = RunSettings(
         total_steps=int(raw["num_epochs"]),
         log_image_freq=int(raw.get("log_image_freq", 1)),
         save_freq=int(raw.get("save_freq", 1)),
-        backend=f"torch {torch.__version__} on {device}",
+        backend=f"torch {torch.__version__} on {on}",
         description=f"AlignProp on {config.model}",
-        warnings=args.warnings,
+        warnings=warnings,
+        world_size=ranks.world_size,
     )
     limit = int(raw.get("num_checkpoint_limit", 5))
     jobs: list[AlignPropJob] = []
 
     def load() -> AlignPropJob:
-        jobs.append(AlignPropJob.load(config, device, args.resume))
+        jobs.append(AlignPropJob.load(config, device, args.resume, ranks))
         return jobs[0]
 
     def save(step: int, seq: int) -> str:
@@ -111,7 +131,7 @@ def main() -> int:
 
         return jobs[0].save(run_dir, CheckpointState(step=step, seq=seq, run_id=run_dir.name), config, limit)
 
-    return run_trainer(args, AGENT, settings, load, save, start_step=start_step, start_seq=start_seq)
+    return run_trainer(args, AGENT, settings, load, save, start_step=start_step, start_seq=start_seq, ranks=ranks)
 
 
 if __name__ == "__main__":
