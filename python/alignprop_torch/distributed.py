@@ -98,7 +98,7 @@ class Ranks:
         try:
             return run()
         except RuntimeError as err:  # torch's DistBackendError and gloo's connection errors are RuntimeErrors
-            raise RankLost(f"{what} failed on rank {self.rank} of {self.world_size}: {self.lost()} ({err})") from err
+            raise RankLost(f"{self.lost()}: {what} failed on rank {self.rank} of {self.world_size} ({err})") from err
 
     def lost(self) -> str:
         """Which ranks are gone, from the process table of this host; ranks elsewhere can only be guessed at."""
