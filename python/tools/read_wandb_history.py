@@ -1,5 +1,5 @@
-"""Reads an offline wandb run (`<dir>/wandb/offline-run-*/`) and prints what it logged as JSON: the run's project, name
-and config, each history row (`_step` and its values), and the media files it saved.
+"""Reads an offline wandb run (`<dir>/wandb/offline-run-*/`) and prints what it logged as JSON: the run's project, name,
+tags and config, each history row (`_step` and its values), and the media files it saved.
 
 wandb 0.31 writes the run as `run-<id>.wandb`, protobuf `Record`s (wandb.proto.wandb_internal_pb2) in the LevelDB log
 framing its service uses, and ships no Python reader for it (its old `sdk.internal.datastore` went with the Python
@@ -54,14 +54,15 @@ def records(data: bytes) -> Iterator[bytes]:
 
 def read_run(run_dir: Path) -> dict:
     (run_file,) = run_dir.glob("run-*.wandb")
-    out: dict = {"project": None, "name": None, "config": {}, "history": [], "media": []}
+    out: dict = {"project": None, "name": None, "tags": [], "config": {}, "history": [], "media": []}
     for raw in records(run_file.read_bytes()):
         record = wpb.Record()
         record.ParseFromString(raw)
         kind = record.WhichOneof("record_type")
         if kind == "run":
-            out["project"], out["name"] = record.run.project, record.run.display_name
-            out["config"].update({item.key: json.loads(item.value_json) for item in record.run.config.update})
+            run = record.run
+            out["project"], out["name"], out["tags"] = run.project, run.display_name, list(run.tags)
+            out["config"].update({item.key: json.loads(item.value_json) for item in run.config.update})
         elif kind == "config":
             out["config"].update({item.key: json.loads(item.value_json) for item in record.config.update})
         elif kind == "history":

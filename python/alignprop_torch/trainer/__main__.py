@@ -113,7 +113,8 @@ def main() -> int:
         return jobs[0].save(run_dir, CheckpointState(step=step, seq=seq, run_id=run_dir.name), config, limit)
 
     tracking = TrackerSettings.from_config(raw)
-    tracker = None if tracking is None else RunTracker(tracking, run_dir.name, raw, None if args.resume is None else start_step)
+    resumed_at = None if args.resume is None else start_step
+    tracker = None if tracking is None else RunTracker(tracking, run_dir.name, raw, resumed_at)
     return run_trainer(args, AGENT, settings, load, save, start_step=start_step, start_seq=start_seq, tracker=tracker)
 
 
