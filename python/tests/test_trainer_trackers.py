@@ -102,7 +102,9 @@ def test_project_and_tracker_kwargs_reach_accelerate(tmp_path):
     assert not (tmp_path / "logs" / "run").exists()
 
 
-def test_a_tracker_that_cannot_start_fails_the_run_naming_log_with_and_the_cause(tmp_path):
-    s = settings("tensorboard", tmp_path, accelerator_kwargs={"no_such_argument": 1})
-    with pytest.raises(TrainingError, match=r'log_with="tensorboard": .*no_such_argument.*accelerator_kwargs'):
+@pytest.mark.parametrize("kwargs", ["accelerator_kwargs", "project_kwargs", "tracker_kwargs"])
+def test_a_tracker_that_cannot_start_fails_the_run_naming_log_with_and_the_cause(tmp_path, kwargs):
+    bad = {"tensorboard": {"no_such_argument": 1}} if kwargs == "tracker_kwargs" else {"no_such_argument": 1}
+    s = settings("tensorboard", tmp_path, **{kwargs: bad})
+    with pytest.raises(TrainingError, match=r'^log_with="tensorboard": .*no_such_argument.*check tracker_kwargs'):
         RunTracker(s, "run", CONFIG, None).start()

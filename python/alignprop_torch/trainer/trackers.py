@@ -103,8 +103,8 @@ class RunTracker:
         from accelerate.utils import ProjectConfiguration
 
         s = self.s
-        project = ProjectConfiguration(**{"project_dir": str(Path(s.logdir).resolve()), **s.project_kwargs})
         try:
+            project = ProjectConfiguration(**{"project_dir": str(Path(s.logdir).resolve()), **s.project_kwargs})
             accelerator = Accelerator(log_with=s.log_with, project_config=project, **s.accelerator_kwargs)
             logging_dir = Path(accelerator.logging_dir)
             logging_dir.mkdir(parents=True, exist_ok=True)
@@ -157,6 +157,13 @@ class RunTracker:
         tracker.tracker.flush()
 
     def end(self) -> None:
-        if self.accelerator is not None:
-            self.accelerator.end_training()
-            self.accelerator = None
+        if self.accelerator is None:
+            return
+        self.accelerator.end_training()
+        self.accelerator = None
+        if self.s.log_with == "wandb":
+            import wandb
+
+            # wandb's service process writes the run's files after finish() returns; teardown waits for it, so the
+            # files are complete once the trainer ends (its atexit hook would do the same, later and less surely).
+            wandb.teardown()
