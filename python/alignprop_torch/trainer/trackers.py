@@ -121,7 +121,7 @@ class RunTracker:
             raise TrainingError(
                 f'log_with="{s.log_with}": accelerate\'s tracker could not start ({type(err).__name__}: {err}); '
                 "check tracker_kwargs, accelerator_kwargs and project_kwargs"
-                + (" (offline: WANDB_MODE=offline)" if s.log_with == "wandb" else "")
+                + (", and `wandb login` or WANDB_MODE=offline" if s.log_with == "wandb" else "")
             ) from err
         self.accelerator = accelerator
 
