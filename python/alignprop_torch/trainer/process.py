@@ -10,11 +10,13 @@ import threading
 from collections.abc import Callable
 
 from alignprop_torch.distributed import Ranks
+from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
 from alignprop_torch.run_dir import EventsWriter
 from alignprop_torch.trainer.args import TrainerArgs
 from alignprop_torch.trainer.data_parallel import JobOfRanks, SilentServer, coordination
 from alignprop_torch.trainer.run_control import RunControl
 from alignprop_torch.trainer.run_loop import Job, RunLoop, RunSettings
+from alignprop_torch.trainer.trackers import RunTracker
 from alignprop_torch.wire.options import TrainerServerOptions
 from alignprop_torch.wire.ready import announce_ready
 from alignprop_torch.wire.server import TrainerServer
@@ -44,11 +46,13 @@ def run_trainer(
     save_checkpoint: Callable[[int, int], str] | None = None,
     start_step: int = 0,
     start_seq: int = 0,
+    tracker: RunTracker | None = None,
     ranks: Ranks | None = None,
 ) -> int:
     """Serves one run; the job is built (`job_factory`) after the ready line, while the run is STARTING. A resumed
-    run starts at its checkpoint's step, numbering events after the checkpoint's seq. On a rank other than 0 of
-    `ranks`, runs the loop with no wire and no events."""
+    run starts at its checkpoint's step, numbering events after the checkpoint's seq. A `tracker` (log_with) starts
+    with the job, sees every event events.jsonl records, and ends with the run. On a rank other than 0 of `ranks`,
+    runs the loop with no wire, no events and no tracker."""
     ranks = ranks or Ranks()
     run_dir = args.config.parent.resolve()
     control = RunControl(step=start_step, coordination=coordination(ranks))
@@ -59,6 +63,17 @@ def run_trainer(
     if not ranks.leads:
         return RunLoop(job_factory, settings, SilentServer(), control, run_dir, save_checkpoint).run()
     events = EventsWriter(run_dir)
+
+    def record(event: pb.Event) -> None:
+        events.append(event)
+        if tracker is not None:
+            tracker.write(event)
+
+    def load() -> Job:
+        if tracker is not None:
+            tracker.start()
+        return job_factory()
+
     server = TrainerServer.bind(
         TrainerServerOptions(
             endpoints=args.endpoints,
@@ -68,13 +83,15 @@ def run_trainer(
             handle=control.handle,
             curve=args.curve,
             start_seq=start_seq,
-            record=events.append,
+            record=record,
         )
     )
     try:
         announce_ready(run_dir.name, str(run_dir), server.endpoints)
-        return RunLoop(job_factory, settings, server, control, run_dir, save_checkpoint).run()
+        return RunLoop(load, settings, server, control, run_dir, save_checkpoint).run()
     finally:
+        if tracker is not None:
+            tracker.end()
         server.close()
         events.close()
 
