@@ -21,6 +21,7 @@ from alignprop_torch.config import AlignPropConfig
 from alignprop_torch.distributed import Ranks, join_ranks, resumed_generator
 from alignprop_torch.run_dir import read_checkpoint_state, trim_events_log
 from alignprop_torch.trainer.args import trainer_arg_parser, trainer_args
+from alignprop_torch.trainer.data_parallel import write_on_rank_0
 from alignprop_torch.trainer.process import exit_with, run_trainer
 from alignprop_torch.trainer.run_loop import LoggedImages, RunSettings, StepOutcome
 from alignprop_torch.trainer.trackers import RunTracker, TrackerSettings
@@ -69,11 +70,13 @@ class AlignPropJob:
         a = self.alignprop
         training = a.training_state()
         training["rank_generators"] = self.ranks.gather(training["generator"])
-        if not self.ranks.leads:
-            return ""
-        path = save_checkpoint(run_dir, state, a.lora_names, training, limit)
-        export_lora(run_dir, a.lora_names, training["lora"], config)
-        return str(path)
+
+        def write() -> str:
+            path = save_checkpoint(run_dir, state, a.lora_names, training, limit)
+            export_lora(run_dir, a.lora_names, training["lora"], config)
+            return str(path)
+
+        return write_on_rank_0(self.ranks, write)
 
     def step(self, keep_images: bool) -> StepOutcome:
         r = self.alignprop.step(keep_images=keep_images)

@@ -6,6 +6,7 @@ mean loss, so samples/s counts the whole job. Any job type (AlignProp, DDPO) run
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 from alignprop_torch.distributed import KEEPALIVE_SECONDS, Ranks
 from alignprop_torch.trainer.run_control import Coordination
@@ -17,6 +18,23 @@ def coordination(ranks: Ranks) -> Coordination:
     if ranks.world_size == 1:
         return Coordination()
     return Coordination(share=ranks.share, leads=ranks.leads, idle_seconds=KEEPALIVE_SECONDS)
+
+
+def write_on_rank_0(ranks: Ranks, write: Callable[[], str]) -> str:
+    """Runs `write` (a checkpoint save) on rank 0 alone and returns what it returns there ("" elsewhere). An OSError
+    there is raised on every rank, so all ranks agree whether the save happened (the run loop saves again at the end
+    when it did not)."""
+    failure: OSError | None = None
+    path = ""
+    if ranks.leads:
+        try:
+            path = write()
+        except OSError as err:
+            failure = err
+    failure = ranks.share(failure)
+    if failure is not None:
+        raise failure
+    return path
 
 
 class SilentServer:
