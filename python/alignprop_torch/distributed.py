@@ -18,7 +18,7 @@ import os
 import signal
 import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
 
@@ -52,7 +52,7 @@ class Ranks:
     #: This rank's index on its machine: its GPU.
     local_rank: int = 0
     #: (hostname, pid) of every rank, to name a lost one.
-    peers: tuple[tuple[str, int], ...] = field(default=((socket.gethostname(), os.getpid()),))
+    peers: tuple[tuple[str, int], ...] = ()
 
     @property
     def leads(self) -> bool:
