@@ -1,12 +1,15 @@
-"""Everything an AlignProp job needs, from a config: the pipeline on the device with its frozen weights in the
-precision's dtype, LoRA attached in float32, the reward and the prompt source."""
+"""Everything a job needs, from a config: the pipeline on the device with its frozen weights in the precision's
+dtype, LoRA attached in float32, the reward and the prompt source; then AlignProp or DDPO over them."""
 
 from __future__ import annotations
+
+from typing import TypeVar
 
 import torch
 
 from .alignprop import AlignProp
-from .config import AlignPropConfig
+from .config import AlignPropConfig, DDPOConfig
+from .ddpo import DDPO
 from .lora import add_lora
 from .pipeline import Components, load_pipeline, model_source
 from .precision import Precision
@@ -17,14 +20,32 @@ from .rewards import Reward, resolve_reward
 TINY_SHAPES_DEFAULTS = {"reward": "tiny-aesthetic", "prompts": "shapes"}
 OTHER_DEFAULTS = {"reward": "brightness", "prompts": "animals"}
 
+Job = TypeVar("Job", AlignProp, DDPO)
 
-def build_alignprop(
-    config: AlignPropConfig, device: torch.device, components: Components | None = None, reward: Reward | None = None
-) -> AlignProp:
+
+def build_job(
+    algorithm: type[Job],
+    config: AlignPropConfig,
+    device: torch.device,
+    components: Components | None = None,
+    reward: Reward | None = None,
+) -> Job:
     precision = Precision.for_device(device, config.mixed_precision, config.allow_tf32)
     c = (components or load_pipeline(model_source(config.model))).to(device, precision.weight_dtype)
     add_lora(c.unet, config.lora_rank, config.lora_alpha, config.lora_target_modules, config.seed)
     defaults = TINY_SHAPES_DEFAULTS if config.model == "tiny-shapes" else OTHER_DEFAULTS
     reward = (reward or resolve_reward(config.reward or defaults["reward"])).to(device)
     prompts = prompt_source_for(config.prompts, defaults["prompts"])
-    return AlignProp(c, config, reward, prompts, precision)
+    return algorithm(c, config, reward, prompts, precision)
+
+
+def build_alignprop(
+    config: AlignPropConfig, device: torch.device, components: Components | None = None, reward: Reward | None = None
+) -> AlignProp:
+    return build_job(AlignProp, config, device, components, reward)
+
+
+def build_ddpo(
+    config: DDPOConfig, device: torch.device, components: Components | None = None, reward: Reward | None = None
+) -> DDPO:
+    return build_job(DDPO, config, device, components, reward)
