@@ -7,17 +7,14 @@ const MODULE_PATH = /[\\/]|\.(m|c)?js$|\.py$/;
 
 /**
  * What each engine accepts, checked here so the CLI stays the one validator. tfjs takes everything the schema does
- * (reward and image_hook modules are JavaScript). torch trains AlignProp with the torch engine's built-in rewards
- * (python/alignprop_torch/rewards, which names them when one is unknown); it has no user reward or image_hook
- * modules yet, no DDPO, no tracker (log_with), and no TF.js backend to pick.
+ * (reward and image_hook modules are JavaScript). torch trains AlignProp and DDPO with the torch engine's built-in
+ * rewards (python/alignprop_torch/rewards, which names them when one is unknown); it has no user reward or
+ * image_hook modules yet, no tracker (log_with), and no TF.js backend to pick.
  */
 export function checkEngine(config: RunConfig, ctx: z.RefinementCtx<RunConfig>): void {
   if (config.engine !== "torch") return;
   const refuse = (field: keyof RunConfig, value: unknown, why: string) =>
     ctx.addIssue({ code: "custom", path: [field], message: `${JSON.stringify(value)}: ${why}` });
-  if (config.algorithm !== "alignprop") {
-    refuse("algorithm", config.algorithm, 'the torch engine trains "alignprop" only; use --engine tfjs for DDPO');
-  }
   if (typeof config.reward === "string" && MODULE_PATH.test(config.reward)) {
     refuse("reward", config.reward, "the torch engine takes built-in rewards only (no reward modules yet); use a built-in or --engine tfjs");
   }

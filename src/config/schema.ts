@@ -113,8 +113,8 @@ export const RunConfigSchema = z
      * Which trainer runs behind the wire: "tfjs" (this Node process's TF.js, `backend` picks its kernels) or "torch"
      * (`python -m alignprop_torch.trainer` in the project's Python environment, or ALIGNPROP_PYTHON: diffusers, peft
      * and PyTorch on CUDA when present, else the CPU). Both write the same run directory; a checkpoint resumes only
-     * in the engine that wrote it. torch today trains AlignProp with its built-in rewards (no reward or image_hook
-     * modules, no DDPO, no tracker); src/config/engine.ts refuses the rest.
+     * in the engine that wrote it. torch today trains AlignProp and DDPO with its built-in rewards (no reward or
+     * image_hook modules, no tracker); src/config/engine.ts refuses the rest.
      */
     engine: z.enum(ENGINES).default("tfjs").describe("Trainer engine: tfjs (TF.js in Node) or torch (PyTorch + diffusers in Python)."),
     /** Each run writes `runs_dir/<run_name>/` (config, events, images, checkpoints, report). */

@@ -128,15 +128,16 @@ describe("fields TF.js cannot honour", () => {
     assert.match(error.message, /^log_with: "wandb" is not available: .*use "tensorboard"/m);
   });
 
-  it("on the torch engine: mixed precision and TF32 are honoured, 8-bit Adam and the kwargs dicts earn a warning", () => {
+  it("on the torch engine: mixed precision and TF32 are honoured, 8-bit Adam, the kwargs dicts and async rewards earn a warning", () => {
     const { config, warnings } = loadRunConfig({
       file: ALIGNPROP,
-      overrides: { engine: "torch", train_use_8bit_adam: "true", tracker_kwargs: '{"x": 1}' },
+      overrides: { engine: "torch", train_use_8bit_adam: "true", tracker_kwargs: '{"x": 1}', algorithm: "ddpo", async_reward_computation: "true" },
     });
     assert.equal(config.engine, "torch");
     assert.deepEqual(warnings, [
       "train_use_8bit_adam=true is ignored: the torch engine uses torch.optim.AdamW, so AdamW keeps fp32 state",
       "tracker_kwargs is ignored: the torch engine does not run under accelerate yet",
+      "async_reward_computation=true is ignored (and max_workers with it): the torch engine computes DDPO's rewards in line",
     ]);
   });
 

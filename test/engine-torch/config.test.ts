@@ -11,12 +11,12 @@ const load = (overrides: Record<string, string>) => loadRunConfig({ overrides })
 test("engine defaults to tfjs and takes torch; anything else is refused naming the choices", () => {
   assert.equal(load({}).config.engine, "tfjs");
   assert.equal(load({ engine: "torch", reward: "tiny-aesthetic", mixed_precision: "bf16" }).config.engine, "torch");
+  assert.equal(load({ engine: "torch", algorithm: "ddpo" }).config.algorithm, "ddpo");
   assert.throws(() => load({ engine: "jax" }), (err: unknown) => err instanceof ConfigError && /engine: .*tfjs.*torch/.test(err.message));
 });
 
-test("torch refuses DDPO, reward and image_hook modules, trackers and a TF.js backend, each naming its field and value", () => {
+test("torch refuses reward and image_hook modules, trackers and a TF.js backend, each naming its field and value", () => {
   const cases: [Record<string, string>, RegExp][] = [
-    [{ algorithm: "ddpo" }, /^algorithm: "ddpo": the torch engine trains "alignprop" only/],
     [{ reward: "./my-reward.js" }, /^reward: "\.\/my-reward\.js": the torch engine takes built-in rewards only/],
     [{ reward: "rewards/mine.py" }, /^reward: "rewards\/mine\.py": the torch engine takes built-in rewards only/],
     [{ image_hook: "hook.mjs" }, /^image_hook: "hook\.mjs": the torch engine runs no image_hook modules yet/],
