@@ -49,3 +49,8 @@ def build_ddpo(
     config: DDPOConfig, device: torch.device, components: Components | None = None, reward: Reward | None = None
 ) -> DDPO:
     return build_job(DDPO, config, device, components, reward)
+
+
+def build_for(config: AlignPropConfig, device: torch.device) -> AlignProp | DDPO:
+    """The job a run config (config.run_config) asks for: DDPO for a DDPOConfig, else AlignProp."""
+    return build_ddpo(config, device) if isinstance(config, DDPOConfig) else build_alignprop(config, device)

@@ -88,3 +88,8 @@ class DDPOConfig(AlignPropConfig):
     def trained_timesteps(self) -> int:
         """Timesteps of each trajectory that train, TRL's `int(sample_num_steps * train_timestep_fraction)`."""
         return int(self.sample_num_steps * self.train_timestep_fraction)
+
+
+def run_config(raw: dict[str, Any]) -> AlignPropConfig:
+    """The config class the run's `algorithm` reads: DDPOConfig for "ddpo", AlignPropConfig otherwise."""
+    return DDPOConfig.from_dict(raw) if raw.get("algorithm") == "ddpo" else AlignPropConfig.from_dict(raw)

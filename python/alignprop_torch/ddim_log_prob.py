@@ -77,6 +77,6 @@ def log_prob_at(
     rows = [slice(b, b + 1) for b in range(len(timesteps))]
     steps = [
         ddim_step_with_log_prob(scheduler, eps[r], t, sample[r], eta, prev_sample=prev_sample[r])
-        for r, t in zip(rows, timesteps, strict=True)
+        for r, t in zip(rows, timesteps.tolist(), strict=True)
     ]
     return torch.cat([s.log_prob for s in steps])

@@ -1,5 +1,5 @@
-"""The PyTorch trainer process: `python -m alignprop_torch.trainer --config <run dir>/config.json --control <e> --events
-<e> --observe <e> [--server-key <dir> --allow <path>... --allow-observer <path>...]`, the arguments of
+"""The PyTorch trainer process: `python -m alignprop_torch.trainer --config <run dir>/config.json --control <e>
+--events <e> --observe <e> [--server-key <dir> --allow <path>... --allow-observer <path>...]`, the arguments of
 src/trainer/main.ts. Binds the wire, prints the ready line, loads the pipeline while STARTING (commands are answered
 meanwhile), trains the config's `algorithm` (alignprop_torch.alignprop or .ddpo) step by step under the run loop, and
 exits 0 when DONE, 1 when FAILED. Writes the run directory as src/run/README.md documents it
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import torch
 from PIL import Image
 
-from alignprop_torch.config import AlignPropConfig, DDPOConfig
+from alignprop_torch.config import AlignPropConfig, DDPOConfig, run_config
 from alignprop_torch.run_dir import read_checkpoint_state, trim_events_log
 from alignprop_torch.trainer.args import trainer_arg_parser, trainer_args
 from alignprop_torch.trainer.process import exit_with, run_trainer
@@ -45,10 +45,10 @@ class TrainingJob:
     def load(cls, config: AlignPropConfig, device: torch.device, resume: Path | None) -> TrainingJob:
         """Loads the pipeline and attaches LoRA (diffusers, transformers, peft: imported here, after the ready line),
         builds DDPO for a DDPOConfig and AlignProp otherwise, then restores the checkpoint `resume` names."""
-        from alignprop_torch.build import build_alignprop, build_ddpo
+        from alignprop_torch.build import build_for
         from alignprop_torch.run_dir_checkpoint import load_checkpoint
 
-        job = cls(build_ddpo(config, device) if isinstance(config, DDPOConfig) else build_alignprop(config, device))
+        job = cls(build_for(config, device))
         if resume is not None:
             a = job.trainer
             a.restore(load_checkpoint(resume, a.lora_names, a.training_state(), a.extra_prefixes)["training"])
@@ -85,8 +85,7 @@ class TrainingJob:
 def main() -> int:
     args = trainer_args(trainer_arg_parser("python -m alignprop_torch.trainer").parse_args())
     raw = json.loads(args.config.read_text(encoding="utf-8"))
-    ddpo = raw.get("algorithm") == "ddpo"
-    config = DDPOConfig.from_dict(raw) if ddpo else AlignPropConfig.from_dict(raw)
+    config = run_config(raw)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     run_dir = args.config.parent.resolve()
     start_step, start_seq = 0, 0
@@ -99,7 +98,7 @@ def main() -> int:
         log_image_freq=int(raw.get("log_image_freq", 1)),
         save_freq=int(raw.get("save_freq", 1)),
         backend=f"torch {torch.__version__} on {device}",
-        description=f"{'DDPO' if ddpo else 'AlignProp'} on {config.model}",
+        description=f"{'DDPO' if isinstance(config, DDPOConfig) else 'AlignProp'} on {config.model}",
         warnings=args.warnings,
     )
     limit = int(raw.get("num_checkpoint_limit", 5))
