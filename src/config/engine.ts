@@ -9,7 +9,7 @@ const MODULE_PATH = /[\\/]|\.(m|c)?js$|\.py$/;
  * What each engine accepts, checked here so the CLI stays the one validator. tfjs takes everything the schema does
  * (reward and image_hook modules are JavaScript). torch trains AlignProp and DDPO with the torch engine's built-in
  * rewards (python/alignprop_torch/rewards, which names them when one is unknown); it has no user reward or
- * image_hook modules yet, no tracker (log_with), and no TF.js backend to pick.
+ * image_hook modules yet, and no TF.js backend to pick. Its log_with goes through accelerate's trackers.
  */
 export function checkEngine(config: RunConfig, ctx: z.RefinementCtx<RunConfig>): void {
   if (config.engine !== "torch") return;
@@ -20,9 +20,6 @@ export function checkEngine(config: RunConfig, ctx: z.RefinementCtx<RunConfig>):
   }
   if (config.image_hook) {
     refuse("image_hook", config.image_hook, 'the torch engine runs no image_hook modules yet; use "" or --engine tfjs');
-  }
-  if (config.log_with) {
-    refuse("log_with", config.log_with, 'the torch engine feeds no tracker yet (events.jsonl and report.html are written); use "" or --engine tfjs');
   }
   if (config.backend !== "auto") {
     refuse("backend", config.backend, 'picks a TF.js backend; the torch engine uses CUDA when present, else the CPU: leave it "auto"');

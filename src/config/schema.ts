@@ -33,9 +33,9 @@ export const RunConfigSchema = z
     exp_name: z.string().default("alignprop").describe("Name of this experiment."),
     run_name: orNull(z.string().default("")).describe('Name of this run; "" (or null) lets the CLI name it.'),
     seed: nonNegativeInt().default(0).describe("Seed for prompts, noise and truncation draws."),
-    /** TRL's None (null) is "": events.jsonl and report.html only. "wandb" is refused (a config check): no engine feeds it yet. */
+    /** TRL's None (null) is "": events.jsonl and report.html only. "wandb" needs the torch engine (a config check). */
     log_with: orNull(z.enum(LOG_WITH).default(""))
-      .describe('Experiment tracker (TRL): "tensorboard" writes event files under logdir/<run name>; "wandb" is not available yet.'),
+      .describe('Experiment tracker (TRL): "tensorboard" writes event files under logdir/<run name>; "wandb" (--engine torch) logs to the project tracker_project_name, offline with WANDB_MODE=offline.'),
     log_image_freq: positiveInt().default(1).describe("Log sample images every this many steps."),
     tracker_kwargs: jsonObject().describe("Keyword arguments for the tracker (TRL), e.g. {\"wandb\": {\"entity\": \"me\"}}."),
     accelerator_kwargs: jsonObject().describe("Keyword arguments for accelerate's Accelerator (TRL)."),
@@ -89,7 +89,7 @@ export const RunConfigSchema = z
       .tuple([int(), int()])
       .default([0, 50])
       .describe("Range of the random cut; follows [0, sample_num_steps] unless set."),
-    push_to_hub: z.boolean().default(false).describe("Push the LoRA, model card and samples to hub_model_id when the run ends (HF_TOKEN)."),
+    push_to_hub: z.boolean().default(false).describe("Push the LoRA, model card and samples to hub_model_id when the run ends (HF_TOKEN or the `hf auth login` token)."),
     hub_model_id: z.string().default("").describe('The Hub repo push_to_hub pushes to, "namespace/name" (TRL\'s name).'),
 
     /** "tiny-shapes" (the embedded `models/tiny-shapes`), a pipeline directory in diffusers layout, or a Hub id. */

@@ -21,6 +21,7 @@ from alignprop_torch.run_dir import read_checkpoint_state, trim_events_log
 from alignprop_torch.trainer.args import trainer_arg_parser, trainer_args
 from alignprop_torch.trainer.process import exit_with, run_trainer
 from alignprop_torch.trainer.run_loop import LoggedImages, RunSettings, StepOutcome
+from alignprop_torch.trainer.trackers import RunTracker, TrackerSettings
 
 if TYPE_CHECKING:
     from alignprop_torch.lora_trainer import LoraTrainer
@@ -113,7 +114,10 @@ def main() -> int:
 
         return jobs[0].save(run_dir, CheckpointState(step=step, seq=seq, run_id=run_dir.name), config, limit)
 
-    return run_trainer(args, AGENT, settings, load, save, start_step=start_step, start_seq=start_seq)
+    tracking = TrackerSettings.from_config(raw)
+    resumed_at = None if args.resume is None else start_step
+    tracker = None if tracking is None else RunTracker(tracking, run_dir.name, raw, resumed_at)
+    return run_trainer(args, AGENT, settings, load, save, start_step=start_step, start_seq=start_seq, tracker=tracker)
 
 
 if __name__ == "__main__":
