@@ -6,7 +6,7 @@ prompt's embedding for classifier-free guidance, and the state a checkpoint must
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -33,7 +33,7 @@ class StepResult:
     lr: float
     images: StepImages | None = None
     #: Algorithm-specific numbers by TRL's names (DDPO's approx_kl, clip_fraction).
-    scalars: dict[str, float] | None = None
+    scalars: dict[str, float] = field(default_factory=dict)
 
 
 def adamw(params: list[torch.nn.Parameter], c: AlignPropConfig) -> torch.optim.AdamW:

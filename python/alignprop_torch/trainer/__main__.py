@@ -79,7 +79,7 @@ class TrainingJob:
                 rewards=r.images.rewards,
             )
         return StepOutcome(
-            loss=r.loss, rewards=r.rewards, grad_norm=r.grad_norm, lr=r.lr, images=images, extra=r.scalars or {}
+            loss=r.loss, rewards=r.rewards, grad_norm=r.grad_norm, lr=r.lr, images=images, extra=r.scalars
         )
 
 
