@@ -20,7 +20,7 @@ from alignprop_torch.config import AlignPropConfig
 from alignprop_torch.run_dir import read_checkpoint_state, trim_events_log
 from alignprop_torch.trainer.args import trainer_arg_parser, trainer_args
 from alignprop_torch.trainer.process import exit_with, run_trainer
-from alignprop_torch.trainer.run_loop import LoggedImages, RunSettings, StepOutcome
+from alignprop_torch.trainer.run_loop import ImageHook, LoggedImages, RunSettings, StepOutcome
 
 if TYPE_CHECKING:
     from alignprop_torch.alignprop import AlignProp
@@ -38,17 +38,20 @@ def png(image: torch.Tensor) -> bytes:
 
 
 class AlignPropJob:
-    def __init__(self, alignprop: AlignProp) -> None:
+    def __init__(self, alignprop: AlignProp, image_hook: ImageHook | None = None) -> None:
         self.alignprop = alignprop
+        self.image_hook = image_hook
 
     @classmethod
-    def load(cls, config: AlignPropConfig, device: torch.device, resume: Path | None) -> AlignPropJob:
+    def load(cls, config: AlignPropConfig, device: torch.device, resume: Path | None, run_dir: Path) -> AlignPropJob:
         """Loads the pipeline and attaches LoRA (diffusers, transformers, peft: imported here, after the ready line),
-        then restores the checkpoint `resume` names."""
+        and the image hook, then restores the checkpoint `resume` names."""
         from alignprop_torch.build import build_alignprop
         from alignprop_torch.run_dir_checkpoint import load_checkpoint
+        from alignprop_torch.user_modules import load_image_hook
 
-        job = cls(build_alignprop(config, device))
+        hook = load_image_hook(config.image_hook, run_dir) if config.image_hook else None
+        job = cls(build_alignprop(config, device), hook)
         if resume is not None:
             a = job.alignprop
             a.restore(load_checkpoint(resume, a.lora_names, a.training_state())["training"])
@@ -76,6 +79,7 @@ class AlignPropJob:
                 prompts=r.images.prompts,
                 prompt_metadata=r.images.prompt_metadata,
                 rewards=r.images.rewards,
+                pixels=batch,
             )
         return StepOutcome(loss=r.loss, rewards=r.rewards, grad_norm=r.grad_norm, lr=r.lr, images=images)
 
@@ -103,7 +107,7 @@ def main() -> int:
     jobs: list[AlignPropJob] = []
 
     def load() -> AlignPropJob:
-        jobs.append(AlignPropJob.load(config, device, args.resume))
+        jobs.append(AlignPropJob.load(config, device, args.resume, run_dir))
         return jobs[0]
 
     def save(step: int, seq: int) -> str:
