@@ -2,7 +2,8 @@
 whose `reward_function(images, prompts, prompt_metadata)` returns `(rewards, metadata)`, and `image_hook` naming a
 `.py` file whose `image_samples_hook(prompt_image_data, global_step, tracker)` is called with every logged batch.
 `file.py:name` picks another function in the file. The file's folder is put on `sys.path`, so it may import modules
-beside it. (The tfjs engine's are JavaScript: src/rewards/user-module.ts, src/trainer/image-hook.ts.)
+beside it; what the user's code prints goes to stderr (the run's trainer.log), since stdout carries the trainer's ready
+line. (The tfjs engine's are JavaScript: src/rewards/user-module.ts, src/trainer/image-hook.ts.)
 
 Every failure names the field and the spec: a missing file, an error while importing it, no such function, and for a
 reward a probe batch that fails, gives the wrong shape, gives non-finite values, or has no gradient with respect to
@@ -11,6 +12,7 @@ the images (then the reward is marked not differentiable, which AlignProp refuse
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import inspect
@@ -37,6 +39,13 @@ REWARD_FUNCTION = "reward_function"
 IMAGE_HOOK_FUNCTION = "image_samples_hook"
 #: Images in the reward's probe batch.
 PROBE_BATCH = 2
+
+
+def call(fn: Callable[..., Any], *args: Any) -> Any:
+    """Every call into the user's code: its prints go to stderr."""
+    with contextlib.redirect_stdout(sys.stderr):
+        return fn(*args)
+
 
 def is_python_module(spec: str) -> bool:
     return PYTHON_MODULE.match(spec) is not None
@@ -77,7 +86,7 @@ def import_file(path: Path, where: str) -> ModuleType:
         sys.path.insert(0, str(path.parent))
     sys.modules[module_name] = module
     try:
-        spec.loader.exec_module(module)
+        call(spec.loader.exec_module, module)
     except (Exception, SystemExit) as err:
         del sys.modules[module_name]
         raise ValueError(f"{where} raised while being imported: {described(err, path)}") from err
@@ -99,7 +108,7 @@ def load_reward_module(spec: str, device: torch.device, image_size: int) -> Rewa
         name=spec,
         description=f"user module {spec}" + (f": {why}" if why else ""),
         range=(-math.inf, math.inf),
-        score=lambda images, prompts, metadata: unpack(fn(images, prompts, metadata), where),
+        score=lambda images, prompts, metadata: unpack(call(fn, images, prompts, metadata), where),
         differentiable=not why,
     )
 
@@ -125,7 +134,7 @@ def probe(fn: Callable[..., Any], where: str, path: Path, device: torch.device, 
     prompts = [f"probe image {i}" for i in range(PROBE_BATCH)]
     batch = f"a probe batch of {PROBE_BATCH} images [{PROBE_BATCH}, 3, {size}, {size}]"
     try:
-        out = fn(images, prompts, [{} for _ in prompts])
+        out = call(fn, images, prompts, [{} for _ in prompts])
     except Exception as err:
         raise ValueError(f"{where} failed on {batch}: {described(err, path)}") from err
     rewards, _ = unpack(out, where)
@@ -145,9 +154,10 @@ def probe(fn: Callable[..., Any], where: str, path: Path, device: torch.device, 
 
 
 def load_image_hook(spec: str, run_dir: Path) -> ImageHook:
-    """The hook `spec` names, behind the run loop's calling convention. TRL's hook got `prompt_image_data` with
-    `images`, `prompts`, `prompt_metadata` and `rewards`; here also `paths` (each PNG, relative to `run_dir`) and
-    `run_dir`; `global_step` is the step the images belong to; `tracker` is None (this engine feeds no tracker)."""
+    """The hook `spec` names, behind the run loop's calling convention. As TRL's, `prompt_image_data` holds `images`
+    ([B, 3, H, W] in [0, 1]; float32 on the CPU here), `prompts`, `prompt_metadata` and `rewards` ([B]; detached
+    here); here also `paths` (each PNG, relative to `run_dir`) and `run_dir`. `global_step` is the step the images
+    belong to; `tracker` is None (this engine feeds no tracker yet)."""
     fn, _ = import_function("image_hook", spec, IMAGE_HOOK_FUNCTION)
     try:
         inspect.signature(fn).bind(None, None, None)
@@ -168,6 +178,6 @@ def load_image_hook(spec: str, run_dir: Path) -> ImageHook:
             "paths": paths,
             "run_dir": run_dir,
         }
-        fn(prompt_image_data, step, None)
+        call(fn, prompt_image_data, step, None)
 
     return hook
