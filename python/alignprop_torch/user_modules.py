@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from .rewards.reward import Reward
+from .rewards.reward import Reward, RewardFn
 
 if TYPE_CHECKING:
     from .trainer.run_loop import ImageHook, LoggedImages
@@ -103,12 +103,20 @@ def load_reward_module(spec: str, device: torch.device, image_size: int) -> Rewa
     """The reward `spec` names, checked on a probe batch of PROBE_BATCH images of the pipeline's size on `device`."""
     fn, path = import_function("reward", spec, REWARD_FUNCTION)
     where = f"reward={spec!r}"
-    why = probe(fn, where, path, device, image_size)
+
+    def score(images: torch.Tensor, prompts, metadata) -> tuple[torch.Tensor, dict[str, Any]]:
+        try:
+            out = call(fn, images, prompts, metadata)
+        except Exception as err:
+            raise ValueError(f"{where} failed on images {list(images.shape)}: {described(err, path)}") from err
+        return unpack(out, where)
+
+    why = probe(score, where, device, image_size)
     return Reward(
         name=spec,
         description=f"user module {spec}" + (f": {why}" if why else ""),
         range=(-math.inf, math.inf),
-        score=lambda images, prompts, metadata: unpack(call(fn, images, prompts, metadata), where),
+        score=score,
         differentiable=not why,
     )
 
@@ -126,23 +134,19 @@ def unpack(out: Any, where: str) -> tuple[torch.Tensor, dict[str, Any]]:
     return rewards, meta
 
 
-def probe(fn: Callable[..., Any], where: str, path: Path, device: torch.device, size: int) -> str:
+def probe(score: RewardFn, where: str, device: torch.device, size: int) -> str:
     """Runs the reward on seeded images [PROBE_BATCH, 3, size, size] in [0, 1] that require grad: it must give
     PROBE_BATCH finite values. Returns "" when their gradient reaches the images, else why not."""
     generator = torch.Generator().manual_seed(0)
     images = torch.rand(PROBE_BATCH, 3, size, size, generator=generator).to(device).requires_grad_()
     prompts = [f"probe image {i}" for i in range(PROBE_BATCH)]
     batch = f"a probe batch of {PROBE_BATCH} images [{PROBE_BATCH}, 3, {size}, {size}]"
-    try:
-        out = call(fn, images, prompts, [{} for _ in prompts])
-    except Exception as err:
-        raise ValueError(f"{where} failed on {batch}: {described(err, path)}") from err
-    rewards, _ = unpack(out, where)
+    rewards, _ = score(images, prompts, [{} for _ in prompts])
     if rewards.shape != (PROBE_BATCH,):
         raise ValueError(f"{where} returned shape {list(rewards.shape)} for {batch}; it must return [{PROBE_BATCH}]")
     if not torch.isfinite(rewards).all():
         values = ", ".join(str(v) for v in rewards.detach().float().cpu().tolist())
-        raise ValueError(f"{where} returned non-finite rewards [{values}] for {batch}, all finite")
+        raise ValueError(f"{where} returned non-finite rewards [{values}] for {batch} in [0, 1]")
     if not rewards.requires_grad:
         return "its rewards carry no gradient (computed under no_grad, detached, or outside torch)"
     (grad,) = torch.autograd.grad(rewards.sum(), images, allow_unused=True)

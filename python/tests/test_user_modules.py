@@ -64,7 +64,7 @@ BROKEN_REWARDS = [
     (
         "def reward_function(images, prompts, prompt_metadata):\n    return prompt_metadata[0]['aesthetic']\n",
         "",
-        r"failed on a probe batch of 2 images \[2, 3, 8, 8\]: KeyError: 'aesthetic' \(user\.py line 2\)",
+        r"failed on images \[2, 3, 8, 8\]: KeyError: 'aesthetic' \(user\.py line 2\)",
     ),
     (
         "def reward_function(images, prompts, prompt_metadata):\n    return images.mean((2, 3)), {}\n",

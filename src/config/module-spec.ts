@@ -6,7 +6,7 @@
  */
 import type { Engine } from "./warnings.js";
 
-export type ModuleLanguage = "javascript" | "python";
+type ModuleLanguage = "javascript" | "python";
 
 export interface ModuleSpec {
   /** The file, without a `:function` suffix. */
@@ -18,7 +18,7 @@ export interface ModuleSpec {
 const LANGUAGE_ENGINE: Readonly<Record<ModuleLanguage, Engine>> = { javascript: "tfjs", python: "torch" };
 const ENGINE_LANGUAGE: Readonly<Record<Engine, ModuleLanguage>> = { tfjs: "javascript", torch: "python" };
 /** How each language's modules are named, for messages. */
-export const MODULE_FORM: Readonly<Record<ModuleLanguage, string>> = {
+const MODULE_FORM: Readonly<Record<ModuleLanguage, string>> = {
   javascript: "a JavaScript module (.js, .mjs, .cjs)",
   python: "a Python module (file.py, or file.py:function)",
 };
@@ -44,9 +44,9 @@ export function moduleSpec(spec: string): ModuleSpec | undefined {
  * tfjs imports a path with another ending as Node would.
  */
 export function moduleEngineProblem(spec: string, engine: Engine, onlyModule = false): string | undefined {
-  const module = moduleSpec(spec) ?? (onlyModule && spec ? { path: spec, language: undefined } : undefined);
-  if (!module) return undefined;
-  const language = module.language ?? (engine === "tfjs" ? "javascript" : undefined);
+  const named = moduleSpec(spec) ?? (onlyModule && spec ? { path: spec, language: undefined } : undefined);
+  if (!named) return undefined;
+  const language = named.language ?? (engine === "tfjs" ? "javascript" : undefined);
   const wanted = ENGINE_LANGUAGE[engine];
   if (language === wanted) return undefined;
   const what = language ? `${MODULE_FORM[language]}, which runs on --engine ${LANGUAGE_ENGINE[language]}` : "neither a .py nor a .js file";
