@@ -89,7 +89,7 @@ export const RunConfigSchema = z
       .tuple([int(), int()])
       .default([0, 50])
       .describe("Range of the random cut; follows [0, sample_num_steps] unless set."),
-    push_to_hub: z.boolean().default(false).describe("Push the LoRA, model card and samples to hub_model_id when the run ends (HF_TOKEN)."),
+    push_to_hub: z.boolean().default(false).describe("Push the LoRA, model card and samples to hub_model_id when the run ends (HF_TOKEN or the `hf auth login` token)."),
     hub_model_id: z.string().default("").describe('The Hub repo push_to_hub pushes to, "namespace/name" (TRL\'s name).'),
 
     /** "tiny-shapes" (the embedded `models/tiny-shapes`), a pipeline directory in diffusers layout, or a Hub id. */
