@@ -20,7 +20,7 @@ from alignprop_torch.config import AlignPropConfig, DDPOConfig, run_config
 from alignprop_torch.run_dir import read_checkpoint_state, trim_events_log
 from alignprop_torch.trainer.args import trainer_arg_parser, trainer_args
 from alignprop_torch.trainer.process import exit_with, run_trainer
-from alignprop_torch.trainer.run_loop import LoggedImages, RunSettings, StepOutcome
+from alignprop_torch.trainer.run_loop import ImageHook, LoggedImages, RunSettings, StepOutcome
 from alignprop_torch.trainer.trackers import RunTracker, TrackerSettings
 
 if TYPE_CHECKING:
@@ -39,17 +39,29 @@ def png(image: torch.Tensor) -> bytes:
 
 
 class TrainingJob:
-    def __init__(self, trainer: LoraTrainer) -> None:
+    def __init__(self, trainer: LoraTrainer, image_hook: ImageHook | None = None) -> None:
         self.trainer = trainer
+        self.image_hook = image_hook
 
     @classmethod
-    def load(cls, config: AlignPropConfig, device: torch.device, resume: Path | None) -> TrainingJob:
+    def load(
+        cls,
+        config: AlignPropConfig,
+        device: torch.device,
+        resume: Path | None,
+        run_dir: Path,
+        tracker: RunTracker | None,
+    ) -> TrainingJob:
         """Loads the pipeline and attaches LoRA (diffusers, transformers, peft: imported here, after the ready line),
-        builds DDPO for a DDPOConfig and AlignProp otherwise, then restores the checkpoint `resume` names."""
+        builds DDPO for a DDPOConfig and AlignProp otherwise, loads the image hook (handed `tracker`'s accelerate
+        tracker), then restores the checkpoint `resume` names."""
         from alignprop_torch.build import build_for
         from alignprop_torch.run_dir_checkpoint import load_checkpoint
+        from alignprop_torch.user_modules import load_image_hook
 
-        job = cls(build_for(config, device))
+        general_tracker = (lambda: None) if tracker is None else tracker.general_tracker
+        hook = load_image_hook(config.image_hook, run_dir, general_tracker) if config.image_hook else None
+        job = cls(build_for(config, device), hook)
         if resume is not None:
             a = job.trainer
             a.restore(load_checkpoint(resume, a.lora_names, a.training_state(), a.extra_prefixes)["training"])
@@ -77,6 +89,7 @@ class TrainingJob:
                 prompts=r.images.prompts,
                 prompt_metadata=r.images.prompt_metadata,
                 rewards=r.images.rewards,
+                pixels=batch,
             )
         return StepOutcome(
             loss=r.loss, rewards=r.rewards, grad_norm=r.grad_norm, lr=r.lr, images=images, extra=r.scalars
@@ -105,10 +118,6 @@ def main() -> int:
     limit = int(raw.get("num_checkpoint_limit", 5))
     jobs: list[TrainingJob] = []
 
-    def load() -> TrainingJob:
-        jobs.append(TrainingJob.load(config, device, args.resume))
-        return jobs[0]
-
     def save(step: int, seq: int) -> str:
         from alignprop_torch.run_dir_checkpoint import CheckpointState
 
@@ -117,6 +126,11 @@ def main() -> int:
     tracking = TrackerSettings.from_config(raw)
     resumed_at = None if args.resume is None else start_step
     tracker = None if tracking is None else RunTracker(tracking, run_dir.name, raw, resumed_at)
+
+    def load() -> TrainingJob:
+        jobs.append(TrainingJob.load(config, device, args.resume, run_dir, tracker))
+        return jobs[0]
+
     return run_trainer(args, AGENT, settings, load, save, start_step=start_step, start_seq=start_seq, tracker=tracker)
 
 
