@@ -108,3 +108,25 @@ def test_a_tracker_that_cannot_start_fails_the_run_naming_log_with_and_the_cause
     s = settings("tensorboard", tmp_path, **{kwargs: bad})
     with pytest.raises(TrainingError, match=r'^log_with="tensorboard": .*no_such_argument.*check tracker_kwargs'):
         RunTracker(s, "run", CONFIG, None).start()
+
+
+def test_an_image_hook_gets_accelerates_tracker_as_trls_did(tmp_path):
+    from alignprop_torch.trainer.run_loop import LoggedImages
+    from alignprop_torch.user_modules import load_image_hook
+
+    hook_file = tmp_path / "hook.py"
+    hook_file.write_text(
+        "def image_samples_hook(prompt_image_data, global_step, tracker):\n"
+        "    tracker.writer.add_scalar('from_hook', 7.0, global_step)\n"
+    )
+    tracker = RunTracker(settings("tensorboard", tmp_path), "run", CONFIG, None)
+    tracker.start()
+    try:
+        hook = load_image_hook(str(hook_file), tmp_path, tracker.general_tracker)
+        logged = LoggedImages(pngs=[], width=1, height=1, prompts=["p"], prompt_metadata=[{}], rewards=[0.5])
+        hook(3, logged, [])
+    finally:
+        tracker.end()
+    acc = EventAccumulator(str(tmp_path / "run"), size_guidance={"scalars": 0})
+    acc.Reload()
+    assert [(e.step, e.value) for e in acc.Scalars("from_hook")] == [(3, 7.0)]

@@ -98,23 +98,34 @@ export const RunConfigSchema = z
       .min(1)
       .default("tiny-shapes")
       .describe('Pipeline to fine-tune: "tiny-shapes" (embedded), a directory, or a Hub id.'),
-    /** A registered reward name or a path to a user module; "" takes the reward the model ships with. */
-    reward: z.string().default("").describe('Reward name or module path; "" uses the model\'s default reward.'),
+    /**
+     * A registered reward name or the user's module (JavaScript on tfjs, `file.py[:function]` on torch: see
+     * ./module-spec.ts); "" takes the reward the model ships with.
+     */
+    reward: z
+      .string()
+      .default("")
+      .describe('Reward name or module: .js on tfjs, file.py[:function] on torch; "" uses the model\'s default reward.'),
     /** A prompt-source name or file; "" takes the prompt source the model ships with. */
     prompts: z.string().default("").describe('Prompt source name or file; "" uses the model\'s prompt source.'),
     /**
-     * TRL's `image_samples_hook`: a module whose default export is called every `log_image_freq` steps with
-     * `{ step, images, prompts, prompt_metadata, rewards, run_dir }`; "" for none. A failing hook is logged, not fatal.
+     * TRL's `image_samples_hook`, called every `log_image_freq` steps; "" for none. A failing hook is logged, not
+     * fatal. On tfjs a JavaScript module whose default export gets `{ step, images, prompts, prompt_metadata, rewards,
+     * run_dir }`; on torch `file.py[:function]` (default `image_samples_hook`) called as TRL's
+     * `(prompt_image_data, global_step, tracker)` (python/alignprop_torch/user_modules.py).
      */
-    image_hook: z.string().default("").describe('Module called with each logged image batch (TRL\'s image_samples_hook); "" for none.'),
+    image_hook: z
+      .string()
+      .default("")
+      .describe('Called with each logged image batch (TRL\'s image_samples_hook): .js on tfjs, file.py[:function] on torch; "" for none.'),
     /** "auto" tries tfjs-node-gpu, tfjs-node, wasm with ONNX Runtime kernels, plain wasm, then cpu, in that order. */
     backend: z.enum(BACKENDS).default("auto").describe("TF.js backend; auto picks the fastest one that loads."),
     /**
      * Which trainer runs behind the wire: "tfjs" (this Node process's TF.js, `backend` picks its kernels) or "torch"
      * (`python -m alignprop_torch.trainer` in the project's Python environment, or ALIGNPROP_PYTHON: diffusers, peft
      * and PyTorch on CUDA when present, else the CPU). Both write the same run directory; a checkpoint resumes only
-     * in the engine that wrote it. torch today trains AlignProp with its built-in rewards (no reward or image_hook
-     * modules, no DDPO, no tracker); src/config/engine.ts refuses the rest.
+     * in the engine that wrote it. torch today trains AlignProp and DDPO; src/config/engine.ts refuses the rest, and
+     * each engine's reward and image_hook modules are in its own language.
      */
     engine: z.enum(ENGINES).default("tfjs").describe("Trainer engine: tfjs (TF.js in Node) or torch (PyTorch + diffusers in Python)."),
     /**

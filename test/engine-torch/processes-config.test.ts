@@ -30,4 +30,5 @@ test("a job shape accelerate cannot launch is refused naming the field and the v
   refuses({ ...torch, num_processes: "4", num_machines: "2", machine_rank: "2", main_process_ip: "h" }, /^machine_rank: 2 is not below num_machines=2/);
   refuses({ ...torch, num_processes: "4", num_machines: "2" }, /^main_process_ip: "" with num_machines=2/);
   refuses({ ...torch, main_process_port: "70000" }, /^main_process_port: /);
+  refuses({ ...torch, algorithm: "ddpo", num_processes: "2" }, /^num_processes: 2 with algorithm "ddpo": data-parallel DDPO is not available yet/);
 });

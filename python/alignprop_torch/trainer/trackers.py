@@ -125,6 +125,10 @@ class RunTracker:
             ) from err
         self.accelerator = accelerator
 
+    def general_tracker(self) -> Any:
+        """accelerate's tracker for log_with (a GeneralTracker), as TRL handed it to image hooks; None before start."""
+        return None if self.accelerator is None else self.accelerator.get_tracker(self.s.log_with)
+
     def write(self, event: pb.Event) -> None:
         if self.accelerator is None:
             return
