@@ -4,13 +4,10 @@ boundary (pause, checkpoint now while paused, resume, stop), and a save that fai
 from __future__ import annotations
 
 import json
-import os
-import socket
 import threading
 from pathlib import Path
 
-import pytest
-import torch.multiprocessing as mp
+from gloo_ranks import spawn_ranks
 
 from alignprop_torch.distributed import join_ranks
 from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
@@ -20,15 +17,7 @@ from alignprop_torch.trainer.run_control import RunControl, state_name
 WORLD = 2
 
 
-def rank_main(rank: int, port: int, out: Path) -> None:
-    os.environ |= {
-        "MASTER_ADDR": "127.0.0.1",
-        "MASTER_PORT": str(port),
-        "RANK": str(rank),
-        "LOCAL_RANK": str(rank),
-        "WORLD_SIZE": str(WORLD),
-        "OMP_NUM_THREADS": "1",
-    }
+def rank_main(rank: int, out: Path) -> None:
     ranks = join_ranks()
     control = RunControl(step=3, coordination=coordination(ranks))
     control.to(pb.RUN_STATE_RUNNING)
@@ -63,15 +52,8 @@ def rank_main(rank: int, port: int, out: Path) -> None:
     (out / f"rank{rank}.json").write_text(json.dumps(seen))
 
 
-@pytest.fixture
-def port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_every_rank_pauses_saves_resumes_and_stops_at_rank_0s_boundaries_and_shares_its_failed_save(tmp_path, port):
-    mp.spawn(rank_main, args=(port, tmp_path), nprocs=WORLD, join=True)
+def test_every_rank_pauses_saves_resumes_and_stops_at_rank_0s_boundaries_and_shares_its_failed_save(tmp_path):
+    spawn_ranks(rank_main, WORLD, tmp_path)
     expected = [
         "paused: paused after step 3",
         "checkpoint requested",

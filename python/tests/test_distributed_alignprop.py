@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import os
-import socket
 from pathlib import Path
 
 import torch
-import torch.multiprocessing as mp
+from gloo_ranks import spawn_ranks
 from torch_fixtures import CPU, cpu_config, tiny_shapes
 
 from alignprop_torch.alignprop import AlignProp, MicroBatch
@@ -30,15 +28,7 @@ def lora(j: AlignProp) -> dict[str, torch.Tensor]:
     return {name: p.detach().clone() for name, p in zip(j.lora_names, j.params, strict=True)}
 
 
-def train_rank(rank: int, port: int, out: Path) -> None:
-    os.environ |= {
-        "MASTER_ADDR": "127.0.0.1",
-        "MASTER_PORT": str(port),
-        "RANK": str(rank),
-        "LOCAL_RANK": str(rank),
-        "WORLD_SIZE": str(WORLD),
-        "OMP_NUM_THREADS": "1",  # else accelerate gives each rank cores / ranks threads, too many on a shared CPU
-    }
+def train_rank(rank: int, out: Path) -> None:
     ranks = join_ranks()
     j = build_alignprop(CONFIG, CPU, tiny_shapes(lora=False), brightness, ranks)
     history = [lora(j)]
@@ -72,14 +62,8 @@ def same_samples_in_one_batch(j: AlignProp) -> None:
     j.draw = draw
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_two_ranks_of_batch_2_train_the_lora_of_one_process_of_batch_4_and_stay_bit_identical(tmp_path):
-    mp.spawn(train_rank, args=(free_port(), tmp_path), nprocs=WORLD, join=True)
+    spawn_ranks(train_rank, WORLD, tmp_path)
     ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in range(WORLD)]
 
     one = build_alignprop(
