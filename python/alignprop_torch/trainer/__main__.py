@@ -77,7 +77,9 @@ class AlignPropJob:
                 prompt_metadata=r.images.prompt_metadata,
                 rewards=r.images.rewards,
             )
-        return StepOutcome(loss=r.loss, rewards=r.rewards, grad_norm=r.grad_norm, lr=r.lr, images=images)
+        return StepOutcome(
+            loss=r.loss, rewards=r.rewards, grad_norm=r.grad_norm, lr=r.lr, images=images, extra=r.scalars
+        )
 
 
 def main() -> int:
