@@ -12,11 +12,11 @@ import { z } from "zod";
 import { BACKENDS } from "../../config/index.js";
 import { sample as render } from "../../diffusion/pipeline-sample.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { applyLoraWeights, readLoraWeights } from "../../io/lora-weights.js";
+import { attachLoraWeights, readLoraWeights } from "../../io/lora-weights.js";
 import { encodePng, floatsToImages } from "../../io/png.js";
 import { truncationWarner } from "../../models/clip/truncation.js";
 import { encodeSafetensors, readSafetensors } from "../../io/safetensors.js";
-import { attachLora, type LoraAdapters } from "../../models/lora.js";
+import type { LoraAdapters } from "../../models/lora.js";
 import { disposePipeline, loadPipeline } from "../../models/pipeline.js";
 import type { UNet2DConditionModel } from "../../models/unet/index.js";
 import { initBackend } from "../../tf/backend.js";
@@ -145,8 +145,7 @@ async function mergeLora(unet: UNet2DConditionModel, path: string, loraScale: nu
   } catch (error) {
     throw new UsageError(`--lora=${JSON.stringify(path)}: not a LoRA weights file (pytorch_lora_weights.safetensors): ${(error as Error).message}`);
   }
-  const adapters = attachLora(unet, { rank: weights.rank, alpha: weights.alpha, targetModules: weights.targetModules }, { seed: 0 });
-  applyLoraWeights(adapters, weights, path);
+  const adapters = attachLoraWeights(unet, weights, path);
   adapters.setLoraScale(loraScale);
   adapters.merge();
   return adapters;
