@@ -67,7 +67,7 @@ def test_with_a_moved_lora_and_kl_coeff_the_loss_and_kl_equal_the_tfjs_engines(t
     config = cpu_config(reward="tiny-aesthetic", kl_coeff=0.5)
     job = build_alignprop(config, CPU, components=tiny_shapes(lora=False))
     perturb_lora_b(job.c, scale=0.3)
-    lora = export_lora(tmp_path, job.lora_names, {n: p.detach() for n, p in zip(job.lora_names, job.params)}, config)
+    lora = export_lora(tmp_path, job.lora_names, job.training_state()["lora"], config)
     draws, torch_loss = first_step(job)
     tfjs = tfjs_first_loss(job, draws, lora=str(lora), keep=draws.keep, kl_coeff=config.kl_coeff)
     kl = torch_loss.scalars["kl"]
