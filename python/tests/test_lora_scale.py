@@ -73,5 +73,6 @@ def test_alignprop_sample_lora_scale_renders_diffusers_image_at_that_scale(train
     noise = draw_noise(seed=5, steps=DRAW.steps, eta=DRAW.eta)
     expected = diffusers_sample(pipe, DRAW, noise, lora_scale=0.5)
     got = alignprop_sample(DRAW, noise, tmp_path, lora=lora, lora_scale=0.5)
+    print(f"alignprop sample --lora-scale 0.5 vs diffusers: max |Δ| {np.abs(got - expected).max():.2e}")
     assert np.abs(got - expected).max() <= PIXEL_TOLERANCE
     assert np.abs(diffusers_sample(pipe, DRAW, noise) - expected).max() > 0.02, "0.5 is not the full LoRA"
