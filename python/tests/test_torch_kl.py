@@ -11,10 +11,12 @@ import torch
 from torch_fixtures import CPU, cpu_config, lora_params, perturb_lora_b, tiny_chain, tiny_shapes
 
 from alignprop_torch.alignprop import AlignProp
+from alignprop_torch.build import build_alignprop
 from alignprop_torch.precision import Precision
 from alignprop_torch.prompts import shapes
 from alignprop_torch.rewards.builtin import brightness
 from alignprop_torch.sampler import run_chain
+from alignprop_torch.trainer.__main__ import AlignPropJob
 
 
 def test_the_kl_term_is_0_at_the_adapters_init_and_leaves_the_chain_unchanged():
@@ -93,3 +95,8 @@ def test_a_job_with_kl_coeff_reports_kl_and_adds_kl_coeff_times_kl_to_its_loss()
     assert a2.rewards == b2.rewards
     assert a2.scalars["kl"] > 0
     assert a2.loss == pytest.approx(b2.loss + 0.5 * a2.scalars["kl"], abs=1e-6)
+
+
+def test_the_trainer_publishes_kl_among_the_step_metrics_scalars():
+    job = AlignPropJob(build_alignprop(cpu_config(kl_coeff=0.5), CPU, components=tiny_shapes(lora=False)))
+    assert set(job.step(keep_images=False).extra) == {"kl"}
