@@ -20,9 +20,9 @@ const flat = (ts: tf.Tensor[]) => ts.flatMap((t) => [...t.dataSync()]);
 const norm = (xs: number[]) => Math.sqrt(xs.reduce((s, x) => s + x * x, 0));
 
 test("the KL term is 0 at the adapters' init (B = 0) and leaves the loss and its gradients unchanged", () => {
-  const { c, chain, xT, loss, vars, release } = tinyChain(5);
+  const { c, chain, xT, loss, vars, release } = tinyChain(5, 2);
   for (const [name, p] of c.lora.namedParameters()) if (name.endsWith(".lora.up.weight")) p.tensor.assign(tf.zerosLike(p.tensor));
-  const keep = [false, false, true];
+  const keep = [false, true];
   tf.tidy(() => {
     const plain = chainGradients(chain, keep, xT, loss, vars, false);
     for (const checkpointing of [false, true]) {
@@ -63,10 +63,10 @@ test("kl_coeff > 0: a step against the gradient lowers kl, at the rate finite di
   release();
 });
 
-test("through three kept steps, with checkpointing on and off, the KL gradient is the same and descending it lowers kl", (t) => {
-  const { c, chain, xT, vars, release } = tinyChain(7);
+test("through two kept steps, with checkpointing on and off, the KL gradient is the same and descending it lowers kl", (t) => {
+  const { c, chain, xT, vars, release } = tinyChain(7, 2);
   const kl = { adapters: c.lora, coeff: 1 };
-  const keep = [true, true, true];
+  const keep = [true, true];
   const plain = chainGradients({ ...chain, kl }, keep, xT, noLoss, vars, false);
   const checkpointed = chainGradients({ ...chain, kl }, keep, xT, noLoss, vars, true);
   const [a, b] = [flat(checkpointed.grads), flat(plain.grads)];
