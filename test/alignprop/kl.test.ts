@@ -82,16 +82,18 @@ test("through two kept steps, with checkpointing on and off, the KL gradient is 
   release();
 });
 
-test("a job with kl_coeff reports kl (0 at the first step, B = 0) and adds kl_coeff · kl to its loss; without it, no kl", () => {
+test("a job with kl_coeff reports kl (0 at the first step, B = 0), adds kl_coeff · kl to its loss and leaks nothing; without it, no kl", () => {
   const options = { truncated_backprop_rand: false, truncated_backprop_timestep: 1 };
   const withKl = tinyJob({ ...options, kl_coeff: 0.5 });
   const without = tinyJob(options);
   const [a1, b1] = [withKl.job.step({ keepImages: false }), without.job.step({ keepImages: false })];
+  const tensors = tf.memory().numTensors;
   assert.deepEqual(a1.scalars, { kl: 0 });
   assert.equal(b1.scalars, undefined);
   assert.equal(a1.loss, b1.loss);
   // The first step's KL gradient is 0 (B = 0), so both jobs hold the same weights for the second.
   const [a2, b2] = [withKl.job.step({ keepImages: false }), without.job.step({ keepImages: false })];
+  assert.equal(tf.memory().numTensors, tensors, "a step with the KL term leaves no tensor behind");
   assert.deepEqual(a2.rewards, b2.rewards);
   const kl = a2.scalars!.kl!;
   assert.ok(kl > 0, `kl ${kl}`);
