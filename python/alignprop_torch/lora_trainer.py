@@ -33,7 +33,7 @@ class StepResult:
     grad_norm: float
     lr: float
     images: StepImages | None = None
-    #: Algorithm-specific numbers by TRL's names (DDPO's approx_kl, clip_fraction).
+    #: Algorithm-specific numbers by name, sent as Metrics.scalars (DDPO's approx_kl, clip_fraction; AlignProp's kl).
     scalars: dict[str, float] = field(default_factory=dict)
 
 

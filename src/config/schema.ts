@@ -171,6 +171,18 @@ export const RunConfigSchema = z
       .min(1)
       .default(["to_q", "to_k", "to_v", "to_out.0"])
       .describe("UNet modules that get LoRA adapters."),
+    /**
+     * AlignProp's KL-style regulariser against reward over-optimisation (DPOK; DDPO with KL): the loss adds
+     * kl_coeff · kl, kl = the mean over the kept steps of the squared distance between the adapted UNet's guided
+     * noise prediction and the base UNet's (LoRA off) at the same latents; reported as the `kl` metric. 0 is off.
+     */
+    kl_coeff: z.number().min(0).default(0).describe("AlignProp: weight of the KL term (adapted vs base UNet noise prediction on the kept steps); 0 is off."),
+    /**
+     * Weight mixing at sampling time (the AlignProp paper's answer to over-optimisation, DRaFT's LoRA scaling):
+     * images for evaluation and the model card's snippet use the adapters scaled by this; 0 is the base model, 1 the
+     * trained one. Training itself always uses the adapters at 1.
+     */
+    lora_scale: z.number().default(1).describe("LoRA strength when sampling for evaluation and in the model card (0: base model, 1: as trained)."),
     /** "ddpo" trains the same LoRA adapters with DDPO (Black et al. 2023) on the same sampler, for comparison. */
     algorithm: z.enum(ALGORITHMS).default("alignprop").describe("Training algorithm: alignprop or ddpo."),
 
