@@ -102,7 +102,7 @@ function checkEval(config: RunConfig, ctx: z.RefinementCtx<RunConfig>): void {
     }
     if (config.eval_freq === 0) issue("best_metric", `${JSON.stringify(config.best_metric)} needs evaluations, but eval_freq=0 turns them off`);
   } else if (typeof config.best_min_fidelity === "number") {
-    issue("best_min_fidelity", `${config.best_min_fidelity} is read only with best_metric; set best_metric (e.g. "reward") or leave it null`);
+    issue("best_min_fidelity", `${config.best_min_fidelity} is read only with best_metric; set best_metric (e.g. "reward") or leave it unset`);
   }
 }
 

@@ -153,14 +153,13 @@ export const RunConfigSchema = z
     algorithm: z.enum(ALGORITHMS).default("alignprop").describe("Training algorithm: alignprop or ddpo."),
 
     // Evaluation during training (src/eval/): the fixed eval set sampled without gradient, scored by the monitors.
-    /** null (the default) takes the model's (models/tiny-shapes: 20); a model without one evaluates never (0). */
+    /** Unset takes the model's (models/tiny-shapes: 40); a model without one never evaluates (0). */
     eval_freq: nonNegativeInt()
-      .nullable()
-      .default(null)
-      .describe("Evaluate on the fixed eval set every this many steps (and at step 0); 0 never; null: the model's default."),
+      .optional()
+      .describe("Evaluate on the fixed eval set every this many steps (and at step 0 and the last); 0 never; unset: the model's default."),
     eval_prompts: z.array(z.string().min(1)).default([]).describe("Eval prompts; [] uses the model's (tiny-shapes: every colour × shape)."),
     eval_seeds: z.array(nonNegativeInt()).default([]).describe("Noise seeds, each sampled for every eval prompt; [] uses the model's ([0, 1])."),
-    eval_batch_size: positiveInt().default(8).describe("Eval samples per sampling batch."),
+    eval_batch_size: positiveInt().default(16).describe("Eval samples per sampling batch."),
     /** Registered names (src/eval/monitors/registry.ts); [] takes the model's. */
     eval_monitors: z
       .array(z.string().min(1))
@@ -173,9 +172,8 @@ export const RunConfigSchema = z
       .describe('Keep the eval step best by this monitor value (e.g. "reward") as best/pytorch_lora_weights.safetensors; "" for none.'),
     best_min_fidelity: z
       .number()
-      .nullable()
-      .default(null)
-      .describe("Only eval steps with fidelity ≥ this may become the best checkpoint; null for no floor."),
+      .optional()
+      .describe("Only eval steps with fidelity ≥ this may become the best checkpoint; unset for no floor."),
 
     // DDPO (TRL's DDPOConfig names and defaults); read only when algorithm is "ddpo".
     sample_batch_size: positiveInt().default(1).describe("DDPO: images per sampling batch."),

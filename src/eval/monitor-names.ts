@@ -11,7 +11,7 @@ export type MonitorName = (typeof MONITOR_NAMES)[number];
 export const MONITOR_VALUES = {
   /** Mean training reward of the eval samples. */
   reward: "higher",
-  /** shape-fidelity: share of samples showing the prompted colour (and shape, where the prompt names one); clip-fidelity: mean CLIP score. */
+  /** shape-fidelity: share of samples showing the prompted colour; clip-fidelity: mean CLIP score of image and prompt. */
   fidelity: "higher",
   /** shape-fidelity's parts: share showing the prompted colour; share showing the prompted shape. */
   fidelity_colour: "higher",

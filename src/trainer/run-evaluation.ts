@@ -40,7 +40,7 @@ export class RunEvaluation {
     let best: BestTracker | undefined;
     if (metric && isMonitorValue(metric)) {
       const previous = resumed ? await readBest(runFiles(o.runDir.path).best) : undefined;
-      best = new BestTracker({ metric, minFidelity: o.config.best_min_fidelity }, previous?.metric === metric ? previous : undefined);
+      best = new BestTracker({ metric, minFidelity: o.config.best_min_fidelity ?? null }, previous?.metric === metric ? previous : undefined);
     }
     if (resumed) {
       const base = await readEvalImages(o.runDir.path, 0);
