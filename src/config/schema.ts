@@ -159,7 +159,8 @@ export const RunConfigSchema = z
       .describe("Evaluate on the fixed eval set every this many steps (and at step 0 and the last); 0 never; unset: the model's default."),
     eval_prompts: z.array(z.string().min(1)).default([]).describe("Eval prompts; [] uses the model's (tiny-shapes: every colour × shape)."),
     eval_seeds: z.array(nonNegativeInt()).default([]).describe("Noise seeds, each sampled for every eval prompt; [] uses the model's ([0, 1])."),
-    eval_batch_size: positiveInt().default(16).describe("Eval samples per sampling batch."),
+    /** Hugging Face TrainingArguments' name (TRL configs inherit it): eval samples per sampling batch. */
+    per_device_eval_batch_size: positiveInt().default(16).describe("Eval samples per sampling batch."),
     /** Registered names (src/eval/monitors/registry.ts); [] takes the model's. */
     eval_monitors: z
       .array(z.string().min(1))

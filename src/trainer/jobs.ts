@@ -77,7 +77,7 @@ export async function createJob(config: RunConfig, hooks: JobHooks = { progress:
           guidanceScale: config.sample_guidance_scale,
           eta: config.sample_eta,
           negativePrompt: config.negative_prompts,
-          batchSize: config.eval_batch_size,
+          batchSize: config.per_device_eval_batch_size,
         })
       : undefined;
   return {

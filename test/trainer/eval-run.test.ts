@@ -13,7 +13,7 @@ after(() => runs.cleanup());
 
 test("a run with eval_freq evaluates at step 0, every eval_freq steps and at the end, and keeps the best by best_metric", async () => {
   const r = await alignprop(["train", "--ci", ...TINY_RUN_FLAGS, "--runs_dir", runs.dir, "--run_name", "evaluated", "--num_epochs", "3",
-    "--eval_freq", "2", "--eval_prompts", "a red circle,a blue square", "--eval_seeds", "0,1", "--eval_batch_size", "3",
+    "--eval_freq", "2", "--eval_prompts", "a red circle,a blue square", "--eval_seeds", "0,1", "--per_device_eval_batch_size", "3",
     "--eval_monitors", "reward,shape-fidelity,diversity,drift", "--best_metric", "reward"]);
   assert.equal(r.exitCode, 0, String(r.stderr));
   const dir = join(runs.dir, "evaluated");
