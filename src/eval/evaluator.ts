@@ -1,5 +1,5 @@
 /**
- * One evaluation pass (src/eval/README.md): sample the fixed eval set through the current weights without gradient,
+ * One evaluation pass (README.md, "Evaluation"): sample the fixed eval set through the current weights without gradient,
  * score each sample with the run's training reward, and let every monitor measure the samples. The first pass at
  * step 0 is the base model's, kept as the reference `drift` measures from (a resumed run reads it back from
  * images/eval/step-0).

@@ -39,3 +39,9 @@ test("an unknown monitor or best_metric, a best without evaluations and a floor 
   assert.match(issues({ best_min_fidelity: 0.8 })[0]!, /^best_min_fidelity: 0.8 is read only with best_metric/);
   assert.deepEqual(issues({ best_metric: "reward", best_min_fidelity: 0.8, eval_freq: 10 }), []);
 });
+
+test("the torch engine warns once that it runs no evaluation yet when eval fields are set", () => {
+  const { warnings } = loadRunConfig({ overrides: { engine: "torch", eval_freq: "5", best_metric: "reward" } });
+  assert.deepEqual(warnings, ["eval_freq, best_metric are ignored: the torch engine runs no evaluation yet; --engine tfjs does"]);
+  assert.deepEqual(loadRunConfig({ overrides: { eval_freq: "5" } }).warnings, []);
+});
