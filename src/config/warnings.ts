@@ -57,12 +57,12 @@ export const UNHONOURED: Readonly<Record<Engine, readonly Unhonoured[]>> = {
     fullPrecisionAdam("TF.js has no 8-bit Adam"),
     {
       fields: ["log_with"],
-      note: '"wandb" is refused (an error): TF.js has no wandb client ("tensorboard" is honoured)',
+      note: '"wandb" is refused (an error): TF.js has no wandb client; --engine torch logs to it ("tensorboard" is honoured)',
     },
     {
       fields: KWARGS_FIELDS,
-      note: "non-empty: they are accelerate's arguments, and TF.js runs without accelerate",
-      warn: (c) => ignoredKwargs(c, "accelerate reads them, and TF.js runs without it"),
+      note: "non-empty: they are accelerate's arguments, and TF.js runs without accelerate; --engine torch passes them to it",
+      warn: (c) => ignoredKwargs(c, "accelerate reads them, and TF.js runs without it; --engine torch passes them to it"),
     },
     {
       fields: ["async_reward_computation", "max_workers"],
@@ -82,11 +82,6 @@ export const UNHONOURED: Readonly<Record<Engine, readonly Unhonoured[]>> = {
         const set = EVAL_FIELDS.filter((field) => explicit.has(field));
         return set.length ? `${set.join(", ")} ${set.length === 1 ? "is" : "are"} ignored: the torch engine runs no evaluation yet; --engine tfjs does` : undefined;
       },
-    },
-    {
-      fields: KWARGS_FIELDS,
-      note: "non-empty: the torch engine does not run under accelerate yet",
-      warn: (c) => ignoredKwargs(c, "the torch engine does not run under accelerate yet"),
     },
   ],
 };

@@ -752,7 +752,7 @@ export type EvalResult = Message<"alignprop.v1.EvalResult"> & {
   step: number;
 
   /**
-   * Each monitor's value by name (src/eval/monitors/, README "Evaluation"): "reward" (mean training reward), "fidelity"
+   * Each monitor's value by name (src/eval/monitor-names.ts, README "Evaluation"): "reward" (mean training reward), "fidelity"
    * (share of samples showing what the prompt asks, or mean CLIP score), "diversity", "drift", and their parts.
    *
    * @generated from field: map<string, double> monitors = 2;
