@@ -61,12 +61,8 @@ export class Evaluator {
     const prompts = this.samples.map((s) => s.prompt);
     const metadata = this.samples.map((s) => s.metadata);
     const rewards = scoreSamples(this.reward, { prompts, metadata, pixels, height, width }, this.sampling.batchSize);
-    const samples: EvalSamples = { prompts, seeds: this.samples.map((s) => s.seed), metadata, pixels, height, width, rewards, base: this.base };
+    const samples: EvalSamples = { prompts, metadata, pixels, height, width, rewards, base: this.base };
     const monitors: Record<string, number> = Object.assign({}, ...this.monitors.map((m) => m.measure(samples)));
     return { step, monitors, samples: this.samples, images, rewards };
-  }
-
-  dispose(): void {
-    for (const m of this.monitors) m.dispose?.();
   }
 }

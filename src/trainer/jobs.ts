@@ -91,7 +91,6 @@ export async function createJob(config: RunConfig, hooks: JobHooks = { progress:
     saveLora: (path) => saveLoraWeights(path, lora),
     ...(evaluator ? { evaluation: { evaluator, freq: defaults.eval_freq } } : {}),
     dispose: () => {
-      evaluator?.dispose();
       job.dispose();
       lora.dispose();
       disposePipeline(pipeline);

@@ -6,7 +6,7 @@
  * (for drift) and the best so far.
  */
 import { create } from "@bufbuild/protobuf";
-import { readFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { CheckpointSavedSchema, EvalResultSchema, ImageBatchSchema, type Event } from "../gen/alignprop/v1/alignprop_pb.js";
 import type { RunConfig } from "../config/index.js";
@@ -14,6 +14,7 @@ import { BestTracker, type BestEval } from "../eval/best.js";
 import type { Evaluator } from "../eval/evaluator.js";
 import { isMonitorValue } from "../eval/monitor-names.js";
 import { writeFileAtomic } from "../io/atomic.js";
+import { readJsonObject } from "../io/json-file.js";
 import { readEvalImages, runFiles, type RunDir } from "../run/index.js";
 import { imageMessages } from "./image-messages.js";
 
@@ -80,10 +81,8 @@ export class RunEvaluation {
   }
 }
 
+/** The best so far of the run being resumed; undefined when it kept none yet. */
 async function readBest(path: string): Promise<BestEval | undefined> {
-  try {
-    return JSON.parse(await readFile(path, "utf8")) as BestEval;
-  } catch {
-    return undefined;
-  }
+  if (!existsSync(path)) return undefined;
+  return (await readJsonObject(path)) as unknown as BestEval;
 }

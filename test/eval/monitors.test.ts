@@ -25,7 +25,6 @@ function samples(prompts: string[], images: Float32Array[], base?: Float32Array[
   };
   return {
     prompts,
-    seeds: prompts.map((_, i) => i),
     metadata: prompts.map(parseShapePrompt),
     pixels: join(images),
     height: WORLD_SIZE,

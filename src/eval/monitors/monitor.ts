@@ -10,7 +10,6 @@ import type { MonitorName, MonitorValue } from "../monitor-names.js";
 export interface EvalSamples {
   /** Per sample, prompt-major (src/eval/eval-set.ts). */
   prompts: readonly string[];
-  seeds: readonly number[];
   metadata: readonly PromptMetadata[];
   /** [N, H, W, 3] in [0, 1], the saved 8-bit images / 255. */
   pixels: Float32Array;
@@ -26,7 +25,6 @@ export interface Monitor {
   readonly name: MonitorName;
   /** The values it reports (a subset of MONITOR_VALUES' names); none when the samples give it nothing to judge. */
   measure(samples: EvalSamples): Partial<Record<MonitorValue, number>>;
-  dispose?(): void;
 }
 
 /** One image of `samples` as [H, W, 3] floats. */
