@@ -48,4 +48,13 @@ test("a run with eval_freq evaluates at step 0, every eval_freq steps and at the
   assert.ok(existsSync(join(dir, "pytorch_lora_weights.safetensors")), "the last weights are still exported too");
 
   assert.match(readFileSync(join(dir, "report.html"), "utf8"), /<section id="eval"><h2>Evaluation<\/h2>/);
+
+  // Resumed for one more step: no second base evaluation; drift from the base samples read back from images/eval/step-0.
+  const resumed = await alignprop(["train", "--ci", "--resume", dir, "--num_epochs", "4"]);
+  assert.equal(resumed.exitCode, 0, String(resumed.stderr));
+  const more = String(resumed.stdout).trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.eval);
+  assert.deepEqual(more.map((e) => e.eval.step), [4]);
+  assert.ok(more[0].eval.monitors.drift > 0, "drift measured from the base samples on disk");
+  const after = JSON.parse(readFileSync(join(dir, "best", "best.json"), "utf8"));
+  assert.ok(after.value >= best.value, "the best carried over is replaced only by a better one");
 });
