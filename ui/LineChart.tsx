@@ -55,16 +55,18 @@ export function LineChart({ points, evals = [], width, height }: LineChartProps)
   );
 }
 
-/** The fidelity line, or the eval reward where the run measures no fidelity. */
+/** The monitor the eval line plots: fidelity, or the eval reward where the run measures no fidelity. */
+const plotted = (evals: readonly EvalPoint[]) => (evals.some((e) => e.monitors.fidelity !== undefined) ? "fidelity" : "reward");
+
 function fidelityPoints(evals: readonly EvalPoint[]): ChartPoint[] {
-  const key = evals.some((e) => e.monitors.fidelity !== undefined) ? "fidelity" : "reward";
+  const key = plotted(evals);
   return evals.map((e) => ({ x: e.step, y: e.monitors[key] ?? NaN }));
 }
 
 /** "eval fidelity · diversity 0.12", the latest diversity (and drift) beside the plotted line's name. */
 function evalTitle(evals: readonly EvalPoint[]): string {
   const last = evals.at(-1)!.monitors;
-  const name = evals.some((e) => e.monitors.fidelity !== undefined) ? "eval fidelity" : "eval reward";
+  const name = `eval ${plotted(evals)}`;
   const extra = (["diversity", "drift"] as const).flatMap((k) => (last[k] === undefined ? [] : [`${k} ${formatNumber(last[k])}`]));
   return [name, ...extra].join(" · ");
 }
