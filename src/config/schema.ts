@@ -124,8 +124,8 @@ export const RunConfigSchema = z
      * Which trainer runs behind the wire: "tfjs" (this Node process's TF.js, `backend` picks its kernels) or "torch"
      * (`python -m alignprop_torch.trainer` in the project's Python environment, or ALIGNPROP_PYTHON: diffusers, peft
      * and PyTorch on CUDA when present, else the CPU). Both write the same run directory; a checkpoint resumes only
-     * in the engine that wrote it. torch today trains AlignProp (no DDPO, no tracker); src/config/engine.ts refuses
-     * the rest, and each engine's reward and image_hook modules are in its own language.
+     * in the engine that wrote it. torch today trains AlignProp and DDPO; src/config/engine.ts refuses the rest, and
+     * each engine's reward and image_hook modules are in its own language.
      */
     engine: z.enum(ENGINES).default("tfjs").describe("Trainer engine: tfjs (TF.js in Node) or torch (PyTorch + diffusers in Python)."),
     /** Each run writes `runs_dir/<run_name>/` (config, events, images, checkpoints, report). */
@@ -160,6 +160,18 @@ export const RunConfigSchema = z
       .min(1)
       .default(["to_q", "to_k", "to_v", "to_out.0"])
       .describe("UNet modules that get LoRA adapters."),
+    /**
+     * AlignProp's KL-style regulariser against reward over-optimisation (DPOK; DDPO with KL): the loss adds
+     * kl_coeff · kl, kl = the mean over the kept steps of the squared distance between the adapted UNet's guided
+     * noise prediction and the base UNet's (LoRA off) at the same latents; reported as the `kl` metric. 0 is off.
+     */
+    kl_coeff: z.number().min(0).default(0).describe("AlignProp: weight of the KL term (adapted vs base UNet noise prediction on the kept steps); 0 is off."),
+    /**
+     * Weight mixing at sampling time (the AlignProp paper's answer to over-optimisation, DRaFT's LoRA scaling):
+     * images for evaluation and the model card's snippet use the adapters scaled by this; 0 is the base model, 1 the
+     * trained one. Training itself always uses the adapters at 1.
+     */
+    lora_scale: z.number().default(1).describe("LoRA strength when sampling for evaluation and in the model card (0: base model, 1: as trained)."),
     /** "ddpo" trains the same LoRA adapters with DDPO (Black et al. 2023) on the same sampler, for comparison. */
     algorithm: z.enum(ALGORITHMS).default("alignprop").describe("Training algorithm: alignprop or ddpo."),
 

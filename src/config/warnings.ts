@@ -35,6 +35,18 @@ function fullPrecisionAdam(why: string): Unhonoured {
   };
 }
 
+/** `async_reward_computation` (and `max_workers` with it), for an engine (`who`) that scores DDPO's images in line. */
+function inlineRewards(who: string): Unhonoured {
+  return {
+    fields: ["async_reward_computation", "max_workers"],
+    note: `async_reward_computation=true: ${who} computes DDPO's rewards in line, so max_workers is unused`,
+    warn: (c, explicit) =>
+      explicit.has("async_reward_computation") && c.async_reward_computation
+        ? `async_reward_computation=true is ignored (and max_workers with it): ${who} computes DDPO's rewards in line`
+        : undefined,
+  };
+}
+
 /** Every such field per engine, listed by `alignprop train --help` and warned about once when a run starts. */
 export const UNHONOURED: Readonly<Record<Engine, readonly Unhonoured[]>> = {
   tfjs: [
@@ -64,17 +76,11 @@ export const UNHONOURED: Readonly<Record<Engine, readonly Unhonoured[]>> = {
       note: "non-empty: they are accelerate's arguments, and TF.js runs without accelerate; --engine torch passes them to it",
       warn: (c) => ignoredKwargs(c, "accelerate reads them, and TF.js runs without it; --engine torch passes them to it"),
     },
-    {
-      fields: ["async_reward_computation", "max_workers"],
-      note: "async_reward_computation=true: TF.js computes DDPO's rewards in line, so max_workers is unused",
-      warn: (c, explicit) =>
-        explicit.has("async_reward_computation") && c.async_reward_computation
-          ? "async_reward_computation=true is ignored (and max_workers with it): TF.js computes DDPO's rewards in line"
-          : undefined,
-    },
+    inlineRewards("TF.js"),
   ],
   torch: [
     fullPrecisionAdam("the torch engine uses torch.optim.AdamW"),
+    inlineRewards("the torch engine"),
     {
       fields: EVAL_FIELDS,
       note: "any value: the torch engine runs no evaluation yet (no eval events, no best/)",

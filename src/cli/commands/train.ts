@@ -53,8 +53,8 @@ and image_hook modules are JavaScript (.js/.mjs/.cjs). torch runs \`python -m al
 project's Python (ALIGNPROP_PYTHON overrides it): diffusers + peft + PyTorch, CUDA when present, else the CPU;
 its reward and image_hook modules are Python: file.py (calling reward_function / image_samples_hook, TRL's
 signatures) or file.py:function. A module in the other engine's language is refused naming the field, the value
-and the engine that runs it. torch trains algorithm "alignprop" today; DDPO and --backend are refused naming the
-field. Its log_with ("tensorboard" or "wandb") goes through accelerate's trackers, set up by tracker_kwargs,
+and the engine that runs it. torch trains AlignProp and DDPO (--algorithm); --backend is refused naming the field.
+Its log_with ("tensorboard" or "wandb") goes through accelerate's trackers, set up by tracker_kwargs,
 accelerator_kwargs and project_kwargs as TRL did (wandb offline: WANDB_MODE=offline). Both write the same run
 directory; a checkpoint resumes only in the engine that wrote it.
 
