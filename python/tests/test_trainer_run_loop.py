@@ -131,3 +131,50 @@ def test_each_config_warning_is_published_once_as_a_warn_log_right_after_the_sta
     assert "status" in lines[0]
     assert [line["log"] for line in lines[1:3]] == [{"level": "LOG_LEVEL_WARN", "message": m} for m in warnings]
     assert sum("log" in line for line in lines) == 2
+
+
+class ScriptedEvaluator:
+    """An evaluator whose monitors follow a script by step (the samples: one 2×2 image of the step's grey)."""
+
+    def __init__(self, rewards: dict[int, float]) -> None:
+        self.rewards = rewards
+
+    def evaluate(self, step: int):
+        import numpy as np
+
+        from alignprop_torch.eval.evaluator import EvalOutcome, EvalSample
+
+        images = np.full((1, 2, 2, 3), step, dtype=np.uint8)
+        monitors = {"reward": self.rewards[step], "fidelity": 0.5 if step == 4 else 0.9}
+        return EvalOutcome(step, monitors, [EvalSample("a red circle", 7, {"colour": "red"})], images, [0.5])
+
+
+class EvaluatedJob(DivergingJob):
+    def __init__(self, evaluation) -> None:
+        super().__init__(good=100)
+        self.evaluation = evaluation
+
+
+def test_the_run_loop_evaluates_at_0_every_eval_freq_and_the_end_and_keeps_the_best(tmp_path):
+    from alignprop_torch.trainer.run_evaluation import EvalSettings, RunEvaluation
+
+    settings = EvalSettings(3, ["a red circle"], [7], ["reward"], 4, "reward", 0.8)
+    # Step 4's reward is the highest but its fidelity is under the floor; 3 beats 0; 5 (the last) ties 3.
+    evaluator = ScriptedEvaluator({0: 0.1, 3: 0.6, 5: 0.6, 4: 0.9})
+    saved_to = []
+    evaluation = RunEvaluation(evaluator, settings, 5, tmp_path, lambda folder: saved_to.append(folder), False)  # type: ignore[arg-type]
+    code, _, _, lines = run(tmp_path, EvaluatedJob(evaluation), total=5, save_freq=100)
+    assert code == 0
+    evals = [line["eval"] for line in lines if "eval" in line]
+    assert [e.get("step", 0) for e in evals] == [0, 3, 5]
+    assert evals[1]["seeds"] == [7]
+    assert evals[1]["images"]["images"][0]["path"] == "images/eval/step-3/0.png"
+    captions = json.loads((tmp_path / "images/eval/step-3/captions.json").read_text())
+    assert captions == [
+        {"file": "0.png", "prompt": "a red circle", "prompt_metadata": {"colour": "red"}, "reward": 0.5, "seed": 7}
+    ]
+    best = json.loads((tmp_path / "best/best.json").read_text())
+    assert (best["step"], best["metric"], best["value"]) == (3, "reward", 0.6)
+    assert saved_to == [tmp_path / "best", tmp_path / "best"]
+    announced = [line["checkpoint"] for line in lines if "checkpoint" in line]
+    assert [(c.get("step", 0), c["reason"]) for c in announced] == [(0, "best"), (3, "best"), (5, "final")]
