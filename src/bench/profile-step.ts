@@ -17,7 +17,10 @@ export interface StepProfile {
   backend: string;
   /** The same step's time without profiling, ms. */
   unprofiled_step_ms: number;
-  /** Kernels dispatched by each profiled step (equal for a config without random truncation). */
+  /**
+   * Kernels dispatched by each profiled step: equal for a config without random truncation, except that gradient
+   * clipping adds one multiply per LoRA tensor in a step whose norm exceeds train_max_grad_norm.
+   */
   ops_per_step: number[];
   /** The last profiled step. */
   profile: Profile;
