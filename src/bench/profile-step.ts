@@ -59,7 +59,7 @@ export async function profileTrainingStep({ file, overrides = {}, warmup = 1, st
 
 /** Profiles one step of the run config `file`, prints the tables on stdout and writes the figures as JSON to `out`. */
 export async function reportStepProfile(file: string, out: string): Promise<void> {
-  const result = await profileTrainingStep({ file, warmup: 2 });
+  const result = await profileTrainingStep({ file });
   const host = { node: process.version, cpus: cpus().length, load_average: loadavg().map((v) => Number(v.toFixed(2))) };
   await writeFileAtomic(out, JSON.stringify({ config: file, host, ...result }, null, 2) + "\n");
   const p = result.profile;
