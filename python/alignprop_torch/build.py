@@ -11,6 +11,7 @@ import torch
 from .alignprop import AlignProp
 from .config import AlignPropConfig, DDPOConfig
 from .ddpo import DDPO
+from .distributed import Ranks, rank_seed
 from .lora import add_lora
 from .pipeline import Components, image_size, load_pipeline, model_source
 from .precision import Precision
@@ -31,7 +32,10 @@ def build_job(
     device: torch.device,
     components: Components | None = None,
     reward: Reward | None = None,
+    ranks: Ranks | None = None,
 ) -> Job:
+    """On one rank of `ranks` (default: a single process): the same LoRA on every rank (from the seed), this rank's
+    own draws, the gradients averaged over the ranks."""
     precision = Precision.for_device(device, config.mixed_precision, config.allow_tf32)
     c = (components or load_pipeline(model_source(config.model))).to(device, precision.weight_dtype)
     add_lora(c.unet, config.lora_rank, config.lora_alpha, config.lora_target_modules, config.seed)
@@ -41,13 +45,20 @@ def build_job(
         reward = load_reward_module(spec, device, image_size(c)) if is_python_module(spec) else resolve_reward(spec)
     reward = reward.to(device)
     prompts = prompt_source_for(config.prompts, defaults["prompts"])
-    return algorithm(c, config, reward, prompts, precision)
+    job = algorithm(c, config, reward, prompts, precision)
+    if ranks is not None and ranks.world_size > 1:
+        job.data_parallel(rank_seed(config.seed, ranks.rank), ranks.average_gradients)
+    return job
 
 
 def build_alignprop(
-    config: AlignPropConfig, device: torch.device, components: Components | None = None, reward: Reward | None = None
+    config: AlignPropConfig,
+    device: torch.device,
+    components: Components | None = None,
+    reward: Reward | None = None,
+    ranks: Ranks | None = None,
 ) -> AlignProp:
-    return build_job(AlignProp, config, device, components, reward)
+    return build_job(AlignProp, config, device, components, reward, ranks)
 
 
 def build_ddpo(
@@ -56,6 +67,8 @@ def build_ddpo(
     return build_job(DDPO, config, device, components, reward)
 
 
-def build_for(config: AlignPropConfig, device: torch.device) -> AlignProp | DDPO:
+def build_for(config: AlignPropConfig, device: torch.device, ranks: Ranks | None = None) -> AlignProp | DDPO:
     """The job a run config (config.run_config) asks for: DDPO for a DDPOConfig, else AlignProp."""
-    return build_ddpo(config, device) if isinstance(config, DDPOConfig) else build_alignprop(config, device)
+    if isinstance(config, DDPOConfig):
+        return build_job(DDPO, config, device, ranks=ranks)
+    return build_alignprop(config, device, ranks=ranks)

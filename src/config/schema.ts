@@ -128,6 +128,17 @@ export const RunConfigSchema = z
      * each engine's reward and image_hook modules are in its own language.
      */
     engine: z.enum(ENGINES).default("tfjs").describe("Trainer engine: tfjs (TF.js in Node) or torch (PyTorch + diffusers in Python)."),
+    /**
+     * Data parallelism (engine torch): above 1 the CLI starts the trainer under `accelerate launch` with this many
+     * processes in all (one per GPU; gloo ranks on a CPU). Each rank samples its own train_batch_size, so a step
+     * trains on num_processes × train_batch_size × train_gradient_accumulation_steps images. accelerate's names.
+     */
+    num_processes: positiveInt().default(1).describe("Trainer processes in all, one per GPU (engine torch; accelerate launch)."),
+    num_machines: positiveInt().default(1).describe("Machines the processes are spread over (accelerate launch)."),
+    machine_rank: nonNegativeInt().default(0).describe("This machine's rank among num_machines; 0 serves the wire."),
+    main_process_ip: z.string().default("").describe('Address of machine 0, which the others join; "" on one machine.'),
+    /** 0: accelerate's own default port (29500). */
+    main_process_port: int().min(0).max(65535).default(0).describe("Port on machine 0 the ranks meet at; 0 for accelerate's default."),
     /** Each run writes `runs_dir/<run_name>/` (config, events, images, checkpoints, report). */
     runs_dir: z.string().min(1).default("runs").describe("Directory that holds one folder per run."),
     /**
@@ -174,6 +185,30 @@ export const RunConfigSchema = z
     lora_scale: z.number().default(1).describe("LoRA strength when sampling for evaluation and in the model card (0: base model, 1: as trained)."),
     /** "ddpo" trains the same LoRA adapters with DDPO (Black et al. 2023) on the same sampler, for comparison. */
     algorithm: z.enum(ALGORITHMS).default("alignprop").describe("Training algorithm: alignprop or ddpo."),
+
+    // Evaluation during training (src/eval/): the fixed eval set sampled without gradient, scored by the monitors.
+    /** Unset takes the model's (models/tiny-shapes: 40); a model without one never evaluates (0). */
+    eval_freq: nonNegativeInt()
+      .optional()
+      .describe("Evaluate on the fixed eval set every this many steps (and at step 0 and the last); 0 never; unset: the model's default."),
+    eval_prompts: z.array(z.string().min(1)).default([]).describe("Eval prompts; [] uses the model's (tiny-shapes: every colour × shape)."),
+    eval_seeds: z.array(nonNegativeInt()).default([]).describe("Noise seeds, each sampled for every eval prompt; [] uses the model's ([0, 1])."),
+    /** Hugging Face TrainingArguments' name (TRL configs inherit it): eval samples per sampling batch. */
+    per_device_eval_batch_size: positiveInt().default(16).describe("Eval samples per sampling batch."),
+    /** Registered names (src/eval/monitors/registry.ts); [] takes the model's. */
+    eval_monitors: z
+      .array(z.string().min(1))
+      .default([])
+      .describe("Monitors scored on the eval samples (reward, shape-fidelity, clip-fidelity, diversity, drift); [] uses the model's."),
+    /** A monitor value name; "" keeps no best checkpoint. "drift" is lower-is-better, every other higher-is-better. */
+    best_metric: z
+      .string()
+      .default("")
+      .describe('Keep the eval step best by this monitor value (e.g. "reward") as best/pytorch_lora_weights.safetensors; "" for none.'),
+    best_min_fidelity: z
+      .number()
+      .optional()
+      .describe("Only eval steps with fidelity ≥ this may become the best checkpoint; unset for no floor."),
 
     // DDPO (TRL's DDPOConfig names and defaults); read only when algorithm is "ddpo".
     sample_batch_size: positiveInt().default(1).describe("DDPO: images per sampling batch."),
