@@ -55,13 +55,27 @@ interface Open {
   child: number;
 }
 
+/** Runs `run` as the innermost entry of `stack`, charges its total time to its parent and hands `done` its self time. */
+function timed<T, O extends Open>(stack: O[], open: O, run: () => T, done: (self: number) => void): T {
+  stack.push(open);
+  try {
+    return run();
+  } finally {
+    const total = performance.now() - open.start;
+    stack.pop();
+    const parent = stack.at(-1);
+    if (parent) parent.child += total;
+    done(total - open.child);
+  }
+}
+
 /** One profiled call's tallies. */
 class Recorder {
   readonly kernels = new Map<string, KernelRow>();
   readonly parts = new Map<Phase | "other", PartRow>();
   ops = 0;
   private readonly kernelStack: Open[] = [];
-  private readonly partStack: { name: Phase; open: Open }[] = [];
+  private readonly partStack: (Open & { name: Phase })[] = [];
 
   private part(name: Phase | "other"): PartRow {
     let row = this.parts.get(name);
@@ -69,46 +83,25 @@ class Recorder {
     return row;
   }
 
-  private get innermost(): Phase | "other" {
-    return this.partStack.at(-1)?.name ?? "other";
-  }
-
   kernel<T>(name: string, run: () => T): T {
-    const open = { start: performance.now(), child: 0 };
-    this.kernelStack.push(open);
-    try {
-      return run();
-    } finally {
-      const total = performance.now() - open.start;
-      this.kernelStack.pop();
-      const parent = this.kernelStack.at(-1);
-      if (parent) parent.child += total;
-      const self = total - open.child;
+    return timed(this.kernelStack, { start: performance.now(), child: 0 }, run, (self) => {
       const row = this.kernels.get(name) ?? { kernel: name, calls: 0, ms: 0 };
       row.calls++;
       row.ms += self;
       this.kernels.set(name, row);
-      const part = this.part(this.innermost);
+      const part = this.part(this.partStack.at(-1)?.name ?? "other");
       part.ops++;
       part.kernel_ms += self;
       this.ops++;
-    }
+    });
   }
 
   phase<T>(name: Phase, run: () => T): T {
-    const open = { start: performance.now(), child: 0 };
-    this.partStack.push({ name, open });
-    try {
-      return run();
-    } finally {
-      const total = performance.now() - open.start;
-      this.partStack.pop();
-      const parent = this.partStack.at(-1);
-      if (parent) parent.open.child += total;
+    return timed(this.partStack, { name, start: performance.now(), child: 0 }, run, (self) => {
       const row = this.part(name);
       row.calls++;
-      row.ms += total - open.child;
-    }
+      row.ms += self;
+    });
   }
 }
 
