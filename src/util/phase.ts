@@ -4,7 +4,12 @@
  * plain call, so the step pays one null check per phase.
  */
 
-/** The model parts of a step a profile reports (issue 18: where an AlignProp step's time goes). */
+/**
+ * The model parts of a step a profile reports (issue 18: where an AlignProp step's time goes). The UNet parts hold
+ * whole sampling steps (guidance and the DDIM update with the UNet call); "unet_grad" also holds the KL term's base
+ * prediction when kl_coeff > 0; "backward" holds only what the parts nested in it (checkpointing's recomputed steps,
+ * the decode and the reward) do not.
+ */
 export const PHASES = ["text_encoder", "unet_no_grad", "unet_grad", "backward", "vae_decode", "reward", "optimizer"] as const;
 export type Phase = (typeof PHASES)[number];
 
