@@ -3,12 +3,14 @@ precision's dtype, LoRA attached in float32, the reward and the prompt source.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 from .alignprop import AlignProp
 from .config import AlignPropConfig
 from .lora import add_lora
-from .pipeline import Components, load_pipeline, model_source
+from .pipeline import MODELS, Components, load_pipeline, model_source
 from .precision import Precision
 from .prompts import prompt_source_for
 from .rewards import Reward, resolve_reward
@@ -18,13 +20,27 @@ TINY_SHAPES_DEFAULTS = {"reward": "tiny-aesthetic", "prompts": "shapes"}
 OTHER_DEFAULTS = {"reward": "brightness", "prompts": "animals"}
 
 
+#: What loading counts (`on_component`): the pipeline's three networks, then the reward.
+LOADED_COMPONENTS = len(MODELS) + 1
+
+
 def build_alignprop(
-    config: AlignPropConfig, device: torch.device, components: Components | None = None, reward: Reward | None = None
+    config: AlignPropConfig,
+    device: torch.device,
+    components: Components | None = None,
+    reward: Reward | None = None,
+    on_component: Callable[[str, int], None] | None = None,
 ) -> AlignProp:
+    """`on_component(item, loaded)` follows loading: before each network, before the reward and once it is ready
+    (`loaded` == LOADED_COMPONENTS), as src/trainer/jobs.ts reports it."""
+    report = on_component or (lambda item, loaded: None)
     precision = Precision.for_device(device, config.mixed_precision, config.allow_tf32)
-    c = (components or load_pipeline(model_source(config.model))).to(device, precision.weight_dtype)
+    c = (components or load_pipeline(model_source(config.model), report)).to(device, precision.weight_dtype)
     add_lora(c.unet, config.lora_rank, config.lora_alpha, config.lora_target_modules, config.seed)
     defaults = TINY_SHAPES_DEFAULTS if config.model == "tiny-shapes" else OTHER_DEFAULTS
-    reward = (reward or resolve_reward(config.reward or defaults["reward"])).to(device)
+    reward_name = config.reward or defaults["reward"]
+    report(f"reward {reward_name}", len(MODELS))
+    reward = (reward or resolve_reward(reward_name)).to(device)
+    report(f"reward {reward_name}", LOADED_COMPONENTS)
     prompts = prompt_source_for(config.prompts, defaults["prompts"])
     return AlignProp(c, config, reward, prompts, precision)

@@ -20,6 +20,7 @@ from alignprop_torch.config import AlignPropConfig
 from alignprop_torch.run_dir import read_checkpoint_state, trim_events_log
 from alignprop_torch.trainer.args import trainer_arg_parser, trainer_args
 from alignprop_torch.trainer.process import exit_with, run_trainer
+from alignprop_torch.trainer.progress import ProgressListener, component_loading
 from alignprop_torch.trainer.run_loop import LoggedImages, RunSettings, StepOutcome
 
 if TYPE_CHECKING:
@@ -42,13 +43,15 @@ class AlignPropJob:
         self.alignprop = alignprop
 
     @classmethod
-    def load(cls, config: AlignPropConfig, device: torch.device, resume: Path | None) -> AlignPropJob:
+    def load(
+        cls, config: AlignPropConfig, device: torch.device, resume: Path | None, progress: ProgressListener
+    ) -> AlignPropJob:
         """Loads the pipeline and attaches LoRA (diffusers, transformers, peft: imported here, after the ready line),
-        then restores the checkpoint `resume` names."""
-        from alignprop_torch.build import build_alignprop
+        reporting each component to `progress`, then restores the checkpoint `resume` names."""
+        from alignprop_torch.build import LOADED_COMPONENTS, build_alignprop
         from alignprop_torch.run_dir_checkpoint import load_checkpoint
 
-        job = cls(build_alignprop(config, device))
+        job = cls(build_alignprop(config, device, on_component=component_loading(progress, LOADED_COMPONENTS)))
         if resume is not None:
             a = job.alignprop
             a.restore(load_checkpoint(resume, a.lora_names, a.training_state())["training"])
@@ -102,8 +105,8 @@ def main() -> int:
     limit = int(raw.get("num_checkpoint_limit", 5))
     jobs: list[AlignPropJob] = []
 
-    def load() -> AlignPropJob:
-        jobs.append(AlignPropJob.load(config, device, args.resume))
+    def load(progress: ProgressListener) -> AlignPropJob:
+        jobs.append(AlignPropJob.load(config, device, args.resume, progress))
         return jobs[0]
 
     def save(step: int, seq: int) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from alignprop_torch.run_dir import EventsWriter
 from alignprop_torch.trainer.args import TrainerArgs
+from alignprop_torch.trainer.progress import ProgressListener
 from alignprop_torch.trainer.run_control import RunControl
 from alignprop_torch.trainer.run_loop import Job, RunLoop, RunSettings
 from alignprop_torch.wire.options import TrainerServerOptions
@@ -37,13 +38,13 @@ def run_trainer(
     args: TrainerArgs,
     agent: str,
     settings: RunSettings,
-    job_factory: Callable[[], Job],
+    job_factory: Callable[[ProgressListener], Job],
     save_checkpoint: Callable[[int, int], str] | None = None,
     start_step: int = 0,
     start_seq: int = 0,
 ) -> int:
-    """Serves one run; the job is built (`job_factory`) after the ready line, while the run is STARTING. A resumed
-    run starts at its checkpoint's step, numbering events after the checkpoint's seq."""
+    """Serves one run; the job is built (`job_factory(progress)`) after the ready line, while the run is STARTING. A
+    resumed run starts at its checkpoint's step, numbering events after the checkpoint's seq."""
     run_dir = args.config.parent.resolve()
     control = RunControl(step=start_step)
     events = EventsWriter(run_dir)
