@@ -360,6 +360,7 @@ export async function sigtermWhileLoadingStopsTheRun(stalled: StalledStart): Pro
   const { trainer, tap, release } = stalled;
   trainer.process.kill("SIGTERM");
   await tap.untilState(RunState.DONE);
-  assert.equal((await trainer.exit).exitCode, 0);
+  const exit = await trainer.exit;
+  assert.equal(exit.exitCode, 0, `${exit.signal ?? ""} ${exit.stderrTail}`);
   release();
 }

@@ -3,6 +3,7 @@ command (a second signal exits at once), runs the loop and exits 0 when DONE, 1 
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -60,13 +61,26 @@ def run_trainer(
             record=events.append,
         )
     )
+    loop = RunLoop(job_factory, settings, server, control, run_dir, save_checkpoint)
     try:
         stop_on_signals(control)
         announce_ready(run_dir.name, str(run_dir), server.endpoints)
-        return RunLoop(job_factory, settings, server, control, run_dir, save_checkpoint).run()
+        code = loop.run()
     finally:
         server.close()
         events.close()
+    if loop.load_abandoned:
+        end_now(code)
+    return code
+
+
+def end_now(code: int) -> None:
+    """Ends the process at once, as the TS trainer's process.exit does: a loader thread abandoned by a stop may still be
+    in a download or writing a library's warning, and the interpreter's shutdown can abort on a daemon thread holding
+    stderr. Everything of the run is written and closed by now."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def exit_with(main: Callable[[], int]) -> None:

@@ -87,6 +87,8 @@ class RunLoop:
         )
         self.save_checkpoint = save_checkpoint
         self.last_saved = -1
+        #: A stop came while loading: the loader thread still runs, abandoned.
+        self.load_abandoned = False
 
     def run(self) -> int:
         """Runs to the end; returns the process exit code."""
@@ -96,6 +98,7 @@ class RunLoop:
                 self.publish(pb.Log(level=pb.LOG_LEVEL_WARN, message=message))
             job = load_unless_stopped(self.job_factory, self.control, self.publish)
             if job is None:
+                self.load_abandoned = True
                 self.transition(pb.RUN_STATE_STOPPING, "stop requested while loading")
                 self.transition(pb.RUN_STATE_DONE, f"stopped before step {self.control.step + 1}: nothing was trained")
                 return 0
