@@ -34,11 +34,13 @@ class Chain:
 
 
 def guided_noise(c: Chain, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """ε̂ = ε_u + w·(ε_c − ε_u) (Ho & Salimans 2022, eq. 6), or the text-conditioned ε when w ≤ 1: [B, C, h, w]."""
+    """ε̂ = ε_u + w·(ε_c − ε_u) (Ho & Salimans 2022, eq. 6), or the text-conditioned ε when w ≤ 1: [B, C, h, w].
+    `t`: one timestep for the batch, or one per sample [B] (DDPO trains each sample at its own)."""
     x_in = c.scheduler.scale_model_input(x, t)
     if c.guidance_scale <= 1:
         return c.unet(x_in, t, encoder_hidden_states=c.context).sample
-    eps = c.unet(torch.cat([x_in, x_in]), t, encoder_hidden_states=c.context).sample  # [2B, C, h, w]
+    t_in = torch.cat([t, t]) if t.ndim == 1 else t
+    eps = c.unet(torch.cat([x_in, x_in]), t_in, encoder_hidden_states=c.context).sample  # [2B, C, h, w]
     uncond, cond = eps.chunk(2)
     return uncond + c.guidance_scale * (cond - uncond)
 

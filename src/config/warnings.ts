@@ -32,6 +32,18 @@ function fullPrecisionAdam(why: string): Unhonoured {
   };
 }
 
+/** `async_reward_computation` (and `max_workers` with it), for an engine (`who`) that scores DDPO's images in line. */
+function inlineRewards(who: string): Unhonoured {
+  return {
+    fields: ["async_reward_computation", "max_workers"],
+    note: `async_reward_computation=true: ${who} computes DDPO's rewards in line, so max_workers is unused`,
+    warn: (c, explicit) =>
+      explicit.has("async_reward_computation") && c.async_reward_computation
+        ? `async_reward_computation=true is ignored (and max_workers with it): ${who} computes DDPO's rewards in line`
+        : undefined,
+  };
+}
+
 /** Every such field per engine, listed by `alignprop train --help` and warned about once when a run starts. */
 export const UNHONOURED: Readonly<Record<Engine, readonly Unhonoured[]>> = {
   tfjs: [
@@ -54,29 +66,18 @@ export const UNHONOURED: Readonly<Record<Engine, readonly Unhonoured[]>> = {
     fullPrecisionAdam("TF.js has no 8-bit Adam"),
     {
       fields: ["log_with"],
-      note: '"wandb" is refused (an error): TF.js has no wandb client ("tensorboard" is honoured)',
+      note: '"wandb" is refused (an error): TF.js has no wandb client; --engine torch logs to it ("tensorboard" is honoured)',
     },
     {
       fields: KWARGS_FIELDS,
-      note: "non-empty: they are accelerate's arguments, and TF.js runs without accelerate",
-      warn: (c) => ignoredKwargs(c, "accelerate reads them, and TF.js runs without it"),
+      note: "non-empty: they are accelerate's arguments, and TF.js runs without accelerate; --engine torch passes them to it",
+      warn: (c) => ignoredKwargs(c, "accelerate reads them, and TF.js runs without it; --engine torch passes them to it"),
     },
-    {
-      fields: ["async_reward_computation", "max_workers"],
-      note: "async_reward_computation=true: TF.js computes DDPO's rewards in line, so max_workers is unused",
-      warn: (c, explicit) =>
-        explicit.has("async_reward_computation") && c.async_reward_computation
-          ? "async_reward_computation=true is ignored (and max_workers with it): TF.js computes DDPO's rewards in line"
-          : undefined,
-    },
+    inlineRewards("TF.js"),
   ],
   torch: [
     fullPrecisionAdam("the torch engine uses torch.optim.AdamW"),
-    {
-      fields: KWARGS_FIELDS,
-      note: "non-empty: the torch engine does not run under accelerate yet",
-      warn: (c) => ignoredKwargs(c, "the torch engine does not run under accelerate yet"),
-    },
+    inlineRewards("the torch engine"),
   ],
 };
 

@@ -10,6 +10,11 @@ import { PYTHON_DIR, projectPython } from "./env.js";
 export const TORCH_TRAINER_MODULE = "alignprop_torch.trainer";
 
 export function torchTrainer(env: NodeJS.ProcessEnv = process.env): Required<Pick<SpawnOptions, "command" | "env">> {
+  return pythonModule(TORCH_TRAINER_MODULE, env);
+}
+
+/** `python -m <module>` with the project's Python and `python/` importable (the env holds PYTHONPATH alone). */
+export function pythonModule(module: string, env: NodeJS.ProcessEnv = process.env): Required<Pick<SpawnOptions, "command" | "env">> {
   const pythonPath = [PYTHON_DIR, env.PYTHONPATH].filter(Boolean).join(delimiter);
-  return { command: [projectPython(), "-m", TORCH_TRAINER_MODULE], env: { PYTHONPATH: pythonPath } };
+  return { command: [projectPython(), "-m", module], env: { PYTHONPATH: pythonPath } };
 }
