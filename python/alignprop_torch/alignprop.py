@@ -6,7 +6,8 @@ same algorithm as the TF.js engine's src/algorithms/alignprop.ts, on diffusers, 
 Per optimizer step, for each of `train_gradient_accumulation_steps` micro-batches:
   1. draw prompts; encode them (no gradient); draw which steps keep gradient, x_T and the chain's noise
   2. run `sample_num_steps` DDIM steps with classifier-free guidance, gradient only through the kept steps
-  3. decode x_0 with the VAE (with gradient), images in [0, 1]; reward; loss / k; backward into the LoRA weights
+  3. decode x_0 with the VAE (with gradient), images in [0, 1]; reward; loss (+ kl_coeff · kl, the kept steps'
+     squared distance to the base UNet's prediction, when kl_coeff > 0) / k; backward into the LoRA weights
 then 4. clip the summed gradient to `train_max_grad_norm` and take one AdamW step.
 """
 
@@ -23,7 +24,7 @@ from .pipeline import Components, decode_latents
 from .precision import Precision
 from .prompts import PromptSource
 from .rewards import Reward, require_differentiable, score_images
-from .sampler import Chain, sample_chain
+from .sampler import Chain, run_chain
 from .truncation import Truncation, kept_steps
 
 
@@ -58,7 +59,7 @@ class AlignProp(LoraTrainer):
         o, k = self.config, self.config.train_gradient_accumulation_steps
         self.c.scheduler.set_timesteps(o.sample_num_steps, device=self.precision.device)
         self.optimizer.zero_grad(set_to_none=False)
-        loss, rewards, last = 0.0, [], None
+        loss, kl, rewards, last = 0.0, 0.0, [], None
         for micro in range(k):
             # 1. Prompts and their embeddings (no gradient), which steps keep gradient, x_T, the chain's noise.
             m = self.draw()
@@ -70,13 +71,18 @@ class AlignProp(LoraTrainer):
                 eta=o.sample_eta,
                 noise=m.noise,
                 checkpointing=o.gradient_checkpointing,
+                kl=o.kl_coeff > 0,
             )
 
             # 2.–3. The chain, the decoded images, their rewards and the loss (1/k of the step's), with gradients.
             with self.precision.autocast():
-                images = decode_latents(self.c.vae, sample_chain(chain, m.keep, m.x_t))  # [B, 3, H, W]
+                sampled = run_chain(chain, m.keep, m.x_t)
+                images = decode_latents(self.c.vae, sampled.x0)  # [B, 3, H, W]
                 batch_rewards, _ = score_images(self.reward, images, m.prompts, m.metadata)
                 micro_loss = self.loss_from(batch_rewards.float()) / k
+                if sampled.kl is not None:
+                    micro_loss = micro_loss + o.kl_coeff * sampled.kl / k
+                    kl += sampled.kl.item() / k
             if micro_loss.requires_grad:  # false only when no step is kept: the LoRA gradient is then zero
                 self.backward(micro_loss)
             loss += micro_loss.detach().item()
@@ -86,7 +92,8 @@ class AlignProp(LoraTrainer):
 
         # 4. Clip the global gradient norm, AdamW.
         grad_norm = self.optimizer_step()
-        return StepResult(loss, rewards, grad_norm, o.train_learning_rate, last)
+        scalars = {"kl": kl} if o.kl_coeff > 0 else {}
+        return StepResult(loss, rewards, grad_norm, o.train_learning_rate, last, scalars)
 
     def draw(self) -> MicroBatch:
         """The next micro-batch's prompts, kept steps, x_T and noise (the TF.js engine draws them in this order)."""

@@ -12,6 +12,7 @@ import torch
 from .alignprop import AlignProp
 from .config import AlignPropConfig, DDPOConfig
 from .ddpo import DDPO
+from .distributed import Ranks, rank_seed
 from .lora import add_lora
 from .pipeline import MODELS, Components, image_size, load_pipeline, model_source
 from .precision import Precision
@@ -36,8 +37,11 @@ def build_job(
     device: torch.device,
     components: Components | None = None,
     reward: Reward | None = None,
+    ranks: Ranks | None = None,
     on_component: OnComponent | None = None,
 ) -> Job:
+    """On one rank of `ranks` (default: a single process): the same LoRA on every rank (from the seed), this rank's
+    own draws, the gradients averaged over the ranks. Loading is reported to `on_component`."""
     report = on_component or (lambda item, loaded: None)
     precision = Precision.for_device(device, config.mixed_precision, config.allow_tf32)
     c = (components or load_pipeline(model_source(config.model), report)).to(device, precision.weight_dtype)
@@ -50,13 +54,20 @@ def build_job(
     reward = reward.to(device)
     report(f"reward {spec}", LOADED_COMPONENTS)
     prompts = prompt_source_for(config.prompts, defaults["prompts"])
-    return algorithm(c, config, reward, prompts, precision)
+    job = algorithm(c, config, reward, prompts, precision)
+    if ranks is not None and ranks.world_size > 1:
+        job.data_parallel(rank_seed(config.seed, ranks.rank), ranks.average_gradients)
+    return job
 
 
 def build_alignprop(
-    config: AlignPropConfig, device: torch.device, components: Components | None = None, reward: Reward | None = None
+    config: AlignPropConfig,
+    device: torch.device,
+    components: Components | None = None,
+    reward: Reward | None = None,
+    ranks: Ranks | None = None,
 ) -> AlignProp:
-    return build_job(AlignProp, config, device, components, reward)
+    return build_job(AlignProp, config, device, components, reward, ranks)
 
 
 def build_ddpo(
@@ -66,8 +77,8 @@ def build_ddpo(
 
 
 def build_for(
-    config: AlignPropConfig, device: torch.device, on_component: OnComponent | None = None
+    config: AlignPropConfig, device: torch.device, ranks: Ranks | None = None, on_component: OnComponent | None = None
 ) -> AlignProp | DDPO:
     """The job a run config (config.run_config) asks for: DDPO for a DDPOConfig, else AlignProp."""
     algorithm = DDPO if isinstance(config, DDPOConfig) else AlignProp
-    return build_job(algorithm, config, device, on_component=on_component)
+    return build_job(algorithm, config, device, ranks=ranks, on_component=on_component)

@@ -50,6 +50,10 @@ class AlignPropConfig:
     lora_rank: int = 4
     lora_alpha: float = 4.0
     lora_target_modules: tuple[str, ...] = field(default=("to_q", "to_k", "to_v", "to_out.0"))
+    #: The loss adds kl_coeff · kl, the kept steps' squared distance to the base UNet's prediction (sampler.py).
+    kl_coeff: float = 0.0
+    #: LoRA strength when sampling for evaluation and in the model card; training uses 1.
+    lora_scale: float = 1.0
 
     @classmethod
     def from_dict(cls: type[Config], raw: dict[str, Any]) -> Config:

@@ -6,6 +6,7 @@ prompt's embedding for classifier-free guidance, and the state a checkpoint must
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +33,7 @@ class StepResult:
     grad_norm: float
     lr: float
     images: StepImages | None = None
-    #: Algorithm-specific numbers by TRL's names (DDPO's approx_kl, clip_fraction).
+    #: Algorithm-specific numbers by name, sent as Metrics.scalars (DDPO's approx_kl, clip_fraction; AlignProp's kl).
     scalars: dict[str, float] = field(default_factory=dict)
 
 
@@ -65,6 +66,8 @@ class LoraTrainer:
         if not self.params:
             raise ValueError("the UNet has no trainable LoRA parameters; attach them (lora.add_lora) before training")
         self.generator = torch.Generator().manual_seed(config.seed)
+        #: Data parallel: averages the summed LoRA gradients over the ranks before each optimizer step.
+        self.sync_gradients: Callable[[Sequence[torch.nn.Parameter]], None] = lambda params: None
         self.optimizer = adamw(self.params, config)
         self.scaler = precision.grad_scaler()
         #: The negative prompt's embedding [1, T, D], encoded once (TRL's `neg_prompt_embed`).
@@ -72,13 +75,22 @@ class LoraTrainer:
         size = c.unet.config.sample_size
         self.latent_size = (size, size) if isinstance(size, int) else tuple(size)
 
+    def data_parallel(self, sample_seed: int, sync_gradients: Callable[[Sequence[torch.nn.Parameter]], None]) -> None:
+        """One rank of a data-parallel job (distributed.py): this rank's own draws (prompts, noise, truncation) from
+        `sample_seed`, and `sync_gradients` (an all-reduce) before every optimizer step."""
+        self.generator.manual_seed(sample_seed)
+        self.sync_gradients = sync_gradients
+
     def backward(self, loss: torch.Tensor) -> None:
         """Adds the gradient of `loss` (scaled against fp16 underflow) to the LoRA parameters'."""
         self.scaler.scale(loss).backward()
 
     def optimizer_step(self) -> float:
         """Clips the summed gradient's global norm to `train_max_grad_norm` (scaled by max/(norm + 1e-6) when
-        above), takes one AdamW step, and returns the norm before clipping. The gradients stay until zero_grad."""
+        above), takes one AdamW step, and returns the norm before clipping. The gradients stay until zero_grad. In a
+        data-parallel job the gradients are first averaged over the ranks (before unscaling, so every rank's loss
+        scaler sees the same values)."""
+        self.sync_gradients(self.params)
         self.scaler.unscale_(self.optimizer)
         grad_norm = torch.nn.utils.clip_grad_norm_(self.params, self.config.train_max_grad_norm)
         self.scaler.step(self.optimizer)

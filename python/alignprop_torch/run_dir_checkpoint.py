@@ -3,7 +3,8 @@
 path>.lora.down.weight` / `.lora.up.weight`), AdamW's moments (`optimizer.<key>.exp_avg` / `.exp_avg_sq`), its step
 count (`optimizer.step`) and the algorithm's own tensors (DDPO's `ddpo.stat_tracker.<prompt>`); `state.json` holds
 step, epoch, run id, the seq of the CheckpointSaved event and `engine: "torch"`, with torch's generator and
-loss-scaler state as `rngState`. `pytorch_lora_weights.safetensors` is written by diffusers' `save_lora_weights`,
+loss-scaler state as `rngState` (a data-parallel job's also holds `worldSize` and `rankGenerators`, every rank's
+generator). `pytorch_lora_weights.safetensors` is written by diffusers' `save_lora_weights`,
 alpha/r folded into the up weights and lora_alpha declared = r, as the TF.js export does (src/io/lora-weights.ts), so
 every diffusers version loads it at the trained strength."""
 
@@ -75,11 +76,21 @@ def checkpoint_tensors(lora_names: list[str], training: dict[str, Any]) -> dict[
     return tensors | {key: t.contiguous() for key, t in training.get("extra", {}).items()}
 
 
+def encode_generator(state: torch.Tensor) -> str:
+    return base64.b64encode(state.numpy().tobytes()).decode("ascii")
+
+
+def decode_generator(text: str) -> torch.Tensor:
+    return torch.frombuffer(bytearray(base64.b64decode(text)), dtype=torch.uint8)
+
+
 def rng_state(training: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "generator": base64.b64encode(training["generator"].numpy().tobytes()).decode("ascii"),
-        "gradScaler": training["scaler"],
-    }
+    """The generator (rank 0's) and loss scaler; a data-parallel job adds every rank's generator in rank order."""
+    state = {"generator": encode_generator(training["generator"]), "gradScaler": training["scaler"]}
+    ranks = training.get("rank_generators") or []
+    if len(ranks) > 1:
+        state |= {"worldSize": len(ranks), "rankGenerators": [encode_generator(g) for g in ranks]}
+    return state
 
 
 def save_checkpoint(
@@ -154,7 +165,8 @@ def load_checkpoint(
             "lora": {name: tensors[key] for name, key in zip(lora_names, keys, strict=True)},
             "optimizer": optimizer,
             "scaler": rng["gradScaler"],
-            "generator": torch.frombuffer(bytearray(base64.b64decode(rng["generator"])), dtype=torch.uint8),
+            "generator": decode_generator(rng["generator"]),
+            "rank_generators": [decode_generator(g) for g in rng.get("rankGenerators", [rng["generator"]])],
             "extra": extra,
         },
     }

@@ -6,7 +6,8 @@
  * Per optimizer step, for each of `train_gradient_accumulation_steps` micro-batches:
  *   1. draw prompts; encode them (no gradient); draw x_T, the chain's noise, and which steps keep gradient
  *   2. run `sample_num_steps` DDIM steps with classifier-free guidance, gradient only through the kept steps
- *   3. decode x_0 with the VAE (with gradient), images in [0, 1]; reward; loss; gradients for the LoRA weights
+ *   3. decode x_0 with the VAE (with gradient), images in [0, 1]; reward; loss (+ kl_coeff · kl, the kept steps'
+ *      squared distance to the base UNet's prediction, when kl_coeff > 0); gradients for the LoRA weights
  * then 4. clip the summed gradient to `train_max_grad_norm` and take one AdamW step.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -52,6 +53,7 @@ export class AlignPropJob implements TrainingJob {
     tf.engine().startScope();
     try {
       let loss = 0;
+      let kl = 0;
       const rewards: number[] = [];
       let last: StepImages | undefined;
       for (let micro = 0; micro < k; micro++) {
@@ -70,6 +72,7 @@ export class AlignPropJob implements TrainingJob {
           eta: o.sample_eta,
           noise,
         };
+        if (o.kl_coeff > 0) chain.kl = { adapters: this.c.lora, coeff: o.kl_coeff / k };
 
         // 2.–3. The chain, the decoded images, their rewards and the loss (1/k of the step's), with gradients.
         let images: tf.Tensor4D | undefined;
@@ -79,9 +82,10 @@ export class AlignPropJob implements TrainingJob {
           batchRewards = tf.keep(scoreImages(this.reward, images, prompts, metadata).rewards);
           return tf.div(this.lossFrom(batchRewards), k) as tf.Scalar;
         };
-        const { value, grads } = chainGradients(chain, keep, xT, lossOf, this.optimizer.params, o.gradient_checkpointing);
-        this.optimizer.accumulate(grads);
-        loss += value.dataSync()[0]!;
+        const chained = chainGradients(chain, keep, xT, lossOf, this.optimizer.params, o.gradient_checkpointing);
+        this.optimizer.accumulate(chained.grads);
+        loss += chained.value.dataSync()[0]!;
+        if (chained.kl) kl += chained.kl.dataSync()[0]! / k;
         rewards.push(...batchRewards!.dataSync());
         if (keepImages && micro === k - 1) {
           const [, h, w] = images!.shape;
@@ -95,6 +99,7 @@ export class AlignPropJob implements TrainingJob {
       // 4. Clip the summed gradient's global norm to train_max_grad_norm, one AdamW step.
       const gradNorm = this.optimizer.step();
       const result: StepResult = { loss, rewards, gradNorm, lr: o.train_learning_rate };
+      if (o.kl_coeff > 0) result.scalars = { kl };
       if (last) result.images = last;
       return result;
     } finally {

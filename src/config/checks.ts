@@ -1,6 +1,7 @@
 import type { z } from "zod";
 
 import { checkEngine } from "./engine.js";
+import { checkProcesses } from "./processes.js";
 import type { RunConfig } from "./schema.js";
 
 /** DDPO: timesteps of each trajectory that train, TRL's `int(sample_num_steps * train_timestep_fraction)`. */
@@ -13,6 +14,7 @@ export const trainedTimesteps = (c: Pick<RunConfig, "sample_num_steps" | "train_
  */
 export function checkRunConfig(config: RunConfig, ctx: z.RefinementCtx<RunConfig>): void {
   checkEngine(config, ctx);
+  checkProcesses(config, ctx);
   if (config.log_with === "wandb" && config.engine !== "torch") {
     ctx.addIssue({
       code: "custom",
@@ -58,6 +60,9 @@ export function checkRunConfig(config: RunConfig, ctx: z.RefinementCtx<RunConfig
 /** DDPO's rules (TRL's DDPOConfig `_config_check` among them); each guards its own inputs like the checks above. */
 function checkDdpo(config: RunConfig, ctx: z.RefinementCtx<RunConfig>): void {
   const issue = (field: keyof RunConfig, message: string) => ctx.addIssue({ code: "custom", path: [field], message });
+  if (config.kl_coeff > 0) {
+    issue("kl_coeff", `${config.kl_coeff}: the KL term is AlignProp's (it needs the kept steps' gradient); DDPO's updates are bounded by train_clip_range. Use 0 with algorithm "ddpo"`);
+  }
   const isPositiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1;
   const steps = config.sample_num_steps;
   if (config.sample_eta === 0) {

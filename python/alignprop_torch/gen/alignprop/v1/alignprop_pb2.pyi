@@ -142,7 +142,7 @@ class Snapshot(_message.Message):
     def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., first_seq: _Optional[int] = ..., status: _Optional[_Union[Status, _Mapping]] = ..., config_json: _Optional[str] = ..., events: _Optional[_Iterable[_Union[Event, _Mapping]]] = ..., bad_frames: _Optional[int] = ..., instance_id: _Optional[str] = ...) -> None: ...
 
 class Status(_message.Message):
-    __slots__ = ("state", "step", "total", "epoch", "backend", "message", "run_dir")
+    __slots__ = ("state", "step", "total", "epoch", "backend", "message", "run_dir", "world_size")
     STATE_FIELD_NUMBER: _ClassVar[int]
     STEP_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
@@ -150,6 +150,7 @@ class Status(_message.Message):
     BACKEND_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     RUN_DIR_FIELD_NUMBER: _ClassVar[int]
+    WORLD_SIZE_FIELD_NUMBER: _ClassVar[int]
     state: RunState
     step: int
     total: int
@@ -157,7 +158,8 @@ class Status(_message.Message):
     backend: str
     message: str
     run_dir: str
-    def __init__(self, state: _Optional[_Union[RunState, str]] = ..., step: _Optional[int] = ..., total: _Optional[int] = ..., epoch: _Optional[int] = ..., backend: _Optional[str] = ..., message: _Optional[str] = ..., run_dir: _Optional[str] = ...) -> None: ...
+    world_size: int
+    def __init__(self, state: _Optional[_Union[RunState, str]] = ..., step: _Optional[int] = ..., total: _Optional[int] = ..., epoch: _Optional[int] = ..., backend: _Optional[str] = ..., message: _Optional[str] = ..., run_dir: _Optional[str] = ..., world_size: _Optional[int] = ...) -> None: ...
 
 class Metrics(_message.Message):
     __slots__ = ("step", "epoch", "loss", "reward_mean", "reward_std", "reward_min", "reward_max", "grad_norm", "lr", "step_seconds", "samples_per_second", "tf_tensors", "tf_bytes", "rss_bytes", "scalars")
