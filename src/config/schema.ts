@@ -186,6 +186,30 @@ export const RunConfigSchema = z
     /** "ddpo" trains the same LoRA adapters with DDPO (Black et al. 2023) on the same sampler, for comparison. */
     algorithm: z.enum(ALGORITHMS).default("alignprop").describe("Training algorithm: alignprop or ddpo."),
 
+    // Evaluation during training (src/eval/): the fixed eval set sampled without gradient, scored by the monitors.
+    /** Unset takes the model's (models/tiny-shapes: 40); a model without one never evaluates (0). */
+    eval_freq: nonNegativeInt()
+      .optional()
+      .describe("Evaluate on the fixed eval set every this many steps (and at step 0 and the last); 0 never; unset: the model's default."),
+    eval_prompts: z.array(z.string().min(1)).default([]).describe("Eval prompts; [] uses the model's (tiny-shapes: every colour × shape)."),
+    eval_seeds: z.array(nonNegativeInt()).default([]).describe("Noise seeds, each sampled for every eval prompt; [] uses the model's ([0, 1])."),
+    /** Hugging Face TrainingArguments' name (TRL configs inherit it): eval samples per sampling batch. */
+    per_device_eval_batch_size: positiveInt().default(16).describe("Eval samples per sampling batch."),
+    /** Registered names (src/eval/monitors/registry.ts); [] takes the model's. */
+    eval_monitors: z
+      .array(z.string().min(1))
+      .default([])
+      .describe("Monitors scored on the eval samples (reward, shape-fidelity, clip-fidelity, diversity, drift); [] uses the model's."),
+    /** A monitor value name; "" keeps no best checkpoint. "drift" is lower-is-better, every other higher-is-better. */
+    best_metric: z
+      .string()
+      .default("")
+      .describe('Keep the eval step best by this monitor value (e.g. "reward") as best/pytorch_lora_weights.safetensors; "" for none.'),
+    best_min_fidelity: z
+      .number()
+      .optional()
+      .describe("Only eval steps with fidelity ≥ this may become the best checkpoint; unset for no floor."),
+
     // DDPO (TRL's DDPOConfig names and defaults); read only when algorithm is "ddpo".
     sample_batch_size: positiveInt().default(1).describe("DDPO: images per sampling batch."),
     sample_num_batches_per_epoch: positiveInt().default(2).describe("DDPO: sampling batches per epoch."),

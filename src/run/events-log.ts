@@ -7,7 +7,7 @@
 import { fromJsonString, toJsonString } from "@bufbuild/protobuf";
 import { closeSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { EventSchema, type Event } from "../gen/alignprop/v1/alignprop_pb.js";
+import { EventSchema, type Event, type ImageBatch } from "../gen/alignprop/v1/alignprop_pb.js";
 
 export interface LoggedEvent {
   event: Event;
@@ -46,7 +46,7 @@ export async function readEventsLog(path: string): Promise<EventsLog> {
   return parseEventsLog(await readFile(path, "utf8"), path);
 }
 
-/** Appends events to a run's events.jsonl; image events are logged without pixels (the PNGs are files). */
+/** Appends events to a run's events.jsonl; image and eval events are logged without pixels (the PNGs are files). */
 export class EventsWriter {
   private readonly fd: number;
 
@@ -82,8 +82,16 @@ export function trimEventsLog(path: string, keepThroughSeq: number): void {
   renameSync(`${path}.tmp`, path);
 }
 
+/** Image and eval events without their PNG bytes (`Image.path` names the file). */
 function withoutPixels(event: Event): Event {
-  if (event.payload.case !== "images") return event;
-  const images = event.payload.value.images.map((i) => ({ ...i, png: new Uint8Array(0) }));
-  return { ...event, payload: { case: "images", value: { ...event.payload.value, images } } };
+  const { payload } = event;
+  if (payload.case === "images") return { ...event, payload: { case: "images", value: noPngs(payload.value) } };
+  if (payload.case === "eval" && payload.value.images) {
+    return { ...event, payload: { case: "eval", value: { ...payload.value, images: noPngs(payload.value.images) } } };
+  }
+  return event;
+}
+
+function noPngs(batch: ImageBatch): ImageBatch {
+  return { ...batch, images: batch.images.map((i) => ({ ...i, png: new Uint8Array(0) })) };
 }

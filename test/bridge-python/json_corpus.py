@@ -90,6 +90,10 @@ def corpus(rng: random.Random) -> list[Message]:
         messages.append(pb.Event(seq=j, log=pb.Log(level=j % 5, message=text)))
         messages.append(pb.Event(error=pb.Error(message=text, source="process", exit_code=-j, signal="SIGKILL")))
         messages.append(pb.Event(checkpoint=pb.CheckpointSaved(step=j, path=text, reason="final")))
+        # One key per map: Python's MessageToJson writes map entries sorted by key, protobuf-es in wire order.
+        monitors = {text: EDGE_NUMBERS[j]}
+        result = pb.EvalResult(step=j, monitors=monitors, images=pb.ImageBatch(step=j, images=[image]), seeds=[j, 2**32 - 1])
+        messages.append(pb.Event(seq=j, eval=result))
     messages.append(pb.Event(status=pb.Status(state=99)))  # an enum value this version does not know
     hello = pb.Hello(protocol_major=1, agent="a", run_id="r", instance_id="i", start_seq=7)
     snapshot = pb.Snapshot(

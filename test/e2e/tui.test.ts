@@ -19,9 +19,12 @@ after(() => {
   runs.cleanup();
 });
 
-/** `alignprop train` on the quickstart config in a new terminal. */
+/**
+ * `alignprop train` on the quickstart config in a new terminal. The quickstart's evaluation (48 samples of 20 steps) is
+ * off: these tests are about the terminal, and test/ui/eval-pane.test.tsx shows the eval panes.
+ */
 const trainInTerminal = (name: string, flags: string[], env = "") =>
-  terminal.train(name, ["--config", QUICKSTART, "--runs_dir", runs.dir, "--train_batch_size", "2", ...flags], env);
+  terminal.train(name, ["--config", QUICKSTART, "--runs_dir", runs.dir, "--train_batch_size", "2", "--eval_freq", "0", ...flags], env);
 
 test("the dashboard trains in a terminal, shows PAUSED after p, and stops cleanly on q + y", async () => {
   const cli = trainInTerminal(session, ["--num_epochs", "100000", "--save_freq", "100000", "--log_image_freq", "5"]);
