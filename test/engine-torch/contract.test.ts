@@ -1,7 +1,8 @@
 /**
  * The wire contract (test/helpers/contract.ts) on the real PyTorch trainer, AlignProp on tiny-shapes with the smallest
- * job it runs (TORCH_TINY: a two-step DDIM chain, batch 1, on the CPU; about 0.1 s a step on an idle core): every
- * body the TF.js trainer and the Python wire demo pass, with step counts sized for it.
+ * job it runs (TORCH_TINY: a two-step DDIM chain, batch 1, on the CPU, one OpenMP thread: 0.04-0.1 s a step on an idle
+ * core, 0.2-0.8 s on this shared 2-core machine): every body the TF.js trainer and the Python wire demo pass, with step
+ * counts sized for it. Most of the time is the 10 trainer start-ups (importing torch and diffusers, ~5 s CPU each).
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
