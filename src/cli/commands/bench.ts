@@ -17,6 +17,7 @@ import { ALIGNPROP_BENCH, alignpropBenchConfig } from "../../bench/alignprop-ste
 import { compareAlgorithms } from "../../bench/compare.js";
 import { RISE_MIN_STEPS, rewardRise } from "../../bench/reward-rise.js";
 import { runJob, type StepRecord } from "../../bench/run-job.js";
+import { reportStepProfile } from "../../bench/profile-step.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { ENGINES, loadRunConfig, type Engine, type OverrideValue } from "../../config/index.js";
 import { PACKAGE_ROOT } from "../../models/embedded.js";
@@ -44,8 +45,9 @@ const Options = z.object({
   skip_alignprop: flag(),
   compare: z.enum(["ddpo"]).optional(),
   quickstart: flag(),
+  profile: flag(),
   seconds: z.coerce.number().positive().default(240),
-  out: z.string().min(1).default("compare-ddpo.html"),
+  out: z.string().min(1).optional(),
   engine: z.enum(ENGINES).default("tfjs"),
   help: flag(),
 });
@@ -53,6 +55,7 @@ const Options = z.object({
 const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n>] [--timeout <s>] [--skip-unet] [--skip-torch]
        alignprop bench --compare ddpo [--seconds 240] [--out compare-ddpo.html] [--engine tfjs|torch]
        alignprop bench --quickstart [--seconds 600] [--engine tfjs|torch]
+       alignprop bench --profile [--out alignprop-profile.json]
 
   --backends <list>  TF.js backends to time, comma-separated (default: ${BACKEND_NAMES.join(",")}; unavailable ones
                      are reported as such)
@@ -73,6 +76,9 @@ const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n
   --quickstart       instead: train what \`npm start\` trains (configs/quickstart.json) for --seconds (give 600 for
                      the 10-minute promise; at least ${RISE_MIN_STEPS} steps however slow the machine) and report how
                      far the reward mean rose towards the best sample seen
+  --profile          instead: where one AlignProp step of the quickstart (configs/quickstart.json) spends its time
+                     on the best TF.js backend: by model part, by kernel, and the kernels dispatched; tables on
+                     stdout, the figures as JSON in --out (default alignprop-profile.json)
   --engine <e>       with --compare or --quickstart: train on tfjs (default; the best TF.js backend) or torch (the
                      project's Python, CUDA when present)
 
@@ -159,13 +165,14 @@ export const bench: CliCommand = {
     const parsed = parseCommand(argv, {
       name: "bench",
       options: Options,
-      booleans: ["skip-unet", "skip-torch", "skip-bridge", "skip-alignprop", "quickstart"],
+      booleans: ["skip-unet", "skip-torch", "skip-bridge", "skip-alignprop", "quickstart", "profile"],
       usage: USAGE,
       positionals: { count: 0, what: "argument" },
     });
     if (!parsed) return EXIT.ok;
     const { options } = parsed;
-    if (options.compare) return compareDdpo(options.seconds, options.out, options.engine);
+    if (options.compare) return compareDdpo(options.seconds, options.out ?? "compare-ddpo.html", options.engine);
+    if (options.profile) return reportStepProfile(QUICKSTART, options.out ?? "alignprop-profile.json").then(() => EXIT.ok);
     if (options.quickstart) return quickstartRise(options.seconds, options.engine);
     const threads = options.threads ?? ortThreads();
     const taskOptions = { repeats: options.repeats, threads, timeout: options.timeout };
