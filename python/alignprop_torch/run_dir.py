@@ -46,10 +46,6 @@ def eval_images_dir(step: int) -> str:
     return f"{IMAGES_DIR}/eval/step-{step}"
 
 
-def image_file(step: int, index: int) -> str:
-    return f"{step_images_dir(step)}/{index}.png"
-
-
 def checkpoint_dir(step: int) -> str:
     return f"{CHECKPOINTS_DIR}/checkpoint_{step}"
 
