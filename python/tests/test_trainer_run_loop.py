@@ -149,6 +149,10 @@ class ScriptedEvaluator:
 
     def __init__(self, rewards: dict[int, float]) -> None:
         self.rewards = rewards
+        self.base = None
+
+    def use_base(self, images) -> None:
+        self.base = images
 
     def evaluate(self, step: int):
         import numpy as np
@@ -228,3 +232,17 @@ def test_while_loading_commands_are_answered_and_a_stop_ends_the_run_before_step
     assert [s["state"] for s in statuses] == ["RUN_STATE_STARTING", "RUN_STATE_STOPPING", "RUN_STATE_DONE"]
     assert statuses[-1]["message"] == "stopped before step 1: nothing was trained"
     assert saved == [] and not any("metrics" in line or "checkpoint" in line for line in lines)
+
+
+def test_a_resumed_evaluation_reads_back_the_base_samples_and_the_best_so_far(tmp_path):
+    from alignprop_torch.trainer.run_evaluation import EvalSettings, RunEvaluation
+
+    settings = EvalSettings(3, ["a red circle"], [7], ["reward"], 4, "reward", None)
+    first = RunEvaluation(ScriptedEvaluator({0: 0.1, 3: 0.6}), settings, 6, tmp_path, lambda _: None, False)  # type: ignore[arg-type]
+    for step in (0, 3):
+        first.run(step, lambda _: None)
+    evaluator = ScriptedEvaluator({6: 0.5})
+    resumed = RunEvaluation(evaluator, settings, 6, tmp_path, lambda _: None, True)  # type: ignore[arg-type]
+    assert evaluator.base is not None and evaluator.base.tolist() == [[[[0, 0, 0]] * 2] * 2]
+    assert resumed.best is not None and resumed.best.best is not None and resumed.best.best.step == 3
+    assert not resumed.best.consider(6, {"reward": 0.5}), "under the best kept before the resume"
