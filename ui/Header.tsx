@@ -1,7 +1,7 @@
 /**
- * The run at a glance: run id, backend, the number of processes of a data-parallel run, state (PAUSED stands out in inverse yellow), step/total, epoch, ETA and
- * samples/s, with the trainer's latest status message underneath when it has one; while the run is STARTING, a
- * progress bar with the download's amounts, rate and ETA.
+ * The run at a glance: run id, backend, the number of processes of a data-parallel run, state (PAUSED stands out in
+ * inverse yellow), step/total, epoch, ETA and samples/s, with the trainer's latest status message underneath when it
+ * has one; while the run is STARTING, a progress bar with the download's amounts, rate and ETA.
  */
 import { Box, Text } from "ink";
 import type { JSX } from "react";
