@@ -18,6 +18,7 @@ import { compareAlgorithms } from "../../bench/compare.js";
 import { ranksThroughput } from "../../bench/ranks.js";
 import { RISE_MIN_STEPS, rewardRise } from "../../bench/reward-rise.js";
 import { runJob, type StepRecord } from "../../bench/run-job.js";
+import { reportStepProfile } from "../../bench/profile-step.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { ENGINES, loadRunConfig, type Engine, type OverrideValue } from "../../config/index.js";
 import { PACKAGE_ROOT } from "../../models/embedded.js";
@@ -50,8 +51,9 @@ const Options = z.object({
     .transform((v) => v.split(",").map(Number))
     .optional(),
   quickstart: flag(),
+  profile: flag(),
   seconds: z.coerce.number().positive().default(240),
-  out: z.string().min(1).default("compare-ddpo.html"),
+  out: z.string().min(1).optional(),
   engine: z.enum(ENGINES).default("tfjs"),
   help: flag(),
 });
@@ -60,6 +62,7 @@ const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n
        alignprop bench --compare ddpo [--seconds 240] [--out compare-ddpo.html] [--engine tfjs|torch]
        alignprop bench --quickstart [--seconds 600] [--engine tfjs|torch]
        alignprop bench --ranks 1,2 [--repeats <n>] [--timeout <s>]
+       alignprop bench --profile [--out alignprop-profile.json]
 
   --backends <list>  TF.js backends to time, comma-separated (default: ${BACKEND_NAMES.join(",")}; unavailable ones
                      are reported as such)
@@ -83,6 +86,9 @@ const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n
   --ranks <list>     instead: samples/s of the whole job of a torch run on tiny-shapes for each number of
                      processes (num_processes; gloo ranks on a CPU, where they share the cores), the median of
                      --repeats steps after a warm-up step, each run within --timeout seconds
+  --profile          instead: where one AlignProp step of the quickstart (configs/quickstart.json) spends its time
+                     on the best TF.js backend: by model part, by kernel, and the kernels dispatched; tables on
+                     stdout, the figures as JSON in --out (default alignprop-profile.json)
   --engine <e>       with --compare or --quickstart: train on tfjs (default; the best TF.js backend) or torch (the
                      project's Python, CUDA when present)
 
@@ -169,13 +175,14 @@ export const bench: CliCommand = {
     const parsed = parseCommand(argv, {
       name: "bench",
       options: Options,
-      booleans: ["skip-unet", "skip-torch", "skip-bridge", "skip-alignprop", "quickstart"],
+      booleans: ["skip-unet", "skip-torch", "skip-bridge", "skip-alignprop", "quickstart", "profile"],
       usage: USAGE,
       positionals: { count: 0, what: "argument" },
     });
     if (!parsed) return EXIT.ok;
     const { options } = parsed;
-    if (options.compare) return compareDdpo(options.seconds, options.out, options.engine);
+    if (options.compare) return compareDdpo(options.seconds, options.out ?? "compare-ddpo.html", options.engine);
+    if (options.profile) return reportStepProfile(QUICKSTART, options.out ?? "alignprop-profile.json").then(() => EXIT.ok);
     if (options.quickstart) return quickstartRise(options.seconds, options.engine);
     if (options.ranks) {
       const ranks = await ranksThroughput(options.ranks, options.repeats, Math.max(options.timeout, 300));
