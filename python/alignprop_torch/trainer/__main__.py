@@ -139,12 +139,12 @@ def main() -> int:
             )
         if ranks.leads:
             trim_events_log(run_dir, start_seq)
-    on = f"{device} × {ranks.world_size} processes" if ranks.world_size > 1 else str(device)
     settings = RunSettings(
         total_steps=int(raw["num_epochs"]),
         log_image_freq=int(raw.get("log_image_freq", 1)),
         save_freq=int(raw.get("save_freq", 1)),
-        backend=f"torch {torch.__version__} on {on}",
+        # The number of processes travels in Status.world_size; the dashboard and --ci show it from there.
+        backend=f"torch {torch.__version__} on {device}",
         description=f"{'DDPO' if isinstance(config, DDPOConfig) else 'AlignProp'} on {config.model}",
         warnings=warnings,
         world_size=ranks.world_size,
