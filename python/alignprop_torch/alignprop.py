@@ -51,6 +51,15 @@ class MicroBatch:
 
 
 @dataclass
+class MicroResult:
+    #: This micro-batch's share of the step's loss (1/k of its own).
+    loss: float
+    rewards: list[float]
+    #: [B, 3, H, W] in [0, 1], detached, on the device.
+    images: torch.Tensor
+
+
+@dataclass
 class StepResult:
     loss: float
     rewards: list[float]
@@ -98,33 +107,16 @@ class AlignProp:
 
     def step(self, keep_images: bool = False) -> StepResult:
         o, k = self.config, self.config.train_gradient_accumulation_steps
-        self.c.scheduler.set_timesteps(o.sample_num_steps, device=self.precision.device)
         self.optimizer.zero_grad(set_to_none=False)
         loss, rewards, last = 0.0, [], None
         for micro in range(k):
-            # 1. Prompts and their embeddings (no gradient), which steps keep gradient, x_T, the chain's noise.
+            # 1. Prompts, which steps keep gradient, x_T, the chain's noise; 2.–3. the loss and its gradient.
             m = self.draw()
-            chain = Chain(
-                unet=self.c.unet,
-                scheduler=self.c.scheduler,
-                context=self.context(m.prompts),
-                guidance_scale=o.sample_guidance_scale,
-                eta=o.sample_eta,
-                noise=m.noise,
-                checkpointing=o.gradient_checkpointing,
-            )
-
-            # 2.–3. The chain, the decoded images, their rewards and the loss (1/k of the step's), with gradients.
-            with self.precision.autocast():
-                images = decode_latents(self.c.vae, sample_chain(chain, m.keep, m.x_t))  # [B, 3, H, W]
-                batch_rewards, _ = score_images(self.reward, images, m.prompts, m.metadata)
-                micro_loss = self.loss_from(batch_rewards.float()) / k
-            if micro_loss.requires_grad:  # false only when no step is kept: the LoRA gradient is then zero
-                self.scaler.scale(micro_loss).backward()
-            loss += micro_loss.detach().item()
-            rewards += batch_rewards.detach().float().tolist()
+            r = self.backward(m, k)
+            loss += r.loss
+            rewards += r.rewards
             if keep_images and micro == k - 1:
-                last = StepImages(images.detach().float().cpu(), m.prompts, m.metadata, rewards[-len(m.prompts) :])
+                last = StepImages(r.images.float().cpu(), m.prompts, m.metadata, r.rewards)
 
         # 4. Clip the global gradient norm (scaled by max/(norm + 1e-6) when above), AdamW.
         self.scaler.unscale_(self.optimizer)
@@ -132,6 +124,28 @@ class AlignProp:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         return StepResult(loss, rewards, float(grad_norm), o.train_learning_rate, last)
+
+    def backward(self, m: MicroBatch, k: int = 1) -> MicroResult:
+        """Steps 2.–3. for one micro-batch's draws: the chain (prompts encoded without gradient), the decoded images,
+        their rewards and the loss (1/k of the step's), whose gradient is added to the LoRA weights' `.grad`."""
+        o = self.config
+        self.c.scheduler.set_timesteps(o.sample_num_steps, device=self.precision.device)
+        chain = Chain(
+            unet=self.c.unet,
+            scheduler=self.c.scheduler,
+            context=self.context(m.prompts),
+            guidance_scale=o.sample_guidance_scale,
+            eta=o.sample_eta,
+            noise=m.noise,
+            checkpointing=o.gradient_checkpointing,
+        )
+        with self.precision.autocast():
+            images = decode_latents(self.c.vae, sample_chain(chain, m.keep, m.x_t))  # [B, 3, H, W]
+            rewards, _ = score_images(self.reward, images, m.prompts, m.metadata)
+            loss = self.loss_from(rewards.float()) / k
+        if loss.requires_grad:  # false only when no step is kept: the LoRA gradient is then zero
+            self.scaler.scale(loss).backward()
+        return MicroResult(loss.detach().item(), rewards.detach().float().tolist(), images.detach())
 
     def draw(self) -> MicroBatch:
         """The next micro-batch's prompts, kept steps, x_T and noise (the TF.js engine draws them in this order)."""
