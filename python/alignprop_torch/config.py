@@ -40,6 +40,7 @@ class AlignPropConfig:
     model: str = "tiny-shapes"
     reward: str = ""
     prompts: str = ""
+    image_hook: str = ""
     # TRL redraws the random cut at every step; the paper's later code draws it once per chain (our default).
     truncated_backprop_per_step: bool = False
     gradient_checkpointing: bool = True

@@ -61,6 +61,12 @@ def build_pipeline(configs: dict[str, dict], tokenizer: CLIPTokenizer, device: t
         )
 
 
+def image_size(c: Components) -> int:
+    """The side of the images the pipeline makes: the UNet's sample size × the VAE's 2^(levels − 1) upsampling, as
+    StableDiffusionPipeline sizes them."""
+    return c.unet.config.sample_size * 2 ** (len(c.vae.config.block_out_channels) - 1)
+
+
 def encode_prompts(c: Components, prompts: Sequence[str]) -> torch.Tensor:
     """The text encoder's last hidden states, padded to the tokenizer's length as the pipeline does: [B, T, D]."""
     tokens = c.tokenizer(

@@ -24,7 +24,9 @@ class DivergingJob:
         return StepOutcome(loss=loss, rewards=[0.5, 0.25], grad_norm=0.1, lr=1e-3, extra={"approx_kl": 0.25})
 
 
-def run(tmp_path, job, total=10, save_freq=2, fail: dict[int, Exception] | None = None, warnings=()):
+def run(
+    tmp_path, job, total=10, save_freq=2, fail: dict[int, Exception] | None = None, warnings=(), log_image_freq=1000
+):
     """`fail[step]`: what saving at that step raises."""
     control = RunControl()
     events = EventsWriter(tmp_path)
@@ -49,7 +51,7 @@ def run(tmp_path, job, total=10, save_freq=2, fail: dict[int, Exception] | None 
     try:
         settings = RunSettings(
             total_steps=total,
-            log_image_freq=1000,
+            log_image_freq=log_image_freq,
             save_freq=save_freq,
             backend="cpu",
             description="t",

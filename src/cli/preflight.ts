@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import type { RunConfig } from "../config/index.js";
 import { checkRepoId, isRepoId } from "../io/hub-names.js";
 import { checkToken } from "../io/hub-push.js";
+import { findHubToken } from "../io/hub-token.js";
 import { embeddedModel } from "../models/embedded.js";
 import { MODEL_INDEX } from "../models/pipeline-layout.js";
 import { checkRewardSpec } from "../rewards/registry.js";
@@ -48,9 +49,9 @@ function checkPush(config: RunConfig, env: NodeJS.ProcessEnv): string | undefine
   if (!config.hub_model_id) return 'push_to_hub=true needs hub_model_id="namespace/name", the Hub repo to push to';
   try {
     checkRepoId(config.hub_model_id, "hub_model_id");
-    checkToken(env.HF_TOKEN || undefined, "HF_TOKEN");
+    checkToken(findHubToken(undefined, "HF_TOKEN", env));
     return undefined;
   } catch (error) {
-    return `push_to_hub=true: ${(error as Error).message.replace("pass --token hf_… or set HF_TOKEN", "set HF_TOKEN")}`;
+    return `push_to_hub=true: ${(error as Error).message.replace("pass --token hf_…, set HF_TOKEN", "set HF_TOKEN")}`;
   }
 }

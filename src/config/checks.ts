@@ -13,14 +13,13 @@ export const trainedTimesteps = (c: Pick<RunConfig, "sample_num_steps" | "train_
  */
 export function checkRunConfig(config: RunConfig, ctx: z.RefinementCtx<RunConfig>): void {
   checkEngine(config, ctx);
-  // The torch engine refuses every tracker for now (engine.ts).
   if (config.log_with === "wandb" && config.engine !== "torch") {
     ctx.addIssue({
       code: "custom",
       path: ["log_with"],
       message:
-        '"wandb" is not available: the TF.js engine has no wandb client and the torch engine feeds no tracker yet; ' +
-        'use "tensorboard" (the TF.js engine writes its event files under logdir)',
+        `"wandb" needs --engine torch (which logs through accelerate's trackers): the ${config.engine} engine has no wandb client; ` +
+        'or use "tensorboard", which both engines write under logdir',
     });
   }
 

@@ -1,31 +1,25 @@
 import type { z } from "zod";
 
+import { moduleEngineProblem } from "./module-spec.js";
 import type { RunConfig } from "./schema.js";
 
-/** What a `reward` or `image_hook` that names a module looks like (a path, or a .js/.mjs/.cjs/.py file). */
-const MODULE_PATH = /[\\/]|\.(m|c)?js$|\.py$/;
-
 /**
- * What each engine accepts, checked here so the CLI stays the one validator. tfjs takes everything the schema does
- * (reward and image_hook modules are JavaScript). torch trains AlignProp with the torch engine's built-in rewards
- * (python/alignprop_torch/rewards, which names them when one is unknown); it has no user reward or image_hook
- * modules yet, no DDPO, no tracker (log_with), and no TF.js backend to pick.
+ * What each engine accepts, checked here so the CLI stays the one validator. reward and image_hook modules are
+ * JavaScript on tfjs and Python on torch (./module-spec.ts). tfjs takes everything else the schema does. torch
+ * trains AlignProp with its built-in rewards (python/alignprop_torch/rewards, which names them when one is unknown)
+ * or a Python reward module; it has no DDPO and no TF.js backend to pick. Its log_with goes through accelerate's
+ * trackers.
  */
 export function checkEngine(config: RunConfig, ctx: z.RefinementCtx<RunConfig>): void {
+  for (const field of ["reward", "image_hook"] as const) {
+    const problem = moduleEngineProblem(config[field], config.engine, field === "image_hook");
+    if (problem) ctx.addIssue({ code: "custom", path: [field], message: problem });
+  }
   if (config.engine !== "torch") return;
   const refuse = (field: keyof RunConfig, value: unknown, why: string) =>
     ctx.addIssue({ code: "custom", path: [field], message: `${JSON.stringify(value)}: ${why}` });
   if (config.algorithm !== "alignprop") {
     refuse("algorithm", config.algorithm, 'the torch engine trains "alignprop" only; use --engine tfjs for DDPO');
-  }
-  if (typeof config.reward === "string" && MODULE_PATH.test(config.reward)) {
-    refuse("reward", config.reward, "the torch engine takes built-in rewards only (no reward modules yet); use a built-in or --engine tfjs");
-  }
-  if (config.image_hook) {
-    refuse("image_hook", config.image_hook, 'the torch engine runs no image_hook modules yet; use "" or --engine tfjs');
-  }
-  if (config.log_with) {
-    refuse("log_with", config.log_with, 'the torch engine feeds no tracker yet (events.jsonl and report.html are written); use "" or --engine tfjs');
   }
   if (config.backend !== "auto") {
     refuse("backend", config.backend, 'picks a TF.js backend; the torch engine uses CUDA when present, else the CPU: leave it "auto"');

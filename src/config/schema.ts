@@ -33,9 +33,9 @@ export const RunConfigSchema = z
     exp_name: z.string().default("alignprop").describe("Name of this experiment."),
     run_name: orNull(z.string().default("")).describe('Name of this run; "" (or null) lets the CLI name it.'),
     seed: nonNegativeInt().default(0).describe("Seed for prompts, noise and truncation draws."),
-    /** TRL's None (null) is "": events.jsonl and report.html only. "wandb" is refused (a config check): no engine feeds it yet. */
+    /** TRL's None (null) is "": events.jsonl and report.html only. "wandb" needs the torch engine (a config check). */
     log_with: orNull(z.enum(LOG_WITH).default(""))
-      .describe('Experiment tracker (TRL): "tensorboard" writes event files under logdir/<run name>; "wandb" is not available yet.'),
+      .describe('Experiment tracker (TRL): "tensorboard" writes event files under logdir/<run name>; "wandb" (--engine torch) logs to the project tracker_project_name, offline with WANDB_MODE=offline.'),
     log_image_freq: positiveInt().default(1).describe("Log sample images every this many steps."),
     tracker_kwargs: jsonObject().describe("Keyword arguments for the tracker (TRL), e.g. {\"wandb\": {\"entity\": \"me\"}}."),
     accelerator_kwargs: jsonObject().describe("Keyword arguments for accelerate's Accelerator (TRL)."),
@@ -89,7 +89,7 @@ export const RunConfigSchema = z
       .tuple([int(), int()])
       .default([0, 50])
       .describe("Range of the random cut; follows [0, sample_num_steps] unless set."),
-    push_to_hub: z.boolean().default(false).describe("Push the LoRA, model card and samples to hub_model_id when the run ends (HF_TOKEN)."),
+    push_to_hub: z.boolean().default(false).describe("Push the LoRA, model card and samples to hub_model_id when the run ends (HF_TOKEN or the `hf auth login` token)."),
     hub_model_id: z.string().default("").describe('The Hub repo push_to_hub pushes to, "namespace/name" (TRL\'s name).'),
 
     /** "tiny-shapes" (the embedded `models/tiny-shapes`), a pipeline directory in diffusers layout, or a Hub id. */
@@ -98,23 +98,34 @@ export const RunConfigSchema = z
       .min(1)
       .default("tiny-shapes")
       .describe('Pipeline to fine-tune: "tiny-shapes" (embedded), a directory, or a Hub id.'),
-    /** A registered reward name or a path to a user module; "" takes the reward the model ships with. */
-    reward: z.string().default("").describe('Reward name or module path; "" uses the model\'s default reward.'),
+    /**
+     * A registered reward name or the user's module (JavaScript on tfjs, `file.py[:function]` on torch: see
+     * ./module-spec.ts); "" takes the reward the model ships with.
+     */
+    reward: z
+      .string()
+      .default("")
+      .describe('Reward name or module: .js on tfjs, file.py[:function] on torch; "" uses the model\'s default reward.'),
     /** A prompt-source name or file; "" takes the prompt source the model ships with. */
     prompts: z.string().default("").describe('Prompt source name or file; "" uses the model\'s prompt source.'),
     /**
-     * TRL's `image_samples_hook`: a module whose default export is called every `log_image_freq` steps with
-     * `{ step, images, prompts, prompt_metadata, rewards, run_dir }`; "" for none. A failing hook is logged, not fatal.
+     * TRL's `image_samples_hook`, called every `log_image_freq` steps; "" for none. A failing hook is logged, not
+     * fatal. On tfjs a JavaScript module whose default export gets `{ step, images, prompts, prompt_metadata, rewards,
+     * run_dir }`; on torch `file.py[:function]` (default `image_samples_hook`) called as TRL's
+     * `(prompt_image_data, global_step, tracker)` (python/alignprop_torch/user_modules.py).
      */
-    image_hook: z.string().default("").describe('Module called with each logged image batch (TRL\'s image_samples_hook); "" for none.'),
+    image_hook: z
+      .string()
+      .default("")
+      .describe('Called with each logged image batch (TRL\'s image_samples_hook): .js on tfjs, file.py[:function] on torch; "" for none.'),
     /** "auto" tries tfjs-node-gpu, tfjs-node, wasm with ONNX Runtime kernels, plain wasm, then cpu, in that order. */
     backend: z.enum(BACKENDS).default("auto").describe("TF.js backend; auto picks the fastest one that loads."),
     /**
      * Which trainer runs behind the wire: "tfjs" (this Node process's TF.js, `backend` picks its kernels) or "torch"
      * (`python -m alignprop_torch.trainer` in the project's Python environment, or ALIGNPROP_PYTHON: diffusers, peft
      * and PyTorch on CUDA when present, else the CPU). Both write the same run directory; a checkpoint resumes only
-     * in the engine that wrote it. torch today trains AlignProp with its built-in rewards (no reward or image_hook
-     * modules, no DDPO, no tracker); src/config/engine.ts refuses the rest.
+     * in the engine that wrote it. torch today trains AlignProp (no DDPO, no tracker); src/config/engine.ts refuses
+     * the rest, and each engine's reward and image_hook modules are in its own language.
      */
     engine: z.enum(ENGINES).default("tfjs").describe("Trainer engine: tfjs (TF.js in Node) or torch (PyTorch + diffusers in Python)."),
     /** Each run writes `runs_dir/<run_name>/` (config, events, images, checkpoints, report). */

@@ -54,12 +54,12 @@ export const UNHONOURED: Readonly<Record<Engine, readonly Unhonoured[]>> = {
     fullPrecisionAdam("TF.js has no 8-bit Adam"),
     {
       fields: ["log_with"],
-      note: '"wandb" is refused (an error): TF.js has no wandb client ("tensorboard" is honoured)',
+      note: '"wandb" is refused (an error): TF.js has no wandb client; --engine torch logs to it ("tensorboard" is honoured)',
     },
     {
       fields: KWARGS_FIELDS,
-      note: "non-empty: they are accelerate's arguments, and TF.js runs without accelerate",
-      warn: (c) => ignoredKwargs(c, "accelerate reads them, and TF.js runs without it"),
+      note: "non-empty: they are accelerate's arguments, and TF.js runs without accelerate; --engine torch passes them to it",
+      warn: (c) => ignoredKwargs(c, "accelerate reads them, and TF.js runs without it; --engine torch passes them to it"),
     },
     {
       fields: ["async_reward_computation", "max_workers"],
@@ -72,11 +72,6 @@ export const UNHONOURED: Readonly<Record<Engine, readonly Unhonoured[]>> = {
   ],
   torch: [
     fullPrecisionAdam("the torch engine uses torch.optim.AdamW"),
-    {
-      fields: KWARGS_FIELDS,
-      note: "non-empty: the torch engine does not run under accelerate yet",
-      warn: (c) => ignoredKwargs(c, "the torch engine does not run under accelerate yet"),
-    },
   ],
 };
 

@@ -34,12 +34,16 @@ export const isCommitHash = (revision: string): boolean => COMMIT.test(revision)
 export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const explicit = env.HF_HUB_CACHE || env.HUGGINGFACE_HUB_CACHE;
   if (explicit) return expandPath(explicit, env);
-  const home = env.HF_HOME || join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "huggingface");
-  return join(expandPath(home, env), "hub");
+  return join(hfHome(env), "hub");
+}
+
+/** huggingface_hub's home (HF_HOME): `$HF_HOME`, else `$XDG_CACHE_HOME/huggingface`, else `~/.cache/huggingface`. */
+export function hfHome(env: NodeJS.ProcessEnv = process.env): string {
+  return expandPath(env.HF_HOME || join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "huggingface"), env);
 }
 
 /** Python's `os.path.expandvars(os.path.expanduser(p))`: a leading "~", then $NAME and ${NAME} that are set. */
-function expandPath(path: string, env: NodeJS.ProcessEnv): string {
+export function expandPath(path: string, env: NodeJS.ProcessEnv): string {
   const home = path === "~" || path.startsWith("~/") ? homedir() + path.slice(1) : path;
   return home.replace(/\$(\w+)|\$\{([^}]+)\}/g, (whole, bare: string | undefined, braced: string | undefined) => env[bare ?? braced!] ?? whole);
 }

@@ -22,6 +22,7 @@ import { buildModelCard, summarizeRewards, type CardImage, type ModelCardInput, 
 import { embeddedModel } from "../models/embedded.js";
 import { checkRepoId, checkRevision, checkTokenFormat, hubEndpoint, isRepoId } from "./hub-names.js";
 import { pathExists } from "./path-exists.js";
+import { findHubToken, type FoundToken } from "./hub-token.js";
 
 export interface PushOptions {
   /** `namespace/name`; created when it does not exist. */
@@ -76,7 +77,7 @@ const LICENSE = /^[a-z0-9][a-z0-9.+-]*$/;
 /** Pushes the run in `runDir` to the Hub; throws before any request when an input or the run is not right. */
 export async function pushRun(runDir: string, opts: PushOptions, env: NodeJS.ProcessEnv = process.env): Promise<PushResult> {
   checkRepoId(opts.repo, "repo");
-  const token = checkToken(opts.token ?? (env.HF_TOKEN || undefined), opts.token === undefined ? "HF_TOKEN" : "--token");
+  const token = checkToken(findHubToken(opts.token, "--token", env));
   const revision = checkRevision(opts.revision ?? "main");
   const endpoint = hubEndpoint(opts.endpoint, env);
   const log = opts.log ?? (() => {});
@@ -160,11 +161,13 @@ export async function prepareUpload(runDir: string, opts: Omit<PushOptions, "tok
 }
 
 /** The token, checked for the Hub's format ("hf_" then letters, digits, "_"): no request is made with a wrong one. */
-export function checkToken(token: string | undefined, source: string): string {
-  if (token === undefined || token === "") {
-    throw new Error("no Hub token: pass --token hf_… or set HF_TOKEN (a token with write access, from https://huggingface.co/settings/tokens)");
+export function checkToken(found: FoundToken | undefined): string {
+  if (found === undefined || found.token === "") {
+    throw new Error(
+      "no Hub token: pass --token hf_…, set HF_TOKEN or run `hf auth login` (a token with write access, from https://huggingface.co/settings/tokens)",
+    );
   }
-  return checkTokenFormat(token, source);
+  return checkTokenFormat(found.token, found.source);
 }
 
 /** config.model when it names a Hub repo: not an embedded model, not a folder that exists here. */

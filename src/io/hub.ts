@@ -20,6 +20,7 @@ import { HubApiError, listFiles, modelInfo } from "@huggingface/hub";
 import { hubCacheDir, isCommitHash, RepoCache } from "./hub-cache.js";
 import { downloadBlob, etagOf, type HubFile, type HubLocation } from "./hub-download.js";
 import { checkRevision, checkTokenFormat, hubEndpoint, isRepoId } from "./hub-names.js";
+import { findHubToken } from "./hub-token.js";
 
 export interface SourceOptions {
   /** Branch, tag or commit; default "main". */
@@ -159,8 +160,8 @@ export async function resolveFile(spec: string, opts: SourceOptions = {}): Promi
 
 function hubSettings(repo: string, opts: SourceOptions, env: NodeJS.ProcessEnv = process.env): HubSettings {
   const revision = checkRevision(opts.revision ?? "main");
-  const token = opts.token ?? (env.HF_TOKEN || undefined);
-  if (token !== undefined) checkTokenFormat(token, opts.token === undefined ? "HF_TOKEN" : "the token option");
+  const found = findHubToken(opts.token, "the token option", env);
+  const token = found && checkTokenFormat(found.token, found.source);
   const retries = opts.retries ?? 3;
   if (!Number.isInteger(retries) || retries < 0) throw new Error(`retries=${retries} must be a non-negative integer`);
   return {

@@ -1,11 +1,12 @@
 /**
  * Rewards by name: the built-ins (`brightness`, `saturation`, `contrast`, `hue[:target]`, the model-based
  * `aesthetic:head=…[,clip=…]` and `clip-score[:clip=…]`, and the embedded pipeline's `tiny-aesthetic` and
- * `tiny-clip-score`) or a path to a user module. `resolveReward` is what
- * `--reward` / the config's `reward` field goes through.
+ * `tiny-clip-score`) or a path to a user module (JavaScript, loaded here; a Python module is the torch engine's).
+ * `resolveReward` is what `--reward` / the config's `reward` field goes through.
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { moduleSpec } from "../config/module-spec.js";
 import { embeddedModel, TINY_SHAPES } from "../models/embedded.js";
 import { aestheticFromSpec, loadAestheticReward } from "./aesthetic.js";
 import { brightness, contrast, hue, saturation } from "./builtin.js";
@@ -36,13 +37,11 @@ const TAKES_ARGUMENT = new Set(["hue", "aesthetic", "clip-score"]);
 export const BUILTIN_REWARDS: readonly string[] = Object.keys(BUILTINS);
 
 /**
- * A path (has a slash or a .js/.mjs/.cjs ending) is a user module; anything else a built-in, with an optional ":arg"
- * (which may itself hold paths: `aesthetic:head=./head.safetensors`).
+ * A path (a slash, a .js/.mjs/.cjs ending, or a Python module's `file.py[:function]`) is a user module; anything else
+ * a built-in, with an optional ":arg" (which may itself hold paths: `aesthetic:head=./head.safetensors`).
  */
 export function isRewardPath(spec: string): boolean {
-  const colon = spec.indexOf(":");
-  if (colon > 0 && Object.hasOwn(BUILTINS, spec.slice(0, colon))) return false;
-  return /[\\/]/.test(spec) || /\.(m|c)?js$/.test(spec);
+  return moduleSpec(spec) !== undefined;
 }
 
 export async function resolveReward(spec: string): Promise<Reward> {
@@ -60,7 +59,8 @@ export function checkRewardSpec(spec: string): void {
     builtinOf(spec);
     return;
   }
-  if (!existsSync(spec)) throw new Error(`reward=${JSON.stringify(spec)}: no such reward module (${resolve(spec)} does not exist)`);
+  const { path } = moduleSpec(spec)!;
+  if (!existsSync(path)) throw new Error(`reward=${JSON.stringify(spec)}: no such reward module (${resolve(path)} does not exist)`);
 }
 
 function builtinOf(spec: string) {
@@ -69,7 +69,7 @@ function builtinOf(spec: string) {
   const arg = colon < 0 ? undefined : spec.slice(colon + 1);
   const make = BUILTINS[name];
   if (!make) {
-    throw new Error(`reward=${JSON.stringify(spec)} is neither a built-in (${BUILTIN_REWARDS.join(", ")}) nor a module path such as ./my-reward.js`);
+    throw new Error(`reward=${JSON.stringify(spec)} is neither a built-in (${BUILTIN_REWARDS.join(", ")}) nor a module path such as ./my-reward.js (tfjs) or ./my_reward.py (torch)`);
   }
   if (arg !== undefined && !TAKES_ARGUMENT.has(name)) throw new Error(`reward=${JSON.stringify(spec)}: ${name} takes no argument`);
   return { make, arg };

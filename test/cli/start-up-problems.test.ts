@@ -39,7 +39,7 @@ test("mistakes visible before a run starts exit 2 with one message each and leav
     [["--push_to_hub", "true", "--hub_model_id", "no-namespace"], 'push_to_hub=true: hub_model_id="no-namespace" is not a Hub repo id'],
   ];
   for (const [args, message] of cases) {
-    const r = await alignprop(["train", "--ci", ...fast, ...args], { env: { HF_TOKEN: "" } });
+    const r = await alignprop(["train", "--ci", ...fast, ...args], { env: { HF_TOKEN: "", HF_TOKEN_PATH: join(root, "no-token-file") } });
     const err = String(r.stderr);
     assert.equal(r.exitCode, 2, `${args.join(" ")}: ${err}`);
     assert.equal(count(err, message), 1, `${args.join(" ")} says it once:\n${err}`);

@@ -58,11 +58,11 @@ test("TRL's DDPOConfig dictionary trains with --algorithm ddpo as it is", async 
   await trainsUnchanged(fixture("ddpo_config.json"), ["--algorithm", "ddpo", "--train_batch_size", "1"], "trl-ddpo");
 });
 
-test('log_with="wandb" exits 2 naming the field and what to use instead, and creates no run directory', async () => {
+test('log_with="wandb" on TF.js exits 2 naming the field and pointing at --engine torch, and creates no run directory', async () => {
   const before = readdirSync(runsDir).length;
   const r = await alignprop(["train", "--config", fixture("alignprop_config.json"), ...fast(), "--log_with", "wandb"]);
   assert.equal(r.exitCode, 2);
-  assert.match(String(r.stderr), /log_with: "wandb" is not available: .*use "tensorboard"/);
+  assert.match(String(r.stderr), /log_with: "wandb" needs --engine torch .*: the tfjs engine has no wandb client; or use "tensorboard"/);
   assert.equal(readdirSync(runsDir).length, before);
 });
 
@@ -75,5 +75,9 @@ test("train --help lists, per engine, every field the engine accepts but cannot 
   for (const field of ["mixed_precision", "allow_tf32", "train_use_8bit_adam", "log_with", "tracker_kwargs", "accelerator_kwargs", "project_kwargs", "async_reward_computation", "max_workers"]) {
     assert.match(section.slice(0, section.indexOf("  torch:")), new RegExp(`^    .*\\b${field}\\b`, "m"), field);
   }
-  assert.match(section.slice(section.indexOf("  torch:")), /^    train_use_8bit_adam .*torch\.optim\.AdamW/m);
+  const torch = section.slice(section.indexOf("  torch:"));
+  assert.match(torch, /^    train_use_8bit_adam .*torch\.optim\.AdamW/m);
+  for (const honoured of ["log_with", "mixed_precision", "allow_tf32", "tracker_kwargs", "accelerator_kwargs", "project_kwargs"]) {
+    assert.doesNotMatch(torch, new RegExp(`\\b${honoured}\\b`), `torch honours ${honoured}`);
+  }
 });

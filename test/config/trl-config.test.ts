@@ -100,7 +100,7 @@ describe("the kwargs dicts", () => {
       overrides: { accelerator_kwargs: '{"split_batches": true}', project_kwargs: '{"logging_dir": "x"}', tracker_kwargs: "{}" },
     });
     assert.deepEqual(warnings, [
-      "accelerator_kwargs, project_kwargs are ignored: accelerate reads them, and TF.js runs without it",
+      "accelerator_kwargs, project_kwargs are ignored: accelerate reads them, and TF.js runs without it; --engine torch passes them to it",
     ]);
   });
 });
@@ -122,28 +122,28 @@ describe("fields TF.js cannot honour", () => {
     assert.deepEqual(loadRunConfig({ overrides: { log_with: "tensorboard" } }).warnings, []);
   });
 
-  it('log_with="wandb" is an error that says no engine feeds it and points at tensorboard', () => {
+  it('log_with="wandb" on TF.js is an error that points at --engine torch (and at tensorboard)', () => {
     const error = loadError({ file: ALIGNPROP, overrides: { log_with: "wandb" } });
     assert.deepEqual(error.issues.map((issue) => issue.field), ["log_with"]);
-    assert.match(error.message, /^log_with: "wandb" is not available: .*use "tensorboard"/m);
+    assert.match(error.message, /^log_with: "wandb" needs --engine torch \(which logs through accelerate's trackers\): the tfjs engine has no wandb client; or use "tensorboard"/m);
   });
 
-  it("on the torch engine: mixed precision and TF32 are honoured, 8-bit Adam and the kwargs dicts earn a warning", () => {
+  it("on the torch engine: log_with (wandb too), mixed precision, TF32 and the kwargs dicts are honoured; 8-bit Adam earns a warning", () => {
     const { config, warnings } = loadRunConfig({
       file: ALIGNPROP,
-      overrides: { engine: "torch", train_use_8bit_adam: "true", tracker_kwargs: '{"x": 1}' },
+      overrides: {
+        engine: "torch",
+        log_with: "wandb",
+        train_use_8bit_adam: "true",
+        mixed_precision: "bf16",
+        allow_tf32: "false",
+        tracker_kwargs: '{"wandb": {"tags": ["x"]}}',
+        accelerator_kwargs: '{"split_batches": true}',
+        project_kwargs: '{"logging_dir": "x"}',
+      },
     });
-    assert.equal(config.engine, "torch");
-    assert.deepEqual(warnings, [
-      "train_use_8bit_adam=true is ignored: the torch engine uses torch.optim.AdamW, so AdamW keeps fp32 state",
-      "tracker_kwargs is ignored: the torch engine does not run under accelerate yet",
-    ]);
-  });
-
-  it('log_with="wandb" on the torch engine gets that engine\'s refusal alone', () => {
-    const error = loadError({ overrides: { engine: "torch", log_with: "wandb" } });
-    assert.equal(error.issues.length, 1);
-    assert.doesNotMatch(error.message, /needs the torch engine/);
+    assert.deepEqual([config.engine, config.log_with], ["torch", "wandb"]);
+    assert.deepEqual(warnings, ["train_use_8bit_adam=true is ignored: the torch engine uses torch.optim.AdamW, so AdamW keeps fp32 state"]);
   });
 
   it("are all listed for --help under the engine, each with what happens instead", () => {
@@ -154,6 +154,6 @@ describe("fields TF.js cannot honour", () => {
     for (const field of ["mixed_precision", "allow_tf32", "train_use_8bit_adam", "log_with", "tracker_kwargs", "accelerator_kwargs", "project_kwargs", "async_reward_computation", "max_workers"]) {
       assert.ok(UNHONOURED.tfjs.some((entry) => entry.fields.includes(field as never)), `${field} is listed for tfjs`);
     }
-    assert.match(help, /log_with .*"wandb" is refused \(an error\).*"tensorboard" is honoured/);
+    assert.match(help, /log_with .*"wandb" is refused \(an error\).*--engine torch logs to it.*"tensorboard" is honoured/);
   });
 });

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -133,9 +133,9 @@ test("pushing to a repo that exists commits to it, and LFS objects the Hub alrea
 
 test("a missing or malformed token is refused before any request", async () => {
   const server = await hub();
-  const push = (token: string | undefined, env: NodeJS.ProcessEnv = {}) => pushRun(runDir, { repo: REPO, token, endpoint: server.url }, env);
-  await assert.rejects(push(undefined), /no Hub token: pass --token hf_… or set HF_TOKEN/);
-  await assert.rejects(push(undefined, { HF_TOKEN: "" }), /no Hub token/);
+  const push = (token: string | undefined, env: NodeJS.ProcessEnv = { HF_TOKEN_PATH: join(dir, "no-token-file") }) => pushRun(runDir, { repo: REPO, token, endpoint: server.url }, env);
+  await assert.rejects(push(undefined), /no Hub token: pass --token hf_…, set HF_TOKEN or run `hf auth login`/);
+  await assert.rejects(push(undefined, { HF_TOKEN: "", HF_HOME: join(dir, "no-hf-home") }), /no Hub token/);
   await assert.rejects(push("abc123"), /the Hub token from --token must start with "hf_" \(it starts with "abc"\)/);
   await assert.rejects(push(undefined, { HF_TOKEN: "hf_abc def" }), /the Hub token from HF_TOKEN holds whitespace at character 7/);
   await assert.rejects(push("hf_abc\n"), /holds whitespace at character 7/);
@@ -185,7 +185,7 @@ test("a failing Hub answer is reported with what was being done, the status and 
   await assert.rejects(pushRun(runDir, { repo: REPO, token: TOKEN, endpoint: closed.url }, {}), /cannot create .*: fetch failed \(.*ECONNREFUSED.*\)/);
 });
 
-test("alignprop push reads HF_TOKEN and HF_ENDPOINT, prints the repo's URL, and without a token sends nothing", async () => {
+test("alignprop push reads HF_TOKEN (else the login token file) and HF_ENDPOINT, prints the repo's URL, and without a token sends nothing", async () => {
   const server = await hub();
   const ok = await alignprop(["push", runDir, "--repo", REPO, "--private", "--images", "1"], { env: { HF_TOKEN: TOKEN, HF_ENDPOINT: server.url } });
   assert.equal(ok.exitCode, 0, String(ok.stderr));
@@ -194,10 +194,17 @@ test("alignprop push reads HF_TOKEN and HF_ENDPOINT, prints the repo's URL, and 
   assert.equal(JSON.parse(server.requests[0]!.body.toString()).visibility, "private");
 
   const before = server.requests.length;
-  const missing = await alignprop(["push", runDir, "--repo", REPO], { env: { HF_TOKEN: "", HF_ENDPOINT: server.url } });
+  const missing = await alignprop(["push", runDir, "--repo", REPO], { env: { HF_TOKEN: "", HF_TOKEN_PATH: join(dir, "no-token-file"), HF_ENDPOINT: server.url } });
   assert.equal(missing.exitCode, 1);
-  assert.match(String(missing.stderr), /^alignprop push: no Hub token: pass --token hf_… or set HF_TOKEN/);
+  assert.match(String(missing.stderr), /^alignprop push: no Hub token: pass --token hf_…, set HF_TOKEN or run `hf auth login`/);
   assert.equal(server.requests.length, before);
+
+  const hfHome = join(dir, "hf-home");
+  mkdirSync(hfHome, { recursive: true });
+  writeFileSync(join(hfHome, "token"), `${TOKEN}\n`);
+  const fromFile = await alignprop(["push", runDir, "--repo", REPO, "--images", "1"], { env: { HF_TOKEN: "", HF_HOME: hfHome, HF_ENDPOINT: server.url } });
+  assert.equal(fromFile.exitCode, 0, String(fromFile.stderr));
+  assert.equal(server.requests[before]!.authorization, `Bearer ${TOKEN}`, "the token file `hf auth login` writes is used when HF_TOKEN is unset");
 
   const usage = await alignprop(["push", "--repo", REPO]);
   assert.equal(usage.exitCode, 2);

@@ -4,35 +4,23 @@
  * images tagged `prompt | reward` at their steps, and the config; a run killed and resumed shows every step once.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, test } from "node:test";
 import { prepareRun } from "../../src/run/index.js";
 import { RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
 import { imageTag } from "../../src/io/tensorboard/run-log.js";
-import { projectPython, PYTHON_DIR } from "../../src/python/env.js";
 import { EventTap } from "../helpers/event-tap.js";
 import { tempRuns } from "../helpers/runs.js";
+import { closeTo as close, readWithTensorBoard } from "../helpers/trackers.js";
 import { TINY_RUN } from "../helpers/tiny-model.js";
 
 const runs = tempRuns();
 after(() => runs.cleanup());
 
-interface Read {
-  scalars: Record<string, Array<[number, number]>>;
-  images: Record<string, Array<[number, number, number, string]>>;
-  text: Record<string, Array<[number, string]>>;
-}
 type Line = { metrics?: { step: number; loss: number; rewardMean: number }; images?: { step: number; images: Array<{ prompt: string; reward: number }> } };
 
-function readWithTensorBoard(dir: string): Read {
-  const r = spawnSync(projectPython(), [join(PYTHON_DIR, "tools", "read_tensorboard.py"), dir], { encoding: "utf8" });
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout) as Read;
-}
 const readLog = (runDir: string) => readFileSync(join(runDir, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Line);
-const close = (a: number, b: number) => Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b));
 
 async function runToEnd(configPath: string, resume?: string) {
   const trainer = await runs.spawn({ configPath, resume });

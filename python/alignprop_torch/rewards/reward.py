@@ -53,6 +53,7 @@ def require_differentiable(reward: Reward) -> None:
     """AlignProp backpropagates the reward's gradient; a reward without one is pointed at DDPO."""
     if not reward.differentiable:
         raise ValueError(
-            f'reward "{reward.name}" is not differentiable, and AlignProp trains by backpropagating the reward\'s '
-            "gradient through the sampler. Train with DDPO instead (--algorithm ddpo), which needs only reward values."
+            f'reward "{reward.name}" is not differentiable ({reward.description}), and AlignProp trains by '
+            "backpropagating the reward's gradient through the sampler. Train with DDPO instead (--algorithm ddpo), "
+            "which needs only reward values."
         )

@@ -20,7 +20,8 @@ from alignprop_torch.config import AlignPropConfig
 from alignprop_torch.run_dir import read_checkpoint_state, trim_events_log
 from alignprop_torch.trainer.args import trainer_arg_parser, trainer_args
 from alignprop_torch.trainer.process import exit_with, run_trainer
-from alignprop_torch.trainer.run_loop import LoggedImages, RunSettings, StepOutcome
+from alignprop_torch.trainer.run_loop import ImageHook, LoggedImages, RunSettings, StepOutcome
+from alignprop_torch.trainer.trackers import RunTracker, TrackerSettings
 
 if TYPE_CHECKING:
     from alignprop_torch.alignprop import AlignProp
@@ -38,17 +39,28 @@ def png(image: torch.Tensor) -> bytes:
 
 
 class AlignPropJob:
-    def __init__(self, alignprop: AlignProp) -> None:
+    def __init__(self, alignprop: AlignProp, image_hook: ImageHook | None = None) -> None:
         self.alignprop = alignprop
+        self.image_hook = image_hook
 
     @classmethod
-    def load(cls, config: AlignPropConfig, device: torch.device, resume: Path | None) -> AlignPropJob:
+    def load(
+        cls,
+        config: AlignPropConfig,
+        device: torch.device,
+        resume: Path | None,
+        run_dir: Path,
+        tracker: RunTracker | None,
+    ) -> AlignPropJob:
         """Loads the pipeline and attaches LoRA (diffusers, transformers, peft: imported here, after the ready line),
-        then restores the checkpoint `resume` names."""
+        and the image hook (handed `tracker`'s accelerate tracker), then restores the checkpoint `resume` names."""
         from alignprop_torch.build import build_alignprop
         from alignprop_torch.run_dir_checkpoint import load_checkpoint
+        from alignprop_torch.user_modules import load_image_hook
 
-        job = cls(build_alignprop(config, device))
+        general_tracker = (lambda: None) if tracker is None else tracker.general_tracker
+        hook = load_image_hook(config.image_hook, run_dir, general_tracker) if config.image_hook else None
+        job = cls(build_alignprop(config, device), hook)
         if resume is not None:
             a = job.alignprop
             a.restore(load_checkpoint(resume, a.lora_names, a.training_state())["training"])
@@ -76,6 +88,7 @@ class AlignPropJob:
                 prompts=r.images.prompts,
                 prompt_metadata=r.images.prompt_metadata,
                 rewards=r.images.rewards,
+                pixels=batch,
             )
         return StepOutcome(loss=r.loss, rewards=r.rewards, grad_norm=r.grad_norm, lr=r.lr, images=images)
 
@@ -102,16 +115,21 @@ def main() -> int:
     limit = int(raw.get("num_checkpoint_limit", 5))
     jobs: list[AlignPropJob] = []
 
-    def load() -> AlignPropJob:
-        jobs.append(AlignPropJob.load(config, device, args.resume))
-        return jobs[0]
 
     def save(step: int, seq: int) -> str:
         from alignprop_torch.run_dir_checkpoint import CheckpointState
 
         return jobs[0].save(run_dir, CheckpointState(step=step, seq=seq, run_id=run_dir.name), config, limit)
 
-    return run_trainer(args, AGENT, settings, load, save, start_step=start_step, start_seq=start_seq)
+    tracking = TrackerSettings.from_config(raw)
+    resumed_at = None if args.resume is None else start_step
+    tracker = None if tracking is None else RunTracker(tracking, run_dir.name, raw, resumed_at)
+
+    def load() -> AlignPropJob:
+        jobs.append(AlignPropJob.load(config, device, args.resume, run_dir, tracker))
+        return jobs[0]
+
+    return run_trainer(args, AGENT, settings, load, save, start_step=start_step, start_seq=start_seq, tracker=tracker)
 
 
 if __name__ == "__main__":

@@ -8,10 +8,12 @@ import sys
 import threading
 from collections.abc import Callable
 
+from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
 from alignprop_torch.run_dir import EventsWriter
 from alignprop_torch.trainer.args import TrainerArgs
 from alignprop_torch.trainer.run_control import RunControl
 from alignprop_torch.trainer.run_loop import Job, RunLoop, RunSettings
+from alignprop_torch.trainer.trackers import RunTracker
 from alignprop_torch.wire.options import TrainerServerOptions
 from alignprop_torch.wire.ready import announce_ready
 from alignprop_torch.wire.server import TrainerServer
@@ -41,12 +43,25 @@ def run_trainer(
     save_checkpoint: Callable[[int, int], str] | None = None,
     start_step: int = 0,
     start_seq: int = 0,
+    tracker: RunTracker | None = None,
 ) -> int:
     """Serves one run; the job is built (`job_factory`) after the ready line, while the run is STARTING. A resumed
-    run starts at its checkpoint's step, numbering events after the checkpoint's seq."""
+    run starts at its checkpoint's step, numbering events after the checkpoint's seq. A `tracker` (log_with) starts
+    with the job, sees every event events.jsonl records, and ends with the run."""
     run_dir = args.config.parent.resolve()
     control = RunControl(step=start_step)
     events = EventsWriter(run_dir)
+
+    def record(event: pb.Event) -> None:
+        events.append(event)
+        if tracker is not None:
+            tracker.write(event)
+
+    def load() -> Job:
+        if tracker is not None:
+            tracker.start()
+        return job_factory()
+
     server = TrainerServer.bind(
         TrainerServerOptions(
             endpoints=args.endpoints,
@@ -56,14 +71,16 @@ def run_trainer(
             handle=control.handle,
             curve=args.curve,
             start_seq=start_seq,
-            record=events.append,
+            record=record,
         )
     )
     try:
         stop_on_signals(control)
         announce_ready(run_dir.name, str(run_dir), server.endpoints)
-        return RunLoop(job_factory, settings, server, control, run_dir, save_checkpoint).run()
+        return RunLoop(load, settings, server, control, run_dir, save_checkpoint).run()
     finally:
+        if tracker is not None:
+            tracker.end()
         server.close()
         events.close()
 

@@ -12,12 +12,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
 from alignprop_torch.run_dir import NonFiniteTensor, write_step_images
 from alignprop_torch.trainer.run_control import RunControl
 from alignprop_torch.wire.server import TrainerServer
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass
@@ -30,6 +33,12 @@ class LoggedImages:
     prompts: list[str]
     prompt_metadata: list[dict[str, Any]]
     rewards: list[float]
+    #: The images as sampled, [B, 3, H, W] in [0, 1] on the CPU (what the image hook gets).
+    pixels: torch.Tensor | None = None
+
+
+#: What the run loop calls after a logged batch is written and published: (step, images, their run-dir paths).
+ImageHook = Callable[[int, LoggedImages, list[str]], None]
 
 
 @dataclass
@@ -44,6 +53,9 @@ class StepOutcome:
 
 
 class Job(Protocol):
+    """A job may also have `image_hook(step, images, paths)`, called after each logged batch is written and
+    published (the config's `image_hook`, alignprop_torch.user_modules); a hook that raises is a warning."""
+
     def step(self, keep_images: bool) -> StepOutcome: ...
 
 
@@ -126,6 +138,7 @@ class RunLoop:
         self.publish_metrics(outcome, seconds)
         if logged is not None and paths is not None:
             self.publish_images(logged, paths)
+            self.call_image_hook(getattr(job, "image_hook", None), logged, paths)
         if step % self.s.save_freq == 0 and step < self.s.total_steps:
             self.checkpoint("save_freq")
 
@@ -184,6 +197,15 @@ class RunLoop:
             )
         ]
         self.publish(pb.ImageBatch(step=step, images=images))
+
+    def call_image_hook(self, hook: ImageHook | None, logged: LoggedImages, paths: list[str]) -> None:
+        if hook is None:
+            return
+        try:
+            hook(self.control.step, logged, paths)
+        except Exception as err:  # the user's code: its failure is theirs to see, not the run's end
+            message = f"image_hook failed at step {self.control.step}: {type(err).__name__}: {err}"
+            self.publish(pb.Log(level=pb.LOG_LEVEL_WARN, message=message))
 
     def checkpoint(self, reason: str) -> None:
         """Saves. A failed save (disk full, unwritable run dir) is reported and training goes on — the previous

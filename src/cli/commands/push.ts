@@ -11,7 +11,7 @@ import { EXIT, type CliCommand } from "../command.js";
 const Options = z.object({
   repo: z.string().min(1, "needs the Hub repo to push to, namespace/name"),
   private: flag(),
-  token: z.string().min(1, "needs a token (or leave it out and set HF_TOKEN)").optional(),
+  token: z.string().min(1, "needs a token (or leave it out: HF_TOKEN or the `hf auth login` token file)").optional(),
   revision: z.string().min(1).default("main"),
   base_model: z.string().min(1).optional(),
   license: z.string().min(1).optional(),
@@ -27,7 +27,7 @@ const USAGE = `alignprop push <run dir> --repo <namespace/name> [options]
   <run dir>                the run directory, runs/<name>/
   --repo <namespace/name>  the Hub repo to push to
   --private                create the repo private (an existing repo keeps its visibility)
-  --token <hf_…>           a Hub token with write access (default HF_TOKEN)
+  --token <hf_…>           a Hub token with write access (default HF_TOKEN, else the token file "hf auth login" writes)
   --revision <branch>      the branch to commit to (default main)
   --base-model <org/name>  the base pipeline's Hub id for the card, when the run trained a local copy of it
   --license <id>           the card's license (default the base model's, when known: SD 1.x, SD 2.x)

@@ -48,12 +48,15 @@ const USAGE = `alignprop train [--config <file.json>] [--<config field> <value> 
   --allow <paths>     client public keys that may control the run (files or directories, comma-separated)
   --allow-observer <paths>  client public keys that may only watch (attach --observer)
 
-Engines (--engine): tfjs (default) trains in this Node process's TF.js (--backend picks its kernels); reward and
-image_hook modules are JavaScript (.js/.mjs). torch runs \`python -m alignprop_torch.trainer\` in the project's
-Python (ALIGNPROP_PYTHON overrides it): diffusers + peft + PyTorch, CUDA when present, else the CPU. torch trains
-algorithm "alignprop" with its built-in rewards today; reward or image_hook modules, DDPO, log_with and --backend
-are refused naming the field. Both write the same run directory; a checkpoint resumes only in the engine that
-wrote it.
+Engines (--engine): tfjs (default) trains in this Node process's TF.js (--backend picks its kernels); its reward
+and image_hook modules are JavaScript (.js/.mjs/.cjs). torch runs \`python -m alignprop_torch.trainer\` in the
+project's Python (ALIGNPROP_PYTHON overrides it): diffusers + peft + PyTorch, CUDA when present, else the CPU;
+its reward and image_hook modules are Python: file.py (calling reward_function / image_samples_hook, TRL's
+signatures) or file.py:function. A module in the other engine's language is refused naming the field, the value
+and the engine that runs it. torch trains algorithm "alignprop" today; DDPO and --backend are refused naming the
+field. Its log_with ("tensorboard" or "wandb") goes through accelerate's trackers, set up by tracker_kwargs,
+accelerator_kwargs and project_kwargs as TRL did (wandb offline: WANDB_MODE=offline). Both write the same run
+directory; a checkpoint resumes only in the engine that wrote it.
 
 Config fields (TRL AlignPropConfig names; also accepted kebab-case, e.g. --num-epochs 10; null is TRL's None):
 ${formatRunConfigHelp()}

@@ -5,11 +5,12 @@
  */
 import { join } from "node:path";
 import type { Event, Metrics } from "../../gen/alignprop/v1/alignprop_pb.js";
+import { formatFixed } from "../../util/format-fixed.js";
 import { TensorBoardWriter } from "./writer.js";
 
 /** TRL's image caption: f"{prompt:.25} | {reward:.2f}". */
 export function imageTag(prompt: string, reward: number): string {
-  return `${[...prompt].slice(0, 25).join("")} | ${reward.toFixed(2)}`;
+  return `${[...prompt].slice(0, 25).join("")} | ${formatFixed(reward, 2)}`;
 }
 
 /** The scalars of one Metrics event, named as TRL logged them, with the algorithm-specific Metrics.scalars. */
