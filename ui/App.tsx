@@ -59,7 +59,11 @@ export function App({ controller, mode, onExit }: AppProps): JSX.Element {
   };
 
   const layout = dashboardLayout(columns, rows);
-  const grid = imageGrid(view.images, layout.imageWidth, layout.middleHeight);
+  // Once the run evaluates, the eval strip (the same seeds each time, so drift shows) takes the lower part of the pane.
+  const evalBatch = view.latestEval?.images;
+  const evalHeight = evalBatch ? Math.floor(layout.middleHeight / 2) : 0;
+  const imagesHeight = layout.middleHeight - evalHeight;
+  const grid = imageGrid(view.images, layout.imageWidth, imagesHeight);
   const outcome = end && !detached ? runOutcome(view, end.streamError) : undefined;
   const { overlay, imageOffset } = useControls({
     controller,
@@ -84,14 +88,12 @@ export function App({ controller, mode, onExit }: AppProps): JSX.Element {
           <HelpOverlay mode={mode} />
         ) : (
           <>
-            <LineChart points={view.metrics} width={layout.chartWidth} height={layout.middleHeight} />
+            <LineChart points={view.metrics} evals={view.evals} width={layout.chartWidth} height={layout.middleHeight} />
             {layout.imageWidth > 0 ? (
-              <ImagePane
-                batch={view.images}
-                width={layout.imageWidth}
-                height={layout.middleHeight}
-                offset={imageOffset}
-              />
+              <Box flexDirection="column" width={layout.imageWidth} height={layout.middleHeight}>
+                <ImagePane batch={view.images} width={layout.imageWidth} height={imagesHeight} offset={imageOffset} />
+                {evalBatch ? <ImagePane batch={evalBatch} width={layout.imageWidth} height={evalHeight} offset={0} title="eval" /> : null}
+              </Box>
             ) : null}
           </>
         )}

@@ -15,14 +15,16 @@ export interface ImagePaneProps {
   height: number;
   /** Index of the first image to show; clamped to the last full page. */
   offset: number;
+  /** The pane's name: "images" (the latest training batch) or "eval" (the latest eval samples). */
+  title?: string;
 }
 
-export function ImagePane({ batch, width, height, offset }: ImagePaneProps): JSX.Element {
+export function ImagePane({ batch, width, height, offset, title = "images" }: ImagePaneProps): JSX.Element {
   const grid = imageGrid(batch, width, height);
   if (!batch || grid.kind === "empty") {
     return (
       <Box flexDirection="column" width={width} height={height}>
-        <Text bold>images</Text>
+        <Text bold>{title}</Text>
         <Text dimColor>no images yet</Text>
       </Box>
     );
@@ -34,7 +36,7 @@ export function ImagePane({ batch, width, height, offset }: ImagePaneProps): JSX
   const dropped = batch.pixelsDropped ? " · pixels dropped" : "";
   return (
     <Box flexDirection="column" width={width} height={height}>
-      <Text bold wrap="truncate-end">{`images · step ${batch.step}${range}${dropped}`}</Text>
+      <Text bold wrap="truncate-end">{`${title} · step ${batch.step}${range}${dropped}`}</Text>
       {grid.kind === "captions" ? (
         shown.map((image, i) => (
           <Text key={first + i} wrap="truncate-end">

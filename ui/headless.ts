@@ -3,7 +3,7 @@
  * length), a short human summary on stderr, and an exit code: 0 only when the run reached DONE.
  */
 import { toJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
-import { EventSchema, LogLevel, type Event } from "../src/gen/alignprop/v1/alignprop_pb.js";
+import { EventSchema, LogLevel, type Event, type ImageBatch } from "../src/gen/alignprop/v1/alignprop_pb.js";
 import type { RunController } from "../src/bridge/run-controller.js";
 import { describeError, formatNumber, stateName, thrownText } from "./format.js";
 import { runOutcome } from "./outcome.js";
@@ -40,16 +40,22 @@ export async function runHeadless(controller: RunController, { stdout, stderr }:
   return outcome.ok ? 0 : 1;
 }
 
-/** The event as proto JSON, with each image's `png` replaced by `pngBytes` (its length). */
+/** The event as proto JSON, with each image's `png` (of images and eval events) replaced by `pngBytes` (its length). */
 export function eventJson(event: Event): JsonValue {
   const json = toJson(EventSchema, event) as JsonObject;
-  if (event.payload.case !== "images") return json;
-  const batch = json["images"] as JsonObject;
-  const images = event.payload.value.images.map((image, i) => {
-    const { png: _png, ...rest } = (batch["images"] as JsonObject[] | undefined)?.[i] ?? {};
+  const { payload } = event;
+  if (payload.case === "images") return { ...json, images: batchJson(payload.value, json["images"] as JsonObject) };
+  if (payload.case !== "eval" || !payload.value.images) return json;
+  const result = json["eval"] as JsonObject;
+  return { ...json, eval: { ...result, images: batchJson(payload.value.images, result["images"] as JsonObject) } };
+}
+
+function batchJson(batch: ImageBatch, json: JsonObject): JsonObject {
+  const images = batch.images.map((image, i) => {
+    const { png: _png, ...rest } = (json["images"] as JsonObject[] | undefined)?.[i] ?? {};
     return { pngBytes: image.png.byteLength, ...rest };
   });
-  return { ...json, images: { ...batch, images } };
+  return { ...json, images };
 }
 
 function summaryLine(event: Event, before: RunView, after: RunView): string | undefined {
@@ -70,7 +76,9 @@ function summaryLine(event: Event, before: RunView, after: RunView): string | un
       return `step ${m.step}/${after.total} loss ${formatNumber(m.loss)} reward ${reward}${scalars ? `  ${scalars}` : ""}`;
     }
     case "checkpoint":
-      return `checkpoint at step ${payload.value.step}: ${payload.value.path}`;
+      return `${payload.value.reason === "best" ? "best checkpoint" : "checkpoint"} at step ${payload.value.step}: ${payload.value.path}`;
+    case "eval":
+      return `eval at step ${payload.value.step}: ${formatScalars(payload.value.monitors)}`;
     case "error": {
       const tail = payload.value.stderrTail.trimEnd();
       return tail ? `${describeError(payload.value)}\n${tail.replace(/^/gm, "  ")}` : describeError(payload.value);

@@ -6,6 +6,7 @@ import {
   LogLevel,
   RunState,
   type Error as RunError,
+  type EvalResult,
   type Event,
   type ImageBatch,
   type Metrics,
@@ -33,6 +34,12 @@ export interface MetricPoint {
   scalars: Readonly<Record<string, number>>;
 }
 
+/** One evaluation's monitor values (EvalResult.monitors). */
+export interface EvalPoint {
+  step: number;
+  monitors: Readonly<Record<string, number>>;
+}
+
 export interface LogLine {
   level: LogLevel;
   text: string;
@@ -58,6 +65,9 @@ export interface RunView {
   runDir: string;
   metrics: readonly MetricPoint[];
   images: ImageBatch | undefined;
+  /** Every evaluation's monitors, by step; the latest evaluation with its samples (the same seeds each time). */
+  evals: readonly EvalPoint[];
+  latestEval: EvalResult | undefined;
   logs: readonly LogLine[];
   error: FinalError | undefined;
   /** The latest start-up progress (download, load); shown while the run is STARTING. */
@@ -75,6 +85,8 @@ export const initialRunView: RunView = {
   runDir: "",
   metrics: [],
   images: undefined,
+  evals: [],
+  latestEval: undefined,
   logs: [],
   error: undefined,
   progress: undefined,
@@ -111,6 +123,12 @@ export function reduceRunView(view: RunView, event: Event): RunView {
       };
     case "images":
       return { ...next, images: payload.value };
+    case "eval": {
+      const point = { step: payload.value.step, monitors: { ...payload.value.monitors } };
+      // Like metrics: a restarted trainer's evaluations replace those of the steps it runs again.
+      const evals = bounded([...next.evals.filter((e) => e.step < point.step), point], MAX_METRIC_POINTS);
+      return { ...next, evals, latestEval: payload.value };
+    }
     case "progress":
       return { ...next, progress: payload.value };
     case "log":

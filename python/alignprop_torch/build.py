@@ -1,13 +1,17 @@
-"""Everything an AlignProp job needs, from a config: the pipeline on the device with its frozen weights in the
-precision's dtype, LoRA attached in float32, the reward (a built-in, or the user's Python module probed at the
-pipeline's image size on the device) and the prompt source."""
+"""Everything a job needs, from a config: the pipeline on the device with its frozen weights in the precision's
+dtype, LoRA attached in float32, the reward (a built-in, or the user's Python module probed at the pipeline's image
+size on the device) and the prompt source; then AlignProp or DDPO over them."""
 
 from __future__ import annotations
+
+from typing import TypeVar
 
 import torch
 
 from .alignprop import AlignProp
-from .config import AlignPropConfig
+from .config import AlignPropConfig, DDPOConfig
+from .ddpo import DDPO
+from .distributed import Ranks, rank_seed
 from .lora import add_lora
 from .pipeline import Components, image_size, load_pipeline, model_source
 from .precision import Precision
@@ -19,10 +23,19 @@ from .user_modules import is_python_module, load_reward_module
 TINY_SHAPES_DEFAULTS = {"reward": "tiny-aesthetic", "prompts": "shapes"}
 OTHER_DEFAULTS = {"reward": "brightness", "prompts": "animals"}
 
+Job = TypeVar("Job", AlignProp, DDPO)
 
-def build_alignprop(
-    config: AlignPropConfig, device: torch.device, components: Components | None = None, reward: Reward | None = None
-) -> AlignProp:
+
+def build_job(
+    algorithm: type[Job],
+    config: AlignPropConfig,
+    device: torch.device,
+    components: Components | None = None,
+    reward: Reward | None = None,
+    ranks: Ranks | None = None,
+) -> Job:
+    """On one rank of `ranks` (default: a single process): the same LoRA on every rank (from the seed), this rank's
+    own draws, the gradients averaged over the ranks."""
     precision = Precision.for_device(device, config.mixed_precision, config.allow_tf32)
     c = (components or load_pipeline(model_source(config.model))).to(device, precision.weight_dtype)
     add_lora(c.unet, config.lora_rank, config.lora_alpha, config.lora_target_modules, config.seed)
@@ -32,4 +45,30 @@ def build_alignprop(
         reward = load_reward_module(spec, device, image_size(c)) if is_python_module(spec) else resolve_reward(spec)
     reward = reward.to(device)
     prompts = prompt_source_for(config.prompts, defaults["prompts"])
-    return AlignProp(c, config, reward, prompts, precision)
+    job = algorithm(c, config, reward, prompts, precision)
+    if ranks is not None and ranks.world_size > 1:
+        job.data_parallel(rank_seed(config.seed, ranks.rank), ranks.average_gradients)
+    return job
+
+
+def build_alignprop(
+    config: AlignPropConfig,
+    device: torch.device,
+    components: Components | None = None,
+    reward: Reward | None = None,
+    ranks: Ranks | None = None,
+) -> AlignProp:
+    return build_job(AlignProp, config, device, components, reward, ranks)
+
+
+def build_ddpo(
+    config: DDPOConfig, device: torch.device, components: Components | None = None, reward: Reward | None = None
+) -> DDPO:
+    return build_job(DDPO, config, device, components, reward)
+
+
+def build_for(config: AlignPropConfig, device: torch.device, ranks: Ranks | None = None) -> AlignProp | DDPO:
+    """The job a run config (config.run_config) asks for: DDPO for a DDPOConfig, else AlignProp."""
+    if isinstance(config, DDPOConfig):
+        return build_job(DDPO, config, device, ranks=ranks)
+    return build_alignprop(config, device, ranks=ranks)

@@ -1,10 +1,12 @@
 """The torch engine's checkpoints and LoRA export in the run directory's format (src/run/README.md):
 `checkpoints/checkpoint_<N>/model.safetensors` holds the LoRA under diffusers' keys (`unet.<module
-path>.lora.down.weight` / `.lora.up.weight`), AdamW's moments (`optimizer.<key>.exp_avg` / `.exp_avg_sq`) and its
-step count (`optimizer.step`); `state.json` holds step, epoch, run id, the seq of the CheckpointSaved event and
-`engine: "torch"`, with torch's generator and loss-scaler state as `rngState`. `pytorch_lora_weights.safetensors` is
-written by diffusers' `save_lora_weights`, alpha/r folded into the up weights and lora_alpha declared = r, as the
-TF.js export does (src/io/lora-weights.ts), so every diffusers version loads it at the trained strength."""
+path>.lora.down.weight` / `.lora.up.weight`), AdamW's moments (`optimizer.<key>.exp_avg` / `.exp_avg_sq`), its step
+count (`optimizer.step`) and the algorithm's own tensors (DDPO's `ddpo.stat_tracker.<prompt>`); `state.json` holds
+step, epoch, run id, the seq of the CheckpointSaved event and `engine: "torch"`, with torch's generator and
+loss-scaler state as `rngState` (a data-parallel job's also holds `worldSize` and `rankGenerators`, every rank's
+generator). `pytorch_lora_weights.safetensors` is written by diffusers' `save_lora_weights`,
+alpha/r folded into the up weights and lora_alpha declared = r, as the TF.js export does (src/io/lora-weights.ts), so
+every diffusers version loads it at the trained strength."""
 
 from __future__ import annotations
 
@@ -58,7 +60,8 @@ def diffusers_keys(lora_names: list[str]) -> list[str]:
 
 
 def checkpoint_tensors(lora_names: list[str], training: dict[str, Any]) -> dict[str, torch.Tensor]:
-    """`training` is AlignProp.training_state(): the LoRA, AdamW's state_dict (params in lora_names order)."""
+    """`training` is LoraTrainer.training_state(): the LoRA, AdamW's state_dict (params in lora_names order), the
+    algorithm's `extra` tensors under their own keys."""
     tensors: dict[str, torch.Tensor] = {}
     slots = training["optimizer"]["state"]
     for i, (name, key) in enumerate(zip(lora_names, diffusers_keys(lora_names), strict=True)):
@@ -70,14 +73,24 @@ def checkpoint_tensors(lora_names: list[str], training: dict[str, Any]) -> dict[
     if len(steps) > 1:
         raise ValueError(f"AdamW's step counts differ between parameters: {sorted(steps)}")
     tensors["optimizer.step"] = torch.tensor([steps.pop() if steps else 0.0], dtype=torch.float32)
-    return tensors
+    return tensors | {key: t.contiguous() for key, t in training.get("extra", {}).items()}
+
+
+def encode_generator(state: torch.Tensor) -> str:
+    return base64.b64encode(state.numpy().tobytes()).decode("ascii")
+
+
+def decode_generator(text: str) -> torch.Tensor:
+    return torch.frombuffer(bytearray(base64.b64decode(text)), dtype=torch.uint8)
 
 
 def rng_state(training: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "generator": base64.b64encode(training["generator"].numpy().tobytes()).decode("ascii"),
-        "gradScaler": training["scaler"],
-    }
+    """The generator (rank 0's) and loss scaler; a data-parallel job adds every rank's generator in rank order."""
+    state = {"generator": encode_generator(training["generator"]), "gradScaler": training["scaler"]}
+    ranks = training.get("rank_generators") or []
+    if len(ranks) > 1:
+        state |= {"worldSize": len(ranks), "rankGenerators": [encode_generator(g) for g in ranks]}
+    return state
 
 
 def save_checkpoint(
@@ -109,9 +122,12 @@ def save_checkpoint(
     return path
 
 
-def load_checkpoint(path: Path, lora_names: list[str], current: dict[str, Any]) -> dict[str, Any]:
-    """The training state (for AlignProp.restore) of a checkpoint; `current` is the job's own training_state(),
-    whose optimizer hyper-parameters are kept. Every missing, unexpected or mis-shaped tensor is named."""
+def load_checkpoint(
+    path: Path, lora_names: list[str], current: dict[str, Any], extra_prefixes: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The training state (for LoraTrainer.restore) of a checkpoint; `current` is the job's own training_state(),
+    whose optimizer hyper-parameters are kept. Tensors under `extra_prefixes` go to `extra` for the job to check;
+    every other missing, unexpected or mis-shaped tensor is named."""
     state = read_checkpoint_state(path)
     tensors = load_file(path / CHECKPOINT_TENSORS_FILE)
     keys = diffusers_keys(lora_names)
@@ -119,8 +135,9 @@ def load_checkpoint(path: Path, lora_names: list[str], current: dict[str, Any]) 
     for name, key in zip(lora_names, keys, strict=True):
         shape = current["lora"][name].shape
         expected |= {key: shape, f"optimizer.{key}.exp_avg": shape, f"optimizer.{key}.exp_avg_sq": shape}
+    extra = {k: t for k, t in tensors.items() if k.startswith(extra_prefixes)}
     problems = [f"missing {k}" for k in expected if k not in tensors]
-    problems += [f"unexpected {k}" for k in tensors if k not in expected]
+    problems += [f"unexpected {k}" for k in tensors if k not in expected and k not in extra]
     problems += [
         f"{k} is {list(tensors[k].shape)}, the job's {list(s)}"
         for k, s in expected.items()
@@ -148,7 +165,9 @@ def load_checkpoint(path: Path, lora_names: list[str], current: dict[str, Any]) 
             "lora": {name: tensors[key] for name, key in zip(lora_names, keys, strict=True)},
             "optimizer": optimizer,
             "scaler": rng["gradScaler"],
-            "generator": torch.frombuffer(bytearray(base64.b64decode(rng["generator"])), dtype=torch.uint8),
+            "generator": decode_generator(rng["generator"]),
+            "rank_generators": [decode_generator(g) for g in rng.get("rankGenerators", [rng["generator"]])],
+            "extra": extra,
         },
     }
 

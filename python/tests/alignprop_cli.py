@@ -50,7 +50,12 @@ def alignprop(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def alignprop_sample(
-    draw: Draw, noise: Noise, workdir: Path, model: Path = TINY_SHAPES, lora: Path | None = None
+    draw: Draw,
+    noise: Noise,
+    workdir: Path,
+    model: Path = TINY_SHAPES,
+    lora: Path | None = None,
+    lora_scale: float | None = None,
 ) -> np.ndarray:
     """`alignprop sample --latents … --out x.safetensors`: the float image [1, H, W, 3] in [0, 1]."""
     tensors = {"latents": noise.latents.contiguous()}
@@ -63,6 +68,8 @@ def alignprop_sample(
     args += ["--latents", str(noise_file), "--out", str(out)]
     if lora is not None:
         args += ["--lora", str(lora)]
+    if lora_scale is not None:
+        args += ["--lora-scale", str(lora_scale)]
     alignprop(*args)
     return load_file(str(out))["images"]
 
@@ -100,8 +107,11 @@ def load_pipeline(model: Path = TINY_SHAPES) -> StableDiffusionPipeline:
     return pipe
 
 
-def diffusers_sample(pipe: StableDiffusionPipeline, draw: Draw, noise: Noise) -> np.ndarray:
-    """The pipeline's image [1, H, W, 3] in [0, 1] (output_type="np") for the same draw and noise."""
+def diffusers_sample(
+    pipe: StableDiffusionPipeline, draw: Draw, noise: Noise, lora_scale: float | None = None
+) -> np.ndarray:
+    """The pipeline's image [1, H, W, 3] in [0, 1] (output_type="np") for the same draw and noise; `lora_scale`
+    mixes a loaded LoRA in at that strength (cross_attention_kwargs={"scale": …})."""
     assert draw.eta == 0 or noise.variance_noise is not None, "eta > 0 needs the per-step noise"
     pipe.scheduler.variance_noise = list(noise.variance_noise) if draw.eta > 0 else []
     with torch.no_grad():
@@ -113,6 +123,7 @@ def diffusers_sample(pipe: StableDiffusionPipeline, draw: Draw, noise: Noise) ->
             eta=draw.eta,
             latents=noise.latents,
             output_type="np",
+            cross_attention_kwargs=None if lora_scale is None else {"scale": lora_scale},
         )
     assert pipe.scheduler.variance_noise == [], "every step's noise was used"
     return out.images

@@ -13,6 +13,8 @@ gradient is off by up to 1.4e-5 (torch) / 2.6e-5 (TF.js) per tensor for TRL's gu
 by 7e-6 / 3.3e-5 at guidance 2 with η = 0 and B perturbed, so the engines agree within 3e-5 in both cases checked.
 Guidance 5 with η = 0, or with B perturbed, amplifies the rounding of both engines alike (w·ε_c − (w − 1)·ε_u
 cancels): each is then 6e-5 to 2e-4 from float64, and their difference crosses 1e-4 without either being wrong.
+
+With kl_coeff > 0 and adapters that moved, the loss (kl term included) and the KL term of the kept steps agree too.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pytest
 import torch
 from torch_fixtures import CPU, cpu_config, perturb_lora_b, tiny_shapes
 
+from alignprop_torch.alignprop import AlignProp, MicroBatch, MicroResult
 from alignprop_torch.build import build_alignprop
 from alignprop_torch.run_dir_checkpoint import diffusers_keys
 
@@ -43,11 +46,42 @@ SHARED_FIELDS = (
     "sample_guidance_scale",
     "train_batch_size",
     "gradient_checkpointing",
+    "kl_coeff",
     "lora_rank",
     "lora_alpha",
     "lora_target_modules",
 )
 RELATIVE = 1e-4
+
+
+def torch_and_tfjs_first_micro_batch(job: AlignProp) -> tuple[MicroBatch, MicroResult, dict]:
+    """The job's first micro-batch's draws, torch's loss and LoRA gradient for them (into the parameters' `.grad`),
+    and what test/helpers/tfjs-first-step.ts computes for the same config, LoRA weights and draws."""
+    config = job.config
+    keys = diffusers_keys(job.lora_names)
+    draws = job.draw()
+    job.optimizer.zero_grad(set_to_none=False)
+    torch_step = job.micro_backward(draws)
+    request = {
+        "config": {field: getattr(config, field) for field in SHARED_FIELDS}
+        | {"lora_target_modules": list(config.lora_target_modules)},
+        "lora": {
+            key: {"shape": list(p.shape), "data": p.detach().flatten().tolist()}
+            for key, p in zip(keys, job.params, strict=True)
+        },
+        "draws": {
+            "prompts": draws.prompts,
+            "metadata": draws.metadata,
+            "keep": draws.keep,
+            "shape": list(draws.x_t.shape),
+            "x_t": draws.x_t.flatten().tolist(),
+            "noise": [z.flatten().tolist() for z in draws.noise],
+        },
+    }
+    assert HELPER.is_file(), "build the TS side first (npm run build)"
+    result = subprocess.run(["node", str(HELPER)], input=json.dumps(request), capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return draws, torch_step, json.loads(result.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize(("eta", "guidance", "lora"), [(1.0, 5.0, "init"), (0.0, 2.0, "perturbed")])
@@ -64,29 +98,9 @@ def test_the_first_step_loss_and_lora_gradient_equal_the_tfjs_engines_for_the_sa
     job = build_alignprop(config, CPU, components=tiny_shapes(lora=False))
     if lora == "perturbed":
         perturb_lora_b(job.c)
+    draws, torch_step, tfjs = torch_and_tfjs_first_micro_batch(job)
     keys = diffusers_keys(job.lora_names)
-    draws = job.draw()
-    job.optimizer.zero_grad(set_to_none=False)
-    torch_step = job.backward(draws)
-    weights = dict(zip(keys, job.params, strict=True))
-    torch_grads = {key: p.grad for key, p in weights.items()}
-    request = {
-        "config": {field: getattr(config, field) for field in SHARED_FIELDS}
-        | {"lora_target_modules": list(config.lora_target_modules)},
-        "lora": {key: {"shape": list(p.shape), "data": p.detach().flatten().tolist()} for key, p in weights.items()},
-        "draws": {
-            "prompts": draws.prompts,
-            "metadata": draws.metadata,
-            "keep": draws.keep,
-            "shape": list(draws.x_t.shape),
-            "x_t": draws.x_t.flatten().tolist(),
-            "noise": [z.flatten().tolist() for z in draws.noise],
-        },
-    }
-    assert HELPER.is_file(), "build the TS side first (npm run build)"
-    result = subprocess.run(["node", str(HELPER)], input=json.dumps(request), capture_output=True, text=True, cwd=REPO)
-    assert result.returncode == 0, result.stderr[-3000:]
-    tfjs = json.loads(result.stdout.strip().splitlines()[-1])
+    torch_grads = {key: p.grad for key, p in zip(keys, job.params, strict=True)}
 
     print(f"eta={eta} guidance={guidance} lora={lora} kept={draws.keep}")
     print(f"  first-step loss: torch {torch_step.loss:.8f}, tfjs {tfjs['loss']:.8f}")
@@ -104,3 +118,15 @@ def test_the_first_step_loss_and_lora_gradient_equal_the_tfjs_engines_for_the_sa
     print(f"  LoRA gradient: {nonzero}/{len(torch_grads)} tensors non-zero, worst ‖Δ‖/‖g‖ = {worst:.2e}")
     expected_nonzero = len(keys) if lora == "perturbed" else sum(key.endswith(".lora.up.weight") for key in keys)
     assert nonzero == expected_nonzero
+
+
+def test_with_a_moved_lora_and_kl_coeff_the_loss_and_kl_equal_the_tfjs_engines():
+    config = cpu_config(reward="tiny-aesthetic", kl_coeff=0.5)
+    job = build_alignprop(config, CPU, components=tiny_shapes(lora=False))
+    perturb_lora_b(job.c, scale=0.3)
+    _, torch_step, tfjs = torch_and_tfjs_first_micro_batch(job)
+    print(f"kl: torch {torch_step.kl:.8f}, tfjs {tfjs['kl']:.8f}")
+    print(f"loss: torch {torch_step.loss:.8f}, tfjs {tfjs['loss']:.8f}")
+    assert torch_step.kl > 0.01
+    assert torch_step.kl == pytest.approx(tfjs["kl"], rel=1e-3)
+    assert torch_step.loss == pytest.approx(tfjs["loss"], rel=RELATIVE)

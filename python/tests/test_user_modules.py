@@ -16,7 +16,7 @@ from torch_fixtures import CPU, cpu_config, tiny_shapes
 
 from alignprop_torch.build import build_alignprop
 from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
-from alignprop_torch.trainer.__main__ import AlignPropJob
+from alignprop_torch.trainer.__main__ import TrainingJob
 from alignprop_torch.trainer.run_loop import LoggedImages, StepOutcome
 from alignprop_torch.user_modules import load_image_hook, load_reward_module
 
@@ -165,7 +165,7 @@ def test_a_nan_from_a_user_reward_during_training_fails_the_run_through_the_nan_
             return images.mean((1, 2, 3)) * (1 if calls <= 3 else torch.nan), {}
         """,
     )
-    job = AlignPropJob(build_alignprop(cpu_config(reward=spec), CPU, components=tiny_shapes(lora=False)))
+    job = TrainingJob(build_alignprop(cpu_config(reward=spec), CPU, components=tiny_shapes(lora=False)))
     code, control, saved, lines = run(tmp_path, job, total=10, save_freq=1)
     assert code == 1 and control.state == pb.RUN_STATE_FAILED
     assert [step for step, _ in saved] == [1, 2]

@@ -15,7 +15,7 @@ DECODERS = {"Event": decode_event, "Command": decode_command, "CommandResult": d
 
 
 def test_topics_are_the_event_payload_cases_in_order():
-    assert TOPICS == ("status", "metrics", "images", "log", "error", "checkpoint", "progress")
+    assert TOPICS == ("status", "metrics", "images", "log", "error", "checkpoint", "progress", "eval")
 
 
 def test_an_event_survives_encode_then_decode_unchanged():

@@ -16,6 +16,7 @@ export type AlignPropOptions = JobOptions &
     | "gradient_checkpointing"
     | "loss"
     | "reward_target"
+    | "kl_coeff"
   >;
 
 export function truncationOf(o: AlignPropOptions): Truncation {

@@ -6,7 +6,8 @@
  * Per optimizer step, for each of `train_gradient_accumulation_steps` micro-batches:
  *   1. draw prompts; encode them (no gradient); draw x_T, the chain's noise, and which steps keep gradient
  *   2. run `sample_num_steps` DDIM steps with classifier-free guidance, gradient only through the kept steps
- *   3. decode x_0 with the VAE (with gradient), images in [0, 1]; reward; loss; gradients for the LoRA weights
+ *   3. decode x_0 with the VAE (with gradient), images in [0, 1]; reward; loss (+ kl_coeff · kl, the kept steps'
+ *      squared distance to the base UNet's prediction, when kl_coeff > 0); gradients for the LoRA weights
  * then 4. clip the summed gradient to `train_max_grad_norm` and take one AdamW step.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -62,6 +63,7 @@ export class AlignPropJob implements TrainingJob {
     tf.engine().startScope();
     try {
       let loss = 0;
+      let kl = 0;
       const rewards: number[] = [];
       let last: StepImages | undefined;
       for (let micro = 0; micro < k; micro++) {
@@ -70,6 +72,7 @@ export class AlignPropJob implements TrainingJob {
         const r = this.backward(m, k);
         this.optimizer.accumulate(r.grads);
         loss += r.loss.dataSync()[0]!;
+        if (r.kl) kl += r.kl.dataSync()[0]! / k;
         const batchRewards = Array.from(r.rewards.dataSync());
         rewards.push(...batchRewards);
         if (keepImages && micro === k - 1) {
@@ -83,6 +86,7 @@ export class AlignPropJob implements TrainingJob {
       // 4. Clip the summed gradient's global norm to train_max_grad_norm, one AdamW step.
       const gradNorm = this.optimizer.step();
       const result: StepResult = { loss, rewards, gradNorm, lr: o.train_learning_rate };
+      if (o.kl_coeff > 0) result.scalars = { kl };
       if (last) result.images = last;
       return result;
     } finally {
@@ -95,11 +99,12 @@ export class AlignPropJob implements TrainingJob {
    * the checkpoint's keys (`unet.<module path>.lora.down.weight`, PyTorch layout). The cross-engine check compares
    * them with the torch engine's for the same draws (python/tests/test_torch_parity.py).
    */
-  gradients(m: MicroBatch): { loss: number; rewards: number[]; grads: TensorMap } {
+  gradients(m: MicroBatch): { loss: number; rewards: number[]; grads: TensorMap; kl?: number } {
     tf.engine().startScope();
     try {
       const r = this.backward(m, 1);
-      return { loss: r.loss.dataSync()[0]!, rewards: Array.from(r.rewards.dataSync()), grads: this.optimizer.named(r.grads) };
+      const result = { loss: r.loss.dataSync()[0]!, rewards: Array.from(r.rewards.dataSync()), grads: this.optimizer.named(r.grads) };
+      return r.kl ? { ...result, kl: r.kl.dataSync()[0]! } : result;
     } finally {
       tf.engine().endScope();
     }
@@ -118,9 +123,13 @@ export class AlignPropJob implements TrainingJob {
 
   /**
    * Steps 2.–3. for one micro-batch (inside the caller's scope): the chain (prompts encoded outside the gradient
-   * pass), the decoded images, their rewards, the loss (1/k of the step's) and its gradient for the LoRA weights.
+   * pass), the decoded images, their rewards, the loss (1/k of the step's, + kl_coeff · kl when kl_coeff > 0) and its
+   * gradient for the LoRA weights; `kl` is the kept steps' KL term itself (not scaled by 1/k) when kl_coeff > 0.
    */
-  private backward(m: MicroBatch, k: number): { loss: tf.Scalar; grads: tf.Tensor[]; images: tf.Tensor4D; rewards: tf.Tensor1D } {
+  private backward(
+    m: MicroBatch,
+    k: number,
+  ): { loss: tf.Scalar; grads: tf.Tensor[]; images: tf.Tensor4D; rewards: tf.Tensor1D; kl?: tf.Scalar } {
     const o = this.options;
     this.c.scheduler.setTimesteps(o.sample_num_steps);
     const chain: Chain = {
@@ -131,6 +140,7 @@ export class AlignPropJob implements TrainingJob {
       eta: o.sample_eta,
       noise: m.noise,
     };
+    if (o.kl_coeff > 0) chain.kl = { adapters: this.c.lora, coeff: o.kl_coeff / k };
     let images: tf.Tensor4D | undefined;
     let rewards: tf.Tensor1D | undefined;
     const lossOf = (x0: tf.Tensor4D): tf.Scalar => {
@@ -138,8 +148,8 @@ export class AlignPropJob implements TrainingJob {
       rewards = tf.keep(scoreImages(this.reward, images, m.prompts, m.metadata).rewards);
       return tf.div(this.lossFrom(rewards), k) as tf.Scalar;
     };
-    const { value, grads } = chainGradients(chain, m.keep, m.xT, lossOf, this.optimizer.params, o.gradient_checkpointing);
-    return { loss: value, grads, images: images!, rewards: rewards! };
+    const { value, grads, kl } = chainGradients(chain, m.keep, m.xT, lossOf, this.optimizer.params, o.gradient_checkpointing);
+    return { loss: value, grads, images: images!, rewards: rewards!, ...(kl ? { kl } : {}) };
   }
 
   /** "negative_reward": −mean r; "trl": mean(10 − r), TRL's calculate_loss; "target": mean |r − target|, the paper's. */

@@ -3,11 +3,11 @@
  * backpropagation through the kept steps, VAE decode, reward, AdamW. Two measurements:
  * - TF.js alone, through the last step only (K = 1) or every step (K = all, gradient checkpointing on);
  * - both engines on the quickstart's settings (configs/quickstart.json): the TF.js job and the torch engine's job
- *   (`python -m alignprop_torch.run_steps`), each in a process of its own, side by side with their ratio.
+ *   (`python -m alignprop_torch.bench_job`), each in a process of its own, side by side with their ratio.
  * Each reports the median step time after the first (warm-up) step, samples per second and peak RSS.
  */
 import { join } from "node:path";
-import type { OverrideValue } from "../config/index.js";
+import { loadRunConfig, type OverrideValue } from "../config/index.js";
 import { PACKAGE_ROOT } from "../models/embedded.js";
 import { runJob, type StepRecord } from "./run-job.js";
 import { runTorchJob } from "./run-torch-job.js";
@@ -68,6 +68,7 @@ export async function benchQuickstartStep(repeats: number, backend: string) {
 
 /** The torch engine on the quickstart's settings, in the project's Python with `threads` intra-op threads. */
 export async function benchTorchQuickstartStep(repeats: number, threads: number, timeoutSeconds: number) {
-  const run = await runTorchJob({}, { steps: repeats + 1, threads, timeoutSeconds }, QUICKSTART);
+  const { config } = loadRunConfig({ overrides: {}, file: QUICKSTART });
+  const run = await runTorchJob(config, { steps: repeats + 1, threads, timeoutSeconds });
   return { engine: "torch", ...run.torch, run: run.description, ...stepTiming(run.steps), peak_rss_mb: run.peakRssMb };
 }

@@ -1,10 +1,12 @@
 /**
  * Runs a training job (from a run config, as the trainer builds it) outside the trainer process, for benchmarks:
  * step after step until a wall-clock budget or a step count is spent, recording every step's time and rewards.
+ * A config with `engine: "torch"` runs the same loop in Python (run-torch-job.ts).
  */
 import { loadRunConfig } from "../config/index.js";
 import type { OverrideValue } from "../config/index.js";
 import { createJob } from "../trainer/jobs.js";
+import { runTorchJob } from "./run-torch-job.js";
 
 export interface StepRecord {
   /** Samples generated so far, this step's included. */
@@ -38,6 +40,7 @@ export interface RunLimits {
 /** `file`: a run config JSON file under the overrides (e.g. configs/quickstart.json). */
 export async function runJob(overrides: Record<string, OverrideValue>, limits: RunLimits, file?: string): Promise<JobRun> {
   const { config } = loadRunConfig({ overrides, ...(file === undefined ? {} : { file }) });
+  if (config.engine === "torch") return runTorchJob(config, limits);
   const created = await createJob(config);
   const steps: StepRecord[] = [];
   try {

@@ -1,15 +1,18 @@
 /**
- * The torch engine's side of `runJob`: the same run config, resolved and checked here (the TS CLI stays the one
- * validator), trained for a number of steps by `python -m alignprop_torch.run_steps` in the project's Python — the
- * job the torch trainer builds, outside the trainer process. Its records are run-job.ts's, timed in Python.
+ * runJob for `engine: "torch"`: the same loop in `python -m alignprop_torch.bench_job` with the project's Python — the
+ * job the torch trainer builds, outside the trainer process — given the config resolved and checked here (the TS CLI
+ * stays the one validator) on stdin. Each JSON line it prints is a step's record (run-job.ts's, timed in Python), the
+ * last the run's description, peak RSS and the torch version, threads and device it ran with. Serves
+ * `bench --compare/--quickstart --engine torch` (through runJob) and bench's engines section.
  */
 import { execa } from "execa";
+import { createInterface } from "node:readline";
 import { z } from "zod";
-import { loadRunConfig, type OverrideValue } from "../config/index.js";
-import { torchModule } from "../python/torch-trainer.js";
-import type { JobRun, StepRecord } from "./run-job.js";
+import type { RunConfig } from "../config/index.js";
+import { pythonModule } from "../python/torch-trainer.js";
+import type { JobRun, RunLimits, StepRecord } from "./run-job.js";
 
-export const RUN_STEPS_MODULE = "alignprop_torch.run_steps";
+export const TORCH_BENCH_MODULE = "alignprop_torch.bench_job";
 
 const StepRecordSchema = z.object({
   samples: z.number().int(),
@@ -20,45 +23,59 @@ const StepRecordSchema = z.object({
   loss: z.number(),
 }) satisfies z.ZodType<StepRecord>;
 
-const TorchRunSchema = z.object({
+const DoneSchema = z.object({
   description: z.string(),
-  steps: z.array(StepRecordSchema).min(1),
   peakRssMb: z.number(),
   torch: z.object({ version: z.string(), threads: z.number().int(), device: z.string() }),
 });
 
-export type TorchJobRun = JobRun & z.infer<typeof TorchRunSchema>;
+const LineSchema = z.union([z.object({ step: StepRecordSchema }), z.object({ done: DoneSchema })]);
 
-export interface TorchRunLimits {
-  steps: number;
+export type TorchJobRun = JobRun & Pick<z.infer<typeof DoneSchema>, "torch">;
+
+export interface TorchRunLimits extends RunLimits {
   /** torch's intra-op threads; torch's own default when absent. */
   threads?: number;
   /** The process is stopped after this many seconds and the run fails, naming the limit. */
   timeoutSeconds?: number;
 }
 
-/** `file`: a run config JSON file under the overrides (e.g. configs/quickstart.json), as for `runJob`. */
-export async function runTorchJob(overrides: Record<string, OverrideValue>, limits: TorchRunLimits, file?: string): Promise<TorchJobRun> {
-  const { config } = loadRunConfig({ overrides, ...(file === undefined ? {} : { file }) });
-  const { command, env } = torchModule(RUN_STEPS_MODULE);
-  const args = [...command.slice(1), "--steps", String(limits.steps), ...(limits.threads === undefined ? [] : ["--threads", String(limits.threads)])];
-  const r = await execa(command[0]!, args, {
+export async function runTorchJob(config: RunConfig, limits: TorchRunLimits): Promise<TorchJobRun> {
+  const { command, env } = pythonModule(TORCH_BENCH_MODULE);
+  const flag = (name: string, value: number | undefined) => (value === undefined ? [] : [`--${name}`, String(value)]);
+  const args = [
+    ...flag("seconds", limits.seconds),
+    ...flag("steps", limits.steps),
+    ...flag("min-steps", limits.minSteps),
+    ...flag("threads", limits.threads),
+  ];
+  const [python, ...rest] = command;
+  const child = execa(python!, [...rest, ...args], {
     input: JSON.stringify(config),
     env,
     reject: false,
+    stderr: "pipe",
     ...(limits.timeoutSeconds === undefined ? {} : { timeout: limits.timeoutSeconds * 1000 }),
   });
-  const what = `python -m ${RUN_STEPS_MODULE} (${limits.steps} steps)`;
-  if (r.timedOut) throw new Error(`${what} still running after ${limits.timeoutSeconds} s`);
-  if (r.exitCode !== 0) throw new Error(`${what} exited with ${r.exitCode ?? r.signal}: ${String(r.stderr).trim().split("\n").slice(-5).join("\n")}`);
-  const line = String(r.stdout).trim().split("\n").at(-1) ?? "";
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch {
-    throw new Error(`${what} printed no JSON result; its last line: ${line.slice(0, 300)}`);
+  const steps: StepRecord[] = [];
+  let done: z.infer<typeof DoneSchema> | undefined;
+  for await (const line of createInterface({ input: child.stdout! })) {
+    if (!line.startsWith("{")) continue;
+    const parsed = LineSchema.safeParse(JSON.parse(line));
+    if (!parsed.success) {
+      child.kill();
+      throw new Error(`${TORCH_BENCH_MODULE} printed an unexpected line (${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}): ${line.slice(0, 300)}`);
+    }
+    if ("step" in parsed.data) {
+      steps.push(parsed.data.step);
+      limits.onStep?.(parsed.data.step);
+    } else done = parsed.data.done;
   }
-  const result = TorchRunSchema.safeParse(parsed);
-  if (!result.success) throw new Error(`${what} printed an unexpected result: ${result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-  return result.data;
+  const result = await child;
+  if (result.timedOut) throw new Error(`${TORCH_BENCH_MODULE} still running after ${limits.timeoutSeconds} s (${steps.length} steps done)`);
+  if (result.exitCode !== 0 || done === undefined || steps.length === 0) {
+    const stderr = String(result.stderr).trim().split("\n").slice(-5).join("\n");
+    throw new Error(`${TORCH_BENCH_MODULE} ended with exit code ${result.exitCode ?? result.signal} after ${steps.length} steps: ${stderr}`);
+  }
+  return { description: done.description, steps, peakRssMb: done.peakRssMb, torch: done.torch };
 }

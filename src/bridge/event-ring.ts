@@ -1,6 +1,6 @@
 /**
  * The trainer's memory of recent events, served to late clients as a snapshot. Bounded in count (the latest status
- * event is always kept); image batches
+ * event is always kept); image batches (of `images` and `eval` events)
  * older than the newest `keepImageBatches` keep their prompts and rewards but lose their PNG bytes.
  */
 import { clone } from "@bufbuild/protobuf";
@@ -21,7 +21,7 @@ export class EventRing {
     if (event.payload.case === "status") this.latestStatusSeq = event.seq;
     // The latest status stays however old it is: a late client must learn the run's state.
     if (this.events.length > this.capacity) this.events.splice(this.events[0]!.seq === this.latestStatusSeq ? 1 : 0, 1);
-    if (event.payload.case === "images") {
+    if (event.payload.case === "images" || event.payload.case === "eval") {
       this.imageSeqs.push(event.seq);
       while (this.imageSeqs.length > this.keepImageBatches) this.dropPixels(this.imageSeqs.shift()!);
     }
@@ -39,12 +39,13 @@ export class EventRing {
   private dropPixels(seq: number): void {
     const i = this.events.findIndex((e) => e.seq === seq);
     const event = this.events[i];
-    if (!event || event.payload.case !== "images") return;
+    if (!event) return;
     // Copy: the original may still be queued for sending with its pixels.
     const light = clone(EventSchema, event);
-    if (light.payload.case !== "images") return;
-    light.payload.value.pixelsDropped = true;
-    for (const image of light.payload.value.images) image.png = new Uint8Array(0);
+    const batch = light.payload.case === "images" ? light.payload.value : light.payload.case === "eval" ? light.payload.value.images : undefined;
+    if (!batch) return;
+    batch.pixelsDropped = true;
+    for (const image of batch.images) image.png = new Uint8Array(0);
     this.events[i] = light;
   }
 }

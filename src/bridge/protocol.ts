@@ -15,12 +15,12 @@ import {
 
 /** Bumped on any incompatible change to proto/alignprop/v1; a peer with another major is refused. */
 export const PROTOCOL_MAJOR = 1;
-/** Minor 1: the Progress event (older clients subscribe to the topics they know). */
-export const PROTOCOL_MINOR = 1;
+/** Minor 1: the Progress event; minor 2: the EvalResult event (older clients subscribe to the topics they know). */
+export const PROTOCOL_MINOR = 2;
 
 /** The PUB topic of an event is the name of its payload case. */
 export type Topic = NonNullable<Event["payload"]["case"]>;
-export const TOPICS: readonly Topic[] = ["status", "metrics", "images", "log", "error", "checkpoint", "progress"];
+export const TOPICS: readonly Topic[] = ["status", "metrics", "images", "log", "error", "checkpoint", "progress", "eval"];
 
 /** Largest frame either side accepts: a snapshot with a few full-size image batches fits; a runaway frame does not. */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;

@@ -1,6 +1,8 @@
 import type { z } from "zod";
 
+import { isMonitorName, isMonitorValue, MONITOR_NAMES, MONITOR_VALUES } from "../eval/monitor-names.js";
 import { checkEngine } from "./engine.js";
+import { checkProcesses } from "./processes.js";
 import type { RunConfig } from "./schema.js";
 
 /** DDPO: timesteps of each trajectory that train, TRL's `int(sample_num_steps * train_timestep_fraction)`. */
@@ -13,6 +15,7 @@ export const trainedTimesteps = (c: Pick<RunConfig, "sample_num_steps" | "train_
  */
 export function checkRunConfig(config: RunConfig, ctx: z.RefinementCtx<RunConfig>): void {
   checkEngine(config, ctx);
+  checkProcesses(config, ctx);
   if (config.log_with === "wandb" && config.engine !== "torch") {
     ctx.addIssue({
       code: "custom",
@@ -22,6 +25,8 @@ export function checkRunConfig(config: RunConfig, ctx: z.RefinementCtx<RunConfig
         'or use "tensorboard", which both engines write under logdir',
     });
   }
+
+  checkEval(config, ctx);
 
   const steps = config.sample_num_steps;
   if (!Number.isInteger(steps) || steps < 1) return;
@@ -58,6 +63,9 @@ export function checkRunConfig(config: RunConfig, ctx: z.RefinementCtx<RunConfig
 /** DDPO's rules (TRL's DDPOConfig `_config_check` among them); each guards its own inputs like the checks above. */
 function checkDdpo(config: RunConfig, ctx: z.RefinementCtx<RunConfig>): void {
   const issue = (field: keyof RunConfig, message: string) => ctx.addIssue({ code: "custom", path: [field], message });
+  if (config.kl_coeff > 0) {
+    issue("kl_coeff", `${config.kl_coeff}: the KL term is AlignProp's (it needs the kept steps' gradient); DDPO's updates are bounded by train_clip_range. Use 0 with algorithm "ddpo"`);
+  }
   const isPositiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1;
   const steps = config.sample_num_steps;
   if (config.sample_eta === 0) {
@@ -81,6 +89,24 @@ function checkDdpo(config: RunConfig, ctx: z.RefinementCtx<RunConfig>): void {
       `samples per epoch (sample_batch_size·sample_num_batches_per_epoch = ${sb * nb}) is not a multiple of ` +
         `train_batch_size·train_gradient_accumulation_steps = ${tb * k}`,
     );
+  }
+}
+
+/** The eval set's monitors and the best-checkpoint rule name things that exist, and a best needs evaluations. */
+function checkEval(config: RunConfig, ctx: z.RefinementCtx<RunConfig>): void {
+  const issue = (field: keyof RunConfig, message: string) => ctx.addIssue({ code: "custom", path: [field], message });
+  if (Array.isArray(config.eval_monitors)) {
+    for (const name of config.eval_monitors.filter((m) => typeof m === "string" && !isMonitorName(m))) {
+      issue("eval_monitors", `${JSON.stringify(name)} is not a monitor; use some of ${MONITOR_NAMES.join(", ")}`);
+    }
+  }
+  if (typeof config.best_metric === "string" && config.best_metric) {
+    if (!isMonitorValue(config.best_metric)) {
+      issue("best_metric", `${JSON.stringify(config.best_metric)} is not a monitor value; use one of ${Object.keys(MONITOR_VALUES).join(", ")}, or "" for none`);
+    }
+    if (config.eval_freq === 0) issue("best_metric", `${JSON.stringify(config.best_metric)} needs evaluations, but eval_freq=0 turns them off`);
+  } else if (typeof config.best_min_fidelity === "number") {
+    issue("best_min_fidelity", `${config.best_min_fidelity} is read only with best_metric; set best_metric (e.g. "reward") or leave it unset`);
   }
 }
 

@@ -31,6 +31,8 @@ function coerceValue(type: FieldType, value: OverrideValue): unknown {
       return parsePair(value) ?? value;
     case "string-list":
       return typeof value === "number" || typeof value === "boolean" ? value : splitList(value);
+    case "int-list":
+      return typeof value === "number" ? [value] : typeof value === "boolean" ? value : splitList(value).map((item) => parseNumber(item) ?? item);
     case "json-object":
       return typeof value === "string" ? parseJson(value) ?? value : value;
   }

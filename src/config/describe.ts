@@ -50,6 +50,8 @@ function typeLabel(type: FieldType): string {
       return "[integer, integer]";
     case "string-list":
       return "string list";
+    case "int-list":
+      return "integer list";
     case "json-object":
       return "JSON object";
   }

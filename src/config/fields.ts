@@ -11,6 +11,7 @@ export type FieldType =
   | { readonly kind: "enum"; readonly values: readonly string[] }
   | { readonly kind: "int-pair" }
   | { readonly kind: "string-list" }
+  | { readonly kind: "int-list" }
   /** TRL's kwargs dicts: any JSON object. */
   | { readonly kind: "json-object" };
 
@@ -55,7 +56,7 @@ function toFieldType(name: string, schema: JsonSchema): FieldType {
       // schema.ts spells integers as multipleOf(1) rather than z.int(); see `int` there.
       return { kind: "number", integer: schema.multipleOf === 1, range: describeRange(schema) };
     case "array":
-      return { kind: "string-list" };
+      return typeof schema.items === "object" && !Array.isArray(schema.items) && schema.items.type === "number" ? { kind: "int-list" } : { kind: "string-list" };
     case "object":
       return { kind: "json-object" };
     default:
@@ -79,6 +80,8 @@ function describeExpected(type: FieldType): string {
       return "two integers [min, max]";
     case "string-list":
       return "a non-empty list of names";
+    case "int-list":
+      return "a list of integers";
     case "json-object":
       return 'a JSON object such as {"key": "value"}';
   }

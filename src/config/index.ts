@@ -7,6 +7,7 @@ export { trainedTimesteps } from "./checks.js";
 export {
   BACKENDS,
   DEFAULT_RUN_CONFIG,
+  ENGINES,
   LOG_WITH,
   LOSSES,
   MIXED_PRECISION,

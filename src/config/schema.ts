@@ -124,10 +124,21 @@ export const RunConfigSchema = z
      * Which trainer runs behind the wire: "tfjs" (this Node process's TF.js, `backend` picks its kernels) or "torch"
      * (`python -m alignprop_torch.trainer` in the project's Python environment, or ALIGNPROP_PYTHON: diffusers, peft
      * and PyTorch on CUDA when present, else the CPU). Both write the same run directory; a checkpoint resumes only
-     * in the engine that wrote it. torch today trains AlignProp (no DDPO, no tracker); src/config/engine.ts refuses
-     * the rest, and each engine's reward and image_hook modules are in its own language.
+     * in the engine that wrote it. torch today trains AlignProp and DDPO; src/config/engine.ts refuses the rest, and
+     * each engine's reward and image_hook modules are in its own language.
      */
     engine: z.enum(ENGINES).default("tfjs").describe("Trainer engine: tfjs (TF.js in Node) or torch (PyTorch + diffusers in Python)."),
+    /**
+     * Data parallelism (engine torch): above 1 the CLI starts the trainer under `accelerate launch` with this many
+     * processes in all (one per GPU; gloo ranks on a CPU). Each rank samples its own train_batch_size, so a step
+     * trains on num_processes × train_batch_size × train_gradient_accumulation_steps images. accelerate's names.
+     */
+    num_processes: positiveInt().default(1).describe("Trainer processes in all, one per GPU (engine torch; accelerate launch)."),
+    num_machines: positiveInt().default(1).describe("Machines the processes are spread over (accelerate launch)."),
+    machine_rank: nonNegativeInt().default(0).describe("This machine's rank among num_machines; 0 serves the wire."),
+    main_process_ip: z.string().default("").describe('Address of machine 0, which the others join; "" on one machine.'),
+    /** 0: accelerate's own default port (29500). */
+    main_process_port: int().min(0).max(65535).default(0).describe("Port on machine 0 the ranks meet at; 0 for accelerate's default."),
     /** Each run writes `runs_dir/<run_name>/` (config, events, images, checkpoints, report). */
     runs_dir: z.string().min(1).default("runs").describe("Directory that holds one folder per run."),
     /**
@@ -160,8 +171,44 @@ export const RunConfigSchema = z
       .min(1)
       .default(["to_q", "to_k", "to_v", "to_out.0"])
       .describe("UNet modules that get LoRA adapters."),
+    /**
+     * AlignProp's KL-style regulariser against reward over-optimisation (DPOK; DDPO with KL): the loss adds
+     * kl_coeff · kl, kl = the mean over the kept steps of the squared distance between the adapted UNet's guided
+     * noise prediction and the base UNet's (LoRA off) at the same latents; reported as the `kl` metric. 0 is off.
+     */
+    kl_coeff: z.number().min(0).default(0).describe("AlignProp: weight of the KL term (adapted vs base UNet noise prediction on the kept steps); 0 is off."),
+    /**
+     * Weight mixing at sampling time (the AlignProp paper's answer to over-optimisation, DRaFT's LoRA scaling):
+     * images for evaluation and the model card's snippet use the adapters scaled by this; 0 is the base model, 1 the
+     * trained one. Training itself always uses the adapters at 1.
+     */
+    lora_scale: z.number().default(1).describe("LoRA strength when sampling for evaluation and in the model card (0: base model, 1: as trained)."),
     /** "ddpo" trains the same LoRA adapters with DDPO (Black et al. 2023) on the same sampler, for comparison. */
     algorithm: z.enum(ALGORITHMS).default("alignprop").describe("Training algorithm: alignprop or ddpo."),
+
+    // Evaluation during training (src/eval/): the fixed eval set sampled without gradient, scored by the monitors.
+    /** Unset takes the model's (models/tiny-shapes: 40); a model without one never evaluates (0). */
+    eval_freq: nonNegativeInt()
+      .optional()
+      .describe("Evaluate on the fixed eval set every this many steps (and at step 0 and the last); 0 never; unset: the model's default."),
+    eval_prompts: z.array(z.string().min(1)).default([]).describe("Eval prompts; [] uses the model's (tiny-shapes: every colour × shape)."),
+    eval_seeds: z.array(nonNegativeInt()).default([]).describe("Noise seeds, each sampled for every eval prompt; [] uses the model's ([0, 1])."),
+    /** Hugging Face TrainingArguments' name (TRL configs inherit it): eval samples per sampling batch. */
+    per_device_eval_batch_size: positiveInt().default(16).describe("Eval samples per sampling batch."),
+    /** Registered names (src/eval/monitors/registry.ts); [] takes the model's. */
+    eval_monitors: z
+      .array(z.string().min(1))
+      .default([])
+      .describe("Monitors scored on the eval samples (reward, shape-fidelity, clip-fidelity, diversity, drift); [] uses the model's."),
+    /** A monitor value name; "" keeps no best checkpoint. "drift" is lower-is-better, every other higher-is-better. */
+    best_metric: z
+      .string()
+      .default("")
+      .describe('Keep the eval step best by this monitor value (e.g. "reward") as best/pytorch_lora_weights.safetensors; "" for none.'),
+    best_min_fidelity: z
+      .number()
+      .optional()
+      .describe("Only eval steps with fidelity ≥ this may become the best checkpoint; unset for no floor."),
 
     // DDPO (TRL's DDPOConfig names and defaults); read only when algorithm is "ddpo".
     sample_batch_size: positiveInt().default(1).describe("DDPO: images per sampling batch."),

@@ -20,6 +20,9 @@ interface Unhonoured {
 
 const TORCH_HONOURS = "--engine torch honours it";
 
+/** The evaluation during training (src/eval/), which only the TF.js engine runs so far. */
+const EVAL_FIELDS = ["eval_freq", "eval_prompts", "eval_seeds", "per_device_eval_batch_size", "eval_monitors", "best_metric", "best_min_fidelity"] as const;
+
 /** `train_use_8bit_adam`, for an engine whose AdamW keeps fp32 state (`why` says why). */
 function fullPrecisionAdam(why: string): Unhonoured {
   return {
@@ -28,6 +31,18 @@ function fullPrecisionAdam(why: string): Unhonoured {
     warn: (c, explicit) =>
       explicit.has("train_use_8bit_adam") && c.train_use_8bit_adam
         ? `train_use_8bit_adam=true is ignored: ${why}, so AdamW keeps fp32 state`
+        : undefined,
+  };
+}
+
+/** `async_reward_computation` (and `max_workers` with it), for an engine (`who`) that scores DDPO's images in line. */
+function inlineRewards(who: string): Unhonoured {
+  return {
+    fields: ["async_reward_computation", "max_workers"],
+    note: `async_reward_computation=true: ${who} computes DDPO's rewards in line, so max_workers is unused`,
+    warn: (c, explicit) =>
+      explicit.has("async_reward_computation") && c.async_reward_computation
+        ? `async_reward_computation=true is ignored (and max_workers with it): ${who} computes DDPO's rewards in line`
         : undefined,
   };
 }
@@ -61,17 +76,19 @@ export const UNHONOURED: Readonly<Record<Engine, readonly Unhonoured[]>> = {
       note: "non-empty: they are accelerate's arguments, and TF.js runs without accelerate; --engine torch passes them to it",
       warn: (c) => ignoredKwargs(c, "accelerate reads them, and TF.js runs without it; --engine torch passes them to it"),
     },
-    {
-      fields: ["async_reward_computation", "max_workers"],
-      note: "async_reward_computation=true: TF.js computes DDPO's rewards in line, so max_workers is unused",
-      warn: (c, explicit) =>
-        explicit.has("async_reward_computation") && c.async_reward_computation
-          ? "async_reward_computation=true is ignored (and max_workers with it): TF.js computes DDPO's rewards in line"
-          : undefined,
-    },
+    inlineRewards("TF.js"),
   ],
   torch: [
     fullPrecisionAdam("the torch engine uses torch.optim.AdamW"),
+    inlineRewards("the torch engine"),
+    {
+      fields: EVAL_FIELDS,
+      note: "any value: the torch engine runs no evaluation yet (no eval events, no best/)",
+      warn: (_c, explicit) => {
+        const set = EVAL_FIELDS.filter((field) => explicit.has(field));
+        return set.length ? `${set.join(", ")} ${set.length === 1 ? "is" : "are"} ignored: the torch engine runs no evaluation yet; --engine tfjs does` : undefined;
+      },
+    },
   ],
 };
 

@@ -32,6 +32,14 @@ export function drawPrompt(rng: Rng): ShapePrompt {
   return { prompt: `a ${colour} ${shape}`, metadata: { colour, shape } };
 }
 
+/** The colour and shape words a prompt names ("a large red circle …" → {colour: "red", shape: "circle"}), each if any. */
+export function parseShapePrompt(prompt: string): { colour?: Colour; shape?: Shape } {
+  const words = prompt.toLowerCase().split(/[^a-z]+/);
+  const colour = COLOUR_NAMES.find((c) => words.includes(c));
+  const shape = SHAPES.find((s) => words.includes(s));
+  return { ...(colour ? { colour } : {}), ...(shape ? { shape } : {}) };
+}
+
 /** 1 inside the centred shape, 0 outside; [size * size], rows top to bottom. */
 export function shapeMask(shape: Shape, size: number): Float32Array {
   const mask = new Float32Array(size * size);

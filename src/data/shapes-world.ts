@@ -186,21 +186,7 @@ export interface ColourGuess {
  * matched to the nearest shape colour.
  */
 export function classifyColour(pixels: Float32Array, size: number): ColourGuess {
-  const border: number[][] = [[], [], []];
-  for (let i = 0; i < size; i++) {
-    for (const [x, y] of [[i, 0], [i, size - 1], [0, i], [size - 1, i]] as const) {
-      const o = (y * size + x) * 3;
-      for (let c = 0; c < 3; c++) border[c]!.push(pixels[o + c]!);
-    }
-  }
-  const bg = border.map((v) => v.sort((a, b) => a - b)[v.length >> 1]!);
-  const distance = new Float32Array(size * size);
-  let farthest = 0;
-  for (let p = 0; p < size * size; p++) {
-    const o = 3 * p;
-    distance[p] = Math.hypot(pixels[o]! - bg[0]!, pixels[o + 1]! - bg[1]!, pixels[o + 2]! - bg[2]!);
-    farthest = Math.max(farthest, distance[p]!);
-  }
+  const { distance, farthest } = backgroundDistance(pixels, size);
   const threshold = Math.max(0.3, 0.6 * farthest);
   const sum = [0, 0, 0];
   let count = 0;
@@ -218,4 +204,51 @@ export function classifyColour(pixels: Float32Array, size: number): ColourGuess 
     if (d < bestDistance) [best, bestDistance] = [name, d];
   }
   return { colour: best, shapePixels: count };
+}
+
+/**
+ * The held-out shape classifier, beside the colour one and as free of learned weights: the shape is the pixels at
+ * least half as far from the background as the farthest one (the half-coverage edge of an antialiased shape), and
+ * its share of its bounding box tells the shapes apart — a square fills it (1), a circle π/4 ≈ 0.79, the apex-up
+ * triangle 1/2. Undefined when no pixel stands out (RGB distance 0.3) from the background.
+ */
+export function classifyShape(pixels: Float32Array, size: number): Shape | undefined {
+  const { distance, farthest } = backgroundDistance(pixels, size);
+  if (farthest < 0.3) return undefined;
+  const threshold = 0.5 * farthest;
+  let [left, right, top, bottom, count] = [size, -1, size, -1, 0];
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      if (distance[y * size + x]! < threshold) continue;
+      [left, right, top, bottom] = [Math.min(left, x), Math.max(right, x), Math.min(top, y), Math.max(bottom, y)];
+      count++;
+    }
+  }
+  const fill = count / ((right - left + 1) * (bottom - top + 1));
+  return fill < SHAPE_FILL_BOUNDS[0] ? "triangle" : fill < SHAPE_FILL_BOUNDS[1] ? "circle" : "square";
+}
+
+/** Fill ratios between the triangle's 1/2 and the circle's π/4, and between the circle's and the square's 1. */
+const SHAPE_FILL_BOUNDS = [0.64, 0.9] as const;
+
+/**
+ * Each pixel's RGB distance from the background, the per-channel median of the border pixels, and the largest one.
+ */
+function backgroundDistance(pixels: Float32Array, size: number): { distance: Float32Array; farthest: number } {
+  const border: number[][] = [[], [], []];
+  for (let i = 0; i < size; i++) {
+    for (const [x, y] of [[i, 0], [i, size - 1], [0, i], [size - 1, i]] as const) {
+      const o = (y * size + x) * 3;
+      for (let c = 0; c < 3; c++) border[c]!.push(pixels[o + c]!);
+    }
+  }
+  const bg = border.map((v) => v.sort((a, b) => a - b)[v.length >> 1]!);
+  const distance = new Float32Array(size * size);
+  let farthest = 0;
+  for (let p = 0; p < size * size; p++) {
+    const o = 3 * p;
+    distance[p] = Math.hypot(pixels[o]! - bg[0]!, pixels[o + 1]! - bg[1]!, pixels[o + 2]! - bg[2]!);
+    farthest = Math.max(farthest, distance[p]!);
+  }
+  return { distance, farthest };
 }

@@ -17,10 +17,19 @@
  * stay differentiable through the scheduler's linear update. Steps before the first kept one therefore carry no
  * gradient at all and run off the tape, here, before the gradient pass. A step after it that is not kept (per-step
  * mode only) runs its UNet off the tape but passes the gradient along x_t → x_{t−1}.
+ *
+ * The KL-style regulariser (`Chain.kl`, the run config's `kl_coeff`; DPOK's and DDPO-with-KL's answer to reward
+ * over-optimisation): at every kept step the base UNet's guided prediction ε̂_base(x_t) (the same UNet with its LoRA
+ * adapters off, computed off the tape) is compared with the adapted one, and the objective becomes
+ *   loss(x_0) + coeff · kl,   kl = mean over the kept steps of mean_{B,h,w,C} (ε̂_θ(x_t) − ε̂_base(x_t))².
+ * For DDIM steps with the same σ_t, each step's KL between the adapted and the base Gaussian transition is
+ * proportional to that squared distance. ε̂_base is a constant target (no gradient; x_t as the adapted chain visits
+ * it), so the penalty pulls the adapted predictions towards the base ones.
  */
 import * as tf from "@tensorflow/tfjs";
+import type { LoraAdapters } from "../models/lora.js";
 import type { UNet2DConditionModel } from "../models/unet/unet-2d-condition.js";
-import { checkpointedGrads, type Segment } from "../tf/checkpoint.js";
+import { checkpointedGrads, segmentOutput, type Segment } from "../tf/checkpoint.js";
 import type { Rng } from "../util/rng.js";
 import type { DDIMScheduler } from "./ddim.js";
 import { guidedNoise } from "./pipeline-sample.js";
@@ -64,6 +73,8 @@ export interface Chain {
   eta: number;
   /** z for each step's σ_t·z, drawn beforehand so a recomputed step sees the same values; empty when eta = 0. */
   noise: readonly tf.Tensor4D[];
+  /** The KL term: `adapters` are the UNet's LoRA (set to 0 for the base prediction), `coeff` its weight in the objective. */
+  kl?: { adapters: LoraAdapters; coeff: number };
 }
 
 /** f(x) computed off the tape: a constant to backpropagation (torch's `.detach()`), keeping no activations. */
@@ -87,10 +98,27 @@ export function denoiseStep(c: Chain, i: number, x: tf.Tensor4D, keep: boolean):
 }
 
 export interface ChainGradients {
-  /** loss(x_0). */
+  /** The objective: loss(x_0), plus coeff · kl with `Chain.kl`. */
   value: tf.Scalar;
-  /** d loss / d vars[i]; zeros when no step is kept. */
+  /** d value / d vars[i]; zeros when no step is kept. */
   grads: tf.Tensor[];
+  /** With `Chain.kl`: the mean over the kept steps of the squared distance to the base prediction (0 when none is kept). */
+  kl?: tf.Scalar;
+}
+
+/**
+ * A kept step that also returns its KL penalty, mean (ε̂_θ − ε̂_base)². ε̂_base is computed once per step, off the
+ * tape, and cached in `base` (a checkpointed step runs twice: forward, then recomputed in backward).
+ */
+function klStep(c: Chain, adapters: LoraAdapters, base: Map<number, tf.Tensor4D>, i: number, x: tf.Tensor4D) {
+  const t = c.scheduler.timesteps[i]!;
+  return tf.tidy(() => {
+    if (!base.has(i)) base.set(i, tf.keep(adapters.withLoraScale(0, () => offTape((xt) => guided(c, xt, t))(x))));
+    const eps = guided(c, x, t);
+    const penalty = tf.mean(tf.squaredDifference(eps, base.get(i)!)) as tf.Scalar;
+    const varianceNoise = c.eta > 0 ? c.noise[i] : undefined;
+    return { y: c.scheduler.step(eps, t, x, { eta: c.eta, varianceNoise }).prevSample as tf.Tensor4D, penalty };
+  });
 }
 
 /**
@@ -113,13 +141,49 @@ export function chainGradients(
   const first = keep.includes(true) ? keep.indexOf(true) : keep.length;
   // Steps before the first kept one: no gradient can reach them, so they run here, off the tape.
   const start = tf.tidy(() => keep.slice(0, first).reduce((x, _, i) => denoiseStep(c, i, x, false), xT));
-  const segments: Segment[] = keep.slice(first).map((k, j) => (x) => denoiseStep(c, first + j, x as tf.Tensor4D, k));
+  const kept = keep.filter(Boolean).length;
+  const base = new Map<number, tf.Tensor4D>();
+  const kl = c.kl;
+  const segments: Segment[] = keep.slice(first).map((k, j) => (x) =>
+    kl && k ? klStep(c, kl.adapters, base, first + j, x as tf.Tensor4D) : denoiseStep(c, first + j, x as tf.Tensor4D, k),
+  );
   const lossOf = (x: tf.Tensor) => loss(x as tf.Tensor4D);
-  if (segments.length === 0) return { value: lossOf(start), grads: vars.map((v) => tf.zerosLike(v)) };
-  if (checkpointing) {
-    const { value, grads } = checkpointedGrads(segments, start, lossOf, vars);
-    return { value, grads };
+  // kl = Σ penalties / kept, weighted by coeff in the objective.
+  const weight = kl ? kl.coeff / kept : 0;
+  const withKl = (r: ChainGradients, penalty: tf.Scalar | undefined): ChainGradients => {
+    if (!kl) {
+      penalty?.dispose();
+      return r;
+    }
+    const mean = penalty && kept ? tf.div(penalty, kept) : tf.scalar(0);
+    penalty?.dispose();
+    return { ...r, kl: mean as tf.Scalar };
+  };
+  try {
+    if (segments.length === 0) return withKl({ value: lossOf(start), grads: vars.map((v) => tf.zerosLike(v)) }, undefined);
+    if (checkpointing) {
+      const { value, grads, penalty } = checkpointedGrads(segments, start, lossOf, vars, weight);
+      return withKl({ value, grads }, penalty);
+    }
+    let penalty: tf.Scalar | undefined;
+    const { value, grads } = tf.engine().gradients(
+      () => {
+        const penalties: tf.Scalar[] = [];
+        const x0 = segments.reduce((x, s) => {
+          const out = segmentOutput(s(x));
+          if (out.penalty) penalties.push(out.penalty);
+          return out.y;
+        }, start as tf.Tensor);
+        if (!penalties.length) return lossOf(x0);
+        penalty = tf.keep(tf.addN(penalties));
+        return tf.add(lossOf(x0), tf.mul(penalty, weight)) as tf.Scalar;
+      },
+      [...vars],
+      undefined,
+      true,
+    );
+    return withKl({ value: value as tf.Scalar, grads: vars.map((v, i) => grads[i] ?? tf.zerosLike(v)) }, penalty);
+  } finally {
+    tf.dispose([...base.values()]);
   }
-  const { value, grads } = tf.engine().gradients(() => lossOf(segments.reduce((x, s) => s(x), start as tf.Tensor)), [...vars], undefined, true);
-  return { value: value as tf.Scalar, grads: vars.map((v, i) => grads[i] ?? tf.zerosLike(v)) };
 }

@@ -12,7 +12,8 @@
  * scale is 1 loads at the trained strength in every version (files from peft that declare alpha ≠ r are read at
  * their declared scale).
  */
-import type { LoraAdapters } from "../models/lora.js";
+import { attachLora, type LoraAdapters } from "../models/lora.js";
+import type { Module } from "../models/nn/module.js";
 import { fromTorch, toTorch } from "../models/nn/state-dict.js";
 import { writeFileAtomic } from "./atomic.js";
 import { decodeSafetensors, encodeSafetensors, readSafetensors, type Decoded, type NamedArray, type TensorMap } from "./safetensors.js";
@@ -152,6 +153,13 @@ export function applyLoraWeights(adapters: LoraAdapters, weights: LoraWeights, s
       value.dispose();
     }
   }
+}
+
+/** Attaches adapters shaped like the file's (rank, alpha, targets) to `unet` and loads the file's weights into them. */
+export function attachLoraWeights(unet: Module, weights: LoraWeights, source = "LoRA weights"): LoraAdapters {
+  const adapters = attachLora(unet, { rank: weights.rank, alpha: weights.alpha, targetModules: weights.targetModules }, { seed: 0 });
+  applyLoraWeights(adapters, weights, source);
+  return adapters;
 }
 
 /** `unet.<path>.lora.down.weight` and the like → the module path and which matrix; undefined for anything else. */

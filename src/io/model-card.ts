@@ -149,6 +149,7 @@ function trainingRows(card: ModelCardInput): string[][] {
     ["batch", `batch size ${c.train_batch_size}, gradient accumulation ${c.train_gradient_accumulation_steps}`],
     ["epochs", String(c.num_epochs)],
     ["LoRA", `r=${lora.rank}, alpha=${num(c.lora_alpha)}${foldedText(c, lora)}, targets ${lora.targetModules.map(cellCode).join(", ")} (${lora.layers} layers, ${lora.parameters.toLocaleString("en-US")} parameters)`],
+    ...(c.kl_coeff > 0 ? [["KL regulariser", `kl_coeff ${num(c.kl_coeff)}: the loss adds the kept steps' squared distance to the base UNet's noise prediction`]] : []),
     ["prompts", c.prompts ? cellCode(c.prompts) : "the pipeline's default prompts"],
     ["seed", String(c.seed)],
   ];
@@ -213,13 +214,15 @@ function usage(card: ModelCardInput): string {
     `pipe = DiffusionPipeline.from_pretrained(${pyString(base)}, torch_dtype=torch.float16).to("cuda")`,
     "pipe.scheduler = DDIMScheduler.from_config(pipe.scheduler.config)",
     `pipe.load_lora_weights(${pyString(card.repo)})`,
-    `image = pipe(${pyString(prompt)}, num_inference_steps=${c.sample_num_steps}, guidance_scale=${num(c.sample_guidance_scale)}, eta=${num(c.sample_eta)}).images[0]`,
+    `image = pipe(${pyString(prompt)}, num_inference_steps=${c.sample_num_steps}, guidance_scale=${num(c.sample_guidance_scale)}, eta=${num(c.sample_eta)}, cross_attention_kwargs={"scale": ${num(c.lora_scale)}}).images[0]`,
   ].join("\n");
   const needs =
     `Needs diffusers ${MIN_DIFFUSERS_VERSION} or newer with peft (\`pip install ${LOAD_LORA_PACKAGES.join(" ")}\`): ` +
     "`load_lora_weights` loads the adapter through peft. The file's alpha/r is folded into its up weights (it " +
     "declares lora_alpha = r), so it loads at its trained strength in every such version, also those before 0.34 " +
-    "that ignore `lora_adapter_metadata`.\n\n";
+    "that ignore `lora_adapter_metadata`. `cross_attention_kwargs={\"scale\": s}` mixes the adapter in at strength s " +
+    "(weight mixing): 0 renders the base pipeline, 1 the adapter as trained, values between trade reward for " +
+    "staying close to the base model.\n\n";
   const note = card.baseModel ? "" : "Point `from_pretrained` at the pipeline the adapter was trained on.\n\n";
   return `${needs}${note}${fence("python", python)}`;
 }

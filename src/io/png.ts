@@ -19,6 +19,22 @@ export function encodePng(image: RgbImage): Uint8Array {
   return new Uint8Array(PNG.sync.write(png));
 }
 
+/** A PNG's pixels as RGB (alpha dropped). */
+export function decodePng(png: Uint8Array): RgbImage {
+  const { width, height, data } = PNG.sync.read(Buffer.from(png.buffer, png.byteOffset, png.byteLength));
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) rgb.set(data.subarray(j, j + 3), i);
+  return { width, height, rgb };
+}
+
+/** RGB images of one size, concatenated, as floats in [0, 1] ([B, H, W, 3]). */
+export function imagesToFloats(images: readonly RgbImage[]): Float32Array {
+  const size = images[0]?.rgb.length ?? 0;
+  const out = new Float32Array(images.length * size);
+  images.forEach((image, b) => image.rgb.forEach((v, i) => (out[b * size + i] = v / 255)));
+  return out;
+}
+
 /** [B, H, W, 3] floats in [0, 1] to one RgbImage each. */
 export function floatsToImages(data: Float32Array, batch: number, height: number, width: number): RgbImage[] {
   const size = height * width * 3;

@@ -60,9 +60,14 @@ export class LoRALinearLayer extends Module {
   }
 }
 
-/** A Linear with an adapter: W x + b + scale · B(A x), or W' x + b once merged (W' = W + scale · BA). */
+/**
+ * A Linear with an adapter: W x + b + loraScale · scale · B(A x), or W' x + b once merged (W' = W + loraScale · scale
+ * · BA). `loraScale` is peft's `scale_layer` factor (diffusers' `cross_attention_kwargs={"scale": …}`): 1 as trained,
+ * 0 the base layer exactly (the adapter is skipped).
+ */
 export class LoraLinear extends Linear {
   readonly #lora: LoRALinearLayer;
+  #loraScale = 1;
   /** The base weight as it was before `merge`, restored bit for bit by `unmerge`. */
   #unmergedWeight: tf.Tensor | undefined;
 
@@ -85,18 +90,28 @@ export class LoraLinear extends Linear {
     return this.#unmergedWeight !== undefined;
   }
 
-  /** x [..., in] → [..., out] */
-  override forward(x: tf.Tensor): tf.Tensor {
-    if (this.merged) return super.forward(x);
-    return tf.tidy(() => tf.add(super.forward(x), tf.mul(this.#lora.forward(x), this.scale)));
+  get loraScale(): number {
+    return this.#loraScale;
   }
 
-  /** Folds the update into the base weight (sampling then costs one matmul): W ← W + scale · BA. */
+  set loraScale(value: number) {
+    if (this.merged) throw new Error("the LoRA adapter is merged into its layer; unmerge it before changing lora_scale");
+    this.#loraScale = value;
+  }
+
+  /** x [..., in] → [..., out] */
+  override forward(x: tf.Tensor): tf.Tensor {
+    if (this.merged || this.#loraScale === 0) return super.forward(x);
+    return tf.tidy(() => tf.add(super.forward(x), tf.mul(this.#lora.forward(x), this.scale * this.#loraScale)));
+  }
+
+  /** Folds the update into the base weight (sampling then costs one matmul): W ← W + loraScale · scale · BA. */
   merge(): void {
     if (this.merged) return;
     const w = this.weight.tensor; // [in, out]
     this.#unmergedWeight = tf.clone(w);
-    tf.tidy(() => w.assign(tf.add(w, tf.mul(tf.matMul(this.#lora.down.weight.tensor, this.#lora.up.weight.tensor), this.scale))));
+    const factor = this.scale * this.#loraScale;
+    tf.tidy(() => w.assign(tf.add(w, tf.mul(tf.matMul(this.#lora.down.weight.tensor, this.#lora.up.weight.tensor), factor))));
   }
 
   /** Restores the exact base weight saved by `merge`. */
@@ -144,6 +159,27 @@ export class LoraAdapters {
   get merged(): boolean {
     const first = this.layers.values().next().value;
     return first !== undefined && first.merged;
+  }
+
+  /**
+   * Mixes the adapters in at `loraScale` (the AlignProp paper's weight mixing, DRaFT's LoRA scaling; diffusers'
+   * `cross_attention_kwargs={"scale": loraScale}`): 1 is the trained model, 0 the base model exactly, values between
+   * interpolate the update. Set it before `merge` to fold the mixed update into the weights.
+   */
+  setLoraScale(loraScale: number): void {
+    if (!Number.isFinite(loraScale)) throw new Error(`lora_scale=${loraScale} must be a finite number`);
+    for (const layer of this.layers.values()) layer.loraScale = loraScale;
+  }
+
+  /** Runs `f` with the adapters mixed in at `loraScale` (0: the base model), then restores the scale they had. */
+  withLoraScale<T>(loraScale: number, f: () => T): T {
+    const before = this.layers.values().next().value?.loraScale ?? 1;
+    this.setLoraScale(loraScale);
+    try {
+      return f();
+    } finally {
+      this.setLoraScale(before);
+    }
   }
 
   merge(): void {

@@ -1,11 +1,11 @@
 /**
  * Reads what a run directory holds into a plain `RunReport`: config.json, the events in events.jsonl (src/run's
- * reader: a torn last line, as a crash leaves it, is skipped and noted) and each logged image's PNG as a data URI (a
+ * reader: a torn last line, as a crash leaves it, is skipped and noted) and each logged or eval image's PNG as a data URI (a
  * missing or unreadable file is noted and left without one).
  */
 import { readFile } from "node:fs/promises";
 import { basename, resolve } from "node:path";
-import { RunState } from "../gen/alignprop/v1/alignprop_pb.js";
+import { RunState, type Image } from "../gen/alignprop/v1/alignprop_pb.js";
 import { assertRunDir, readEventsLog, readRunImage, runFiles } from "../run/index.js";
 
 export interface MetricRow {
@@ -34,6 +34,13 @@ export interface ImageStep {
   images: ReportImage[];
 }
 
+/** One evaluation (an `eval` event): the monitors' values and the eval samples, the same seeds every time. */
+export interface EvalStep {
+  step: number;
+  monitors: Record<string, number>;
+  images: ReportImage[];
+}
+
 export interface RunReport {
   name: string;
   config: Record<string, unknown>;
@@ -42,6 +49,8 @@ export interface RunReport {
   /** One row per step, in step order (a step logged twice keeps its last row). */
   metrics: MetricRow[];
   imageSteps: ImageStep[];
+  /** The evaluations, in step order (a step evaluated twice keeps its last). */
+  evals: EvalStep[];
   /** Messages of the run's error events. */
   errors: string[];
   /** First and last event time, Unix ms. */
@@ -71,6 +80,7 @@ export async function readRun(runDir: string): Promise<RunReport> {
     config,
     metrics: [],
     imageSteps: [],
+    evals: [],
     errors: [],
     startMs: events[0]?.timeUnixMs,
     endMs: events[events.length - 1]?.timeUnixMs,
@@ -78,13 +88,18 @@ export async function readRun(runDir: string): Promise<RunReport> {
   };
   const metrics = new Map<number, MetricRow>();
   const imageSteps = new Map<number, ImageStep>();
+  const evals = new Map<number, EvalStep>();
+  const reportImages = (images: readonly Image[]): ReportImage[] =>
+    images.map((i) => ({ prompt: i.prompt, reward: i.reward, path: i.path, width: i.width, height: i.height }));
   for (const { payload } of events) {
     if (payload.case === "metrics") {
       const { step, loss, rewardMean, rewardStd, scalars } = payload.value;
       metrics.set(step, { step, loss, rewardMean, rewardStd, scalars: { ...scalars } });
     } else if (payload.case === "images") {
-      const images = payload.value.images.map((i) => ({ prompt: i.prompt, reward: i.reward, path: i.path, width: i.width, height: i.height }));
-      imageSteps.set(payload.value.step, { step: payload.value.step, images });
+      imageSteps.set(payload.value.step, { step: payload.value.step, images: reportImages(payload.value.images) });
+    } else if (payload.case === "eval") {
+      const { step, monitors, images } = payload.value;
+      evals.set(step, { step, monitors: { ...monitors }, images: reportImages(images?.images ?? []) });
     } else if (payload.case === "status") {
       const { state, message, step, total, backend } = payload.value;
       report.status = { state: RunState[state] ?? String(state), message, step, total, backend };
@@ -94,7 +109,8 @@ export async function readRun(runDir: string): Promise<RunReport> {
   }
   report.metrics = [...metrics.values()].sort((a, b) => a.step - b.step);
   report.imageSteps = [...imageSteps.values()].sort((a, b) => a.step - b.step);
-  const all = report.imageSteps.flatMap((s) => s.images);
+  report.evals = [...evals.values()].sort((a, b) => a.step - b.step);
+  const all = [...report.imageSteps, ...report.evals].flatMap((s) => s.images);
   await Promise.all(all.map((image) => embed(runDir, image)));
   const missing = all.filter((i) => i.missing);
   if (missing.length) notes.push(`${missing.length} of ${all.length} images could not be shown (placeholders below): ${missing[0]!.path}: ${missing[0]!.missing}${missing.length > 1 ? ", …" : ""}`);

@@ -1,6 +1,7 @@
 /**
  * The report page as one self-contained HTML string: run summary and key config, reward (mean ± std) and loss
- * charts as inline SVG, and a grid of the logged images per step (newest first) captioned `prompt | reward`. Nothing
+ * charts as inline SVG, the evaluation (monitors, fidelity against reward, the eval samples per evaluation) when the
+ * run evaluated, and a grid of the logged images per step (newest first) captioned `prompt | reward`. Nothing
  * is fetched: styles are inline and images are data URIs. All text is escaped here. A run that ended DONE before its
  * last step was stopped, and says so; a reward or prompt source left "" shows what the run used (its model's default).
  */
@@ -9,7 +10,8 @@ import { modelSource } from "../models/embedded.js";
 import { resolveRunDefaults, type RunDefaults } from "../models/model-defaults.js";
 import { escapeHtml } from "./escape.js";
 import { lineChartSvg } from "./line-chart.js";
-import type { ImageStep, MetricRow, ReportImage, RunReport } from "./read-run.js";
+import { evalSection } from "./eval-section.js";
+import type { MetricRow, ReportImage, RunReport } from "./read-run.js";
 
 /** Config fields shown up front; the whole config is one click away. */
 const KEY_CONFIG = [
@@ -59,8 +61,9 @@ ${report.errors.length ? `<div class="errors">${report.errors.map(text).join("\n
 <section id="charts"><h2>Training curves</h2>
 ${metricCharts(report.metrics).map((svg) => `<figure>${svg}</figure>`).join("\n")}
 </section>
+${evalSection(report.evals, grid)}
 <section id="images"><h2>Images</h2>
-${report.imageSteps.length ? [...report.imageSteps].reverse().map(stepGrid).join("\n") : "<p>No images were logged.</p>"}
+${report.imageSteps.length ? [...report.imageSteps].reverse().map((s) => grid(`step ${s.step}`, s.step, s.images)).join("\n") : "<p>No images were logged.</p>"}
 </section>
 </body>
 </html>
@@ -163,8 +166,8 @@ function metricCharts(metrics: readonly MetricRow[]): string[] {
   ];
 }
 
-function stepGrid(step: ImageStep): string {
-  return `<section class="step" data-step="${step.step}"><h3>step ${step.step}</h3><div class="grid">${step.images.map(sample).join("")}</div></section>`;
+function grid(title: string, step: number, images: readonly ReportImage[]): string {
+  return `<section class="step" data-step="${step}"><h3>${text(title)}</h3><div class="grid">${images.map(sample).join("")}</div></section>`;
 }
 
 function sample(image: ReportImage): string {

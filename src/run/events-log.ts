@@ -4,10 +4,11 @@
  * line that is not a whole event is skipped (and reported as `torn`); a bad line anywhere else is corruption, an
  * error naming the file and the line.
  */
-import { fromJsonString, toJsonString } from "@bufbuild/protobuf";
+import { fromJsonString, toJsonString, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { reflect, type ReflectMessage } from "@bufbuild/protobuf/reflect";
 import { closeSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { EventSchema, type Event } from "../gen/alignprop/v1/alignprop_pb.js";
+import { EventSchema, type Event, type ImageBatch } from "../gen/alignprop/v1/alignprop_pb.js";
 
 export interface LoggedEvent {
   event: Event;
@@ -46,7 +47,7 @@ export async function readEventsLog(path: string): Promise<EventsLog> {
   return parseEventsLog(await readFile(path, "utf8"), path);
 }
 
-/** Appends events to a run's events.jsonl; image events are logged without pixels (the PNGs are files). */
+/** Appends events to a run's events.jsonl; image and eval events are logged without pixels (the PNGs are files). */
 export class EventsWriter {
   private readonly fd: number;
 
@@ -60,7 +61,7 @@ export class EventsWriter {
   }
 
   append(event: Event): void {
-    writeSync(this.fd, toJsonString(EventSchema, withoutPixels(event)) + "\n");
+    writeSync(this.fd, toJsonLine(EventSchema, withoutPixels(event)) + "\n");
   }
 
   close(): void {
@@ -82,8 +83,52 @@ export function trimEventsLog(path: string, keepThroughSeq: number): void {
   renameSync(`${path}.tmp`, path);
 }
 
+/** Image and eval events without their PNG bytes (`Image.path` names the file). */
+/** One message as a JSON line the way both engines write it: protobuf-es's proto-JSON with map keys in order. */
+export function toJsonLine<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): string {
+  sortMapEntries(reflect(schema, message));
+  return toJsonString(schema, message);
+}
+
+/**
+ * Puts every map's entries in key order (by code point, as Python's `sorted`), so that a map's keys are written alike
+ * by both engines (python/alignprop_torch/wire/json_lines.py sorts them too); JSON.stringify still puts integer-like
+ * keys first, which the Python writer copies.
+ */
+function sortMapEntries(message: ReflectMessage): void {
+  for (const field of message.fields) {
+    if (!message.isSet(field)) continue;
+    if (field.fieldKind === "map") {
+      const map = message.get(field);
+      const entries = [...map.entries()].sort(([a], [b]) => byCodePoint(String(a), String(b)));
+      map.clear();
+      for (const [key, value] of entries) map.set(key, value);
+    } else if (field.fieldKind === "message") {
+      sortMapEntries(message.get(field));
+    } else if (field.fieldKind === "list" && field.listKind === "message") {
+      for (const item of message.get(field)) sortMapEntries(item as ReflectMessage);
+    }
+  }
+}
+
+function byCodePoint(a: string, b: string): number {
+  const [x, y] = [[...a], [...b]];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
 function withoutPixels(event: Event): Event {
-  if (event.payload.case !== "images") return event;
-  const images = event.payload.value.images.map((i) => ({ ...i, png: new Uint8Array(0) }));
-  return { ...event, payload: { case: "images", value: { ...event.payload.value, images } } };
+  const { payload } = event;
+  if (payload.case === "images") return { ...event, payload: { case: "images", value: noPngs(payload.value) } };
+  if (payload.case === "eval" && payload.value.images) {
+    return { ...event, payload: { case: "eval", value: { ...payload.value, images: noPngs(payload.value.images) } } };
+  }
+  return event;
+}
+
+function noPngs(batch: ImageBatch): ImageBatch {
+  return { ...batch, images: batch.images.map((i) => ({ ...i, png: new Uint8Array(0) })) };
 }

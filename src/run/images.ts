@@ -6,8 +6,8 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import type { StepImages } from "../algorithms/job.js";
-import { encodePng, isPng } from "../io/png.js";
-import { CAPTIONS_FILE, imageFile, stepImagesDir } from "./layout.js";
+import { decodePng, encodePng, isPng, type RgbImage } from "../io/png.js";
+import { CAPTIONS_FILE, evalImagesDir, stepImagesDir } from "./layout.js";
 
 export interface SavedImage {
   png: Uint8Array;
@@ -21,14 +21,36 @@ export interface Caption {
   prompt: string;
   prompt_metadata: Record<string, unknown>;
   reward: number;
+  /** Eval samples only: the noise seed. */
+  seed?: number;
 }
 
-export async function saveStepImages(runDir: string, step: number, batch: StepImages): Promise<SavedImage[]> {
-  await mkdir(join(runDir, stepImagesDir(step)), { recursive: true });
+export function saveStepImages(runDir: string, step: number, batch: StepImages): Promise<SavedImage[]> {
+  return saveImagesIn(runDir, stepImagesDir(step), batch);
+}
+
+/** The eval samples after `step` steps, in `images/eval/step-<N>/`, their captions with each one's seed. */
+export function saveEvalImages(runDir: string, step: number, batch: StepImages, seeds: readonly number[]): Promise<SavedImage[]> {
+  return saveImagesIn(runDir, evalImagesDir(step), batch, seeds);
+}
+
+/** The eval samples saved after `step` steps, in order; undefined when there are none (or one is unreadable). */
+export async function readEvalImages(runDir: string, step: number): Promise<RgbImage[] | undefined> {
+  const dir = evalImagesDir(step);
+  try {
+    const captions = JSON.parse(await readFile(join(runDir, dir, CAPTIONS_FILE), "utf8")) as Caption[];
+    return await Promise.all(captions.map(async (c) => decodePng(await readFile(join(runDir, dir, c.file)))));
+  } catch {
+    return undefined;
+  }
+}
+
+async function saveImagesIn(runDir: string, dir: string, batch: StepImages, seeds?: readonly number[]): Promise<SavedImage[]> {
+  await mkdir(join(runDir, dir), { recursive: true });
   const saved = await Promise.all(
     batch.images.map(async (image, i) => {
       const png = encodePng(image);
-      const path = imageFile(step, i);
+      const path = join(dir, `${i}.png`);
       await writeFile(join(runDir, path), png);
       return { png, path };
     }),
@@ -38,8 +60,9 @@ export async function saveStepImages(runDir: string, step: number, batch: StepIm
     prompt,
     prompt_metadata: batch.promptMetadata[i] ?? {},
     reward: batch.rewards[i]!,
+    ...(seeds ? { seed: seeds[i]! } : {}),
   }));
-  await writeFile(join(runDir, stepImagesDir(step), CAPTIONS_FILE), JSON.stringify(captions, null, 2) + "\n");
+  await writeFile(join(runDir, dir, CAPTIONS_FILE), JSON.stringify(captions, null, 2) + "\n");
   return saved;
 }
 

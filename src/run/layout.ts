@@ -19,6 +19,10 @@ export const CHECKPOINT_STATE_FILE = "state.json";
 /** diffusers' LoRA file (`pipe.load_lora_weights(run_dir)` finds it by this name). */
 export const LORA_WEIGHTS_FILE = "pytorch_lora_weights.safetensors";
 export const REPORT_FILE = "report.html";
+/** The best checkpoint by `best_metric`: its LoRA file (LORA_WEIGHTS_FILE) and BEST_FILE. */
+export const BEST_DIR = "best";
+/** Inside BEST_DIR: `{step, metric, value, monitors}` of the evaluation that chose it. */
+export const BEST_FILE = "best.json";
 /** The trainer process's stderr, line by line, as the CLI received it. */
 export const TRAINER_LOG_FILE = "trainer.log";
 /** With CURVE: the public key of the CLI that started the run, which the trainer allows as a controller. */
@@ -29,8 +33,8 @@ export const CHECKPOINT_NAME = /^checkpoint_(\d+)$/;
 
 /** `images/step-<N>` */
 export const stepImagesDir = (step: number): string => join(IMAGES_DIR, `step-${step}`);
-/** `images/step-<N>/<i>.png` */
-export const imageFile = (step: number, index: number): string => join(stepImagesDir(step), `${index}.png`);
+/** `images/eval/step-<N>`: the eval samples after N steps (N = 0: the base model). */
+export const evalImagesDir = (step: number): string => join(IMAGES_DIR, "eval", `step-${step}`);
 /** `checkpoints/checkpoint_<N>` */
 export const checkpointDir = (step: number): string => join(CHECKPOINTS_DIR, `checkpoint_${step}`);
 
@@ -41,6 +45,8 @@ export function runFiles(runDir: string) {
     events: join(runDir, EVENTS_FILE),
     checkpoints: join(runDir, CHECKPOINTS_DIR),
     loraWeights: join(runDir, LORA_WEIGHTS_FILE),
+    best: join(runDir, BEST_DIR, BEST_FILE),
+    bestLoraWeights: join(runDir, BEST_DIR, LORA_WEIGHTS_FILE),
     report: join(runDir, REPORT_FILE),
     trainerLog: join(runDir, TRAINER_LOG_FILE),
     supervisorKey: join(runDir, SUPERVISOR_KEY_FILE),

@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import type { StepImages } from "../algorithms/job.js";
 import type { Event } from "../gen/alignprop/v1/alignprop_pb.js";
 import { EventsWriter } from "./events-log.js";
-import { saveStepImages, type SavedImage } from "./images.js";
+import { saveEvalImages, saveStepImages, type SavedImage } from "./images.js";
 import { runFiles } from "./layout.js";
 
 export class RunDir {
@@ -22,6 +22,10 @@ export class RunDir {
 
   saveImages(step: number, batch: StepImages): Promise<SavedImage[]> {
     return saveStepImages(this.path, step, batch);
+  }
+
+  saveEvalImages(step: number, batch: StepImages, seeds: readonly number[]): Promise<SavedImage[]> {
+    return saveEvalImages(this.path, step, batch, seeds);
   }
 
   close(): void {

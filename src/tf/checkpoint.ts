@@ -11,34 +11,61 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-/** One segment of the chain: a pure function of its input and of tensors it closes over (weights, conditioning). */
-export type Segment = (x: tf.Tensor) => tf.Tensor;
+/**
+ * One segment of the chain: a pure function of its input and of tensors it closes over (weights, conditioning). It
+ * may also return a penalty, a scalar that `checkpointedGrads` adds, weighted, to the objective (AlignProp's KL term
+ * on a kept step).
+ */
+export type Segment = (x: tf.Tensor) => tf.Tensor | SegmentOutput;
+
+export interface SegmentOutput {
+  y: tf.Tensor;
+  penalty: tf.Scalar;
+}
+
+/** A segment's output and penalty, whichever form it returned. */
+export function segmentOutput(out: tf.Tensor | SegmentOutput): { y: tf.Tensor; penalty?: tf.Scalar } {
+  return out instanceof tf.Tensor ? { y: out } : out;
+}
 
 export interface CheckpointedGrads {
-  /** The loss. */
+  /** The objective: loss + penaltyWeight · penalty. */
   value: tf.Scalar;
-  /** d loss / d params[i], in the order given; zeros for a tensor the chain does not use. */
+  /** d value / d params[i], in the order given; zeros for a tensor the chain does not use. */
   grads: tf.Tensor[];
-  /** d loss / d input. */
+  /** d value / d input. */
   inputGrad: tf.Tensor;
+  /** The sum of the segments' penalties, unweighted (0 when none returns one). */
+  penalty: tf.Scalar;
 }
 
 /**
- * loss(segments[N-1](…segments[0](input))) and its gradients for `params` (the tensors the segments and the loss
- * close over that need gradients), keeping only segment boundaries between the forward and backward passes.
+ * loss(segments[N-1](…segments[0](input))) + penaltyWeight · Σ penalties, and its gradients for `params` (the tensors
+ * the segments and the loss close over that need gradients), keeping only segment boundaries between the forward and
+ * backward passes.
  */
 export function checkpointedGrads(
   segments: readonly Segment[],
   input: tf.Tensor,
   loss: (y: tf.Tensor) => tf.Scalar,
   params: readonly tf.Tensor[],
+  penaltyWeight = 0,
 ): CheckpointedGrads {
   if (segments.length === 0) throw new Error("checkpointedGrads: segments is empty; give at least one segment");
-  // Forward without a tape: only the boundaries x₀…x_N survive.
+  // Forward without a tape: only the boundaries x₀…x_N and the penalties' sum survive.
   const boundaries: tf.Tensor[] = [input];
+  const penalized: boolean[] = [];
+  let penalty = tf.scalar(0);
   for (const segment of segments) {
     const x = boundaries[boundaries.length - 1]!;
-    boundaries.push(tf.tidy(() => segment(x)));
+    const out = tf.tidy(() => segmentOutput(segment(x)));
+    boundaries.push(out.y);
+    penalized.push(out.penalty !== undefined);
+    if (out.penalty) {
+      const sum = tf.add(penalty, out.penalty) as tf.Scalar;
+      tf.dispose([penalty, out.penalty]);
+      penalty = sum;
+    }
   }
 
   const accumulate = (into: tf.Tensor[], grads: (tf.Tensor | undefined)[]) =>
@@ -51,7 +78,8 @@ export function checkpointedGrads(
 
   let totals = params.map((p) => tf.zerosLike(p));
   const top = tf.engine().gradients(() => loss(boundaries[segments.length]!), [boundaries[segments.length]!, ...params], undefined, true);
-  const value = top.value as tf.Scalar;
+  const value = tf.tidy(() => tf.add(top.value, tf.mul(penalty, penaltyWeight))) as tf.Scalar;
+  top.value.dispose();
   let dy = top.grads[0] ?? tf.zerosLike(boundaries[segments.length]!);
   totals = accumulate(totals, top.grads.slice(1));
   boundaries.pop()!.dispose();
@@ -59,12 +87,18 @@ export function checkpointedGrads(
   // Backward, last segment first, recomputing each from its saved input.
   for (let i = segments.length - 1; i >= 0; i--) {
     const x = boundaries[i]!;
-    const step = tf.engine().gradients(() => segments[i]!(x), [x, ...params], dy, true);
+    const step = penalized[i]
+      ? // dy·y + w·penalty: its gradient is dy pulled through the segment plus the weighted penalty's own.
+        tf.engine().gradients(() => {
+          const { y, penalty } = segmentOutput(segments[i]!(x));
+          return tf.add(tf.sum(tf.mul(y, dy)), tf.mul(penalty!, penaltyWeight)) as tf.Scalar;
+        }, [x, ...params], undefined, true)
+      : tf.engine().gradients(() => segmentOutput(segments[i]!(x)).y, [x, ...params], dy, true);
     step.value.dispose();
     dy.dispose();
     dy = step.grads[0] ?? tf.zerosLike(x);
     totals = accumulate(totals, step.grads.slice(1));
     if (i > 0) boundaries.pop()!.dispose();
   }
-  return { value, grads: totals, inputGrad: dy };
+  return { value, grads: totals, inputGrad: dy, penalty };
 }

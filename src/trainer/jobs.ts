@@ -7,6 +7,7 @@ import { AlignPropJob } from "../algorithms/alignprop.js";
 import { DDPOJob } from "../algorithms/ddpo.js";
 import type { TrainingJob } from "../algorithms/job.js";
 import type { RunConfig } from "../config/index.js";
+import { Evaluator } from "../eval/evaluator.js";
 import { promptSourceFor, type PromptSource } from "../data/prompt-source.js";
 import { saveLoraWeights } from "../io/lora-weights.js";
 import { truncationWarner } from "../models/clip/truncation.js";
@@ -25,6 +26,10 @@ export interface CreatedJob {
   description: string;
   /** Writes the run's shareable weights (diffusers' LoRA file) into the run directory; called after each save. */
   exportWeights?: (runDir: string) => Promise<string>;
+  /** Writes the LoRA file to `path` (the best checkpoint's). */
+  saveLora: (path: string) => Promise<void>;
+  /** The evaluation pass, when the run evaluates (eval_freq > 0), and how often. */
+  evaluation?: { evaluator: Evaluator; freq: number };
   dispose(): void;
 }
 
@@ -63,6 +68,18 @@ export async function createJob(config: RunConfig, hooks: JobHooks = { progress:
   };
   const ddpo = config.algorithm === "ddpo";
   const job = ddpo ? new DDPOJob(components, config, reward, prompts) : new AlignPropJob(components, config, reward, prompts);
+  const evaluator =
+    defaults.eval_freq > 0
+      ? await Evaluator.create(components, reward, {
+          set: { prompts: defaults.eval_prompts, seeds: defaults.eval_seeds },
+          monitors: defaults.eval_monitors,
+          steps: config.sample_num_steps,
+          guidanceScale: config.sample_guidance_scale,
+          eta: config.sample_eta,
+          negativePrompt: config.negative_prompts,
+          batchSize: config.per_device_eval_batch_size,
+        })
+      : undefined;
   return {
     job,
     description: `${ddpo ? "DDPO" : "AlignProp"} on ${config.model} (LoRA r=${config.lora_rank}, ${lora.parameterCount()} params; reward ${rewardName})`,
@@ -71,6 +88,8 @@ export async function createJob(config: RunConfig, hooks: JobHooks = { progress:
       await saveLoraWeights(path, lora);
       return path;
     },
+    saveLora: (path) => saveLoraWeights(path, lora),
+    ...(evaluator ? { evaluation: { evaluator, freq: defaults.eval_freq } } : {}),
     dispose: () => {
       job.dispose();
       lora.dispose();

@@ -71,8 +71,8 @@ async function main(): Promise<number> {
       const imageHook = await loadImageHook(config.image_hook);
       const created = await createJob(config, hooks);
       if (resume) await created.job.restore({ tensors: resume.tensors, rngState: resume.state.rngState });
-      const { job, description, exportWeights } = created;
-      return { job, description, exportWeights, imageHook, backend: `${choice.backend} — ${choice.reason}` };
+      const { job, description, exportWeights, saveLora, evaluation } = created;
+      return { job, description, exportWeights, saveLora, evaluation, imageHook, backend: `${choice.backend} — ${choice.reason}` };
     },
   });
   const server = await TrainerServer.bind({

@@ -10,7 +10,6 @@ import {
   CheckpointSavedSchema,
   ErrorSchema,
   ImageBatchSchema,
-  ImageSchema,
   LogLevel,
   LogSchema,
   MetricsSchema,
@@ -22,10 +21,13 @@ import type { RunCommand, RunCommandOutcome } from "../bridge/server.js";
 import type { RunConfig } from "../config/index.js";
 import type { TensorBoardRunLog } from "../io/tensorboard/run-log.js";
 import { saveCheckpoint, type RunDir } from "../run/index.js";
+import type { Evaluator } from "../eval/evaluator.js";
 import type { ImageHook } from "./image-hook.js";
+import { imageMessages } from "./image-messages.js";
 import type { StepImages, StepResult, TrainingJob } from "../algorithms/job.js";
 import { ProgressThrottle, type ProgressListener } from "./progress.js";
 import { RewardFault } from "./reward-watch.js";
+import { RunEvaluation } from "./run-evaluation.js";
 import { RunStateMachine, Signal, stateName } from "./run-state.js";
 
 /** Where events go: the bridge's server in the trainer process. */
@@ -45,6 +47,10 @@ export interface LoadedJob {
   exportWeights?: (runDir: string) => Promise<string>;
   /** Called with every logged image batch (`image_hook`). */
   imageHook?: ImageHook;
+  /** The evaluation pass and how often it runs (`eval_freq`), when the run evaluates. */
+  evaluation?: { evaluator: Evaluator; freq: number };
+  /** Writes the LoRA weights to a path: the best checkpoint's (`best_metric`). */
+  saveLora?: (path: string) => Promise<void>;
 }
 
 export interface TrainerOptions {
@@ -72,6 +78,7 @@ export class Trainer {
   private readonly wake = new Signal();
   private sink: EventSink | undefined;
   private loaded: LoadedJob | undefined;
+  private evaluation: RunEvaluation | undefined;
   private step = 0;
   private pauseRequested = false;
   private resumeRequested = false;
@@ -107,6 +114,7 @@ export class Trainer {
       this.loaded = loaded;
       const resumed = this.o.resumedAtStep === undefined ? "" : ` (resumed from the checkpoint at step ${this.o.resumedAtStep})`;
       this.transition(RunState.RUNNING, `training ${loaded.description ?? loaded.job.name} on ${loaded.backend}${resumed}: ${this.totalSteps} steps`);
+      await this.openEvaluation(loaded);
       while (this.step < this.totalSteps && !this.stopRequested) {
         await this.boundary();
         if (this.stopRequested) break;
@@ -212,7 +220,19 @@ export class Trainer {
     this.step = next;
     this.publishMetrics(result, seconds);
     if (result.images) await this.publishImages(result.images);
+    if (this.evaluation?.due(this.step)) await this.evaluation.run(this.step);
     if (this.step % config.save_freq === 0 && this.step < this.totalSteps) await this.checkpoint("save_freq");
+  }
+
+  /** Sets up the evaluation (eval_freq) and, on a fresh run, evaluates the base model (step 0). */
+  private async openEvaluation(loaded: LoadedJob): Promise<void> {
+    if (!loaded.evaluation) return;
+    const { evaluator, freq } = loaded.evaluation;
+    const saveLora = loaded.saveLora ?? (() => Promise.reject(new Error("this job cannot export its LoRA weights")));
+    const publish = (payload: Event["payload"]) => this.publish(payload);
+    const options = { evaluator, freq, totalSteps: this.totalSteps, config: this.o.config, runDir: this.o.runDir, saveLora, publish };
+    this.evaluation = await RunEvaluation.open(options, this.o.resumedAtStep !== undefined);
+    if (this.o.resumedAtStep === undefined) await this.evaluation.run(0);
   }
 
   private publishMetrics(r: StepResult, seconds: number): void {
@@ -250,17 +270,7 @@ export class Trainer {
 
   private async publishImages(batch: StepImages): Promise<void> {
     const saved = await this.o.runDir.saveImages(this.step, batch);
-    const images = saved.map((s, i) =>
-      create(ImageSchema, {
-        png: s.png,
-        path: s.path,
-        prompt: batch.prompts[i],
-        promptMetadataJson: JSON.stringify(batch.promptMetadata[i] ?? {}),
-        reward: batch.rewards[i],
-        width: batch.images[i]!.width,
-        height: batch.images[i]!.height,
-      }),
-    );
+    const images = imageMessages(saved, batch);
     this.publish({ case: "images", value: create(ImageBatchSchema, { step: this.step, images }) });
     if (this.loaded!.imageHook) await this.callImageHook(this.loaded!.imageHook, batch, saved);
   }

@@ -8,42 +8,12 @@ import { before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import type { DiffusionComponents } from "../../src/algorithms/conditioning.js";
 import { chainGradients, keptSteps, type Chain } from "../../src/diffusion/differentiable-sampler.js";
-import { decodeLatents } from "../../src/diffusion/pipeline-sample.js";
-import { brightness } from "../../src/rewards/builtin.js";
 import { Rng } from "../../src/util/rng.js";
-import { disposeComponents, tinyComponents } from "./tiny-pipeline.js";
+import { tinyChain as setup } from "./tiny-pipeline.js";
 
 before(async () => {
   await tf.setBackend("cpu");
 });
-
-const STEPS = 3;
-
-/** A 3-step guided chain with η = 1 over one fixed image, LoRA B given random values (so A has a gradient too). */
-function setup(seed: number) {
-  const c = tinyComponents(seed);
-  let s = seed * 100;
-  for (const v of c.lora.trainableVariables()) tf.tidy(() => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.3, "float32", s++))));
-  c.scheduler.setTimesteps(STEPS);
-  const { ids, shape } = c.tokenizer.batch(["", "a red circle"]);
-  const chain: Chain = {
-    unet: c.unet,
-    scheduler: c.scheduler,
-    context: tf.tidy(() => c.textEncoder.forward(tf.tensor2d(ids, shape, "int32")).lastHiddenState), // [negative; prompt]
-    guidanceScale: 5,
-    eta: 1,
-    noise: Array.from({ length: STEPS }, (_, i) => tf.randomNormal([1, 8, 8, 4], 0, 1, "float32", seed + i) as tf.Tensor4D),
-  };
-  const xT = tf.randomNormal([1, 8, 8, 4], 0, 1, "float32", seed + 50) as tf.Tensor4D;
-  // The job's loss: decode, brightness, −mean.
-  const loss = (x0: tf.Tensor4D) =>
-    tf.tidy(() => tf.neg(tf.mean(brightness.score(decodeLatents(c.vae, x0), ["a red circle"], [{}]).rewards)) as tf.Scalar);
-  const release = () => {
-    tf.dispose([chain.context, xT, ...chain.noise]);
-    disposeComponents(c);
-  };
-  return { c, chain, xT, loss, vars: c.lora.trainableVariables(), release };
-}
 
 const read = (ts: tf.Tensor[]) => ts.map((t) => [...t.dataSync()]);
 const flat = (xs: number[][]) => xs.flat();

@@ -8,6 +8,8 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { AlignPropJob } from "../../src/algorithms/alignprop.js";
 import type { DiffusionComponents } from "../../src/algorithms/conditioning.js";
+import type { Chain } from "../../src/diffusion/differentiable-sampler.js";
+import { decodeLatents } from "../../src/diffusion/pipeline-sample.js";
 import type { PromptSource } from "../../src/data/prompt-source.js";
 import type { AlignPropOptions } from "../../src/algorithms/alignprop-options.js";
 import { DEFAULT_RUN_CONFIG } from "../../src/config/schema.js";
@@ -109,3 +111,31 @@ export function tinyJob(options: Partial<AlignPropOptions> = {}, reward: Reward 
 
 /** Weights of every LoRA variable, for bit-for-bit comparisons. */
 export const loraValues = (c: DiffusionComponents) => c.lora.trainableVariables().map((v) => tf.tidy(() => [...v.dataSync()]));
+
+/**
+ * A guided chain of `steps` DDIM steps with η = 1 over one fixed image, LoRA B given random values (so A has a
+ * gradient too), the job's loss (decode, brightness, −mean), and `release` to dispose it all.
+ */
+export function tinyChain(seed: number, steps = 3) {
+  const c = tinyComponents(seed);
+  let s = seed * 100;
+  for (const v of c.lora.trainableVariables()) tf.tidy(() => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.3, "float32", s++))));
+  c.scheduler.setTimesteps(steps);
+  const { ids, shape } = c.tokenizer.batch(["", "a red circle"]);
+  const chain: Chain = {
+    unet: c.unet,
+    scheduler: c.scheduler,
+    context: tf.tidy(() => c.textEncoder.forward(tf.tensor2d(ids, shape, "int32")).lastHiddenState), // [negative; prompt]
+    guidanceScale: 5,
+    eta: 1,
+    noise: Array.from({ length: steps }, (_, i) => tf.randomNormal([1, 8, 8, 4], 0, 1, "float32", seed + i) as tf.Tensor4D),
+  };
+  const xT = tf.randomNormal([1, 8, 8, 4], 0, 1, "float32", seed + 50) as tf.Tensor4D;
+  const loss = (x0: tf.Tensor4D) =>
+    tf.tidy(() => tf.neg(tf.mean(brightness.score(decodeLatents(c.vae, x0), ["a red circle"], [{}]).rewards)) as tf.Scalar);
+  const release = () => {
+    tf.dispose([chain.context, xT, ...chain.noise]);
+    disposeComponents(c);
+  };
+  return { c, chain, xT, loss, vars: c.lora.trainableVariables(), release };
+}

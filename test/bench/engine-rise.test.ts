@@ -12,6 +12,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { QUICKSTART } from "../../src/bench/alignprop-step.js";
+import { loadRunConfig } from "../../src/config/index.js";
 import { rewardRise, rewardTrend } from "../../src/bench/reward-rise.js";
 import { runJob, type StepRecord } from "../../src/bench/run-job.js";
 import { runTorchJob } from "../../src/bench/run-torch-job.js";
@@ -29,7 +30,7 @@ const curve = (steps: readonly StepRecord[]) => steps.map((s) => s.rewardMean.to
 test("50 AlignProp steps on tiny-shapes raise the reward comparably on the TF.js and the torch engine", async (t) => {
   const backend = (await initBackend("auto")).backend;
   const tfjs = await runJob(SCALED, { steps: STEPS }, QUICKSTART);
-  const torch = await runTorchJob(SCALED, { steps: STEPS, threads: 1 }, QUICKSTART);
+  const torch = await runTorchJob(loadRunConfig({ overrides: SCALED, file: QUICKSTART }).config, { steps: STEPS, threads: 1 });
   t.diagnostic(`tfjs (${backend}) reward means: ${curve(tfjs.steps)}`);
   t.diagnostic(`torch (${torch.torch.version}, ${torch.torch.threads} thread) reward means: ${curve(torch.steps)}`);
   const measured = Object.entries({ tfjs: tfjs.steps, torch: torch.steps }).map(([engine, steps]) => {

@@ -74,6 +74,7 @@ def corpus(rng: random.Random) -> list[Message]:
             tf_tensors=2**32 - 1,
             tf_bytes=2.0**40,
         )
+        metrics.scalars.update({"kl": chunk[0], "approx_kl": chunk[1], "clip_fraction": chunk[2]})
         messages.append(pb.Event(run_id="run-π", seq=i + 1, time_unix_ms=1.7e12 + i, metrics=metrics))
     for j, text in enumerate(STRINGS):
         image = pb.Image(
@@ -90,6 +91,11 @@ def corpus(rng: random.Random) -> list[Message]:
         messages.append(pb.Event(seq=j, log=pb.Log(level=j % 5, message=text)))
         messages.append(pb.Event(error=pb.Error(message=text, source="process", exit_code=-j, signal="SIGKILL")))
         messages.append(pb.Event(checkpoint=pb.CheckpointSaved(step=j, path=text, reason="final")))
+        # Several keys, integer-like ones too: both writers sort a map's keys (JavaScript then puts indices first).
+        monitors = {text: EDGE_NUMBERS[j], "fidelity": 0.5, "10": 1.0, "2": -j, "drift": 0.25}
+        batch = pb.ImageBatch(step=j, images=[image])
+        result = pb.EvalResult(step=j, monitors=monitors, images=batch, seeds=[j, 2**32 - 1])
+        messages.append(pb.Event(seq=j, eval=result))
     messages.append(pb.Event(status=pb.Status(state=99)))  # an enum value this version does not know
     hello = pb.Hello(protocol_major=1, agent="a", run_id="r", instance_id="i", start_seq=7)
     snapshot = pb.Snapshot(

@@ -6,7 +6,7 @@ import { DEFAULT_RUN_CONFIG, describeRunConfig, formatRunConfigHelp } from "../.
 describe("describeRunConfig", () => {
   it("lists every field once, TRL's first", () => {
     const names = describeRunConfig().map((field) => field.name);
-    assert.deepEqual([...names].sort(), [...Object.keys(DEFAULT_RUN_CONFIG), "reward_target"].sort());
+    assert.deepEqual([...names].sort(), [...Object.keys(DEFAULT_RUN_CONFIG), "reward_target", "eval_freq", "best_min_fidelity"].sort());
     assert.equal(names[0], "exp_name");
     assert.equal(names.indexOf("push_to_hub") + 1, names.indexOf("hub_model_id"), "TRL's Hub fields together");
     assert.equal(names.indexOf("hub_model_id") + 1, names.indexOf("model"));

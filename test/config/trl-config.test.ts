@@ -128,7 +128,7 @@ describe("fields TF.js cannot honour", () => {
     assert.match(error.message, /^log_with: "wandb" needs --engine torch \(which logs through accelerate's trackers\): the tfjs engine has no wandb client; or use "tensorboard"/m);
   });
 
-  it("on the torch engine: log_with (wandb too), mixed precision, TF32 and the kwargs dicts are honoured; 8-bit Adam earns a warning", () => {
+  it("on the torch engine: log_with (wandb too), mixed precision, TF32 and the kwargs dicts are honoured; 8-bit Adam and async DDPO rewards earn a warning", () => {
     const { config, warnings } = loadRunConfig({
       file: ALIGNPROP,
       overrides: {
@@ -140,10 +140,15 @@ describe("fields TF.js cannot honour", () => {
         tracker_kwargs: '{"wandb": {"tags": ["x"]}}',
         accelerator_kwargs: '{"split_batches": true}',
         project_kwargs: '{"logging_dir": "x"}',
+        algorithm: "ddpo",
+        async_reward_computation: "true",
       },
     });
     assert.deepEqual([config.engine, config.log_with], ["torch", "wandb"]);
-    assert.deepEqual(warnings, ["train_use_8bit_adam=true is ignored: the torch engine uses torch.optim.AdamW, so AdamW keeps fp32 state"]);
+    assert.deepEqual(warnings, [
+      "train_use_8bit_adam=true is ignored: the torch engine uses torch.optim.AdamW, so AdamW keeps fp32 state",
+      "async_reward_computation=true is ignored (and max_workers with it): the torch engine computes DDPO's rewards in line",
+    ]);
   });
 
   it("are all listed for --help under the engine, each with what happens instead", () => {

@@ -68,6 +68,12 @@ test("a deterministic sampler (eta = 0) is refused for DDPO only: its steps have
   assert.doesNotThrow(() => loadRunConfig({ overrides: { sample_eta: "0" } }), "AlignProp samples with eta = 0");
 });
 
+test("kl_coeff is refused for DDPO (it is AlignProp's KL term on the kept steps), and accepted for AlignProp", () => {
+  assert.match(problems({ kl_coeff: 0.1 }), /kl_coeff: 0\.1: the KL term is AlignProp's .* Use 0 with algorithm "ddpo"/);
+  assert.doesNotThrow(() => loadRunConfig({ overrides: { kl_coeff: "0.1" } }));
+  assert.throws(() => loadRunConfig({ overrides: { kl_coeff: "-1" } }), /kl_coeff/);
+});
+
 test("a timestep fraction that trains no timestep is refused, naming the smallest that trains one", () => {
   assert.equal(trainedTimesteps({ sample_num_steps: 50, train_timestep_fraction: 0.25 }), 12);
   assert.match(problems({ train_timestep_fraction: 0.2 }), /train_timestep_fraction: 0\.2 trains ⌊3·0\.2⌋ = 0 timesteps; raise it to at least 0\.333/);

@@ -66,8 +66,10 @@ const trainers = (
 
 /** The flags `train` itself takes in the compose commands; every other flag is a run-config field. */
 const TRAIN_FLAGS = ["headless", "config", "bind", "server-key", "allow", "allow-observer"];
+/** Compose's `${VAR:-default}` interpolation, with every variable unset. */
+const interpolated = (arg: string) => arg.replace(/\$\{\w+:-([^}]*)\}/g, "$1");
 function trainCommand(command: readonly string[]) {
-  const [verb, ...args] = command;
+  const [verb, ...args] = command.map(interpolated);
   assert.equal(verb, "train");
   const { flags, positionals } = parseArgv(args, new Set(["headless", "ci"]));
   assert.deepEqual(positionals, []);

@@ -41,11 +41,12 @@ async function screenShows(pattern: RegExp, timeoutMs = 60_000, target = session
 /**
  * Starts `alignprop train` with these flags in a new 120x40 terminal (tmux session `name`). The shell keeps the session
  * (and so the tmux server that remembers the signal) alive after the CLI exits; `exited()` waits for that exit and
- * returns its code.
+ * returns its code. The quickstart's evaluation (48 samples of 20 steps) is off: these tests are about the terminal, and
+ * test/ui/eval-pane.test.tsx shows the eval panes.
  */
 function trainInTerminal(name: string, flags: string[], env = ""): { exited: () => string } {
   const exitFile = join(runs.dir, `${name}.exit-code`);
-  const command = [env, process.execPath, CLI, "train", "--config", QUICKSTART, "--runs_dir", runs.dir, "--train_batch_size", "2", ...flags].join(" ");
+  const command = [env, process.execPath, CLI, "train", "--config", QUICKSTART, "--runs_dir", runs.dir, "--train_batch_size", "2", "--eval_freq", "0", ...flags].join(" ");
   const line = `${command}; echo $? > ${exitFile}; tmux -L ${session} wait-for -S ${name}-done; exec sleep 600`;
   tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "40", line);
   return {

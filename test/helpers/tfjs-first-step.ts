@@ -4,7 +4,8 @@
  * layout) and one micro-batch's draws — prompts, metadata, kept steps, x_T and the chain's noise in torch's
  * [B, C, h, w] layout. Builds the job as the trainer does (`createJob`), loads those weights through the checkpoint
  * path (`restore`, AdamW's moments as before its first step), and prints the job's loss, rewards and LoRA gradient
- * for those draws: `{"loss", "rewards": [...], "grads": {key: [...]}}`, on the exact `cpu` backend.
+ * for those draws: `{"loss", "rewards": [...], "grads": {key: [...]}}`, on the exact `cpu` backend. With `kl_coeff` > 0
+ * in the config, the loss includes kl_coeff · kl over the kept steps and `kl` is printed too.
  */
 import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
@@ -39,8 +40,8 @@ const d = request.draws;
 const nhwc = (values: number[]) => tf.tidy(() => tf.transpose(tf.tensor4d(values, d.shape), [0, 2, 3, 1]) as tf.Tensor4D);
 const xT = nhwc(d.x_t);
 const noise = d.noise.map(nhwc);
-const { loss, rewards, grads } = job.gradients({ prompts: d.prompts, metadata: d.metadata, keep: d.keep, xT, noise });
+const { loss, rewards, grads, kl } = job.gradients({ prompts: d.prompts, metadata: d.metadata, keep: d.keep, xT, noise });
 tf.dispose([xT, ...noise]);
 created.dispose();
 const plain = Object.fromEntries(Object.entries(grads).map(([key, t]) => [key, Array.from(t.data)]));
-console.log(JSON.stringify({ loss, rewards, grads: plain }));
+console.log(JSON.stringify({ loss, rewards, grads: plain, ...(kl === undefined ? {} : { kl }) }));

@@ -112,6 +112,32 @@ test("merging gives the adapted outputs (≤ 1e-5) and unmerging restores the ba
   unet.dispose();
 });
 
+test("lora_scale 0 runs the base UNet exactly, 0.5 half the update (merged or not), and withLoraScale restores the scale", () => {
+  const unet = tinyUNet(7);
+  const base = run(unet);
+  const lora = attachLora(unet, DEFAULT_LORA_CONFIG, { seed: 3 });
+  perturbUp(unet, 200);
+  const adapted = run(unet);
+  assert.deepEqual(lora.withLoraScale(0, () => run(unet)), base);
+  const half = lora.withLoraScale(0.5, () => run(unet));
+  assert.deepEqual(run(unet), adapted, "the scale is restored");
+  // The update is linear in B: halving every B gives the same outputs as lora_scale 0.5.
+  const ups = [...lora.layers.values()].map((l) => l.lora.up.weight.tensor);
+  const saved = ups.map((u) => u.clone());
+  ups.forEach((u) => tf.tidy(() => u.assign(tf.mul(u, 0.5))));
+  assert.ok(maxAbsDiff(half, run(unet)) <= 1e-6);
+  ups.forEach((u, i) => u.assign(saved[i]!));
+  lora.setLoraScale(0.5);
+  lora.merge();
+  assert.ok(maxAbsDiff(run(unet), half) <= 1e-5, "merged at 0.5");
+  assert.throws(() => lora.setLoraScale(1), /merged into its layer; unmerge it before changing lora_scale/);
+  lora.unmerge();
+  assert.throws(() => lora.setLoraScale(Number.NaN), /lora_scale=NaN must be a finite number/);
+  tf.dispose(saved);
+  lora.dispose();
+  unet.dispose();
+});
+
 test("target matching follows peft: the whole path or a dotted suffix", () => {
   assert.ok(matchesTarget("mid_block.attentions.0.transformer_blocks.0.attn2.to_out.0", ["to_out.0"]));
   assert.ok(matchesTarget("to_q", ["to_q"]));

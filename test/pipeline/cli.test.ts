@@ -1,6 +1,6 @@
 /** `alignprop inspect` on the SD1.5 configs and `alignprop sample` end to end on a tiny pipeline the project saved. */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +21,7 @@ const SD15 = join(FIXTURES, "sd15");
 let root: string;
 let model: string;
 let lora: string;
+let halfLora: string;
 
 before(async () => {
   await tf.setBackend("cpu");
@@ -32,6 +33,11 @@ before(async () => {
   for (const [, layer] of adapters.layers) layer.lora.up.weight.tensor.assign(tf.randomNormal(layer.lora.up.weight.tfShape, 0, 0.5, "float32", 9));
   lora = join(root, "pytorch_lora_weights.safetensors");
   await saveLoraWeights(lora, adapters);
+  // The same adapters at half strength: B halved.
+  for (const [, layer] of adapters.layers) tf.tidy(() => layer.lora.up.weight.tensor.assign(tf.mul(layer.lora.up.weight.tensor, 0.5)));
+  halfLora = join(root, "half", "pytorch_lora_weights.safetensors");
+  await mkdir(join(root, "half"));
+  await saveLoraWeights(halfLora, adapters);
   adapters.dispose();
   disposePipeline(pipeline);
 });
@@ -133,6 +139,29 @@ test("sample --lora merges the adapters: the image is the one the adapted pipeli
   const written = PNG.sync.read(Buffer.from(await readFile(join(root, "lora.png"))));
   const rgb = Uint8Array.from({ length: 16 * 16 * 3 }, (_, i) => written.data[Math.floor(i / 3) * 4 + (i % 3)]!);
   assert.ok(rgb.every((v, i) => Math.abs(v - image!.rgb[i]!) <= 1));
+});
+
+test("sample --lora-scale 0 renders the base pipeline bit for bit and 0.5 the LoRA with half its update; without --lora it is refused", async () => {
+  const runs: Record<string, string[]> = {
+    plain: [],
+    trained: ["--lora", lora],
+    zero: ["--lora", lora, "--lora-scale", "0"],
+    half: ["--lora", lora, "--lora-scale", "0.5"],
+    halved: ["--lora", halfLora],
+  };
+  const results = await Promise.all(Object.entries(runs).map(([name, extra]) => alignprop(sampleArgs(`${name}.safetensors`, "--eta", "1", ...extra))));
+  for (const r of results) assert.equal(r.exitCode, 0, String(r.stderr));
+  const image = async (name: string) => decodeSafetensors(new Uint8Array(await readFile(join(root, `${name}.safetensors`)))).tensors.images!.data!;
+  const names = ["plain", "trained", "zero", "half", "halved"] as const;
+  const [plain, trained, zero, half, halved] = (await Promise.all(names.map(image))) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+  const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (x, i) => Math.abs(x - b[i]!)));
+  assert.deepEqual(zero, plain);
+  assert.ok(maxDiff(trained, plain) > 1e-2, "the LoRA changes the image");
+  assert.ok(maxDiff(half, halved) <= 1e-5, `scale 0.5 vs B/2: ${maxDiff(half, halved)}`);
+  assert.ok(maxDiff(half, plain) > 1e-2 && maxDiff(half, trained) > 1e-2, "half strength is neither end");
+  const orphan = await alignprop(sampleArgs("x.png", "--lora-scale", "0.5"));
+  assert.equal(orphan.exitCode, 2);
+  assert.match(String(orphan.stderr), /--lora-scale=0\.5 needs --lora <file>/);
 });
 
 test("sample names a missing or wrong option and exits 2", async () => {

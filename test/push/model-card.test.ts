@@ -100,7 +100,7 @@ Mean reward per step over 3 logged steps:
 
 ## Use with diffusers
 
-Needs diffusers 0.25 or newer with peft (\`pip install diffusers transformers peft\`): \`load_lora_weights\` loads the adapter through peft. The file's alpha/r is folded into its up weights (it declares lora_alpha = r), so it loads at its trained strength in every such version, also those before 0.34 that ignore \`lora_adapter_metadata\`.
+Needs diffusers 0.25 or newer with peft (\`pip install diffusers transformers peft\`): \`load_lora_weights\` loads the adapter through peft. The file's alpha/r is folded into its up weights (it declares lora_alpha = r), so it loads at its trained strength in every such version, also those before 0.34 that ignore \`lora_adapter_metadata\`. \`cross_attention_kwargs={"scale": s}\` mixes the adapter in at strength s (weight mixing): 0 renders the base pipeline, 1 the adapter as trained, values between trade reward for staying close to the base model.
 
 \`\`\`python
 import torch
@@ -109,7 +109,7 @@ from diffusers import DiffusionPipeline, DDIMScheduler
 pipe = DiffusionPipeline.from_pretrained("stable-diffusion-v1-5/stable-diffusion-v1-5", torch_dtype=torch.float16).to("cuda")
 pipe.scheduler = DDIMScheduler.from_config(pipe.scheduler.config)
 pipe.load_lora_weights("someone/bright-lora")
-image = pipe("a red circle", num_inference_steps=20, guidance_scale=7.5, eta=1).images[0]
+image = pipe("a red circle", num_inference_steps=20, guidance_scale=7.5, eta=1, cross_attention_kwargs={"scale": 1}).images[0]
 \`\`\`
 
 ## Citation
@@ -142,6 +142,13 @@ test("a local base pipeline leaves base_model and license out, says so, and the 
 test("a LoRA trained with alpha ≠ r shows the trained alpha and says the file has alpha/r folded into its up weights", () => {
   const card = buildModelCard({ ...input, config: { ...config, lora_alpha: 8 } });
   assert.ok(card.includes("| LoRA | r=4, alpha=8 (alpha/r = 2 is folded into the file's up weights, which declare lora_alpha=4), targets"));
+});
+
+test("the snippet mixes the adapter in at the run's lora_scale, and a kl_coeff run says what its loss added", () => {
+  const card = buildModelCard({ ...input, config: { ...config, lora_scale: 0.7, kl_coeff: 0.05 } });
+  assert.ok(card.includes('eta=1, cross_attention_kwargs={"scale": 0.7}).images[0]'));
+  assert.ok(card.includes("| KL regulariser | kl_coeff 0.05: the loss adds the kept steps' squared distance to the base UNet's noise prediction |"));
+  assert.ok(!buildModelCard(input).includes("KL regulariser"), "no row when kl_coeff is 0");
 });
 
 test("the random cut and the other losses are described as configured", () => {

@@ -4,50 +4,27 @@
  * charts with a drawn path, one data-URI image per logged image and its `prompt | reward` caption.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, test } from "node:test";
-import { execa } from "execa";
 import { PNG } from "pngjs";
+import { chromium, haveChromium, PROBE } from "../helpers/chromium.js";
 import { alignprop } from "../helpers/cli.js";
 import { TINY_RUN_FLAGS } from "../helpers/tiny-model.js";
 
 const work = mkdtempSync(join(tmpdir(), "alignprop-report-e2e-"));
 after(() => rmSync(work, { recursive: true, force: true }));
+const browse = (args: string[]) => chromium(work, args);
 
-const INSTALL = "chromium is not installed; install it with `apt-get update && apt-get install -y chromium` (Debian) — this test renders report.html in headless Chromium (.ci/run installs it)";
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync", "--force-color-profile=srgb", "--hide-scrollbars"];
 const WINDOW = { width: 1200, height: 2400 };
-
-let launches = 0;
-/** One headless Chromium run with a fresh profile; resolves with its stdout. */
-async function chromium(args: string[]): Promise<string> {
-  const profile = join(work, `profile-${++launches}`);
-  const r = await execa("chromium", [...FLAGS, `--user-data-dir=${profile}`, ...args], { reject: false, timeout: 60_000, stdin: "ignore" });
-  assert.equal(r.exitCode, 0, `chromium ${args.join(" ")} failed (${r.exitCode}):\n${String(r.stderr).slice(-2000)}`);
-  return String(r.stdout);
-}
-
-/** Adds data attributes saying what the browser made of each image and chart path, once the page has loaded. */
-const PROBE = `<script>addEventListener("load", () => {
-  for (const img of document.images) img.dataset.natural = img.naturalWidth + "x" + img.naturalHeight;
-  for (const p of document.querySelectorAll("svg.chart path.line")) p.dataset.bboxWidth = String(Math.round(p.getBBox().width));
-});</script>`;
 
 interface Caption { file: string; prompt: string; reward: number; }
 const unescape = (s: string) => s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
 
 test("a real run's report.html renders in headless Chromium with both charts and every logged image captioned", async (t) => {
-  if (spawnSync("chromium", ["--version"]).error) {
-    // CI requires the browser (.ci/run sets ALIGNPROP_REQUIRE_CHROMIUM=1); elsewhere the skip says how to include it.
-    assert.notEqual(process.env.ALIGNPROP_REQUIRE_CHROMIUM, "1", INSTALL);
-    t.skip(`skipped: ${INSTALL}`);
-    return;
-  }
+  if (!haveChromium(t)) return;
   const runs = join(work, "runs");
   let start = performance.now();
   const train = await alignprop(["train", "--ci", ...TINY_RUN_FLAGS, "--runs_dir", runs, "--num_epochs", "20", "--log_image_freq", "5", "--save_freq", "1000"]);
@@ -68,11 +45,11 @@ test("a real run's report.html renders in headless Chromium with both charts and
 
   start = performance.now();
   const shotPath = join(work, "report.png");
-  await chromium([`--screenshot=${shotPath}`, `--window-size=${WINDOW.width},${WINDOW.height}`, pathToFileURL(report).href]);
-  const dom = await chromium(["--dump-dom", pathToFileURL(report).href]);
+  await browse([`--screenshot=${shotPath}`, `--window-size=${WINDOW.width},${WINDOW.height}`, pathToFileURL(report).href]);
+  const dom = await browse(["--dump-dom", pathToFileURL(report).href]);
   const probePath = join(runDir, "probe.html");
   writeFileSync(probePath, readFileSync(report, "utf8").replace("</body>", `${PROBE}</body>`));
-  const probed = await chromium(["--dump-dom", pathToFileURL(probePath).href]);
+  const probed = await browse(["--dump-dom", pathToFileURL(probePath).href]);
   const chromiumSeconds = (performance.now() - start) / 1000;
   t.diagnostic(`training run ${trainSeconds.toFixed(1)} s, three Chromium loads ${chromiumSeconds.toFixed(1)} s`);
 

@@ -12,6 +12,7 @@ function report(over: Partial<RunReport> = {}): RunReport {
     status: { state: "DONE", message: "finished at step 3/3", step: 3, total: 3, backend: "cpu" },
     metrics: [1, 2, 3].map((step) => ({ step, loss: -step / 10, rewardMean: step / 10, rewardStd: 0.05, scalars: {} })),
     imageSteps: [{ step: 3, images: [{ prompt: "a red circle", reward: 0.61234, path: "images/step-3/0.png", width: 32, height: 32, src: PNG }] }],
+    evals: [],
     errors: [],
     startMs: 1_700_000_000_000,
     endMs: 1_700_000_125_000,

@@ -30,7 +30,8 @@ async function runToEnd(configPath: string, resume?: string) {
 
 test("a TF.js run's TensorBoard files hold every step's scalars, the captioned images and the config", async () => {
   const logdir = join(runs.dir, "logs");
-  const run = prepareRun(undefined, { runs_dir: runs.dir, ...TINY_RUN, num_epochs: "6", log_image_freq: "3", log_with: "tensorboard", logdir });
+  const evaluation = { eval_freq: "3", eval_prompts: "a red circle", eval_seeds: "0,1", eval_monitors: "reward,diversity" };
+  const run = prepareRun(undefined, { runs_dir: runs.dir, ...TINY_RUN, num_epochs: "6", log_image_freq: "3", log_with: "tensorboard", logdir, ...evaluation });
   await runToEnd(run.configPath);
 
   const tb = readWithTensorBoard(join(logdir, basename(run.runDir)));
@@ -46,6 +47,8 @@ test("a TF.js run's TensorBoard files hold every step's scalars, the captioned i
   assert.deepEqual([...new Set(logged.map((x) => x.step))], [3, 6]);
   for (const { step, tag } of logged) assert.ok(tb.images[tag]?.some(([s]) => s === step), `image "${tag}" at step ${step}`);
   assert.match(tb.text.config![0]![1], /\| log_with \| "tensorboard" \|/);
+  // The evaluations' monitors under eval/, at the eval steps (0: the base model).
+  for (const tag of ["eval/reward", "eval/diversity"]) assert.deepEqual(tb.scalars[tag]?.map(([s]) => s), [0, 3, 6], tag);
 });
 
 test("a run killed after its checkpoint and resumed shows every step once in TensorBoard, with the resumed values", async () => {

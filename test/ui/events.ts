@@ -6,6 +6,7 @@ import { PNG } from "pngjs";
 import {
   CheckpointSavedSchema,
   ErrorSchema,
+  EvalResultSchema,
   EventSchema,
   ImageBatchSchema,
   LogSchema,
@@ -38,6 +39,9 @@ export const progress = (init: MessageInitShape<typeof ProgressSchema>): Event =
   event({ case: "progress", value: create(ProgressSchema, init) });
 export const checkpoint = (init: MessageInitShape<typeof CheckpointSavedSchema>): Event =>
   event({ case: "checkpoint", value: create(CheckpointSavedSchema, init) });
+
+export const evalResult = (init: MessageInitShape<typeof EvalResultSchema>): Event =>
+  event({ case: "eval", value: create(EvalResultSchema, init) });
 
 /** An opaque RGB PNG, `pixels` row-major. */
 export function pngOf(width: number, height: number, pixels: readonly [number, number, number][]): Uint8Array {

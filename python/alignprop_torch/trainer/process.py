@@ -1,5 +1,6 @@
 """A trainer process around a job: binds the wire, prints the ready line, stops on SIGINT/SIGTERM like the stop
-command (a second signal exits at once), runs the loop and exits 0 when DONE, 1 when FAILED, as src/trainer/main.ts."""
+command (a second signal exits at once), runs the loop and exits 0 when DONE, 1 when FAILED, as src/trainer/main.ts.
+In a data-parallel job only rank 0 does the first two; the other ranks run the same loop beside it (data_parallel)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import sys
 import threading
 from collections.abc import Callable
 
+from alignprop_torch.distributed import Ranks
 from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
 from alignprop_torch.run_dir import EventsWriter
 from alignprop_torch.trainer.args import TrainerArgs
+from alignprop_torch.trainer.data_parallel import JobOfRanks, SilentServer, coordination
 from alignprop_torch.trainer.run_control import RunControl
 from alignprop_torch.trainer.run_loop import Job, RunLoop, RunSettings
 from alignprop_torch.trainer.trackers import RunTracker
@@ -44,12 +47,21 @@ def run_trainer(
     start_step: int = 0,
     start_seq: int = 0,
     tracker: RunTracker | None = None,
+    ranks: Ranks | None = None,
 ) -> int:
     """Serves one run; the job is built (`job_factory`) after the ready line, while the run is STARTING. A resumed
     run starts at its checkpoint's step, numbering events after the checkpoint's seq. A `tracker` (log_with) starts
-    with the job, sees every event events.jsonl records, and ends with the run."""
+    with the job, sees every event events.jsonl records, and ends with the run. On a rank other than 0 of `ranks`,
+    runs the loop with no wire, no events and no tracker."""
+    ranks = ranks or Ranks()
     run_dir = args.config.parent.resolve()
-    control = RunControl(step=start_step)
+    control = RunControl(step=start_step, coordination=coordination(ranks))
+    stop_on_signals(control)
+    if ranks.world_size > 1:
+        inner = job_factory
+        job_factory = lambda: JobOfRanks(inner(), ranks)  # noqa: E731
+    if not ranks.leads:
+        return RunLoop(job_factory, settings, SilentServer(), control, run_dir, save_checkpoint).run()
     events = EventsWriter(run_dir)
 
     def record(event: pb.Event) -> None:
@@ -75,7 +87,6 @@ def run_trainer(
         )
     )
     try:
-        stop_on_signals(control)
         announce_ready(run_dir.name, str(run_dir), server.endpoints)
         return RunLoop(load, settings, server, control, run_dir, save_checkpoint).run()
     finally:

@@ -1,12 +1,17 @@
 """The run's lifecycle and the commands that steer it (the Python side of src/trainer/run-state.ts and of
 `Trainer.handle`/`boundary` in src/trainer/trainer.ts): STARTING → RUNNING ⇄ PAUSED → STOPPING → DONE | FAILED
 (FAILED from anywhere). The socket thread calls `handle`, which only records the request and answers at once; the
-training thread obeys at step boundaries, where a paused run waits on a condition variable without using CPU."""
+training thread obeys at step boundaries, where a paused run waits on a condition variable without using CPU.
+
+In a data-parallel job every rank runs the same loop and must take the same decision at the same boundary: the
+requests rank 0 takes there are shared with the others (`Coordination.share`, a broadcast), and every rank obeys
+the shared ones; only rank 0 receives commands."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
 from alignprop_torch.wire.options import RunCommand, RunCommandOutcome
@@ -28,15 +33,40 @@ def state_name(state: State) -> str:
     return pb.RunState.Name(state).removeprefix("RUN_STATE_").lower()
 
 
+@dataclass(frozen=True)
+class Requests:
+    """What a step boundary obeys: the run pauses there, resumes, stops, or saves a checkpoint."""
+
+    pause: bool = False
+    resume: bool = False
+    stop: bool = False
+    checkpoint: bool = False
+
+
+@dataclass(frozen=True)
+class Coordination:
+    """How one rank's boundaries agree with the job's (a single process: trivially)."""
+
+    #: Rank 0's requests, on every rank (each rank passes its own; rank 0's win).
+    share: Callable[[Requests], Requests] = lambda requests: requests
+    #: Rank 0: receives the commands and, while paused, waits for them.
+    leads: bool = True
+    #: While paused, rank 0 shares at least this often, so the waiting ranks stay inside the collective timeout.
+    idle_seconds: float | None = None
+
+
 class RunControl:
-    def __init__(self, step: int = 0) -> None:
+    def __init__(self, step: int = 0, coordination: Coordination | None = None) -> None:
         self._lock = threading.Condition()
         self._state: State = pb.RUN_STATE_STARTING
         self.step = step
+        self.coordination = coordination or Coordination()
         self._pause_requested = False
         self._resume_requested = False
         self._stop_requested = False
         self._checkpoint_requested = False
+        #: A stop obeyed at a boundary (the same step on every rank).
+        self._stopping = False
 
     @property
     def state(self) -> State:
@@ -44,7 +74,8 @@ class RunControl:
 
     @property
     def stop_requested(self) -> bool:
-        return self._stop_requested
+        """A stop taken at a step boundary: every rank of the job sees it after the same step."""
+        return self._stopping
 
     def to(self, next_state: State) -> None:
         """Moves the run on; an impossible transition is a bug in the trainer, so it raises."""
@@ -83,29 +114,49 @@ class RunControl:
     def boundary(self, checkpoint: Callable[[str], None], announce: Callable[[str], None]) -> None:
         """Step boundary (training thread): take a requested checkpoint, and stay here while paused, without CPU.
         `checkpoint(reason)` saves; `announce(message)` publishes the status after a state change."""
-        if self._take_checkpoint_request():
+        requests = self._obey(self._take(running=True))
+        if requests.checkpoint:
             checkpoint("requested")
-        with self._lock:
-            if not self._pause_requested or self._stop_requested:
-                return
-            self._pause_requested = False
-            self._resume_requested = False
-            self.to(pb.RUN_STATE_PAUSED)
+        if not requests.pause:
+            return
         announce(f"paused after step {self.step}")
         while True:
-            if self._take_checkpoint_request():
+            requests = self._obey(self._take(running=False))
+            if requests.checkpoint:
                 checkpoint("requested")
-            with self._lock:
-                if self._stop_requested:
-                    return
-                if self._resume_requested:
-                    self.to(pb.RUN_STATE_RUNNING)
-                    break
-                if not self._checkpoint_requested:
-                    self._lock.wait()
+            if requests.stop:
+                return
+            if requests.resume:
+                break
         announce(f"resumed at step {self.step}")
 
-    def _take_checkpoint_request(self) -> bool:
+    def _take(self, running: bool) -> Requests:
+        """This rank's requests for the boundary, taken under the lock with the state change they cause, so a command
+        is answered either before or after it. While paused, rank 0 first waits (without CPU) for a command."""
         with self._lock:
-            requested, self._checkpoint_requested = self._checkpoint_requested, False
-            return requested
+            pending = self._stop_requested or self._resume_requested or self._checkpoint_requested
+            if not running and self.coordination.leads and not pending:
+                self._lock.wait(self.coordination.idle_seconds)
+            checkpoint, self._checkpoint_requested = self._checkpoint_requested, False
+            stop = self._stop_requested
+            if running:
+                pause = self._pause_requested and not stop and self.coordination.leads
+                if pause:
+                    self._pause_requested = self._resume_requested = False
+                    self.to(pb.RUN_STATE_PAUSED)
+                return Requests(pause=pause, stop=stop, checkpoint=checkpoint)
+            resume = self._resume_requested and not stop and self.coordination.leads
+            if resume:
+                self.to(pb.RUN_STATE_RUNNING)
+            return Requests(resume=resume, stop=stop, checkpoint=checkpoint)
+
+    def _obey(self, mine: Requests) -> Requests:
+        """The job's requests (rank 0's); a rank that does not lead follows rank 0's state."""
+        requests = self.coordination.share(mine)
+        if not self.coordination.leads:
+            if requests.pause:
+                self.to(pb.RUN_STATE_PAUSED)
+            if requests.resume:
+                self.to(pb.RUN_STATE_RUNNING)
+        self._stopping = self._stopping or requests.stop
+        return requests

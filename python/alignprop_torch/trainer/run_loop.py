@@ -72,6 +72,8 @@ class RunSettings:
     description: str
     #: Config fields this engine cannot honour, one sentence each (the CLI's `--warning`s): published at start.
     warnings: tuple[str, ...] = ()
+    #: Processes training the run together (data parallel); every Status says so.
+    world_size: int = 1
 
 
 class RunLoop:
@@ -251,6 +253,7 @@ class RunLoop:
                 backend=self.s.backend,
                 message=message,
                 run_dir=str(self.run_dir),
+                world_size=self.s.world_size,
             )
         )
 

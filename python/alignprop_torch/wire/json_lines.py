@@ -69,7 +69,9 @@ def _field_value(field: FieldDescriptor, value: Any) -> Any:
     if field.message_type is not None and field.message_type.GetOptions().map_entry:
         value_field = field.message_type.fields_by_name["value"]
         keys = (str(k).lower() if isinstance(k, bool) else str(k) for k in value)
-        return _js_key_order([(k, _scalar(value_field, v)) for k, v in zip(keys, value.values(), strict=True)])
+        # Sorted, as src/run/events-log.ts writes maps (upb's map order is not insertion order), then JS key order.
+        entries = sorted(zip(keys, value.values(), strict=True), key=lambda e: e[0])
+        return _js_key_order([(k, _scalar(value_field, v)) for k, v in entries])
     if field.is_repeated:
         return [_scalar(field, v) for v in value]
     return _scalar(field, value)

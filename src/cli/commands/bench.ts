@@ -17,7 +17,8 @@ import { compareAlgorithms } from "../../bench/compare.js";
 import { RISE_MIN_STEPS, rewardRise } from "../../bench/reward-rise.js";
 import { runJob, type StepRecord } from "../../bench/run-job.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { loadRunConfig, type OverrideValue } from "../../config/index.js";
+import { ENGINES, loadRunConfig, type Engine, type OverrideValue } from "../../config/index.js";
+import { PACKAGE_ROOT } from "../../models/embedded.js";
 import { projectPython, PythonEnvError } from "../../python/env.js";
 import { compareHtml } from "../../report/compare-html.js";
 import { initBackend } from "../../tf/backend.js";
@@ -44,12 +45,13 @@ const Options = z.object({
   quickstart: flag(),
   seconds: z.coerce.number().positive().default(240),
   out: z.string().min(1).default("compare-ddpo.html"),
+  engine: z.enum(ENGINES).default("tfjs"),
   help: flag(),
 });
 
 const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n>] [--timeout <s>] [--skip-unet] [--skip-torch]
-       alignprop bench --compare ddpo [--seconds 240] [--out compare-ddpo.html]
-       alignprop bench --quickstart [--seconds 600]
+       alignprop bench --compare ddpo [--seconds 240] [--out compare-ddpo.html] [--engine tfjs|torch]
+       alignprop bench --quickstart [--seconds 600] [--engine tfjs|torch]
 
   --backends <list>  TF.js backends to time, comma-separated (default: ${BACKEND_NAMES.join(",")}; unavailable ones
                      are reported as such)
@@ -72,6 +74,8 @@ const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n
   --quickstart       instead: train what \`npm start\` trains (configs/quickstart.json) for --seconds (give 600 for
                      the 10-minute promise; at least ${RISE_MIN_STEPS} steps however slow the machine) and report how
                      far the reward mean rose towards the best sample seen
+  --engine <e>       with --compare or --quickstart: train on tfjs (default; the best TF.js backend) or torch (the
+                     project's Python, CUDA when present)
 
 Times conv forward / input gradient / filter gradient (${BENCH_SHAPES.conv.x.join("×")} NHWC, ${BENCH_SHAPES.conv.filter.join("×")}),
 a ${BENCH_SHAPES.matmul.m}×${BENCH_SHAPES.matmul.k}×${BENCH_SHAPES.matmul.n} matmul, and a training step (forward, MSE, every
@@ -162,8 +166,8 @@ export const bench: CliCommand = {
     });
     if (!parsed) return EXIT.ok;
     const { options } = parsed;
-    if (options.compare) return compareDdpo(options.seconds, options.out);
-    if (options.quickstart) return quickstartRise(options.seconds);
+    if (options.compare) return compareDdpo(options.seconds, options.out, options.engine);
+    if (options.quickstart) return quickstartRise(options.seconds, options.engine);
     const threads = options.threads ?? ortThreads();
     const taskOptions = { repeats: options.repeats, threads, timeout: options.timeout };
     const tasks = options.skip_unet ? ["kernels"] : ["kernels", "unet"];
@@ -217,12 +221,18 @@ async function compareEngines(o: TaskOptions & { skipTorch: boolean }): Promise<
   };
 }
 
+/** What trains: "torch", or the TF.js backend `auto` picks (initialised here, in this process). */
+async function engineBackend(engine: Engine): Promise<string> {
+  return engine === "torch" ? "torch" : (await initBackend("auto")).backend;
+}
+
 /** `--compare ddpo`: both algorithms on tiny-shapes, JSON on stdout, the plot in `out`. */
-async function compareDdpo(seconds: number, out: string): Promise<number> {
-  const choice = await initBackend("auto");
+async function compareDdpo(seconds: number, out: string, engine: Engine): Promise<number> {
+  const backend = await engineBackend(engine);
   const settings = {
     seconds,
     shared: {
+      engine,
       model: "tiny-shapes",
       reward: "tiny-aesthetic",
       prompts: "shapes",
@@ -242,8 +252,8 @@ async function compareDdpo(seconds: number, out: string): Promise<number> {
     },
     16,
   );
-  await writeFileAtomic(out, compareHtml(comparison, { backend: choice.backend, ...settings }));
-  process.stdout.write(JSON.stringify({ backend: choice.backend, settings, ...comparison, html: out }, null, 2) + "\n");
+  await writeFileAtomic(out, compareHtml(comparison, { backend, ...settings }));
+  process.stdout.write(JSON.stringify({ backend, settings, ...comparison, html: out }, null, 2) + "\n");
   return EXIT.ok;
 }
 
@@ -260,11 +270,11 @@ function quickstartTraining(): Record<string, OverrideValue> {
 }
 
 /** `--quickstart`: the main job for a wall-clock budget, and how much of the reward gap it closed. */
-async function quickstartRise(seconds: number): Promise<number> {
-  const choice = await initBackend("auto");
+async function quickstartRise(seconds: number, engine: Engine): Promise<number> {
+  const backend = await engineBackend(engine);
   const onStep = (r: StepRecord) => process.stderr.write(`${r.seconds.toFixed(0)} s: reward ${r.rewardMean.toFixed(4)}\n`);
-  const run = await runJob({}, { seconds, minSteps: RISE_MIN_STEPS, onStep }, QUICKSTART);
+  const run = await runJob({ engine }, { seconds, minSteps: RISE_MIN_STEPS, onStep }, QUICKSTART);
   const rise = rewardRise(run.steps);
-  process.stdout.write(JSON.stringify({ backend: choice.backend, config: QUICKSTART, run: run.description, peak_rss_mb: run.peakRssMb, ...rise }, null, 2) + "\n");
+  process.stdout.write(JSON.stringify({ backend, config: QUICKSTART, run: run.description, peak_rss_mb: run.peakRssMb, ...rise }, null, 2) + "\n");
   return EXIT.ok;
 }

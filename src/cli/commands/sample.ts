@@ -12,11 +12,11 @@ import { z } from "zod";
 import { BACKENDS } from "../../config/index.js";
 import { sample as render } from "../../diffusion/pipeline-sample.js";
 import { writeFileAtomic } from "../../io/atomic.js";
-import { applyLoraWeights, readLoraWeights } from "../../io/lora-weights.js";
+import { attachLoraWeights, readLoraWeights } from "../../io/lora-weights.js";
 import { encodePng, floatsToImages } from "../../io/png.js";
 import { truncationWarner } from "../../models/clip/truncation.js";
 import { encodeSafetensors, readSafetensors } from "../../io/safetensors.js";
-import { attachLora, type LoraAdapters } from "../../models/lora.js";
+import type { LoraAdapters } from "../../models/lora.js";
 import { disposePipeline, loadPipeline } from "../../models/pipeline.js";
 import type { UNet2DConditionModel } from "../../models/unet/index.js";
 import { initBackend } from "../../tf/backend.js";
@@ -38,6 +38,7 @@ const Options = z.object({
   height: whole().pipe(z.number().min(1)).optional(),
   width: whole().pipe(z.number().min(1)).optional(),
   lora: z.string().min(1).optional(),
+  lora_scale: decimal().optional(),
   latents: z.string().min(1).optional(),
   out: z.string().min(1, "needs the PNG (or .safetensors) file to write"),
   revision: z.string().min(1).optional(),
@@ -59,6 +60,8 @@ const USAGE = `alignprop sample [--model <dir|org/name>] --prompt "…" --out x.
   --seed <n>               seeds the initial latents and the DDIM noise (default 0)
   --height, --width <px>   image size, multiples of the VAE's downscale (default the UNet's sample_size × downscale)
   --lora <file>            a pytorch_lora_weights.safetensors to merge into the UNet
+  --lora-scale <s>         the LoRA's strength (weight mixing; diffusers' cross_attention_kwargs={"scale": s}):
+                           0 renders the base pipeline, 1 the trained one (default 1); needs --lora
   --latents <file>         a safetensors file with \`latents\` [1, C, h, w] (x_T, diffusers' latents=) and, for
                            eta > 0, \`variance_noise\` [steps, 1, C, h, w] (each DDIM step's z, diffusers'
                            DDIMScheduler.step variance_noise=), PyTorch layout; replaces the seed's draws
@@ -77,6 +80,9 @@ export const sample: CliCommand = {
     const parsed = parseCommand(argv, { name: "sample", options: Options, booleans: ["offline"], usage: USAGE, positionals: { count: 0, what: "argument" } });
     if (!parsed) return EXIT.ok;
     const { options } = parsed;
+    if (options.lora_scale !== undefined && !options.lora) {
+      throw new UsageError(`--lora-scale=${options.lora_scale} needs --lora <file>: it scales that LoRA's update`);
+    }
     const log = (line: string) => process.stderr.write(line + "\n");
 
     await checkOut(options.out);
@@ -91,7 +97,7 @@ export const sample: CliCommand = {
     const checkLength = truncationWarner(pipeline.tokenizer, (message) => log(`warning: ${message}`));
     checkLength(options.prompt);
     checkLength(options.negative_prompt);
-    const adapters = options.lora ? await mergeLora(pipeline.unet, options.lora) : undefined;
+    const adapters = options.lora ? await mergeLora(pipeline.unet, options.lora, options.lora_scale ?? 1) : undefined;
     let given: GivenNoise | undefined;
     try {
       if (options.latents) given = await readGivenNoise(options.latents, options.steps, pipeline.unet.config.in_channels);
@@ -128,16 +134,19 @@ export const sample: CliCommand = {
   },
 };
 
-/** Attaches adapters shaped like the file's (rank, alpha, targets), loads it, and folds it into the UNet's weights. */
-async function mergeLora(unet: UNet2DConditionModel, path: string): Promise<LoraAdapters> {
+/**
+ * Attaches adapters shaped like the file's (rank, alpha, targets), loads it, and folds it, at `loraScale`, into the
+ * UNet's weights (W + loraScale · BA: 0 leaves W exactly as it was).
+ */
+async function mergeLora(unet: UNet2DConditionModel, path: string, loraScale: number): Promise<LoraAdapters> {
   let weights: Awaited<ReturnType<typeof readLoraWeights>>;
   try {
     weights = await readLoraWeights(path);
   } catch (error) {
     throw new UsageError(`--lora=${JSON.stringify(path)}: not a LoRA weights file (pytorch_lora_weights.safetensors): ${(error as Error).message}`);
   }
-  const adapters = attachLora(unet, { rank: weights.rank, alpha: weights.alpha, targetModules: weights.targetModules }, { seed: 0 });
-  applyLoraWeights(adapters, weights, path);
+  const adapters = attachLoraWeights(unet, weights, path);
+  adapters.setLoraScale(loraScale);
   adapters.merge();
   return adapters;
 }

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { readKeyPair } from "../../bridge/curve.js";
 import { assertSafeBind, companionEndpoints } from "../../bridge/endpoints.js";
 import { spawnTrainer, type SpawnedTrainer } from "../../bridge/spawn.js";
-import { formatRunConfigHelp, formatUnhonouredHelp } from "../../config/index.js";
+import { formatRunConfigHelp, formatUnhonouredHelp, loadRunConfig } from "../../config/index.js";
 import { flag, parseArgv, takeOptions, UsageError } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 import { showRun, wantsDashboard } from "../front-end.js";
@@ -17,6 +17,7 @@ import { pushRun } from "../../io/hub-push.js";
 import { torchTrainer } from "../../python/torch-trainer.js";
 import { prepareRun, readEventsLog, runFiles, type PreparedRun } from "../../run/index.js";
 import { preflight } from "../preflight.js";
+import { trainOnAnotherMachine } from "./train-machine.js";
 
 const Options = z.object({
   config: z.string().min(1, "needs the path of a JSON config file").optional(),
@@ -53,8 +54,8 @@ and image_hook modules are JavaScript (.js/.mjs/.cjs). torch runs \`python -m al
 project's Python (ALIGNPROP_PYTHON overrides it): diffusers + peft + PyTorch, CUDA when present, else the CPU;
 its reward and image_hook modules are Python: file.py (calling reward_function / image_samples_hook, TRL's
 signatures) or file.py:function. A module in the other engine's language is refused naming the field, the value
-and the engine that runs it. torch trains algorithm "alignprop" today; DDPO and --backend are refused naming the
-field. Its log_with ("tensorboard" or "wandb") goes through accelerate's trackers, set up by tracker_kwargs,
+and the engine that runs it. torch trains AlignProp and DDPO (--algorithm); --backend is refused naming the field.
+Its log_with ("tensorboard" or "wandb") goes through accelerate's trackers, set up by tracker_kwargs,
 accelerator_kwargs and project_kwargs as TRL did (wandb offline: WANDB_MODE=offline). Both write the same run
 directory; a checkpoint resumes only in the engine that wrote it.
 
@@ -88,6 +89,11 @@ export const train: CliCommand = {
         throw new UsageError((error as Error).message);
       }
     }
+    // Machines other than machine 0 of a multi-machine job only add ranks to the run machine 0 serves.
+    if ((rest.machine_rank ?? rest["machine-rank"] ?? "0") !== "0") {
+      const { config } = loadRunConfig({ file: options.config, overrides: { ...rest, ...(options.resume ? { resume_from: options.resume } : {}) } });
+      if (config.engine === "torch") return trainOnAnotherMachine(config);
+    }
     const run = prepareRun(options.config, options.resume ? { ...rest, resume_from: options.resume } : rest, (config) => preflight(config));
     // The trainer publishes the warnings (dashboard log, --ci, events.jsonl); headless, nobody watches yet.
     if (options.headless) for (const w of run.warnings) process.stderr.write(`warning: ${w}
@@ -103,7 +109,7 @@ export const train: CliCommand = {
     let trainer: SpawnedTrainer;
     try {
       trainer = await spawnTrainer({
-        ...(run.config.engine === "torch" ? torchTrainer() : {}),
+        ...(run.config.engine === "torch" ? torchTrainer(run.config) : {}),
         configPath: run.configPath,
         resume: run.checkpoint,
         warnings: run.warnings,

@@ -56,6 +56,10 @@ export class TensorBoardRunLog {
     if (p.case === "metrics") {
       this.writer.scalars(p.value.step, metricScalars(p.value));
       this.writer.flush();
+    } else if (p.case === "eval") {
+      // The monitors under eval/, beside the training curves (eval/reward against reward_mean, eval/fidelity, …).
+      this.writer.scalars(p.value.step, Object.fromEntries(Object.entries(p.value.monitors).map(([k, v]) => [`eval/${k}`, v])));
+      this.writer.flush();
     } else if (p.case === "images" && !p.value.pixelsDropped) {
       this.writer.images(
         p.value.step,

@@ -3,7 +3,7 @@
 // Transport (src/bridge/): the trainer binds a ROUTER socket for commands, a second, read-only ROUTER socket for
 // observers, and a PUB socket for events.
 // Every PUB frame is [topic, Event bytes] where topic is the name of the Event payload case
-// ("status", "metrics", "images", "log", "error", "checkpoint", "progress"). Every command frame is [Command bytes] and is
+// ("status", "metrics", "images", "log", "error", "checkpoint", "progress", "eval"). Every command frame is [Command bytes] and is
 // answered with exactly one [CommandResult bytes].
 //
 // Versioning: the package name carries the major version; Command.protocol_major must equal PROTOCOL_MAJOR
@@ -21,7 +21,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file alignprop/v1/alignprop.proto.
  */
 export const file_alignprop_v1_alignprop: GenFile = /*@__PURE__*/
-  fileDesc("ChxhbGlnbnByb3AvdjEvYWxpZ25wcm9wLnByb3RvEgxhbGlnbnByb3AudjEisQEKBUhlbGxvEhYKDnByb3RvY29sX21ham9yGAEgASgNEhYKDnByb3RvY29sX21pbm9yGAIgASgNEg0KBWFnZW50GAMgASgJEg4KBnJ1bl9pZBgEIAEoCRIXCg9ldmVudHNfZW5kcG9pbnQYBSABKAkSGAoQb2JzZXJ2ZV9lbmRwb2ludBgGIAEoCRITCgtpbnN0YW5jZV9pZBgHIAEoCRIRCglzdGFydF9zZXEYCCABKA0iBwoFUGF1c2UiCAoGUmVzdW1lIgYKBFN0b3AiDwoNQ2hlY2twb2ludE5vdyIGCgRQaW5nIiQKD1NuYXBzaG90UmVxdWVzdBIRCglhZnRlcl9zZXEYASABKA0i2wIKB0NvbW1hbmQSCgoCaWQYASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SJAoFaGVsbG8YCiABKAsyEy5hbGlnbnByb3AudjEuSGVsbG9IABIkCgVwYXVzZRgLIAEoCzITLmFsaWducHJvcC52MS5QYXVzZUgAEiYKBnJlc3VtZRgMIAEoCzIULmFsaWducHJvcC52MS5SZXN1bWVIABIiCgRzdG9wGA0gASgLMhIuYWxpZ25wcm9wLnYxLlN0b3BIABI1Cg5jaGVja3BvaW50X25vdxgOIAEoCzIbLmFsaWducHJvcC52MS5DaGVja3BvaW50Tm93SAASIgoEcGluZxgPIAEoCzISLmFsaWducHJvcC52MS5QaW5nSAASMQoIc25hcHNob3QYECABKAsyHS5hbGlnbnByb3AudjEuU25hcHNob3RSZXF1ZXN0SABCBgoEa2luZCKtAQoNQ29tbWFuZFJlc3VsdBIKCgJpZBgBIAEoCRIKCgJvaxgCIAEoCBIPCgdtZXNzYWdlGAMgASgJEiUKBXN0YXRlGAQgASgOMhYuYWxpZ25wcm9wLnYxLlJ1blN0YXRlEiIKBWhlbGxvGAUgASgLMhMuYWxpZ25wcm9wLnYxLkhlbGxvEigKCHNuYXBzaG90GAYgASgLMhYuYWxpZ25wcm9wLnYxLlNuYXBzaG90IsMBCghTbmFwc2hvdBIOCgZydW5faWQYASABKAkSCwoDc2VxGAIgASgNEhEKCWZpcnN0X3NlcRgDIAEoDRIkCgZzdGF0dXMYBCABKAsyFC5hbGlnbnByb3AudjEuU3RhdHVzEhMKC2NvbmZpZ19qc29uGAUgASgJEiMKBmV2ZW50cxgGIAMoCzITLmFsaWducHJvcC52MS5FdmVudBISCgpiYWRfZnJhbWVzGAcgASgNEhMKC2luc3RhbmNlX2lkGAggASgJIo4BCgZTdGF0dXMSJQoFc3RhdGUYASABKA4yFi5hbGlnbnByb3AudjEuUnVuU3RhdGUSDAoEc3RlcBgCIAEoDRINCgV0b3RhbBgDIAEoDRINCgVlcG9jaBgEIAEoDRIPCgdiYWNrZW5kGAUgASgJEg8KB21lc3NhZ2UYBiABKAkSDwoHcnVuX2RpchgHIAEoCSL0AgoHTWV0cmljcxIMCgRzdGVwGAEgASgNEg0KBWVwb2NoGAIgASgNEgwKBGxvc3MYAyABKAESEwoLcmV3YXJkX21lYW4YBCABKAESEgoKcmV3YXJkX3N0ZBgFIAEoARISCgpyZXdhcmRfbWluGAYgASgBEhIKCnJld2FyZF9tYXgYByABKAESEQoJZ3JhZF9ub3JtGAggASgBEgoKAmxyGAkgASgBEhQKDHN0ZXBfc2Vjb25kcxgKIAEoARIaChJzYW1wbGVzX3Blcl9zZWNvbmQYCyABKAESEgoKdGZfdGVuc29ycxgMIAEoDRIQCgh0Zl9ieXRlcxgNIAEoARIRCglyc3NfYnl0ZXMYDiABKAESMwoHc2NhbGFycxgPIAMoCzIiLmFsaWducHJvcC52MS5NZXRyaWNzLlNjYWxhcnNFbnRyeRouCgxTY2FsYXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgBOgI4ASJ/CgVJbWFnZRILCgNwbmcYASABKAwSDgoGcHJvbXB0GAIgASgJEhwKFHByb21wdF9tZXRhZGF0YV9qc29uGAMgASgJEg4KBnJld2FyZBgEIAEoARINCgV3aWR0aBgFIAEoDRIOCgZoZWlnaHQYBiABKA0SDAoEcGF0aBgHIAEoCSJXCgpJbWFnZUJhdGNoEgwKBHN0ZXAYASABKA0SIwoGaW1hZ2VzGAIgAygLMhMuYWxpZ25wcm9wLnYxLkltYWdlEhYKDnBpeGVsc19kcm9wcGVkGAMgASgIIj0KA0xvZxIlCgVsZXZlbBgBIAEoDjIWLmFsaWducHJvcC52MS5Mb2dMZXZlbBIPCgdtZXNzYWdlGAIgASgJImAKBUVycm9yEg8KB21lc3NhZ2UYASABKAkSDgoGc291cmNlGAIgASgJEhEKCWV4aXRfY29kZRgDIAEoBRIOCgZzaWduYWwYBCABKAkSEwoLc3RkZXJyX3RhaWwYBSABKAkiTAoPQ2hlY2twb2ludFNhdmVkEgwKBHN0ZXAYASABKA0SDQoFZXBvY2gYAiABKA0SDAoEcGF0aBgDIAEoCRIOCgZyZWFzb24YBCABKAkiiQEKCFByb2dyZXNzEg0KBXBoYXNlGAEgASgJEgwKBGl0ZW0YAiABKAkSDAoEZG9uZRgDIAEoARINCgV0b3RhbBgEIAEoARIMCgR1bml0GAUgASgJEgwKBHJhdGUYBiABKAESEgoKaXRlbXNfZG9uZRgHIAEoDRITCgtpdGVtc190b3RhbBgIIAEoDSLsAgoFRXZlbnQSDgoGcnVuX2lkGAEgASgJEgsKA3NlcRgCIAEoDRIUCgx0aW1lX3VuaXhfbXMYAyABKAESJgoGc3RhdHVzGAogASgLMhQuYWxpZ25wcm9wLnYxLlN0YXR1c0gAEigKB21ldHJpY3MYCyABKAsyFS5hbGlnbnByb3AudjEuTWV0cmljc0gAEioKBmltYWdlcxgMIAEoCzIYLmFsaWducHJvcC52MS5JbWFnZUJhdGNoSAASIAoDbG9nGA0gASgLMhEuYWxpZ25wcm9wLnYxLkxvZ0gAEiQKBWVycm9yGA4gASgLMhMuYWxpZ25wcm9wLnYxLkVycm9ySAASMwoKY2hlY2twb2ludBgPIAEoCzIdLmFsaWducHJvcC52MS5DaGVja3BvaW50U2F2ZWRIABIqCghwcm9ncmVzcxgQIAEoCzIWLmFsaWducHJvcC52MS5Qcm9ncmVzc0gAQgkKB3BheWxvYWQqrAEKCFJ1blN0YXRlEhkKFVJVTl9TVEFURV9VTlNQRUNJRklFRBAAEhYKElJVTl9TVEFURV9TVEFSVElORxABEhUKEVJVTl9TVEFURV9SVU5OSU5HEAISFAoQUlVOX1NUQVRFX1BBVVNFRBADEhYKElJVTl9TVEFURV9TVE9QUElORxAEEhIKDlJVTl9TVEFURV9ET05FEAUSFAoQUlVOX1NUQVRFX0ZBSUxFRBAGKncKCExvZ0xldmVsEhkKFUxPR19MRVZFTF9VTlNQRUNJRklFRBAAEhMKD0xPR19MRVZFTF9ERUJVRxABEhIKDkxPR19MRVZFTF9JTkZPEAISEgoOTE9HX0xFVkVMX1dBUk4QAxITCg9MT0dfTEVWRUxfRVJST1IQBGIGcHJvdG8z");
+  fileDesc("ChxhbGlnbnByb3AvdjEvYWxpZ25wcm9wLnByb3RvEgxhbGlnbnByb3AudjEisQEKBUhlbGxvEhYKDnByb3RvY29sX21ham9yGAEgASgNEhYKDnByb3RvY29sX21pbm9yGAIgASgNEg0KBWFnZW50GAMgASgJEg4KBnJ1bl9pZBgEIAEoCRIXCg9ldmVudHNfZW5kcG9pbnQYBSABKAkSGAoQb2JzZXJ2ZV9lbmRwb2ludBgGIAEoCRITCgtpbnN0YW5jZV9pZBgHIAEoCRIRCglzdGFydF9zZXEYCCABKA0iBwoFUGF1c2UiCAoGUmVzdW1lIgYKBFN0b3AiDwoNQ2hlY2twb2ludE5vdyIGCgRQaW5nIiQKD1NuYXBzaG90UmVxdWVzdBIRCglhZnRlcl9zZXEYASABKA0i2wIKB0NvbW1hbmQSCgoCaWQYASABKAkSFgoOcHJvdG9jb2xfbWFqb3IYAiABKA0SJAoFaGVsbG8YCiABKAsyEy5hbGlnbnByb3AudjEuSGVsbG9IABIkCgVwYXVzZRgLIAEoCzITLmFsaWducHJvcC52MS5QYXVzZUgAEiYKBnJlc3VtZRgMIAEoCzIULmFsaWducHJvcC52MS5SZXN1bWVIABIiCgRzdG9wGA0gASgLMhIuYWxpZ25wcm9wLnYxLlN0b3BIABI1Cg5jaGVja3BvaW50X25vdxgOIAEoCzIbLmFsaWducHJvcC52MS5DaGVja3BvaW50Tm93SAASIgoEcGluZxgPIAEoCzISLmFsaWducHJvcC52MS5QaW5nSAASMQoIc25hcHNob3QYECABKAsyHS5hbGlnbnByb3AudjEuU25hcHNob3RSZXF1ZXN0SABCBgoEa2luZCKtAQoNQ29tbWFuZFJlc3VsdBIKCgJpZBgBIAEoCRIKCgJvaxgCIAEoCBIPCgdtZXNzYWdlGAMgASgJEiUKBXN0YXRlGAQgASgOMhYuYWxpZ25wcm9wLnYxLlJ1blN0YXRlEiIKBWhlbGxvGAUgASgLMhMuYWxpZ25wcm9wLnYxLkhlbGxvEigKCHNuYXBzaG90GAYgASgLMhYuYWxpZ25wcm9wLnYxLlNuYXBzaG90IsMBCghTbmFwc2hvdBIOCgZydW5faWQYASABKAkSCwoDc2VxGAIgASgNEhEKCWZpcnN0X3NlcRgDIAEoDRIkCgZzdGF0dXMYBCABKAsyFC5hbGlnbnByb3AudjEuU3RhdHVzEhMKC2NvbmZpZ19qc29uGAUgASgJEiMKBmV2ZW50cxgGIAMoCzITLmFsaWducHJvcC52MS5FdmVudBISCgpiYWRfZnJhbWVzGAcgASgNEhMKC2luc3RhbmNlX2lkGAggASgJIqIBCgZTdGF0dXMSJQoFc3RhdGUYASABKA4yFi5hbGlnbnByb3AudjEuUnVuU3RhdGUSDAoEc3RlcBgCIAEoDRINCgV0b3RhbBgDIAEoDRINCgVlcG9jaBgEIAEoDRIPCgdiYWNrZW5kGAUgASgJEg8KB21lc3NhZ2UYBiABKAkSDwoHcnVuX2RpchgHIAEoCRISCgp3b3JsZF9zaXplGAggASgNIvQCCgdNZXRyaWNzEgwKBHN0ZXAYASABKA0SDQoFZXBvY2gYAiABKA0SDAoEbG9zcxgDIAEoARITCgtyZXdhcmRfbWVhbhgEIAEoARISCgpyZXdhcmRfc3RkGAUgASgBEhIKCnJld2FyZF9taW4YBiABKAESEgoKcmV3YXJkX21heBgHIAEoARIRCglncmFkX25vcm0YCCABKAESCgoCbHIYCSABKAESFAoMc3RlcF9zZWNvbmRzGAogASgBEhoKEnNhbXBsZXNfcGVyX3NlY29uZBgLIAEoARISCgp0Zl90ZW5zb3JzGAwgASgNEhAKCHRmX2J5dGVzGA0gASgBEhEKCXJzc19ieXRlcxgOIAEoARIzCgdzY2FsYXJzGA8gAygLMiIuYWxpZ25wcm9wLnYxLk1ldHJpY3MuU2NhbGFyc0VudHJ5Gi4KDFNjYWxhcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBIn8KBUltYWdlEgsKA3BuZxgBIAEoDBIOCgZwcm9tcHQYAiABKAkSHAoUcHJvbXB0X21ldGFkYXRhX2pzb24YAyABKAkSDgoGcmV3YXJkGAQgASgBEg0KBXdpZHRoGAUgASgNEg4KBmhlaWdodBgGIAEoDRIMCgRwYXRoGAcgASgJIlcKCkltYWdlQmF0Y2gSDAoEc3RlcBgBIAEoDRIjCgZpbWFnZXMYAiADKAsyEy5hbGlnbnByb3AudjEuSW1hZ2USFgoOcGl4ZWxzX2Ryb3BwZWQYAyABKAgiPQoDTG9nEiUKBWxldmVsGAEgASgOMhYuYWxpZ25wcm9wLnYxLkxvZ0xldmVsEg8KB21lc3NhZ2UYAiABKAkiYAoFRXJyb3ISDwoHbWVzc2FnZRgBIAEoCRIOCgZzb3VyY2UYAiABKAkSEQoJZXhpdF9jb2RlGAMgASgFEg4KBnNpZ25hbBgEIAEoCRITCgtzdGRlcnJfdGFpbBgFIAEoCSJMCg9DaGVja3BvaW50U2F2ZWQSDAoEc3RlcBgBIAEoDRINCgVlcG9jaBgCIAEoDRIMCgRwYXRoGAMgASgJEg4KBnJlYXNvbhgEIAEoCSKJAQoIUHJvZ3Jlc3MSDQoFcGhhc2UYASABKAkSDAoEaXRlbRgCIAEoCRIMCgRkb25lGAMgASgBEg0KBXRvdGFsGAQgASgBEgwKBHVuaXQYBSABKAkSDAoEcmF0ZRgGIAEoARISCgppdGVtc19kb25lGAcgASgNEhMKC2l0ZW1zX3RvdGFsGAggASgNIr4BCgpFdmFsUmVzdWx0EgwKBHN0ZXAYASABKA0SOAoIbW9uaXRvcnMYAiADKAsyJi5hbGlnbnByb3AudjEuRXZhbFJlc3VsdC5Nb25pdG9yc0VudHJ5EigKBmltYWdlcxgDIAEoCzIYLmFsaWducHJvcC52MS5JbWFnZUJhdGNoEg0KBXNlZWRzGAQgAygNGi8KDU1vbml0b3JzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgBOgI4ASKWAwoFRXZlbnQSDgoGcnVuX2lkGAEgASgJEgsKA3NlcRgCIAEoDRIUCgx0aW1lX3VuaXhfbXMYAyABKAESJgoGc3RhdHVzGAogASgLMhQuYWxpZ25wcm9wLnYxLlN0YXR1c0gAEigKB21ldHJpY3MYCyABKAsyFS5hbGlnbnByb3AudjEuTWV0cmljc0gAEioKBmltYWdlcxgMIAEoCzIYLmFsaWducHJvcC52MS5JbWFnZUJhdGNoSAASIAoDbG9nGA0gASgLMhEuYWxpZ25wcm9wLnYxLkxvZ0gAEiQKBWVycm9yGA4gASgLMhMuYWxpZ25wcm9wLnYxLkVycm9ySAASMwoKY2hlY2twb2ludBgPIAEoCzIdLmFsaWducHJvcC52MS5DaGVja3BvaW50U2F2ZWRIABIqCghwcm9ncmVzcxgQIAEoCzIWLmFsaWducHJvcC52MS5Qcm9ncmVzc0gAEigKBGV2YWwYESABKAsyGC5hbGlnbnByb3AudjEuRXZhbFJlc3VsdEgAQgkKB3BheWxvYWQqrAEKCFJ1blN0YXRlEhkKFVJVTl9TVEFURV9VTlNQRUNJRklFRBAAEhYKElJVTl9TVEFURV9TVEFSVElORxABEhUKEVJVTl9TVEFURV9SVU5OSU5HEAISFAoQUlVOX1NUQVRFX1BBVVNFRBADEhYKElJVTl9TVEFURV9TVE9QUElORxAEEhIKDlJVTl9TVEFURV9ET05FEAUSFAoQUlVOX1NUQVRFX0ZBSUxFRBAGKncKCExvZ0xldmVsEhkKFUxPR19MRVZFTF9VTlNQRUNJRklFRBAAEhMKD0xPR19MRVZFTF9ERUJVRxABEhIKDkxPR19MRVZFTF9JTkZPEAISEgoOTE9HX0xFVkVMX1dBUk4QAxITCg9MT0dfTEVWRUxfRVJST1IQBGIGcHJvdG8z");
 
 /**
  * Handshake: sent by a client as Command.hello and answered in CommandResult.hello.
@@ -397,6 +397,13 @@ export type Status = Message<"alignprop.v1.Status"> & {
    * @generated from field: string run_dir = 7;
    */
   runDir: string;
+
+  /**
+   * Processes training the run together (data parallel: one rank per GPU); 0 from trainers before this field, 1 alone.
+   *
+   * @generated from field: uint32 world_size = 8;
+   */
+  worldSize: number;
 };
 
 /**
@@ -739,6 +746,50 @@ export const ProgressSchema: GenMessage<Progress> = /*@__PURE__*/
   messageDesc(file_alignprop_v1_alignprop, 17);
 
 /**
+ * One pass over the fixed evaluation set (`eval_freq`), engine-neutral: the eval prompts sampled with fixed noise seeds,
+ * without gradient, through the weights after `step` optimizer steps (step 0: the base model). Every pass samples the
+ * same (prompt, seed) pairs in the same order, so image i of one pass and image i of the next differ only by training.
+ *
+ * @generated from message alignprop.v1.EvalResult
+ */
+export type EvalResult = Message<"alignprop.v1.EvalResult"> & {
+  /**
+   * @generated from field: uint32 step = 1;
+   */
+  step: number;
+
+  /**
+   * Each monitor's value by name (src/eval/monitor-names.ts, README "Evaluation"): "reward" (mean training reward), "fidelity"
+   * (share of samples showing what the prompt asks, or mean CLIP score), "diversity", "drift", and their parts.
+   *
+   * @generated from field: map<string, double> monitors = 2;
+   */
+  monitors: { [key: string]: number };
+
+  /**
+   * The eval samples, prompt-major (every seed of the first prompt, then the next prompt); Image.reward is the
+   * sample's training reward, Image.path its PNG under images/eval/step-<N>/.
+   *
+   * @generated from field: alignprop.v1.ImageBatch images = 3;
+   */
+  images?: ImageBatch | undefined;
+
+  /**
+   * The noise seed of each image, in image order.
+   *
+   * @generated from field: repeated uint32 seeds = 4;
+   */
+  seeds: number[];
+};
+
+/**
+ * Describes the message alignprop.v1.EvalResult.
+ * Use `create(EvalResultSchema)` to create a new message.
+ */
+export const EvalResultSchema: GenMessage<EvalResult> = /*@__PURE__*/
+  messageDesc(file_alignprop_v1_alignprop, 18);
+
+/**
  * Counters are uint32 and byte sizes double so that generated TypeScript uses plain numbers, not bigint.
  *
  * @generated from message alignprop.v1.Event
@@ -806,6 +857,12 @@ export type Event = Message<"alignprop.v1.Event"> & {
      */
     value: Progress;
     case: "progress";
+  } | {
+    /**
+     * @generated from field: alignprop.v1.EvalResult eval = 17;
+     */
+    value: EvalResult;
+    case: "eval";
   } | { case: undefined; value?: undefined };
 };
 
@@ -814,7 +871,7 @@ export type Event = Message<"alignprop.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_alignprop_v1_alignprop, 18);
+  messageDesc(file_alignprop_v1_alignprop, 19);
 
 /**
  * Lifecycle of a run: STARTING -> RUNNING <-> PAUSED -> STOPPING -> DONE | FAILED (FAILED from anywhere; STARTING ->

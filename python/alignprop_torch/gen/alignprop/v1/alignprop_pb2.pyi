@@ -142,7 +142,7 @@ class Snapshot(_message.Message):
     def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., first_seq: _Optional[int] = ..., status: _Optional[_Union[Status, _Mapping]] = ..., config_json: _Optional[str] = ..., events: _Optional[_Iterable[_Union[Event, _Mapping]]] = ..., bad_frames: _Optional[int] = ..., instance_id: _Optional[str] = ...) -> None: ...
 
 class Status(_message.Message):
-    __slots__ = ("state", "step", "total", "epoch", "backend", "message", "run_dir")
+    __slots__ = ("state", "step", "total", "epoch", "backend", "message", "run_dir", "world_size")
     STATE_FIELD_NUMBER: _ClassVar[int]
     STEP_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
@@ -150,6 +150,7 @@ class Status(_message.Message):
     BACKEND_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     RUN_DIR_FIELD_NUMBER: _ClassVar[int]
+    WORLD_SIZE_FIELD_NUMBER: _ClassVar[int]
     state: RunState
     step: int
     total: int
@@ -157,7 +158,8 @@ class Status(_message.Message):
     backend: str
     message: str
     run_dir: str
-    def __init__(self, state: _Optional[_Union[RunState, str]] = ..., step: _Optional[int] = ..., total: _Optional[int] = ..., epoch: _Optional[int] = ..., backend: _Optional[str] = ..., message: _Optional[str] = ..., run_dir: _Optional[str] = ...) -> None: ...
+    world_size: int
+    def __init__(self, state: _Optional[_Union[RunState, str]] = ..., step: _Optional[int] = ..., total: _Optional[int] = ..., epoch: _Optional[int] = ..., backend: _Optional[str] = ..., message: _Optional[str] = ..., run_dir: _Optional[str] = ..., world_size: _Optional[int] = ...) -> None: ...
 
 class Metrics(_message.Message):
     __slots__ = ("step", "epoch", "loss", "reward_mean", "reward_std", "reward_min", "reward_max", "grad_norm", "lr", "step_seconds", "samples_per_second", "tf_tensors", "tf_bytes", "rss_bytes", "scalars")
@@ -282,8 +284,27 @@ class Progress(_message.Message):
     items_total: int
     def __init__(self, phase: _Optional[str] = ..., item: _Optional[str] = ..., done: _Optional[float] = ..., total: _Optional[float] = ..., unit: _Optional[str] = ..., rate: _Optional[float] = ..., items_done: _Optional[int] = ..., items_total: _Optional[int] = ...) -> None: ...
 
+class EvalResult(_message.Message):
+    __slots__ = ("step", "monitors", "images", "seeds")
+    class MonitorsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    MONITORS_FIELD_NUMBER: _ClassVar[int]
+    IMAGES_FIELD_NUMBER: _ClassVar[int]
+    SEEDS_FIELD_NUMBER: _ClassVar[int]
+    step: int
+    monitors: _containers.ScalarMap[str, float]
+    images: ImageBatch
+    seeds: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, step: _Optional[int] = ..., monitors: _Optional[_Mapping[str, float]] = ..., images: _Optional[_Union[ImageBatch, _Mapping]] = ..., seeds: _Optional[_Iterable[int]] = ...) -> None: ...
+
 class Event(_message.Message):
-    __slots__ = ("run_id", "seq", "time_unix_ms", "status", "metrics", "images", "log", "error", "checkpoint", "progress")
+    __slots__ = ("run_id", "seq", "time_unix_ms", "status", "metrics", "images", "log", "error", "checkpoint", "progress", "eval")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
     TIME_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
@@ -294,6 +315,7 @@ class Event(_message.Message):
     ERROR_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    EVAL_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     seq: int
     time_unix_ms: float
@@ -304,4 +326,5 @@ class Event(_message.Message):
     error: Error
     checkpoint: CheckpointSaved
     progress: Progress
-    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., time_unix_ms: _Optional[float] = ..., status: _Optional[_Union[Status, _Mapping]] = ..., metrics: _Optional[_Union[Metrics, _Mapping]] = ..., images: _Optional[_Union[ImageBatch, _Mapping]] = ..., log: _Optional[_Union[Log, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ..., checkpoint: _Optional[_Union[CheckpointSaved, _Mapping]] = ..., progress: _Optional[_Union[Progress, _Mapping]] = ...) -> None: ...
+    eval: EvalResult
+    def __init__(self, run_id: _Optional[str] = ..., seq: _Optional[int] = ..., time_unix_ms: _Optional[float] = ..., status: _Optional[_Union[Status, _Mapping]] = ..., metrics: _Optional[_Union[Metrics, _Mapping]] = ..., images: _Optional[_Union[ImageBatch, _Mapping]] = ..., log: _Optional[_Union[Log, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ..., checkpoint: _Optional[_Union[CheckpointSaved, _Mapping]] = ..., progress: _Optional[_Union[Progress, _Mapping]] = ..., eval: _Optional[_Union[EvalResult, _Mapping]] = ...) -> None: ...
