@@ -42,6 +42,17 @@ class MicroBatch:
     noise: list[torch.Tensor]
 
 
+@dataclass
+class MicroResult:
+    #: This micro-batch's share of the step's loss (1/k of its own, kl term included).
+    loss: float
+    rewards: list[float]
+    #: [B, 3, H, W] in [0, 1], detached, on the device.
+    images: torch.Tensor
+    #: This micro-batch's share (1/k) of the kept steps' kl to the base UNet; 0 when kl_coeff = 0.
+    kl: float = 0.0
+
+
 class AlignProp(LoraTrainer):
     config: AlignPropConfig
 
@@ -57,43 +68,51 @@ class AlignProp(LoraTrainer):
 
     def step(self, keep_images: bool = False) -> StepResult:
         o, k = self.config, self.config.train_gradient_accumulation_steps
-        self.c.scheduler.set_timesteps(o.sample_num_steps, device=self.precision.device)
         self.optimizer.zero_grad(set_to_none=False)
         loss, kl, rewards, last = 0.0, 0.0, [], None
         for micro in range(k):
-            # 1. Prompts and their embeddings (no gradient), which steps keep gradient, x_T, the chain's noise.
+            # 1. Prompts, which steps keep gradient, x_T, the chain's noise; 2.–3. the loss and its gradient.
             m = self.draw()
-            chain = Chain(
-                unet=self.c.unet,
-                scheduler=self.c.scheduler,
-                context=self.context(m.prompts),
-                guidance_scale=o.sample_guidance_scale,
-                eta=o.sample_eta,
-                noise=m.noise,
-                checkpointing=o.gradient_checkpointing,
-                kl=o.kl_coeff > 0,
-            )
-
-            # 2.–3. The chain, the decoded images, their rewards and the loss (1/k of the step's), with gradients.
-            with self.precision.autocast():
-                sampled = run_chain(chain, m.keep, m.x_t)
-                images = decode_latents(self.c.vae, sampled.x0)  # [B, 3, H, W]
-                batch_rewards, _ = score_images(self.reward, images, m.prompts, m.metadata)
-                micro_loss = self.loss_from(batch_rewards.float()) / k
-                if sampled.kl is not None:
-                    micro_loss = micro_loss + o.kl_coeff * sampled.kl / k
-                    kl += sampled.kl.item() / k
-            if micro_loss.requires_grad:  # false only when no step is kept: the LoRA gradient is then zero
-                self.backward(micro_loss)
-            loss += micro_loss.detach().item()
-            rewards += batch_rewards.detach().float().tolist()
+            r = self.micro_backward(m, k)
+            loss += r.loss
+            kl += r.kl
+            rewards += r.rewards
             if keep_images and micro == k - 1:
-                last = StepImages(images.detach().float().cpu(), m.prompts, m.metadata, rewards[-len(m.prompts) :])
+                last = StepImages(r.images.float().cpu(), m.prompts, m.metadata, r.rewards)
 
         # 4. Clip the global gradient norm, AdamW.
         grad_norm = self.optimizer_step()
         scalars = {"kl": kl} if o.kl_coeff > 0 else {}
         return StepResult(loss, rewards, grad_norm, o.train_learning_rate, last, scalars)
+
+    def micro_backward(self, m: MicroBatch, k: int = 1) -> MicroResult:
+        """Steps 2.–3. for one micro-batch's draws: the chain (prompts encoded without gradient), the decoded images,
+        their rewards and the loss (1/k of the step's, + kl_coeff · kl when kl_coeff > 0), whose gradient is added to
+        the LoRA weights' `.grad`."""
+        o = self.config
+        self.c.scheduler.set_timesteps(o.sample_num_steps, device=self.precision.device)
+        chain = Chain(
+            unet=self.c.unet,
+            scheduler=self.c.scheduler,
+            context=self.context(m.prompts),
+            guidance_scale=o.sample_guidance_scale,
+            eta=o.sample_eta,
+            noise=m.noise,
+            checkpointing=o.gradient_checkpointing,
+            kl=o.kl_coeff > 0,
+        )
+        kl = 0.0
+        with self.precision.autocast():
+            sampled = run_chain(chain, m.keep, m.x_t)
+            images = decode_latents(self.c.vae, sampled.x0)  # [B, 3, H, W]
+            rewards, _ = score_images(self.reward, images, m.prompts, m.metadata)
+            loss = self.loss_from(rewards.float()) / k
+            if sampled.kl is not None:
+                loss = loss + o.kl_coeff * sampled.kl / k
+                kl = sampled.kl.item() / k
+        if loss.requires_grad:  # false only when no step is kept: the LoRA gradient is then zero
+            self.backward(loss)
+        return MicroResult(loss.detach().item(), rewards.detach().float().tolist(), images.detach(), kl)
 
     def draw(self) -> MicroBatch:
         """The next micro-batch's prompts, kept steps, x_T and noise (the TF.js engine draws them in this order)."""

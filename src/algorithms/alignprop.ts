@@ -16,13 +16,25 @@ import { chainGradients, keptSteps, type Chain, type Truncation } from "../diffu
 import { decodeLatents } from "../diffusion/pipeline-sample.js";
 import { floatsToImages } from "../io/png.js";
 import type { TensorMap } from "../io/safetensors.js";
-import { requireDifferentiable, scoreImages, type Reward } from "../rewards/reward.js";
+import { requireDifferentiable, scoreImages, type PromptMetadata, type Reward } from "../rewards/reward.js";
 import { phase } from "../util/phase.js";
 import { Rng } from "../util/rng.js";
 import { truncationOf, type AlignPropOptions } from "./alignprop-options.js";
 import { Conditioning, type DiffusionComponents } from "./conditioning.js";
 import type { StepImages, StepResult, TrainingJob } from "./job.js";
 import { LoraOptimizer } from "./lora-optimizer.js";
+
+/** One micro-batch's draws from the job's generator. */
+export interface MicroBatch {
+  prompts: string[];
+  metadata: PromptMetadata[];
+  /** keep[i]: step i's UNet output carries gradient. */
+  keep: boolean[];
+  /** x_T [B, h, w, C]. */
+  xT: tf.Tensor4D;
+  /** z for each step's σ_t·z, [B, h, w, C] each; empty when eta = 0. */
+  noise: tf.Tensor4D[];
+}
 
 export class AlignPropJob implements TrainingJob {
   readonly name = "alignprop";
@@ -47,9 +59,7 @@ export class AlignPropJob implements TrainingJob {
   step({ keepImages }: { keepImages: boolean }): StepResult {
     const o = this.options;
     const k = o.train_gradient_accumulation_steps;
-    const b = o.train_batch_size;
     if (this.c.lora.merged) throw new Error("the LoRA adapters are merged into the UNet; unmerge them before training");
-    this.c.scheduler.setTimesteps(o.sample_num_steps);
     // One explicit scope: every tensor the step makes is released when it ends (tf.tidy cannot return plain objects).
     tf.engine().startScope();
     try {
@@ -58,43 +68,20 @@ export class AlignPropJob implements TrainingJob {
       const rewards: number[] = [];
       let last: StepImages | undefined;
       for (let micro = 0; micro < k; micro++) {
-        // 1. Prompts and their embeddings (no gradient: computed outside the gradient pass), x_T, noise, kept steps.
-        const drawn = Array.from({ length: b }, () => this.promptSource(this.rng));
-        const prompts = drawn.map((d) => d.prompt);
-        const metadata = drawn.map((d) => d.metadata);
-        const keep = keptSteps(o.sample_num_steps, this.truncation, this.rng);
-        const xT = this.conditioning.normal(this.rng, b, this.c.scheduler.initNoiseSigma);
-        const noise = o.sample_eta > 0 ? Array.from({ length: o.sample_num_steps }, () => this.conditioning.normal(this.rng, b)) : [];
-        const chain: Chain = {
-          unet: this.c.unet,
-          scheduler: this.c.scheduler,
-          context: this.conditioning.context(phase("text_encoder", () => this.conditioning.encode(prompts)), o.sample_guidance_scale > 1),
-          guidanceScale: o.sample_guidance_scale,
-          eta: o.sample_eta,
-          noise,
-        };
-        if (o.kl_coeff > 0) chain.kl = { adapters: this.c.lora, coeff: o.kl_coeff / k };
-
-        // 2.–3. The chain, the decoded images, their rewards and the loss (1/k of the step's), with gradients.
-        let images: tf.Tensor4D | undefined;
-        let batchRewards: tf.Tensor1D | undefined;
-        const lossOf = (x0: tf.Tensor4D): tf.Scalar => {
-          images = tf.keep(phase("vae_decode", () => decodeLatents(this.c.vae, x0))); // x_0 / scaling_factor decoded, (x/2 + 0.5) clamped to [0, 1]
-          batchRewards = tf.keep(phase("reward", () => scoreImages(this.reward, images!, prompts, metadata).rewards));
-          return tf.div(this.lossFrom(batchRewards), k) as tf.Scalar;
-        };
-        const chained = chainGradients(chain, keep, xT, lossOf, this.optimizer.params, o.gradient_checkpointing);
-        phase("optimizer", () => this.optimizer.accumulate(chained.grads));
-        loss += chained.value.dataSync()[0]!;
-        if (chained.kl) kl += chained.kl.dataSync()[0]! / k;
-        rewards.push(...batchRewards!.dataSync());
+        // 1. Prompts, x_T, noise, kept steps; 2.–3. the loss and its gradient.
+        const m = this.draw();
+        const r = this.backward(m, k);
+        phase("optimizer", () => this.optimizer.accumulate(r.grads));
+        loss += r.loss.dataSync()[0]!;
+        if (r.kl) kl += r.kl.dataSync()[0]! / k;
+        const batchRewards = Array.from(r.rewards.dataSync());
+        rewards.push(...batchRewards);
         if (keepImages && micro === k - 1) {
-          const [, h, w] = images!.shape;
-          const pixels = floatsToImages(images!.dataSync() as Float32Array, b, h, w);
-          last = { images: pixels, prompts, promptMetadata: metadata.map((m) => ({ ...m })), rewards: rewards.slice(-b) };
+          const [b, h, w] = r.images.shape;
+          const pixels = floatsToImages(r.images.dataSync() as Float32Array, b, h, w);
+          last = { images: pixels, prompts: m.prompts, promptMetadata: m.metadata.map((x) => ({ ...x })), rewards: batchRewards };
         }
-        images!.dispose();
-        batchRewards!.dispose();
+        tf.dispose([r.images, r.rewards]);
       }
 
       // 4. Clip the summed gradient's global norm to train_max_grad_norm, one AdamW step.
@@ -106,6 +93,64 @@ export class AlignPropJob implements TrainingJob {
     } finally {
       tf.engine().endScope();
     }
+  }
+
+  /**
+   * One micro-batch's loss and its LoRA gradient for the given draws, without updating anything: the gradients under
+   * the checkpoint's keys (`unet.<module path>.lora.down.weight`, PyTorch layout). The cross-engine check compares
+   * them with the torch engine's for the same draws (python/tests/test_torch_parity.py).
+   */
+  gradients(m: MicroBatch): { loss: number; rewards: number[]; grads: TensorMap; kl?: number } {
+    tf.engine().startScope();
+    try {
+      const r = this.backward(m, 1);
+      const result = { loss: r.loss.dataSync()[0]!, rewards: Array.from(r.rewards.dataSync()), grads: this.optimizer.named(r.grads) };
+      return r.kl ? { ...result, kl: r.kl.dataSync()[0]! } : result;
+    } finally {
+      tf.engine().endScope();
+    }
+  }
+
+  /** Step 1: the next micro-batch's prompts, kept steps, x_T and noise from the job's generator, in this order. */
+  private draw(): MicroBatch {
+    const o = this.options;
+    const b = o.train_batch_size;
+    const drawn = Array.from({ length: b }, () => this.promptSource(this.rng));
+    const keep = keptSteps(o.sample_num_steps, this.truncation, this.rng);
+    const xT = this.conditioning.normal(this.rng, b, this.c.scheduler.initNoiseSigma);
+    const noise = o.sample_eta > 0 ? Array.from({ length: o.sample_num_steps }, () => this.conditioning.normal(this.rng, b)) : [];
+    return { prompts: drawn.map((d) => d.prompt), metadata: drawn.map((d) => d.metadata), keep, xT, noise };
+  }
+
+  /**
+   * Steps 2.–3. for one micro-batch (inside the caller's scope): the chain (prompts encoded outside the gradient
+   * pass), the decoded images, their rewards, the loss (1/k of the step's, + kl_coeff · kl when kl_coeff > 0) and its
+   * gradient for the LoRA weights; `kl` is the kept steps' KL term itself (not scaled by 1/k) when kl_coeff > 0.
+   */
+  private backward(
+    m: MicroBatch,
+    k: number,
+  ): { loss: tf.Scalar; grads: tf.Tensor[]; images: tf.Tensor4D; rewards: tf.Tensor1D; kl?: tf.Scalar } {
+    const o = this.options;
+    this.c.scheduler.setTimesteps(o.sample_num_steps);
+    const chain: Chain = {
+      unet: this.c.unet,
+      scheduler: this.c.scheduler,
+      context: this.conditioning.context(phase("text_encoder", () => this.conditioning.encode(m.prompts)), o.sample_guidance_scale > 1),
+      guidanceScale: o.sample_guidance_scale,
+      eta: o.sample_eta,
+      noise: m.noise,
+    };
+    if (o.kl_coeff > 0) chain.kl = { adapters: this.c.lora, coeff: o.kl_coeff / k };
+    let images: tf.Tensor4D | undefined;
+    let rewards: tf.Tensor1D | undefined;
+    const lossOf = (x0: tf.Tensor4D): tf.Scalar => {
+      images = tf.keep(phase("vae_decode", () => decodeLatents(this.c.vae, x0))); // x_0 / scaling_factor decoded, (x/2 + 0.5) clamped to [0, 1]
+      rewards = tf.keep(phase("reward", () => scoreImages(this.reward, images!, m.prompts, m.metadata).rewards));
+      return tf.div(this.lossFrom(rewards), k) as tf.Scalar;
+    };
+    const { value, grads, kl } = chainGradients(chain, m.keep, m.xT, lossOf, this.optimizer.params, o.gradient_checkpointing);
+    return { loss: value, grads, images: images!, rewards: rewards!, ...(kl ? { kl } : {}) };
   }
 
   /** "negative_reward": −mean r; "trl": mean(10 − r), TRL's calculate_loss; "target": mean |r − target|, the paper's. */

@@ -11,7 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { RunConfig } from "../config/index.js";
 import type { TensorMap } from "../io/safetensors.js";
 import type { LoraAdapters } from "../models/lora.js";
-import { fromTorch, toTorch } from "../models/nn/state-dict.js";
+import { fromTorch } from "../models/nn/state-dict.js";
 import { AdamW, type AdamWConfig } from "./adamw.js";
 
 export type OptimizerConfig = AdamWConfig & Pick<RunConfig, "train_max_grad_norm">;
@@ -63,14 +63,23 @@ export class LoraOptimizer {
 
   /** The LoRA weights and AdamW's state, under the checkpoint keys above. */
   state(): TensorMap {
+    return {
+      ...this.named(this.params),
+      ...this.named(this.adamw.expAvg, "optimizer.", ".exp_avg"),
+      ...this.named(this.adamw.expAvgSq, "optimizer.", ".exp_avg_sq"),
+      [STEP_KEY]: { shape: [1], data: Float32Array.of(this.adamw.stepCount) },
+    };
+  }
+
+  /**
+   * One tensor per LoRA parameter (weights, moments, gradients: the parameters' TF.js layout), in PyTorch layout
+   * under `<prefix>unet.<diffusers key><suffix>`.
+   */
+  named(tensors: readonly tf.Tensor[], prefix = "", suffix = ""): TensorMap {
     const out: TensorMap = {};
     this.lora.namedParameters().forEach(([key, p], i) => {
-      const shape = [...p.torchShape];
-      out[`unet.${key}`] = { shape, data: toTorch(p) };
-      out[`optimizer.unet.${key}.exp_avg`] = { shape, data: torchData(this.adamw.expAvg[i]!) };
-      out[`optimizer.unet.${key}.exp_avg_sq`] = { shape, data: torchData(this.adamw.expAvgSq[i]!) };
+      out[`${prefix}unet.${key}${suffix}`] = { shape: [...p.torchShape], data: torchData(tensors[i]!) };
     });
-    out[STEP_KEY] = { shape: [1], data: Float32Array.of(this.adamw.stepCount) };
     return out;
   }
 

@@ -1,12 +1,21 @@
 /**
  * A full AlignProp optimizer step on the embedded tiny-shapes pipeline with its aesthetic reward: sampling chain,
- * backpropagation through the last step only (K = 1) or through every step (K = all, gradient checkpointing on),
- * VAE decode, reward, AdamW. Reports the median step time, samples per second and the process's peak RSS.
+ * backpropagation through the kept steps, VAE decode, reward, AdamW. Two measurements:
+ * - TF.js alone, through the last step only (K = 1) or every step (K = all, gradient checkpointing on);
+ * - both engines on the quickstart's settings (configs/quickstart.json): the TF.js job and the torch engine's job
+ *   (`python -m alignprop_torch.bench_job`), each in a process of its own, side by side with their ratio.
+ * Each reports the median step time after the first (warm-up) step, samples per second and peak RSS.
  */
-import type { OverrideValue } from "../config/index.js";
-import { runJob } from "./run-job.js";
+import { join } from "node:path";
+import { loadRunConfig, type OverrideValue } from "../config/index.js";
+import { PACKAGE_ROOT } from "../models/embedded.js";
+import { runJob, type StepRecord } from "./run-job.js";
+import { runTorchJob } from "./run-torch-job.js";
 
 export const ALIGNPROP_BENCH = { sample_num_steps: 20, train_batch_size: 4, sample_guidance_scale: 5 } as const;
+
+/** What `npm start` trains. */
+export const QUICKSTART = join(PACKAGE_ROOT, "configs", "quickstart.json");
 
 export type Truncation = "k1" | "kall";
 
@@ -21,17 +30,45 @@ export function alignpropBenchConfig(k: Truncation): Record<string, OverrideValu
   };
 }
 
+export interface StepTiming {
+  /** Median seconds per step, the first (warm-up) step left out. */
+  s_per_step: number;
+  samples_per_second: number;
+  first_step_s: number;
+  timed_steps: number;
+}
+
+export function stepTiming(steps: readonly StepRecord[]): StepTiming {
+  if (steps.length < 2) throw new Error(`step timing needs a warm-up step and at least one more; the run made ${steps.length}`);
+  const timed = steps.slice(1).map((s) => s.stepSeconds).sort((a, b) => a - b);
+  const median = timed[timed.length >> 1]!;
+  const batch = steps[0]!.samples;
+  return { s_per_step: median, samples_per_second: batch / median, first_step_s: steps[0]!.stepSeconds, timed_steps: timed.length };
+}
+
 export async function benchAlignPropStep(k: Truncation, repeats: number) {
   const run = await runJob(alignpropBenchConfig(k), { steps: repeats + 1 });
-  const timed = run.steps.slice(1).map((s) => s.stepSeconds).sort((a, b) => a - b);
-  const median = timed[timed.length >> 1]!;
+  const t = stepTiming(run.steps);
   return {
     [`alignprop_step_${k}`]: {
       run: run.description,
       backprop_steps: k === "k1" ? 1 : ALIGNPROP_BENCH.sample_num_steps,
-      ms: median * 1000,
-      samples_per_second: ALIGNPROP_BENCH.train_batch_size / median,
-      first_step_ms: run.steps[0]!.stepSeconds * 1000,
+      ms: t.s_per_step * 1000,
+      samples_per_second: t.samples_per_second,
+      first_step_ms: t.first_step_s * 1000,
     },
   };
+}
+
+/** The TF.js engine on the quickstart's settings (run inside a bench worker, on `backend`). */
+export async function benchQuickstartStep(repeats: number, backend: string) {
+  const run = await runJob({}, { steps: repeats + 1 }, QUICKSTART);
+  return { alignprop_quickstart: { engine: "tfjs", backend, run: run.description, ...stepTiming(run.steps) } };
+}
+
+/** The torch engine on the quickstart's settings, in the project's Python with `threads` intra-op threads. */
+export async function benchTorchQuickstartStep(repeats: number, threads: number, timeoutSeconds: number) {
+  const { config } = loadRunConfig({ overrides: {}, file: QUICKSTART });
+  const run = await runTorchJob(config, { steps: repeats + 1, threads, timeoutSeconds });
+  return { engine: "torch", ...run.torch, run: run.description, ...stepTiming(run.steps), peak_rss_mb: run.peakRssMb };
 }

@@ -32,3 +32,31 @@ export function rewardRise(steps: readonly StepRecord[], edge = RISE_EDGE): Rewa
   const last = steps.at(-1)!;
   return { initial, final, best, gapClosed: (final - initial) / (best - initial), steps: steps.length, samples: last.samples, seconds: last.seconds };
 }
+
+export interface RewardTrend {
+  /** The least-squares line's slope through the steps' reward means, per step. */
+  slope: number;
+  /** slope × (steps − 1): how much the line rose over the run. */
+  rise: number;
+  /** slope / its standard error: above ~2 the rise is unlikely to be the steps' noise. */
+  t: number;
+}
+
+/** The linear trend of the steps' reward means: less noisy than two end windows, as every step counts. */
+export function rewardTrend(steps: readonly StepRecord[]): RewardTrend {
+  const n = steps.length;
+  if (n < 3) throw new Error(`a reward trend needs at least 3 steps; the run made ${n}`);
+  const y = steps.map((s) => s.rewardMean);
+  const xMean = (n - 1) / 2;
+  const yMean = y.reduce((a, b) => a + b, 0) / n;
+  let sxx = 0;
+  let sxy = 0;
+  y.forEach((v, i) => {
+    sxx += (i - xMean) ** 2;
+    sxy += (i - xMean) * (v - yMean);
+  });
+  const slope = sxy / sxx;
+  const residuals = y.reduce((a, v, i) => a + (v - yMean - slope * (i - xMean)) ** 2, 0);
+  const standardError = Math.sqrt(residuals / (n - 2) / sxx);
+  return { slope, rise: slope * (n - 1), t: slope / standardError };
+}

@@ -1,45 +1,81 @@
 /**
- * runJob for `engine: "torch"`: the same loop in `python -m alignprop_torch.bench_job` with the project's Python,
- * given the resolved config on stdin; each JSON line it prints is a step's record, the last its description and
- * peak RSS.
+ * runJob for `engine: "torch"`: the same loop in `python -m alignprop_torch.bench_job` with the project's Python — the
+ * job the torch trainer builds, outside the trainer process — given the config resolved and checked here (the TS CLI
+ * stays the one validator) on stdin. Each JSON line it prints is a step's record (run-job.ts's, timed in Python), the
+ * last the run's description, peak RSS and the torch version, threads and device it ran with. Serves
+ * `bench --compare/--quickstart --engine torch` (through runJob) and bench's engines section.
  */
 import { execa } from "execa";
 import { createInterface } from "node:readline";
+import { z } from "zod";
 import type { RunConfig } from "../config/index.js";
 import { pythonModule } from "../python/torch-trainer.js";
 import type { JobRun, RunLimits, StepRecord } from "./run-job.js";
 
 export const TORCH_BENCH_MODULE = "alignprop_torch.bench_job";
 
-interface BenchLine {
-  step?: StepRecord;
-  done?: { description: string; peakRssMb: number };
+const StepRecordSchema = z.object({
+  samples: z.number().int(),
+  seconds: z.number(),
+  stepSeconds: z.number(),
+  rewardMean: z.number(),
+  rewardMax: z.number(),
+  loss: z.number(),
+}) satisfies z.ZodType<StepRecord>;
+
+const DoneSchema = z.object({
+  description: z.string(),
+  peakRssMb: z.number(),
+  torch: z.object({ version: z.string(), threads: z.number().int(), device: z.string() }),
+});
+
+const LineSchema = z.union([z.object({ step: StepRecordSchema }), z.object({ done: DoneSchema })]);
+
+export type TorchJobRun = JobRun & Pick<z.infer<typeof DoneSchema>, "torch">;
+
+export interface TorchRunLimits extends RunLimits {
+  /** torch's intra-op threads; torch's own default when absent. */
+  threads?: number;
+  /** The process is stopped after this many seconds and the run fails, naming the limit. */
+  timeoutSeconds?: number;
 }
 
-export async function runTorchJob(config: RunConfig, limits: RunLimits): Promise<JobRun> {
+export async function runTorchJob(config: RunConfig, limits: TorchRunLimits): Promise<TorchJobRun> {
   const { command, env } = pythonModule(TORCH_BENCH_MODULE);
+  const flag = (name: string, value: number | undefined) => (value === undefined ? [] : [`--${name}`, String(value)]);
   const args = [
-    ...(limits.seconds === undefined ? [] : ["--seconds", String(limits.seconds)]),
-    ...(limits.steps === undefined ? [] : ["--steps", String(limits.steps)]),
-    ...(limits.minSteps === undefined ? [] : ["--min-steps", String(limits.minSteps)]),
+    ...flag("seconds", limits.seconds),
+    ...flag("steps", limits.steps),
+    ...flag("min-steps", limits.minSteps),
+    ...flag("threads", limits.threads),
   ];
   const [python, ...rest] = command;
-  const child = execa(python!, [...rest, ...args], { input: JSON.stringify(config), env, reject: false, stderr: "pipe" });
+  const child = execa(python!, [...rest, ...args], {
+    input: JSON.stringify(config),
+    env,
+    reject: false,
+    stderr: "pipe",
+    ...(limits.timeoutSeconds === undefined ? {} : { timeout: limits.timeoutSeconds * 1000 }),
+  });
   const steps: StepRecord[] = [];
-  let done: BenchLine["done"];
+  let done: z.infer<typeof DoneSchema> | undefined;
   for await (const line of createInterface({ input: child.stdout! })) {
     if (!line.startsWith("{")) continue;
-    const message = JSON.parse(line) as BenchLine;
-    if (message.step) {
-      steps.push(message.step);
-      limits.onStep?.(message.step);
+    const parsed = LineSchema.safeParse(JSON.parse(line));
+    if (!parsed.success) {
+      child.kill();
+      throw new Error(`${TORCH_BENCH_MODULE} printed an unexpected line (${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}): ${line.slice(0, 300)}`);
     }
-    done = message.done ?? done;
+    if ("step" in parsed.data) {
+      steps.push(parsed.data.step);
+      limits.onStep?.(parsed.data.step);
+    } else done = parsed.data.done;
   }
   const result = await child;
+  if (result.timedOut) throw new Error(`${TORCH_BENCH_MODULE} still running after ${limits.timeoutSeconds} s (${steps.length} steps done)`);
   if (result.exitCode !== 0 || done === undefined || steps.length === 0) {
     const stderr = String(result.stderr).trim().split("\n").slice(-5).join("\n");
-    throw new Error(`${TORCH_BENCH_MODULE} ended with exit code ${result.exitCode} after ${steps.length} steps: ${stderr}`);
+    throw new Error(`${TORCH_BENCH_MODULE} ended with exit code ${result.exitCode ?? result.signal} after ${steps.length} steps: ${stderr}`);
   }
-  return { description: done.description, steps, peakRssMb: done.peakRssMb };
+  return { description: done.description, steps, peakRssMb: done.peakRssMb, torch: done.torch };
 }

@@ -1,9 +1,10 @@
 /**
- * The torch engine's trainer process (`engine: "torch"`): `python -m alignprop_torch.trainer` with the project's
- * Python (ALIGNPROP_PYTHON overrides it), `python/` importable, started through spawnTrainer's `command` seam with
- * the same arguments as the TF.js trainer. With `num_processes` above 1 the same module runs under accelerate's
- * launcher (torch.distributed's elastic agent underneath), one rank per process: rank 0 binds the wire and prints
- * the ready line, the others train beside it (python/alignprop_torch/distributed.py).
+ * The torch engine's processes, `python -m <module>` with the project's Python (ALIGNPROP_PYTHON overrides it) and
+ * `python/` importable: the trainer (`engine: "torch"`, `alignprop_torch.trainer`, started through spawnTrainer's
+ * `command` seam with the same arguments as the TF.js trainer) and the bench's job runner (src/bench/run-torch-job.ts).
+ * With `num_processes` above 1 the trainer runs under accelerate's launcher (torch.distributed's elastic agent
+ * underneath), one rank per process: rank 0 binds the wire and prints the ready line, the others train beside it
+ * (python/alignprop_torch/distributed.py).
  */
 import { delimiter } from "node:path";
 import type { SpawnOptions } from "../bridge/spawn.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { compareRuns, samplesToReach } from "../../src/bench/compare.js";
-import { rewardRise } from "../../src/bench/reward-rise.js";
+import { rewardRise, rewardTrend } from "../../src/bench/reward-rise.js";
 import type { JobRun, StepRecord } from "../../src/bench/run-job.js";
 import { compareHtml } from "../../src/report/compare-html.js";
 
@@ -53,4 +53,15 @@ test("reward rise: the share of the gap from the first steps' mean to the best s
   assert.ok(Math.abs(r.gapClosed - 0.5) < 1e-12);
   assert.equal(r.samples, 24);
   assert.throws(() => rewardRise(steps, 4), /needs at least 8 steps; the run made 6/);
+});
+
+test("reward trend: the least-squares slope of the steps' reward means, its rise over the run and its t statistic", () => {
+  const line = rewardTrend(run([0.1, 0.2, 0.3, 0.4, 0.5], 4).steps);
+  assert.ok(Math.abs(line.slope - 0.1) < 1e-12 && Math.abs(line.rise - 0.4) < 1e-12);
+  assert.ok(line.t > 1e6, "an exact line: no residual");
+  // 0, 1, 0, 1: slope 0.2 (Σ(x − 1.5)(y − 0.5) = 1, Σ(x − 1.5)² = 5); residuals −0.2, 0.6, −0.6, 0.2 (Σ² = 0.8),
+  // so SE = √(0.8 / 2 / 5) = √0.08 and t = 0.2 / √0.08 = 1/√2.
+  const noisy = rewardTrend(run([0, 1, 0, 1], 4).steps);
+  assert.ok(Math.abs(noisy.slope - 0.2) < 1e-12 && Math.abs(noisy.t - Math.SQRT1_2) < 1e-12);
+  assert.throws(() => rewardTrend(run([0, 1], 4).steps), /at least 3 steps; the run made 2/);
 });

@@ -5,7 +5,6 @@
  * PyTorch that cannot run is reported as unavailable, never an error.
  */
 import { execa } from "execa";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { stalledSubscriberRatio } from "../../bridge/stall-probe.js";
@@ -13,7 +12,7 @@ import { ortThreads } from "../../tf/ort/session-cache.js";
 import { BENCH_SHAPES } from "../../tf/bench/shapes.js";
 import { flag, parseCommand } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
-import { ALIGNPROP_BENCH, alignpropBenchConfig } from "../../bench/alignprop-step.js";
+import { ALIGNPROP_BENCH, alignpropBenchConfig, benchTorchQuickstartStep, QUICKSTART } from "../../bench/alignprop-step.js";
 import { compareAlgorithms } from "../../bench/compare.js";
 import { ranksThroughput } from "../../bench/ranks.js";
 import { RISE_MIN_STEPS, rewardRise } from "../../bench/reward-rise.js";
@@ -22,7 +21,7 @@ import { reportStepProfile } from "../../bench/profile-step.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { ENGINES, loadRunConfig, type Engine, type OverrideValue } from "../../config/index.js";
 import { PACKAGE_ROOT } from "../../models/embedded.js";
-import { projectPython } from "../../python/env.js";
+import { projectPython, PythonEnvError } from "../../python/env.js";
 import { compareHtml } from "../../report/compare-html.js";
 import { initBackend } from "../../tf/backend.js";
 import { BACKEND_NAMES } from "../../tf/backend-names.js";
@@ -75,7 +74,9 @@ const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n
   --skip-torch       no PyTorch comparison
   --skip-bridge      no stalled-subscriber probe (the trainer's step time with a dashboard that stopped reading,
                      relative to none; runs the real trainer three times)
-  --skip-alignprop   no full AlignProp step on the embedded tiny-shapes pipeline (K=1 and K=all, best backend)
+  --skip-alignprop   no full AlignProp step on the embedded tiny-shapes pipeline (TF.js K=1 and K=all on the best
+                     backend; and "engines": the quickstart's settings, configs/quickstart.json, on the TF.js and the
+                     torch engine side by side, s/step, samples/s, peak RSS and TF.js/torch ratios)
 
   --compare ddpo     instead of the above: train AlignProp, then DDPO, on tiny-shapes with the same reward
                      (tiny-aesthetic), prompts and seed for --seconds each; JSON of reward mean against samples and
@@ -208,11 +209,39 @@ export const bench: CliCommand = {
     const alignprop = options.skip_alignprop
       ? { skipped: "--skip-alignprop" }
       : await collect(["alignprop-k1", "alignprop-kall"], (task) => runWorker(task, "auto", { ...taskOptions, repeats: Math.min(options.repeats, 3), timeout: Math.max(options.timeout, 600) }));
-    const report = { host: { node: process.version, threads }, shapes: BENCH_SHAPES, tfjs, torch, ratios, bridge, alignprop };
+    const engines = options.skip_alignprop ? { skipped: "--skip-alignprop" } : await compareEngines({ ...taskOptions, skipTorch: options.skip_torch });
+    const report = { host: { node: process.version, threads }, shapes: BENCH_SHAPES, tfjs, torch, ratios, bridge, alignprop, engines };
     process.stdout.write(JSON.stringify(report, null, 2) + "\n");
     return EXIT.ok;
   },
 };
+
+/**
+ * The AlignProp step with the quickstart's settings on both engines: the TF.js job on the backend a run would pick,
+ * the torch engine's job in the project's Python, each in its own process with `threads` threads; TF.js / torch.
+ */
+async function compareEngines(o: TaskOptions & { skipTorch: boolean }): Promise<Json> {
+  const timing = { ...o, repeats: Math.min(o.repeats, 3), timeout: Math.max(o.timeout, 600) };
+  const tfjsRun = await runWorker("alignprop-quickstart", "auto", timing);
+  const tfjs = (tfjsRun.alignprop_quickstart as Json | undefined) ?? tfjsRun;
+  if (tfjsRun.peak_rss_mb !== undefined) tfjs.peak_rss_mb = tfjsRun.peak_rss_mb;
+  let torch: Json;
+  if (o.skipTorch) torch = { skipped: "--skip-torch" };
+  else {
+    try {
+      torch = await benchTorchQuickstartStep(timing.repeats, o.threads, timing.timeout);
+    } catch (err) {
+      torch = { [err instanceof PythonEnvError ? "unavailable" : "failed"]: (err as Error).message };
+    }
+  }
+  const ratio = (key: string) => (typeof tfjs[key] === "number" && typeof torch[key] === "number" ? (tfjs[key] as number) / (torch[key] as number) : null);
+  return {
+    config: QUICKSTART,
+    tfjs,
+    torch,
+    tfjs_over_torch: { s_per_step: ratio("s_per_step"), samples_per_second: ratio("samples_per_second"), peak_rss_mb: ratio("peak_rss_mb") },
+  };
+}
 
 /** What trains: "torch", or the TF.js backend `auto` picks (initialised here, in this process). */
 async function engineBackend(engine: Engine): Promise<string> {
@@ -249,8 +278,6 @@ async function compareDdpo(seconds: number, out: string, engine: Engine): Promis
   process.stdout.write(JSON.stringify({ backend, settings, ...comparison, html: out }, null, 2) + "\n");
   return EXIT.ok;
 }
-
-const QUICKSTART = join(PACKAGE_ROOT, "configs", "quickstart.json");
 
 /** The quickstart's AlignProp training settings (read and checked as a run config): learning rate, batch, truncation. */
 function quickstartTraining(): Record<string, OverrideValue> {

@@ -1,28 +1,38 @@
 /**
- * One bench task in a process of its own, so its peak RSS is its own: `node worker.js <kernels|unet|alignprop-k1|alignprop-kall> <backend>
+ * One bench task in a process of its own, so its peak RSS is its own: `node worker.js <kernels|unet|alignprop-k1|alignprop-kall|alignprop-quickstart> <backend>
  * <repeats>`. Prints one JSON line: the backend chosen, the result (or why the backend is unavailable), peak RSS.
  */
 import { initBackend, type BackendName } from "../backend.js";
 import { benchKernels } from "./kernels.js";
 import { BENCH_SHAPES } from "./shapes.js";
 import { benchUNetStep } from "./unet-step.js";
-import { benchAlignPropStep } from "../../bench/alignprop-step.js";
+import { benchAlignPropStep, benchQuickstartStep } from "../../bench/alignprop-step.js";
 
-export type BenchTask = "kernels" | "unet" | "alignprop-k1" | "alignprop-kall";
+export type BenchTask = "kernels" | "unet" | "alignprop-k1" | "alignprop-kall" | "alignprop-quickstart";
+
+async function run(task: BenchTask, n: number, backend: string): Promise<object> {
+  switch (task) {
+    case "kernels":
+      return benchKernels(BENCH_SHAPES.conv, BENCH_SHAPES.matmul, n);
+    case "unet":
+      return { unet_step: benchUNetStep(BENCH_SHAPES.unet, n) };
+    case "alignprop-k1":
+    case "alignprop-kall":
+      return benchAlignPropStep(task === "alignprop-k1" ? "k1" : "kall", n);
+    case "alignprop-quickstart":
+      return benchQuickstartStep(n, backend);
+  }
+  throw new Error(`unknown bench task ${JSON.stringify(task)}`);
+}
 
 async function main([task, backend, repeats]: string[]): Promise<unknown> {
+  let chosen: string;
   try {
-    await initBackend(backend as BackendName, {});
+    chosen = (await initBackend(backend as BackendName, {})).backend;
   } catch (err) {
     return { unavailable: (err as Error).message };
   }
-  const n = Number(repeats);
-  const result =
-    task === "kernels"
-      ? benchKernels(BENCH_SHAPES.conv, BENCH_SHAPES.matmul, n)
-      : task === "alignprop-k1" || task === "alignprop-kall"
-        ? await benchAlignPropStep(task === "alignprop-k1" ? "k1" : "kall", n)
-        : { unet_step: benchUNetStep(BENCH_SHAPES.unet, n) };
+  const result = await run(task as BenchTask, Number(repeats), chosen);
   return { ...result, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) };
 }
 
