@@ -15,8 +15,9 @@ import { flag, parseCommand } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 import { ALIGNPROP_BENCH, alignpropBenchConfig } from "../../bench/alignprop-step.js";
 import { compareAlgorithms } from "../../bench/compare.js";
-import { RISE_MIN_STEPS, rewardRise } from "../../bench/reward-rise.js";
-import { runJob, type StepRecord } from "../../bench/run-job.js";
+import { quickstartReport, quickstartText } from "../../bench/quickstart-report.js";
+import { RISE_MIN_STEPS } from "../../bench/reward-rise.js";
+import { runJob, type EvalRecord, type StepRecord } from "../../bench/run-job.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { ENGINES, loadRunConfig, type Engine, type OverrideValue } from "../../config/index.js";
 import { PACKAGE_ROOT } from "../../models/embedded.js";
@@ -44,6 +45,7 @@ const Options = z.object({
   skip_alignprop: flag(),
   compare: z.enum(["ddpo"]).optional(),
   quickstart: flag(),
+  skip_eval: flag(),
   seconds: z.coerce.number().positive().default(240),
   out: z.string().min(1).default("compare-ddpo.html"),
   engine: z.enum(ENGINES).default("tfjs"),
@@ -51,8 +53,8 @@ const Options = z.object({
 });
 
 const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n>] [--timeout <s>] [--skip-unet] [--skip-torch]
-       alignprop bench --compare ddpo [--seconds 240] [--out compare-ddpo.html] [--engine tfjs|torch]
-       alignprop bench --quickstart [--seconds 600] [--engine tfjs|torch]
+       alignprop bench --compare ddpo [--seconds 240] [--out compare-ddpo.html] [--engine tfjs|torch] [--skip-eval]
+       alignprop bench --quickstart [--seconds 600] [--engine tfjs|torch] [--skip-eval]
 
   --backends <list>  TF.js backends to time, comma-separated (default: ${BACKEND_NAMES.join(",")}; unavailable ones
                      are reported as such)
@@ -69,10 +71,14 @@ const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n
 
   --compare ddpo     instead of the above: train AlignProp, then DDPO, on tiny-shapes with the same reward
                      (tiny-aesthetic), prompts and seed for --seconds each; JSON of reward mean against samples and
-                     seconds for both and the sample ratio to reach DDPO's final reward; the plot goes to --out
+                     seconds for both and the sample ratio to reach DDPO's final reward, and each one's prompt
+                     fidelity on the fixed eval set (src/eval/) against samples; the plot goes to --out
   --quickstart       instead: train what \`npm start\` trains (configs/quickstart.json) for --seconds (give 600 for
                      the 10-minute promise; at least ${RISE_MIN_STEPS} steps however slow the machine) and report how
-                     far the reward mean rose towards the best sample seen
+                     far the reward mean rose towards the best sample seen (gapClosed), with the eval set's prompt
+                     fidelity at the start and after the last step (finalFidelity); stops at its num_epochs too
+  --skip-eval        with --compare or --quickstart: no eval passes (no fidelity reported; eval time is never
+                     counted in --seconds anyway)
   --engine <e>       with --compare or --quickstart: train on tfjs (default; the best TF.js backend) or torch (the
                      project's Python, CUDA when present)
 
@@ -159,14 +165,15 @@ export const bench: CliCommand = {
     const parsed = parseCommand(argv, {
       name: "bench",
       options: Options,
-      booleans: ["skip-unet", "skip-torch", "skip-bridge", "skip-alignprop", "quickstart"],
+      booleans: ["skip-unet", "skip-torch", "skip-bridge", "skip-alignprop", "quickstart", "skip-eval"],
       usage: USAGE,
       positionals: { count: 0, what: "argument" },
     });
     if (!parsed) return EXIT.ok;
     const { options } = parsed;
-    if (options.compare) return compareDdpo(options.seconds, options.out, options.engine);
-    if (options.quickstart) return quickstartRise(options.seconds, options.engine);
+    const evaluate = !options.skip_eval;
+    if (options.compare) return compareDdpo(options.seconds, options.out, options.engine, evaluate);
+    if (options.quickstart) return quickstartRise(options.seconds, options.engine, evaluate);
     const threads = options.threads ?? ortThreads();
     const taskOptions = { repeats: options.repeats, threads, timeout: options.timeout };
     const tasks = options.skip_unet ? ["kernels"] : ["kernels", "unet"];
@@ -198,7 +205,7 @@ async function engineBackend(engine: Engine): Promise<string> {
 }
 
 /** `--compare ddpo`: both algorithms on tiny-shapes, JSON on stdout, the plot in `out`. */
-async function compareDdpo(seconds: number, out: string, engine: Engine): Promise<number> {
+async function compareDdpo(seconds: number, out: string, engine: Engine, evaluate: boolean): Promise<number> {
   const backend = await engineBackend(engine);
   const settings = {
     seconds,
@@ -218,6 +225,7 @@ async function compareDdpo(seconds: number, out: string, engine: Engine): Promis
   const comparison = await compareAlgorithms(
     {
       ...settings,
+      evaluate,
       onStep: (algorithm, r) =>
         process.stderr.write(`${algorithm} ${r.seconds.toFixed(0)} s: ${r.samples} samples, reward ${r.rewardMean.toFixed(4)}\n`),
     },
@@ -239,15 +247,26 @@ function quickstartTraining(): Record<string, OverrideValue> {
     truncated_backprop_rand: config.truncated_backprop_rand,
     truncated_backprop_timestep: config.truncated_backprop_timestep,
     truncated_rand_backprop_minmax: config.truncated_rand_backprop_minmax.map(String),
+    kl_coeff: config.kl_coeff,
   };
 }
 
-/** `--quickstart`: the main job for a wall-clock budget, and how much of the reward gap it closed. */
-async function quickstartRise(seconds: number, engine: Engine): Promise<number> {
+/** Reports an eval pass on stderr. */
+const onEval = (r: EvalRecord) =>
+  process.stderr.write(`eval at step ${r.step}: ${Object.entries(r.monitors).map(([k, v]) => `${k} ${v.toFixed(3)}`).join("  ")}\n`);
+
+/**
+ * `--quickstart`: the main job for a wall-clock budget (or its own num_epochs, whichever ends first), how much of the
+ * reward gap it closed and the prompt fidelity it ended at; JSON on stdout, the summary line on stderr.
+ */
+async function quickstartRise(seconds: number, engine: Engine, evaluate: boolean): Promise<number> {
   const backend = await engineBackend(engine);
   const onStep = (r: StepRecord) => process.stderr.write(`${r.seconds.toFixed(0)} s: reward ${r.rewardMean.toFixed(4)}\n`);
-  const run = await runJob({ engine }, { seconds, minSteps: RISE_MIN_STEPS, onStep }, QUICKSTART);
-  const rise = rewardRise(run.steps);
-  process.stdout.write(JSON.stringify({ backend, config: QUICKSTART, run: run.description, peak_rss_mb: run.peakRssMb, ...rise }, null, 2) + "\n");
+  const { config } = loadRunConfig({ file: QUICKSTART });
+  const limits = { seconds, steps: Math.max(config.num_epochs, RISE_MIN_STEPS), minSteps: RISE_MIN_STEPS, evaluate, onStep, onEval };
+  const run = await runJob({ engine }, limits, QUICKSTART);
+  const report = quickstartReport(run);
+  process.stdout.write(JSON.stringify({ backend, config: QUICKSTART, run: run.description, peak_rss_mb: run.peakRssMb, ...report }, null, 2) + "\n");
+  process.stderr.write(quickstartText(report) + "\n");
   return EXIT.ok;
 }
