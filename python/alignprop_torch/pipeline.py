@@ -5,7 +5,7 @@ the two pipeline steps the trainer runs outside the chain: prompt encoding and l
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,12 +38,21 @@ def model_source(model: str) -> str:
     return str(TINY_SHAPES) if model == "tiny-shapes" else model
 
 
-def load_pipeline(path: str | Path) -> Components:
-    """A pipeline in diffusers' layout, a folder or Hub id (the scheduler is loaded as DDIM, whatever it names)."""
+#: The three networks in the order they load, as src/models/pipeline.ts loads them.
+MODELS = ("unet", "vae", "text_encoder")
+
+
+def load_pipeline(path: str | Path, on_component: Callable[[str, int], None] | None = None) -> Components:
+    """A pipeline in diffusers' layout, a folder or Hub id (the scheduler is loaded as DDIM, whatever it names).
+    `on_component(name, loaded)` is told before each of MODELS loads, with how many have loaded."""
+    classes = {"unet": UNet2DConditionModel, "vae": AutoencoderKL, "text_encoder": CLIPTextModel}
+    models = {}
+    for done, name in enumerate(MODELS):
+        if on_component is not None:
+            on_component(name, done)
+        models[name] = classes[name].from_pretrained(path, subfolder=name)
     return Components(
-        unet=UNet2DConditionModel.from_pretrained(path, subfolder="unet"),
-        vae=AutoencoderKL.from_pretrained(path, subfolder="vae"),
-        text_encoder=CLIPTextModel.from_pretrained(path, subfolder="text_encoder"),
+        **models,
         tokenizer=CLIPTokenizer.from_pretrained(path, subfolder="tokenizer"),
         scheduler=DDIMScheduler.from_pretrained(path, subfolder="scheduler"),
     )

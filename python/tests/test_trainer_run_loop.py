@@ -1,11 +1,14 @@
 """The run loop over the real wire: a non-finite loss fails the run with one error naming the cause and the last good
-checkpoint; a run that ends writes its events to events.jsonl as it published them."""
+checkpoint; a run that ends writes its events to events.jsonl as it published them; loading is a state that reports
+progress and answers commands."""
 
 import json
 import math
+import threading
 
 from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
 from alignprop_torch.run_dir import EventsWriter, NonFiniteTensor
+from alignprop_torch.trainer.progress import component_loading
 from alignprop_torch.trainer.run_control import RunControl
 from alignprop_torch.trainer.run_loop import RunLoop, RunSettings, StepOutcome
 from alignprop_torch.wire.options import Endpoints, TrainerServerOptions
@@ -25,9 +28,16 @@ class DivergingJob:
 
 
 def run(
-    tmp_path, job, total=10, save_freq=2, fail: dict[int, Exception] | None = None, warnings=(), log_image_freq=1000
+    tmp_path,
+    job,
+    total=10,
+    save_freq=2,
+    fail: dict[int, Exception] | None = None,
+    warnings=(),
+    log_image_freq=1000,
+    load=None,
 ):
-    """`fail[step]`: what saving at that step raises."""
+    """`fail[step]`: what saving at that step raises; `load(control, progress)`: the job factory (default: `job`)."""
     control = RunControl()
     events = EventsWriter(tmp_path)
     server = TrainerServer.bind(
@@ -57,7 +67,8 @@ def run(
             description="t",
             warnings=warnings,
         )
-        code = RunLoop(lambda: job, settings, server, control, tmp_path, save).run()
+        factory = (lambda progress: load(control, progress)) if load else (lambda _progress: job)
+        code = RunLoop(factory, settings, server, control, tmp_path, save).run()
     finally:
         server.close()
         events.close()
@@ -131,3 +142,42 @@ def test_each_config_warning_is_published_once_as_a_warn_log_right_after_the_sta
     assert "status" in lines[0]
     assert [line["log"] for line in lines[1:3]] == [{"level": "LOG_LEVEL_WARN", "message": m} for m in warnings]
     assert sum("log" in line for line in lines) == 2
+
+
+def test_while_loading_commands_are_answered_and_a_stop_ends_the_run_before_step_1_without_waiting_for_the_load(
+    tmp_path,
+):
+    answers = []
+    release = threading.Event()
+
+    def load(control, progress):
+        report = component_loading(progress, 2)
+        report("unet", 0)
+        report("vae", 1)  # within the throttle's interval of the first: held back, then superseded
+        report("reward", 2)
+        answers.extend(control.handle(c) for c in ("checkpoint_now", "pause", "pause", "resume", "stop"))
+        release.wait(60)  # a download that never finishes
+        return DivergingJob(good=100)
+
+    try:
+        code, control, saved, lines = run(tmp_path, None, total=5, load=load)
+    finally:
+        release.set()
+    assert code == 0 and control.state == pb.RUN_STATE_DONE
+    assert [(a.ok, a.message) for a in answers] == [
+        (False, "no checkpoint while loading: nothing has been trained yet"),
+        (True, "loading; will pause before step 1"),
+        (True, "loading; will pause before step 1"),
+        (True, "loading; will run when ready"),
+        (True, "stopping while loading: the run ends before its first step"),
+    ]
+    assert all(a.state == pb.RUN_STATE_STARTING for a in answers)
+    progress = [line["progress"] for line in lines if "progress" in line]
+    assert [(p["item"], p.get("itemsDone", 0), p["itemsTotal"], p["unit"]) for p in progress] == [
+        ("unet", 0, 2, "components"),
+        ("reward", 2, 2, "components"),
+    ], "the first report goes out at once, the completing one is never held back"
+    statuses = [line["status"] for line in lines if "status" in line]
+    assert [s["state"] for s in statuses] == ["RUN_STATE_STARTING", "RUN_STATE_STOPPING", "RUN_STATE_DONE"]
+    assert statuses[-1]["message"] == "stopped before step 1: nothing was trained"
+    assert saved == [] and not any("metrics" in line or "checkpoint" in line for line in lines)

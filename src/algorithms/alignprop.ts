@@ -17,6 +17,7 @@ import { decodeLatents } from "../diffusion/pipeline-sample.js";
 import { floatsToImages } from "../io/png.js";
 import type { TensorMap } from "../io/safetensors.js";
 import { requireDifferentiable, scoreImages, type Reward } from "../rewards/reward.js";
+import { phase } from "../util/phase.js";
 import { Rng } from "../util/rng.js";
 import { truncationOf, type AlignPropOptions } from "./alignprop-options.js";
 import { Conditioning, type DiffusionComponents } from "./conditioning.js";
@@ -67,7 +68,7 @@ export class AlignPropJob implements TrainingJob {
         const chain: Chain = {
           unet: this.c.unet,
           scheduler: this.c.scheduler,
-          context: this.conditioning.context(this.conditioning.encode(prompts), o.sample_guidance_scale > 1),
+          context: this.conditioning.context(phase("text_encoder", () => this.conditioning.encode(prompts)), o.sample_guidance_scale > 1),
           guidanceScale: o.sample_guidance_scale,
           eta: o.sample_eta,
           noise,
@@ -78,12 +79,12 @@ export class AlignPropJob implements TrainingJob {
         let images: tf.Tensor4D | undefined;
         let batchRewards: tf.Tensor1D | undefined;
         const lossOf = (x0: tf.Tensor4D): tf.Scalar => {
-          images = tf.keep(decodeLatents(this.c.vae, x0)); // x_0 / scaling_factor decoded, (x/2 + 0.5) clamped to [0, 1]
-          batchRewards = tf.keep(scoreImages(this.reward, images, prompts, metadata).rewards);
+          images = tf.keep(phase("vae_decode", () => decodeLatents(this.c.vae, x0))); // x_0 / scaling_factor decoded, (x/2 + 0.5) clamped to [0, 1]
+          batchRewards = tf.keep(phase("reward", () => scoreImages(this.reward, images!, prompts, metadata).rewards));
           return tf.div(this.lossFrom(batchRewards), k) as tf.Scalar;
         };
         const chained = chainGradients(chain, keep, xT, lossOf, this.optimizer.params, o.gradient_checkpointing);
-        this.optimizer.accumulate(chained.grads);
+        phase("optimizer", () => this.optimizer.accumulate(chained.grads));
         loss += chained.value.dataSync()[0]!;
         if (chained.kl) kl += chained.kl.dataSync()[0]! / k;
         rewards.push(...batchRewards!.dataSync());
@@ -97,7 +98,7 @@ export class AlignPropJob implements TrainingJob {
       }
 
       // 4. Clip the summed gradient's global norm to train_max_grad_norm, one AdamW step.
-      const gradNorm = this.optimizer.step();
+      const gradNorm = phase("optimizer", () => this.optimizer.step());
       const result: StepResult = { loss, rewards, gradNorm, lr: o.train_learning_rate };
       if (o.kl_coeff > 0) result.scalars = { kl };
       if (last) result.images = last;

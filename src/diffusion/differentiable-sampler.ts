@@ -30,6 +30,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { LoraAdapters } from "../models/lora.js";
 import type { UNet2DConditionModel } from "../models/unet/unet-2d-condition.js";
 import { checkpointedGrads, segmentOutput, type Segment } from "../tf/checkpoint.js";
+import { phase } from "../util/phase.js";
 import type { Rng } from "../util/rng.js";
 import type { DDIMScheduler } from "./ddim.js";
 import { guidedNoise } from "./pipeline-sample.js";
@@ -140,12 +141,14 @@ export function chainGradients(
   if (c.eta > 0 && c.noise.length !== keep.length) throw new Error(`eta=${c.eta} needs ${keep.length} noise tensors, got ${c.noise.length}`);
   const first = keep.includes(true) ? keep.indexOf(true) : keep.length;
   // Steps before the first kept one: no gradient can reach them, so they run here, off the tape.
-  const start = tf.tidy(() => keep.slice(0, first).reduce((x, _, i) => denoiseStep(c, i, x, false), xT));
+  const start = phase("unet_no_grad", () => tf.tidy(() => keep.slice(0, first).reduce((x, _, i) => denoiseStep(c, i, x, false), xT)));
   const kept = keep.filter(Boolean).length;
   const base = new Map<number, tf.Tensor4D>();
   const kl = c.kl;
   const segments: Segment[] = keep.slice(first).map((k, j) => (x) =>
-    kl && k ? klStep(c, kl.adapters, base, first + j, x as tf.Tensor4D) : denoiseStep(c, first + j, x as tf.Tensor4D, k),
+    phase(k ? "unet_grad" : "unet_no_grad", () =>
+      kl && k ? klStep(c, kl.adapters, base, first + j, x as tf.Tensor4D) : denoiseStep(c, first + j, x as tf.Tensor4D, k),
+    ),
   );
   const lossOf = (x: tf.Tensor) => loss(x as tf.Tensor4D);
   // kl = Σ penalties / kept, weighted by coeff in the objective.
@@ -162,11 +165,11 @@ export function chainGradients(
   try {
     if (segments.length === 0) return withKl({ value: lossOf(start), grads: vars.map((v) => tf.zerosLike(v)) }, undefined);
     if (checkpointing) {
-      const { value, grads, penalty } = checkpointedGrads(segments, start, lossOf, vars, weight);
+      const { value, grads, penalty } = phase("backward", () => checkpointedGrads(segments, start, lossOf, vars, weight));
       return withKl({ value, grads }, penalty);
     }
     let penalty: tf.Scalar | undefined;
-    const { value, grads } = tf.engine().gradients(
+    const { value, grads } = phase("backward", () => tf.engine().gradients(
       () => {
         const penalties: tf.Scalar[] = [];
         const x0 = segments.reduce((x, s) => {
@@ -181,7 +184,7 @@ export function chainGradients(
       [...vars],
       undefined,
       true,
-    );
+    ));
     return withKl({ value: value as tf.Scalar, grads: vars.map((v, i) => grads[i] ?? tf.zerosLike(v)) }, penalty);
   } finally {
     tf.dispose([...base.values()]);

@@ -13,6 +13,7 @@ import { RunState } from "../../src/gen/alignprop/v1/alignprop_pb.js";
 import {
   checkpointNowWhilePausedSavesThere,
   lateAttachSeesEverySeqOnce,
+  observerCommandsAreRefused,
   pauseHoldsThenResumesAndStops,
   sigkillEndsTheStreamWithAProcessError,
   sigtermStopsLikeTheStopCommand,
@@ -60,25 +61,7 @@ test("a client attaching mid-run gets the history then live events with no gap a
 });
 
 test("an observer's pause is refused on the read-only endpoint and never reaches the run", async () => {
-  const trainer = await spawnPythonDemo(runs, { num_epochs: "100000" });
-  const tap = new EventTap(trainer.client);
-  await tap.untilStep(2);
-  const observer = await TrainerClient.connect(trainer.ready.control, { observer: true });
-  const watched = new EventTap(observer);
-  await watched.untilStep(3);
-  for (const refused of [await observer.pause(), await observer.stop(), await observer.checkpointNow()]) {
-    assert.equal(refused.ok, false);
-    assert.match(refused.message, /refused: this is the read-only observer endpoint/);
-  }
-  assert.equal((await observer.ping()).ok, true, "read-only commands are answered");
-  const at = tap.metricsSteps().at(-1)!;
-  await tap.untilStep(at + 3);
-  assert.ok(!tap.events.some((e) => e.payload.case === "status" && e.payload.value.state === RunState.PAUSED), "never paused");
-  const snapshot = await observer.snapshot(tap.events.at(-1)!.seq);
-  assert.equal(snapshot.badFrames, 3, "each refused command is counted");
-  await observer.close();
-  assert.equal((await trainer.client.stop()).ok, true);
-  assert.equal((await trainer.exit).exitCode, 0);
+  await observerCommandsAreRefused(pythonDemoEngine(runs));
 });
 
 test("checkpoint_now while paused publishes the checkpoint at the paused step", async () => {

@@ -8,7 +8,7 @@ import { EventSchema, type Event } from "../../src/gen/alignprop/v1/alignprop_pb
 import { PYTHON_DIR, projectPython } from "../../src/python/env.js";
 import { torchTrainer } from "../../src/python/torch-trainer.js";
 import type { SpawnOptions, SpawnedTrainer } from "../../src/bridge/spawn.js";
-import type { SpawnRun } from "../helpers/contract.js";
+import type { RespawnRun, SpawnRun } from "../helpers/contract.js";
 import type { TempRuns } from "../helpers/runs.js";
 
 /** The demo trainer's command line: each scripted step takes `stepMs`. */
@@ -56,8 +56,22 @@ export const TORCH_TINY: Readonly<Record<string, string>> = {
   truncated_rand_backprop_minmax: "[0,2]",
 };
 
+/**
+ * One OpenMP thread for test trainers: on a CPU shared by many processes, torch's spinning intra-op threads made a
+ * TORCH_TINY step take 3-17 s instead of 0.2-0.8 s (measured with `alignprop train --engine torch`, load ~14 on 2 cores).
+ */
+export const TORCH_TEST_ENV: Readonly<Record<string, string>> = { OMP_NUM_THREADS: "1" };
+
+/** The PyTorch trainer on a run in `runs` (its config names engine "torch"), with the caller's env added. */
+export const torchRespawn =
+  (runs: TempRuns): RespawnRun =>
+  (configPath, opts) => {
+    const trainer = torchTrainer();
+    return runs.spawn({ ...opts, command: trainer.command, env: { ...TORCH_TEST_ENV, ...opts?.env, ...trainer.env }, configPath });
+  };
+
 /** The PyTorch trainer as a contract engine (test/helpers/contract.ts), on TORCH_TINY runs. */
 export const torchEngine =
   (runs: TempRuns): SpawnRun =>
   (overrides, opts) =>
-    runs.spawn({ ...opts, ...torchTrainer(), configPath: runs.prepare({ ...TORCH_TINY, ...overrides }).configPath });
+    torchRespawn(runs)(runs.prepare({ ...TORCH_TINY, ...overrides }).configPath, opts);

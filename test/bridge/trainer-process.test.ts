@@ -8,6 +8,7 @@ import { after, test } from "node:test";
 import {
   checkpointNowWhilePausedSavesThere,
   lateAttachSeesEverySeqOnce,
+  observerCommandsAreRefused,
   pauseHoldsThenResumesAndStops,
   sigkillEndsTheStreamWithAProcessError,
   sigtermStopsLikeTheStopCommand,
@@ -35,6 +36,10 @@ test("pause holds the step count for 2 s without using CPU, resume continues, st
 
 test("a client attaching mid-run gets the history then live events with no gap and no duplicate seq", async () => {
   await lateAttachSeesEverySeqOnce(spawn);
+});
+
+test("an observer's pause, stop and checkpoint_now are refused on the read-only endpoint and never reach the run", async () => {
+  await observerCommandsAreRefused(spawn);
 });
 
 test("a trainer killed with SIGKILL ends the stream with a process error carrying the signal", async () => {

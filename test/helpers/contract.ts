@@ -1,9 +1,12 @@
 /**
  * The wire contract as functions of the engine: each takes how to spawn a trainer for a run (config overrides +
- * spawn options) and proves one behaviour over real sockets against the real TrainerClient. test/bridge/ runs them
- * on the TF.js trainer, test/bridge-python/ on the Python wire; a trainer that passes them speaks the protocol.
+ * spawn options) and proves one behaviour over real sockets against the real TrainerClient. test/bridge/ and
+ * test/trainer/ run them on the TF.js trainer, test/bridge-python/ on the Python wire, test/engine-torch/ on the real
+ * PyTorch trainer; a trainer that passes them speaks the protocol. Step counts are parameters where an engine's steps
+ * are slow (the defaults suit the millisecond steps of TF.js and the Python demo).
  */
 import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
 import { create } from "@bufbuild/protobuf";
 import { Dealer, XSubscriber } from "zeromq";
 import { TrainerClient } from "../../src/bridge/client.js";
@@ -11,6 +14,7 @@ import { companionEndpoints } from "../../src/bridge/endpoints.js";
 import { decodeResult, encodeCommand, newCommand } from "../../src/bridge/protocol.js";
 import type { SpawnOptions, SpawnedTrainer } from "../../src/bridge/spawn.js";
 import { PingSchema, RunState, type Event } from "../../src/gen/alignprop/v1/alignprop_pb.js";
+import { latestCheckpoint, runFiles } from "../../src/run/index.js";
 import { Rng } from "../../src/util/rng.js";
 import { EventTap, cpuSeconds } from "./event-tap.js";
 import { fuzzFrame } from "./fuzz-frames.js";
@@ -20,22 +24,33 @@ import { TcpProxy } from "./tcp-proxy.js";
 
 /** Starts an engine's trainer on a fresh run with these config overrides. */
 export type SpawnRun = (overrides: Record<string, string>, opts?: Omit<SpawnOptions, "configPath">) => Promise<SpawnedTrainer>;
+/** Starts an engine's trainer again on an existing run (its config.json), e.g. with `resume`. */
+export type RespawnRun = (configPath: string, opts?: Omit<SpawnOptions, "configPath">) => Promise<SpawnedTrainer>;
 
-/** The TF.js trainer (spawnTrainer's default command) on runs prepared in `runs`. */
+/** The TF.js trainer (spawnTrainer's default command) on a run in `runs`. */
+export const tfjsRespawn =
+  (runs: TempRuns): RespawnRun =>
+  (configPath, opts) =>
+    runs.spawn({ ...opts, configPath });
+
+/** The TF.js trainer on runs prepared in `runs`. */
 export const tfjsEngine =
   (runs: TempRuns): SpawnRun =>
   (overrides, opts) =>
-    runs.spawn({ ...opts, configPath: runs.prepare(overrides).configPath });
+    tfjsRespawn(runs)(runs.prepare(overrides).configPath, opts);
 
 export const contiguous = (xs: number[]) => xs.every((x, i) => x === xs[0]! + i);
 /** A note the client itself adds to the stream (seq 0). */
 export const note = (text: RegExp) => (e: Event) => e.seq === 0 && e.payload.case === "log" && text.test(e.payload.value.message);
 
-/** A 60-step run; a second client attaches at step 20 and must see exactly what the first saw. Returns both taps. */
-export async function lateAttachSeesEverySeqOnce(spawn: SpawnRun, overrides: Record<string, string> = {}) {
-  const trainer = await spawn({ num_epochs: "60", ...overrides });
+/**
+ * A `steps`-step run; a second client attaches a third of the way in and must see exactly what the first saw.
+ * Returns both taps.
+ */
+export async function lateAttachSeesEverySeqOnce(spawn: SpawnRun, overrides: Record<string, string> = {}, steps = 60) {
+  const trainer = await spawn({ num_epochs: String(steps), ...overrides });
   const first = new EventTap(trainer.client);
-  await first.untilStep(20);
+  await first.untilStep(Math.floor(steps / 3));
   const late = await TrainerClient.connect(trainer.ready.control);
   const second = new EventTap(late);
   await Promise.all([first.ended, second.ended]);
@@ -43,7 +58,7 @@ export async function lateAttachSeesEverySeqOnce(spawn: SpawnRun, overrides: Rec
   const seqs = second.seqs();
   assert.deepEqual(seqs, seqs.map((_, i) => i + 1), "seq runs 1, 2, 3, … with no gap or repeat");
   assert.deepEqual(seqs, first.seqs(), "the late client saw exactly what the first one saw");
-  assert.deepEqual(second.metricsSteps(), Array.from({ length: 60 }, (_, i) => i + 1));
+  assert.deepEqual(second.metricsSteps(), Array.from({ length: steps }, (_, i) => i + 1));
   return { first, second };
 }
 
@@ -190,6 +205,32 @@ export async function behindAProxy(spawn: SpawnRun, overrides: Record<string, st
   return { endpoints, trainer, proxy, client, tap: new EventTap(client) };
 }
 
+/**
+ * An observer (read-only endpoint) has pause, stop and checkpoint_now refused and counted, never reaching the run;
+ * its read-only commands are answered.
+ */
+export async function observerCommandsAreRefused(spawn: SpawnRun): Promise<void> {
+  const trainer = await spawn({ num_epochs: "100000" });
+  const tap = new EventTap(trainer.client);
+  await tap.untilStep(2);
+  const observer = await TrainerClient.connect(trainer.ready.control, { observer: true });
+  const watched = new EventTap(observer);
+  await watched.untilStep(3);
+  for (const refused of [await observer.pause(), await observer.stop(), await observer.checkpointNow()]) {
+    assert.equal(refused.ok, false);
+    assert.match(refused.message, /refused: this is the read-only observer endpoint/);
+  }
+  assert.equal((await observer.ping()).ok, true, "read-only commands are answered");
+  const at = tap.metricsSteps().at(-1)!;
+  await tap.untilStep(at + 3);
+  assert.ok(!tap.events.some((e) => e.payload.case === "status" && e.payload.value.state === RunState.PAUSED), "never paused");
+  const snapshot = await observer.snapshot(tap.events.at(-1)!.seq);
+  assert.equal(snapshot.badFrames, 3, "each refused command is counted");
+  await observer.close();
+  assert.equal((await trainer.client.stop()).ok, true);
+  assert.equal((await trainer.exit).exitCode, 0);
+}
+
 /** A partition is noticed by heartbeats and healed by reconnecting; a reset's seq gap is filled from a snapshot. */
 export async function partitionAndResetLoseNoStep(spawn: SpawnRun, stepsAfterReset = 15): Promise<void> {
   const { trainer, proxy, client, tap } = await behindAProxy(spawn);
@@ -215,4 +256,111 @@ export async function partitionAndResetLoseNoStep(spawn: SpawnRun, stepsAfterRes
     await client.close();
     await proxy.close();
   }
+}
+
+/**
+ * A trainer killed (SIGKILL) after its checkpoint at step 2×`saveFreq` and resumed from it on the same tcp endpoints is
+ * followed by the reconnecting client: the first step after the restart is the one after the checkpoint.
+ */
+export async function aRestartedTrainerIsFollowedFromItsCheckpoint(spawn: SpawnRun, respawn: RespawnRun, saveFreq = 5): Promise<void> {
+  const { endpoints, trainer, proxy, client, tap } = await behindAProxy(spawn, { save_freq: String(saveFreq) });
+  try {
+    await tap.until((e) => e.payload.case === "checkpoint" && e.payload.value.step === 2 * saveFreq, `the checkpoint at step ${2 * saveFreq}`);
+    trainer.process.kill("SIGKILL");
+    await trainer.exit;
+    await tap.until(note(/reconnecting/), "the client noticing the trainer is gone");
+    const checkpoint = latestCheckpoint(trainer.ready.runDir)!;
+    const resumedAt = Number(/checkpoint_(\d+)$/.exec(checkpoint)![1]);
+    const second = await respawn(runFiles(trainer.ready.runDir).config, { endpoints, resume: checkpoint });
+    await second.client.close();
+    await tap.until(note(/the trainer restarted/), "the client following the new process");
+    await tap.untilStep(resumedAt + 3);
+    const restart = tap.events.findIndex(note(/the trainer restarted/));
+    const after = tap.events.slice(restart).flatMap((e) => (e.payload.case === "metrics" ? [e.payload.value.step] : []));
+    assert.equal(after[0], resumedAt + 1, "the first step after the restart is the one after the checkpoint");
+    assert.ok(contiguous(after));
+    assert.equal((await client.stop()).ok, true);
+    await tap.untilState(RunState.DONE);
+    assert.equal((await second.exit).exitCode, 0);
+  } finally {
+    await client.close();
+    await proxy.close();
+  }
+}
+
+/** A trainer held in STARTING (its model's download stalled) until `release()`; `tap` has seen it loading. */
+export interface StalledStart {
+  trainer: SpawnedTrainer;
+  tap: EventTap;
+  release: () => void;
+}
+
+const statesOf = (events: Event[]) => events.flatMap((e) => (e.payload.case === "status" ? [e.payload.value.state] : []));
+
+/**
+ * Start-up is a state: while loading, the trainer is STARTING (ping, snapshot), refuses checkpoint_now naming why,
+ * takes pause (idempotently) to hold before step 1; once loaded it reports loading every component (`components`:
+ * the networks and the reward), pauses at step 0, resumes, trains and stops DONE with exit 0.
+ */
+export async function whileLoadingPauseHoldsBeforeStep1(stalled: StalledStart, components = 4): Promise<void> {
+  const { trainer, tap, release } = stalled;
+  assert.deepEqual(statesOf(tap.events), [RunState.STARTING]);
+  const ping = await trainer.client.ping();
+  assert.equal(ping.state, RunState.STARTING);
+  const snapshot = await trainer.client.snapshot();
+  assert.equal(snapshot.status?.state, RunState.STARTING);
+  assert.ok(snapshot.events.some((e) => e.payload.case === "progress"), "a late client sees the progress so far");
+
+  const checkpoint = await trainer.client.checkpointNow();
+  assert.equal(checkpoint.ok, false);
+  assert.match(checkpoint.message, /no checkpoint while loading: nothing has been trained yet/);
+  const pause = await trainer.client.pause();
+  assert.equal(pause.ok, true);
+  assert.equal(pause.state, RunState.STARTING);
+  assert.match(pause.message, /will pause before step 1/);
+  assert.equal((await trainer.client.pause()).ok, true, "pause is idempotent while loading");
+
+  release();
+  const paused = await tap.untilState(RunState.PAUSED);
+  assert.equal(paused.payload.case === "status" && paused.payload.value.step, 0, "paused before the first step");
+  assert.deepEqual(tap.metricsSteps(), []);
+  const loaded = tap.events.filter((e) => e.payload.case === "progress" && e.payload.value.phase === "load").at(-1)?.payload.value;
+  assert.ok(loaded && "itemsDone" in loaded && loaded.itemsDone === components && loaded.itemsTotal === components, "loading progress up to the reward");
+  assert.deepEqual(statesOf(tap.events), [RunState.STARTING, RunState.RUNNING, RunState.PAUSED]);
+
+  await trainer.client.resume();
+  await tap.untilStep(1);
+  await trainer.client.stop();
+  await tap.untilState(RunState.DONE);
+  assert.equal((await trainer.exit).exitCode, 0);
+  assert.ok(existsSync(runFiles(trainer.ready.runDir).checkpoints), "a run that trained saves its final checkpoint");
+}
+
+/** stop while loading ends the run at once: exit 0, DONE, no step trained, no checkpoint, a complete events log. */
+export async function stopWhileLoadingEndsTheRunBeforeStep1(stalled: StalledStart): Promise<void> {
+  const { trainer, tap, release } = stalled;
+  const stop = await trainer.client.stop();
+  assert.equal(stop.ok, true);
+  assert.match(stop.message, /stopping while loading/);
+  const done = await tap.untilState(RunState.DONE);
+  assert.match(done.payload.case === "status" ? done.payload.value.message : "", /stopped before step 1: nothing was trained/);
+  assert.equal((await trainer.exit).exitCode, 0, "the stalled download does not hold the process");
+  release();
+  assert.deepEqual(statesOf(tap.events), [RunState.STARTING, RunState.STOPPING, RunState.DONE]);
+  assert.deepEqual(tap.metricsSteps(), []);
+  const files = runFiles(trainer.ready.runDir);
+  assert.equal(existsSync(files.checkpoints), false);
+  assert.equal(existsSync(files.loraWeights), false);
+  const logged = readFileSync(files.events, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { status?: { state: string } });
+  assert.equal(logged.at(-1)!.status!.state, "RUN_STATE_DONE", "the events log is complete");
+}
+
+/** SIGTERM while loading stops the run like the stop command: DONE, exit 0. */
+export async function sigtermWhileLoadingStopsTheRun(stalled: StalledStart): Promise<void> {
+  const { trainer, tap, release } = stalled;
+  trainer.process.kill("SIGTERM");
+  await tap.untilState(RunState.DONE);
+  const exit = await trainer.exit;
+  assert.equal(exit.exitCode, 0, `${exit.signal ?? ""} ${exit.stderrTail}`);
+  release();
 }

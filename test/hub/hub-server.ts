@@ -4,7 +4,7 @@
  * `snapshot_download` use:
  *
  *   GET /api/models/{org}/{name}/revision/{revision}                → {id, sha: <commit>, siblings}
- *   GET /api/models/{org}/{name}/tree/{revision}?recursive=true     → [{type, path, size, oid, lfs?}]
+ *   GET /api/models/{org}/{name}/tree/{revision}[/{folder}][?recursive=true] → [{type, path, size, oid, lfs?}]
  *   GET|HEAD /{org}/{name}/resolve/{revision}/{path}                 → the bytes, with ETag (sha256 for LFS files, git
  *                                                                      sha1 otherwise) and X-Repo-Commit; `Range:
  *                                                                      bytes=a-b` → 206 + Content-Range
@@ -71,14 +71,17 @@ export async function startHubServer(repo: string, contents: RepoContents, token
     res.end(JSON.stringify({ _id: commits[name], id: repo, modelId: repo, sha: commits[name], private: false, siblings: Object.keys(contents[name]!).map((rfilename) => ({ rfilename })) }));
   };
 
-  const tree = (res: ServerResponse, revision: string) => {
+  /** The entries under `folder` ("" for the root): all of them with `recursive`, else its direct children. */
+  const tree = (res: ServerResponse, revision: string, folder: string, recursive: boolean) => {
     const name = named(revision);
     if (!name) return fail(res, 404, "RevisionNotFound", `Invalid rev id: ${revision}`);
     const files = contents[name]!;
-    const dirs = new Set(Object.keys(files).flatMap((p) => (p.includes("/") ? [p.slice(0, p.lastIndexOf("/"))] : [])));
+    const dirs = new Set(Object.keys(files).flatMap((p) => p.split("/").slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join("/"))));
+    const prefix = folder ? `${folder}/` : "";
+    const shown = (path: string) => path.startsWith(prefix) && (recursive || !path.slice(prefix.length).includes("/"));
     const entries = [
-      ...[...dirs].map((path) => ({ type: "directory", path, size: 0, oid: gitOid(new TextEncoder().encode(path)) })),
-      ...Object.entries(files).map(([path, bytes]) => ({
+      ...[...dirs].filter(shown).map((path) => ({ type: "directory", path, size: 0, oid: gitOid(new TextEncoder().encode(path)) })),
+      ...Object.entries(files).filter(([path]) => shown(path)).map(([path, bytes]) => ({
         type: "file",
         path,
         size: bytes.length,
@@ -86,6 +89,7 @@ export async function startHubServer(repo: string, contents: RepoContents, token
         ...(isLfs(path) ? { lfs: { oid: sha256(bytes), size: bytes.length, pointerSize: 134 } } : {}),
       })),
     ];
+    if (folder && !dirs.has(folder)) return fail(res, 404, "EntryNotFound", `${folder} does not exist on "${revision}"`);
     res.writeHead(200, { "Content-Type": "application/json" });
     res.end(JSON.stringify(entries));
   };
@@ -137,7 +141,10 @@ export async function startHubServer(repo: string, contents: RepoContents, token
     const treePrefix = `/api/models/${repo}/tree/`;
     const resolvePrefix = `/${repo}/resolve/`;
     if (url.pathname.startsWith(infoPrefix)) return info(res, decodeURIComponent(url.pathname.slice(infoPrefix.length)));
-    if (url.pathname.startsWith(treePrefix)) return tree(res, decodeURIComponent(url.pathname.slice(treePrefix.length)));
+    if (url.pathname.startsWith(treePrefix)) {
+      const [revision, ...folder] = url.pathname.slice(treePrefix.length).split("/");
+      return tree(res, decodeURIComponent(revision!), folder.map(decodeURIComponent).join("/"), url.searchParams.get("recursive") === "true");
+    }
     if (url.pathname.startsWith(resolvePrefix)) {
       const [revision, ...path] = url.pathname.slice(resolvePrefix.length).split("/");
       return resolve(req, res, decodeURIComponent(revision!), path.map(decodeURIComponent).join("/"));

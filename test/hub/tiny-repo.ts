@@ -33,8 +33,8 @@ export interface TinyRepo {
   convIn: Record<string, Float32Array>;
 }
 
-/** Every file of a saved pipeline folder. */
-async function filesOf(dir: string): Promise<Record<string, Uint8Array>> {
+/** Every file of a saved pipeline folder, by its path in the folder. */
+export async function filesOf(dir: string): Promise<Record<string, Uint8Array>> {
   const out: Record<string, Uint8Array> = {};
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
     if (entry.isFile()) out[relative(dir, join(entry.parentPath, entry.name))] = new Uint8Array(await readFile(join(entry.parentPath, entry.name)));

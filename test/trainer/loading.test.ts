@@ -1,17 +1,20 @@
 /**
  * Start-up is a state: a trainer whose model is still downloading (from a local fake Hub that holds the UNet weights
- * mid-file until the test releases them) is STARTING, reports progress, and answers every command without dying.
+ * mid-file until the test releases them) is STARTING, reports progress, and answers every command without dying (the
+ * contract bodies in test/helpers/contract.ts; test/engine-torch/loading.test.ts runs them on the PyTorch trainer).
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { RunState, type Event, type Progress } from "../../src/gen/alignprop/v1/alignprop_pb.js";
+import type { Progress } from "../../src/gen/alignprop/v1/alignprop_pb.js";
 import { disposePipeline, savePipeline } from "../../src/models/pipeline.js";
+import { sigtermWhileLoadingStopsTheRun, stopWhileLoadingEndsTheRunBeforeStep1, whileLoadingPauseHoldsBeforeStep1 } from "../helpers/contract.js";
 import { EventTap } from "../helpers/event-tap.js";
 import { tempRuns } from "../helpers/runs.js";
-import { startHubServer, type HubServer, type RepoContents } from "../hub/hub-server.js";
+import { startHubServer, type HubServer } from "../hub/hub-server.js";
+import { filesOf } from "../hub/tiny-repo.js";
 import { tinyPipeline } from "../pipeline/tiny.js";
 
 const REPO = "tiny-org/tiny-sd";
@@ -26,12 +29,9 @@ before(async () => {
   const pipeline = await tinyPipeline(3);
   await savePipeline(dir, pipeline);
   disposePipeline(pipeline);
-  const files: Record<string, Uint8Array> = {};
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile()) files[relative(dir, join(entry.parentPath, entry.name))] = new Uint8Array(readFileSync(join(entry.parentPath, entry.name)));
-  }
+  const files = await filesOf(dir);
   unetBytes = files[UNET]!.length;
-  hub = await startHubServer(REPO, { main: files } satisfies RepoContents);
+  hub = await startHubServer(REPO, { main: files });
 });
 after(async () => {
   runs.cleanup();
@@ -50,72 +50,27 @@ async function stalledTrainer() {
     (e) => e.payload.case === "progress" && e.payload.value.phase === "download" && e.payload.value.item === UNET && e.payload.value.done > 0,
     "download progress on the UNet weights",
   );
-  return { run, trainer, tap, release, stalled: (stalled.payload.value as Progress) };
+  return { trainer, tap, release, stalled: stalled.payload.value as Progress };
 }
 
-const statesOf = (events: Event[]) => events.flatMap((e) => (e.payload.case === "status" ? [e.payload.value.state] : []));
-
 test("while the model downloads the trainer is STARTING with download progress; pause holds it before step 1 and checkpoint is refused", async () => {
-  const { run, trainer, tap, release, stalled } = await stalledTrainer();
+  const start = await stalledTrainer();
+  const { stalled, tap } = start;
   assert.equal(stalled.unit, "bytes");
   assert.ok(stalled.total >= unetBytes, `the total (${stalled.total}) counts every missing file, the UNet's ${unetBytes} bytes included`);
   assert.ok(stalled.done < stalled.total);
   assert.ok(stalled.itemsTotal >= 3 && stalled.itemsDone < stalled.itemsTotal, "files done and planned");
-  assert.deepEqual(statesOf(tap.events), [RunState.STARTING]);
 
-  const ping = await trainer.client.ping();
-  assert.equal(ping.state, RunState.STARTING);
-  const snapshot = await trainer.client.snapshot();
-  assert.equal(snapshot.status?.state, RunState.STARTING);
-  assert.ok(snapshot.events.some((e) => e.payload.case === "progress"), "a late client sees the progress so far");
-
-  const checkpoint = await trainer.client.checkpointNow();
-  assert.equal(checkpoint.ok, false);
-  assert.match(checkpoint.message, /no checkpoint while loading: nothing has been trained yet/);
-  const pause = await trainer.client.pause();
-  assert.equal(pause.ok, true);
-  assert.equal(pause.state, RunState.STARTING);
-  assert.match(pause.message, /will pause before step 1/);
-  assert.equal((await trainer.client.pause()).ok, true, "pause is idempotent while loading");
-
-  release();
-  const paused = await tap.untilState(RunState.PAUSED);
-  assert.equal(paused.payload.case === "status" && paused.payload.value.step, 0, "paused before the first step");
-  assert.deepEqual(tap.metricsSteps(), []);
+  await whileLoadingPauseHoldsBeforeStep1(start);
   const done = tap.events.filter((e) => e.payload.case === "progress" && e.payload.value.phase === "download").at(-1)!.payload.value as Progress;
   assert.equal(done.done, done.total, "the last download progress reports every byte");
   assert.equal(done.itemsDone, done.itemsTotal);
-  assert.ok(tap.events.some((e) => e.payload.case === "progress" && e.payload.value.phase === "load" && e.payload.value.itemsDone === 4), "loading progress up to the reward");
-  assert.deepEqual(statesOf(tap.events), [RunState.STARTING, RunState.RUNNING, RunState.PAUSED]);
-
-  await trainer.client.resume();
-  await tap.untilStep(1);
-  await trainer.client.stop();
-  await tap.untilState(RunState.DONE);
-  assert.equal((await trainer.exit).exitCode, 0);
-  assert.ok(existsSync(join(run.runDir, "checkpoints")), "a run that trained saves its final checkpoint");
 });
 
 test("stop while the model downloads ends the run at once: exit 0, DONE, no step trained and no checkpoint", async () => {
-  const { run, trainer, tap, release } = await stalledTrainer();
-  const stop = await trainer.client.stop();
-  assert.equal(stop.ok, true);
-  assert.match(stop.message, /stopping while loading/);
-  const done = await tap.untilState(RunState.DONE);
-  assert.match(done.payload.case === "status" ? done.payload.value.message : "", /stopped before step 1: nothing was trained/);
-  assert.equal((await trainer.exit).exitCode, 0, "the stalled download does not hold the process");
-  release();
-  assert.deepEqual(statesOf(tap.events), [RunState.STARTING, RunState.STOPPING, RunState.DONE]);
-  assert.deepEqual(tap.metricsSteps(), []);
-  assert.equal(existsSync(join(run.runDir, "checkpoints")), false);
-  const logged = readFileSync(join(run.runDir, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { status?: { state: string } });
-  assert.equal(logged.at(-1)!.status!.state, "RUN_STATE_DONE", "the events log is complete");
+  await stopWhileLoadingEndsTheRunBeforeStep1(await stalledTrainer());
 });
 
 test("SIGTERM while loading stops the run like the stop command", async () => {
-  const { trainer, tap, release } = await stalledTrainer();
-  trainer.process.kill("SIGTERM");
-  await tap.untilState(RunState.DONE);
-  assert.equal((await trainer.exit).exitCode, 0);
-  release();
+  await sigtermWhileLoadingStopsTheRun(await stalledTrainer());
 });

@@ -24,6 +24,7 @@ from alignprop_torch.run_dir import read_checkpoint_state, trim_events_log
 from alignprop_torch.trainer.args import trainer_arg_parser, trainer_args
 from alignprop_torch.trainer.data_parallel import write_on_rank_0
 from alignprop_torch.trainer.process import exit_with, run_trainer
+from alignprop_torch.trainer.progress import ProgressListener, component_loading
 from alignprop_torch.trainer.run_loop import ImageHook, LoggedImages, RunSettings, StepOutcome
 from alignprop_torch.trainer.trackers import RunTracker, TrackerSettings
 
@@ -57,17 +58,19 @@ class TrainingJob:
         run_dir: Path,
         tracker: RunTracker | None,
         ranks: Ranks,
+        progress: ProgressListener,
     ) -> TrainingJob:
         """Loads the pipeline and attaches LoRA (diffusers, transformers, peft: imported here, after the ready line),
         builds DDPO for a DDPOConfig and AlignProp otherwise, loads the image hook (handed `tracker`'s accelerate
-        tracker), then restores the checkpoint `resume` names, with this rank's generator."""
-        from alignprop_torch.build import build_for
+        tracker), then restores the checkpoint `resume` names, with this rank's generator; each component loaded is
+        reported to `progress`."""
+        from alignprop_torch.build import LOADED_COMPONENTS, build_for
         from alignprop_torch.run_dir_checkpoint import load_checkpoint
         from alignprop_torch.user_modules import load_image_hook
 
         general_tracker = (lambda: None) if tracker is None else tracker.general_tracker
         hook = load_image_hook(config.image_hook, run_dir, general_tracker) if config.image_hook else None
-        job = cls(build_for(config, device, ranks), hook, ranks)
+        job = cls(build_for(config, device, ranks, component_loading(progress, LOADED_COMPONENTS)), hook, ranks)
         if resume is not None:
             a = job.trainer
             loaded = load_checkpoint(resume, a.lora_names, a.training_state(), a.extra_prefixes)
@@ -152,8 +155,8 @@ def main() -> int:
     resumed_at = None if args.resume is None else start_step
     tracker = None if tracking is None or not ranks.leads else RunTracker(tracking, run_dir.name, raw, resumed_at)
 
-    def load() -> TrainingJob:
-        jobs.append(TrainingJob.load(config, device, args.resume, run_dir, tracker, ranks))
+    def load(progress: ProgressListener) -> TrainingJob:
+        jobs.append(TrainingJob.load(config, device, args.resume, run_dir, tracker, ranks, progress))
         return jobs[0]
 
     return run_trainer(

@@ -17,7 +17,7 @@ def coordination(ranks: Ranks) -> Coordination:
     """Rank 0's requests on every rank; a paused rank 0 shares often enough to keep the others' collective alive."""
     if ranks.world_size == 1:
         return Coordination()
-    return Coordination(share=ranks.share, leads=ranks.leads, idle_seconds=KEEPALIVE_SECONDS)
+    return Coordination(share=ranks.share, leads=ranks.leads, idle_seconds=KEEPALIVE_SECONDS, alone=False)
 
 
 def write_on_rank_0(ranks: Ranks, write: Callable[[], str]) -> str:

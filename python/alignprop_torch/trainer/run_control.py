@@ -1,11 +1,14 @@
 """The run's lifecycle and the commands that steer it (the Python side of src/trainer/run-state.ts and of
 `Trainer.handle`/`boundary` in src/trainer/trainer.ts): STARTING → RUNNING ⇄ PAUSED → STOPPING → DONE | FAILED
-(FAILED from anywhere). The socket thread calls `handle`, which only records the request and answers at once; the
-training thread obeys at step boundaries, where a paused run waits on a condition variable without using CPU.
+(FAILED from anywhere; STARTING → STOPPING when stopped while loading). The socket thread calls `handle`, which only
+records the request and answers at once; the training thread obeys at step boundaries, where a paused run waits on a
+condition variable without using CPU. While STARTING (loading) stop ends the run before step 1, pause holds it before
+step 1 and checkpoint_now is refused: nothing has been trained.
 
 In a data-parallel job every rank runs the same loop and must take the same decision at the same boundary: the
 requests rank 0 takes there are shared with the others (`Coordination.share`, a broadcast), and every rank obeys
-the shared ones; only rank 0 receives commands."""
+the shared ones; only rank 0 receives commands. A stop while loading then waits for the load and is obeyed at the
+first boundary, before step 1, on every rank."""
 
 from __future__ import annotations
 
@@ -53,6 +56,8 @@ class Coordination:
     leads: bool = True
     #: While paused, rank 0 shares at least this often, so the waiting ranks stay inside the collective timeout.
     idle_seconds: float | None = None
+    #: No other rank: a stop while loading abandons the load (with peers it is obeyed at the first boundary).
+    alone: bool = True
 
 
 class RunControl:
@@ -65,6 +70,7 @@ class RunControl:
         self._resume_requested = False
         self._stop_requested = False
         self._checkpoint_requested = False
+        self._loaded = False
         #: A stop obeyed at a boundary (the same step on every rank).
         self._stopping = False
 
@@ -90,26 +96,48 @@ class RunControl:
             state, step = self._state, self.step
             if state in (pb.RUN_STATE_DONE, pb.RUN_STATE_FAILED, pb.RUN_STATE_STOPPING):
                 return RunCommandOutcome(command == "stop", f"run is already {state_name(state)}", state)
+            loading = state == pb.RUN_STATE_STARTING
             if command == "pause":
                 if state == pb.RUN_STATE_PAUSED:
                     return RunCommandOutcome(True, "already paused", state)
                 self._pause_requested = True
-                return RunCommandOutcome(True, f"pausing after step {step + 1}", state)
+                pausing = f"loading; will pause before step {step + 1}" if loading else f"pausing after step {step + 1}"
+                return RunCommandOutcome(True, pausing, state)
             if command == "resume":
                 self._pause_requested = False
                 if state != pb.RUN_STATE_PAUSED:
-                    return RunCommandOutcome(True, "already running", state)
+                    running = "loading; will run when ready" if loading else "already running"
+                    return RunCommandOutcome(True, running, state)
                 self._resume_requested = True
                 self._lock.notify_all()
                 return RunCommandOutcome(True, f"resuming at step {step + 1}", pb.RUN_STATE_RUNNING)
             if command == "stop":
                 self._stop_requested = True
                 self._lock.notify_all()
+                if loading:
+                    return RunCommandOutcome(True, "stopping while loading: the run ends before its first step", state)
                 in_progress = "" if state == pb.RUN_STATE_PAUSED else " + the step in progress"
                 return RunCommandOutcome(True, f"stopping after step {step}{in_progress}", state)
+            if loading:
+                return RunCommandOutcome(False, "no checkpoint while loading: nothing has been trained yet", state)
             self._checkpoint_requested = True
             self._lock.notify_all()
             return RunCommandOutcome(True, f"checkpoint at the next step boundary (step {step})", state)
+
+    def loading_ended(self) -> None:
+        """The loader thread is done (loaded or failed): wakes `wait_for_load`."""
+        with self._lock:
+            self._loaded = True
+            self._lock.notify_all()
+
+    def wait_for_load(self) -> bool:
+        """Training thread, while STARTING: waits without CPU for `loading_ended` or (alone) a stop; False when a stop
+        abandons the load."""
+        with self._lock:
+            abandon = self.coordination.alone
+            while not self._loaded and not (abandon and self._stop_requested):
+                self._lock.wait()
+            return not (abandon and self._stop_requested)
 
     def boundary(self, checkpoint: Callable[[str], None], announce: Callable[[str], None]) -> None:
         """Step boundary (training thread): take a requested checkpoint, and stay here while paused, without CPU.

@@ -1,7 +1,8 @@
 """The run loop of a trainer process (the Python side of src/trainer/trainer.ts): runs a job step by step, publishes
 status, metrics, images and checkpoint events through the wire, appends every event to events.jsonl, and obeys
-commands at step boundaries: pause waits without CPU, stop finishes the step, saves and ends DONE; a non-finite loss
-or reward ends FAILED with an error event naming the last good checkpoint."""
+commands while loading (alignprop_torch.trainer.loading) and at step boundaries: pause waits without CPU, stop
+finishes the step, saves and ends DONE; a non-finite loss or reward ends FAILED with an error event naming the last
+good checkpoint."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
 from alignprop_torch.run_dir import NonFiniteTensor, write_step_images
+from alignprop_torch.trainer.loading import load_unless_stopped
+from alignprop_torch.trainer.progress import ProgressListener
 from alignprop_torch.trainer.run_control import RunControl
 from alignprop_torch.wire.server import TrainerServer
 
@@ -79,14 +82,15 @@ class RunSettings:
 class RunLoop:
     def __init__(
         self,
-        job_factory: Callable[[], Job],
+        job_factory: Callable[[ProgressListener], Job],
         settings: RunSettings,
         server: TrainerServer,
         control: RunControl,
         run_dir: Path,
         save_checkpoint: Callable[[int, int], str] | None,
     ) -> None:
-        """`job_factory` loads the model (the run is STARTING meanwhile, and answers commands); `save_checkpoint(step,
+        """`job_factory(progress)` loads the model, reporting to `progress` (the run is STARTING meanwhile, and answers
+        commands); `save_checkpoint(step,
         seq)` writes a checkpoint whose CheckpointSaved event will have `seq` and returns its path (None: no saves)."""
         self.job_factory, self.s, self.server, self.control, self.run_dir = (
             job_factory,
@@ -97,6 +101,8 @@ class RunLoop:
         )
         self.save_checkpoint = save_checkpoint
         self.last_saved = -1
+        #: A stop came while loading: the loader thread still runs, abandoned.
+        self.load_abandoned = False
 
     def run(self) -> int:
         """Runs to the end; returns the process exit code."""
@@ -104,7 +110,12 @@ class RunLoop:
             self.announce(f"starting {self.s.description} on {self.s.backend}")
             for message in self.s.warnings:
                 self.publish(pb.Log(level=pb.LOG_LEVEL_WARN, message=message))
-            job = self.job_factory()
+            job = load_unless_stopped(self.job_factory, self.control, self.publish)
+            if job is None:
+                self.load_abandoned = True
+                self.transition(pb.RUN_STATE_STOPPING, "stop requested while loading")
+                self.transition(pb.RUN_STATE_DONE, f"stopped before step {self.control.step + 1}: nothing was trained")
+                return 0
             self.transition(pb.RUN_STATE_RUNNING, f"training {self.s.total_steps} steps")
             while self.control.step < self.s.total_steps and not self.control.stop_requested:
                 self.control.boundary(self.checkpoint, self.announce)

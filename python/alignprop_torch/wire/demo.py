@@ -63,7 +63,7 @@ def main() -> int:
         args,
         AGENT,
         settings,
-        lambda: ScriptedJob(int(config.get("train_batch_size", 1)), ns.step_ms / 1000),
+        lambda _progress: ScriptedJob(int(config.get("train_batch_size", 1)), ns.step_ms / 1000),
         lambda step, reason: str(checkpoints / f"checkpoint_{step}"),
     )
 

@@ -14,7 +14,7 @@ from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
 
 # Equal to src/bridge/protocol.ts (test/bridge-python checks the handshake): a peer with another major is refused.
 PROTOCOL_MAJOR = 1
-PROTOCOL_MINOR = 0
+PROTOCOL_MINOR = 2  # 1: the Progress event; 2: the EvalResult event (the torch engine sends none yet)
 
 # The PUB topic of an event is the name of its payload case.
 TOPICS: tuple[str, ...] = tuple(f.name for f in pb.Event.DESCRIPTOR.oneofs_by_name["payload"].fields)

@@ -18,6 +18,7 @@ import { compareAlgorithms } from "../../bench/compare.js";
 import { quickstartReport, quickstartText } from "../../bench/quickstart-report.js";
 import { RISE_MIN_STEPS } from "../../bench/reward-rise.js";
 import { runJob, type EvalRecord, type StepRecord } from "../../bench/run-job.js";
+import { reportStepProfile } from "../../bench/profile-step.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { ENGINES, loadRunConfig, type Engine, type OverrideValue } from "../../config/index.js";
 import { PACKAGE_ROOT } from "../../models/embedded.js";
@@ -46,8 +47,9 @@ const Options = z.object({
   compare: z.enum(["ddpo"]).optional(),
   quickstart: flag(),
   skip_eval: flag(),
+  profile: flag(),
   seconds: z.coerce.number().positive().default(240),
-  out: z.string().min(1).default("compare-ddpo.html"),
+  out: z.string().min(1).optional(),
   engine: z.enum(ENGINES).default("tfjs"),
   help: flag(),
 });
@@ -55,6 +57,7 @@ const Options = z.object({
 const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n>] [--timeout <s>] [--skip-unet] [--skip-torch]
        alignprop bench --compare ddpo [--seconds 240] [--out compare-ddpo.html] [--engine tfjs|torch] [--skip-eval]
        alignprop bench --quickstart [--seconds 600] [--engine tfjs|torch] [--skip-eval]
+       alignprop bench --profile [--out alignprop-profile.json]
 
   --backends <list>  TF.js backends to time, comma-separated (default: ${BACKEND_NAMES.join(",")}; unavailable ones
                      are reported as such)
@@ -79,6 +82,9 @@ const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n
                      fidelity at the start and after the last step (finalFidelity); stops at its num_epochs too
   --skip-eval        with --compare or --quickstart: no eval passes (no fidelity reported; eval time is never
                      counted in --seconds anyway)
+  --profile          instead: where one AlignProp step of the quickstart (configs/quickstart.json) spends its time
+                     on the best TF.js backend: by model part, by kernel, and the kernels dispatched; tables on
+                     stdout, the figures as JSON in --out (default alignprop-profile.json)
   --engine <e>       with --compare or --quickstart: train on tfjs (default; the best TF.js backend) or torch (the
                      project's Python, CUDA when present)
 
@@ -165,14 +171,15 @@ export const bench: CliCommand = {
     const parsed = parseCommand(argv, {
       name: "bench",
       options: Options,
-      booleans: ["skip-unet", "skip-torch", "skip-bridge", "skip-alignprop", "quickstart", "skip-eval"],
+      booleans: ["skip-unet", "skip-torch", "skip-bridge", "skip-alignprop", "quickstart", "skip-eval", "profile"],
       usage: USAGE,
       positionals: { count: 0, what: "argument" },
     });
     if (!parsed) return EXIT.ok;
     const { options } = parsed;
     const evaluate = !options.skip_eval;
-    if (options.compare) return compareDdpo(options.seconds, options.out, options.engine, evaluate);
+    if (options.compare) return compareDdpo(options.seconds, options.out ?? "compare-ddpo.html", options.engine, evaluate);
+    if (options.profile) return reportStepProfile(QUICKSTART, options.out ?? "alignprop-profile.json").then(() => EXIT.ok);
     if (options.quickstart) return quickstartRise(options.seconds, options.engine, evaluate);
     const threads = options.threads ?? ortThreads();
     const taskOptions = { repeats: options.repeats, threads, timeout: options.timeout };
