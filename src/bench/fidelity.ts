@@ -37,3 +37,6 @@ export function fidelityChange(evals: readonly EvalRecord[]): FidelityChange {
   const last = curve.at(-1);
   return { initialFidelity: first?.fidelity ?? null, finalFidelity: last?.fidelity ?? null, fidelityStep: last?.step ?? null };
 }
+
+/** A fidelity for people: three decimals, or "not evaluated". */
+export const formatFidelity = (v: number | null): string => (v === null ? "not evaluated" : v.toFixed(3));

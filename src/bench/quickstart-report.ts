@@ -2,7 +2,7 @@
  * What `alignprop bench --quickstart` reports: how much of its reward gap the main job closed (reward-rise.ts) and
  * the prompt fidelity it ended at (fidelity.ts), together, as JSON fields and as one line for a person.
  */
-import { fidelityChange, type FidelityChange } from "./fidelity.js";
+import { fidelityChange, formatFidelity, type FidelityChange } from "./fidelity.js";
 import { rewardRise, type RewardRise } from "./reward-rise.js";
 import type { JobRun } from "./run-job.js";
 
@@ -15,12 +15,11 @@ export function quickstartReport(run: JobRun): QuickstartReport {
   return { ...rewardRise(run.steps), ...fidelityChange(run.evals), evalSeconds: run.evalSeconds };
 }
 
-const share = (v: number | null) => (v === null ? "not evaluated" : v.toFixed(3));
 
 export function quickstartText(r: QuickstartReport): string {
   return (
     `reward gap closed ${(100 * r.gapClosed).toFixed(0)}% (reward ${r.initial.toFixed(3)} → ${r.final.toFixed(3)}, best sample ${r.best.toFixed(3)}) ` +
-    `in ${r.steps} steps, ${r.seconds.toFixed(0)} s of training; prompt fidelity ${share(r.initialFidelity)} → ${share(r.finalFidelity)}` +
+    `in ${r.steps} steps, ${r.seconds.toFixed(0)} s of training; prompt fidelity ${formatFidelity(r.initialFidelity)} → ${formatFidelity(r.finalFidelity)}` +
     (r.fidelityStep === null ? "" : ` (eval at step ${r.fidelityStep}, ${r.evalSeconds.toFixed(0)} s of eval)`)
   );
 }

@@ -5,6 +5,7 @@
  * matched faithfulness. Self-contained like report.html.
  */
 import type { Comparison, AlgorithmResult } from "../bench/compare.js";
+import { formatFidelity } from "../bench/fidelity.js";
 import { escapeHtml } from "./escape.js";
 import { lineChartSvg, type Series } from "./line-chart.js";
 import { REPORT_STYLE } from "./report-html.js";
@@ -22,7 +23,6 @@ function fidelitySeries(r: AlgorithmResult, algorithm: Algorithm): Series {
 }
 
 const fixed = (v: number | null, digits = 3) => (v === null ? "not reached" : v.toFixed(digits));
-const share = (v: number | null) => (v === null ? "not evaluated" : v.toFixed(3));
 
 export function compareHtml(c: Comparison, settings: Record<string, unknown>): string {
   const algorithms: Algorithm[] = ["alignprop", "ddpo"];
@@ -46,8 +46,8 @@ export function compareHtml(c: Comparison, settings: Record<string, unknown>): s
 AlignProp reached DDPO's final reward (running mean over ${c.window} samples) after
 <strong>${c.alignpropSamplesToDdpoFinal ?? "—"}</strong> samples; DDPO generated ${c.ddpo.samples}:
 sample ratio <strong data-ratio>${fixed(c.sampleRatio, 1)}</strong>×, at prompt fidelity
-<strong data-fidelity-at-reach>${share(c.alignpropFidelityAtDdpoFinal)}</strong> against DDPO's final
-${share(c.ddpo.finalFidelity)}.</p></header>
+<strong data-fidelity-at-reach>${formatFidelity(c.alignpropFidelityAtDdpoFinal)}</strong> against DDPO's final
+${formatFidelity(c.ddpo.finalFidelity)}.</p></header>
 <section id="numbers"><h2>Numbers</h2><table>
 <tr><th></th>${algorithms.map((a) => `<th>${NAMES[a]}</th>`).join("")}</tr>
 ${row("run", (r) => r.description)}
@@ -56,8 +56,8 @@ ${row("seconds", (r) => r.seconds.toFixed(1))}
 ${row("samples / second", (r) => r.samplesPerSecond.toFixed(2))}
 ${row(`reward, first ${c.window} samples`, (r) => r.initialReward.toFixed(4))}
 ${row(`reward, last ${c.window} samples`, (r) => r.finalReward.toFixed(4))}
-${row("prompt fidelity, base model", (r) => share(r.initialFidelity))}
-${row("prompt fidelity, last eval", (r) => share(r.finalFidelity))}
+${row("prompt fidelity, base model", (r) => formatFidelity(r.initialFidelity))}
+${row("prompt fidelity, last eval", (r) => formatFidelity(r.finalFidelity))}
 </table>
 <details><summary>settings</summary><pre>${escapeHtml(JSON.stringify(settings, null, 2))}</pre></details></section>
 <section id="charts"><h2>Reward curves</h2>
