@@ -1,12 +1,12 @@
 /**
- * The run at a glance: run id, backend, state (PAUSED stands out in inverse yellow), step/total, epoch, ETA and
- * samples/s, with the trainer's latest status message underneath when it has one; while the run is STARTING, a
- * progress bar with the download's amounts, rate and ETA.
+ * The run at a glance: run id, backend, the number of processes of a data-parallel run, state (PAUSED stands out in
+ * inverse yellow), step/total, epoch, ETA and samples/s, with the trainer's latest status message underneath when it
+ * has one; while the run is STARTING, a progress bar with the download's amounts, rate and ETA.
  */
 import { Box, Text } from "ink";
 import type { JSX } from "react";
 import { RunState } from "../src/gen/alignprop/v1/alignprop_pb.js";
-import { formatDuration, formatNumber, stateName } from "./format.js";
+import { formatDuration, formatNumber, formatProcesses, stateName } from "./format.js";
 import { progressBar, progressText } from "./progress.js";
 import { etaSeconds, formatScalars, samplesPerSecond, type RunView } from "./run-view.js";
 
@@ -26,12 +26,14 @@ const STATE_COLOURS: Partial<Record<RunState, string>> = {
 
 export function Header({ view, width }: HeaderProps): JSX.Element {
   const speed = samplesPerSecond(view);
+  const processes = formatProcesses(view.worldSize);
   const scalars = formatScalars(view.metrics.at(-1)?.scalars);
   const progress = view.total > 0 ? `step ${view.step}/${view.total}` : `step ${view.step}`;
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate-end">
         <Text bold>alignprop</Text> · run {view.runId || "…"} · backend {view.backend || "…"}
+        {processes ? ` · ${processes}` : ""}
         {view.runDir ? <Text dimColor> · {view.runDir}</Text> : null}
       </Text>
       <Text wrap="truncate-end">

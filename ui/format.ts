@@ -17,6 +17,11 @@ export function formatNumber(value: number): string {
   return String(Number(value.toPrecision(3)));
 }
 
+/** "2 processes" for a data-parallel run (Status.world_size); "" for one process or a trainer that does not say. */
+export function formatProcesses(worldSize: number): string {
+  return worldSize > 1 ? `${worldSize} processes` : "";
+}
+
 /** One line naming an error's source, message, and how the process ended when it died. */
 export function describeError(error: Pick<RunError, "message" | "source" | "exitCode" | "signal">): string {
   const how = [

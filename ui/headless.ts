@@ -5,7 +5,7 @@
 import { toJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { EventSchema, LogLevel, type Event, type ImageBatch } from "../src/gen/alignprop/v1/alignprop_pb.js";
 import type { RunController } from "../src/bridge/run-controller.js";
-import { describeError, formatNumber, stateName, thrownText } from "./format.js";
+import { describeError, formatNumber, formatProcesses, stateName, thrownText } from "./format.js";
 import { runOutcome } from "./outcome.js";
 import { progressFraction, progressText } from "./progress.js";
 import { formatScalars, initialRunView, reduceRunView, type RunView } from "./run-view.js";
@@ -62,11 +62,12 @@ function summaryLine(event: Event, before: RunView, after: RunView): string | un
   const { payload } = event;
   switch (payload.case) {
     case "status": {
-      if (after.state === before.state) return undefined;
+      const processes = after.worldSize !== before.worldSize ? formatProcesses(after.worldSize) : "";
+      if (after.state === before.state && !processes) return undefined;
       // FAILED's message is the error's, printed just before.
       const repeated = after.error !== undefined && after.error.message.startsWith(payload.value.message);
       const note = payload.value.message && !repeated ? `: ${payload.value.message}` : "";
-      return `state ${stateName(after.state)}${note}`;
+      return `state ${stateName(after.state)}${processes ? ` on ${processes}` : ""}${note}`;
     }
     case "metrics": {
       const m = payload.value;

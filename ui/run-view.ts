@@ -61,6 +61,8 @@ export interface RunView {
   total: number;
   epoch: number;
   backend: string;
+  /** Processes training the run together (Status.world_size); 0 until a trainer says. */
+  worldSize: number;
   message: string;
   runDir: string;
   metrics: readonly MetricPoint[];
@@ -81,6 +83,7 @@ export const initialRunView: RunView = {
   total: 0,
   epoch: 0,
   backend: "",
+  worldSize: 0,
   message: "",
   runDir: "",
   metrics: [],
@@ -107,6 +110,7 @@ export function reduceRunView(view: RunView, event: Event): RunView {
         total: s.total,
         epoch: s.epoch,
         backend: s.backend || next.backend,
+        worldSize: s.worldSize || next.worldSize,
         message: s.message,
         runDir: s.runDir || next.runDir,
       };

@@ -12,7 +12,7 @@ import torch
 from .alignprop import AlignProp
 from .config import AlignPropConfig, DDPOConfig
 from .ddpo import DDPO
-from .distributed import Ranks, rank_seed
+from .distributed import Ranks
 from .lora import add_lora
 from .pipeline import MODELS, Components, image_size, load_pipeline, model_source
 from .precision import Precision
@@ -56,7 +56,7 @@ def build_job(
     prompts = prompt_source_for(config.prompts, defaults["prompts"])
     job = algorithm(c, config, reward, prompts, precision)
     if ranks is not None and ranks.world_size > 1:
-        job.data_parallel(rank_seed(config.seed, ranks.rank), ranks.average_gradients)
+        job.data_parallel(ranks)
     return job
 
 

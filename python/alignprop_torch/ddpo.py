@@ -5,7 +5,8 @@ gradient, only values. The same algorithm as the TF.js engine's src/algorithms/d
 One epoch (one trainer step):
   1. sample `sample_num_batches_per_epoch` batches of `sample_batch_size` images with the DDIM chain (eta > 0,
      guidance), without gradient, keeping every latent and each step's log-prob; score the images
-  2. advantages: rewards standardised over the epoch's batch, or per prompt (TRL's stat tracker)
+  2. advantages: rewards standardised over the epoch's batch, or per prompt (TRL's stat tracker); in a
+     data-parallel job over every rank's batch, each rank training on its own samples
   3. `train_num_inner_epochs` times: shuffle the samples, and each sample's timesteps independently; for each
      minibatch of `train_batch_size` and each of its first ⌊sample_num_steps·train_timestep_fraction⌋ shuffled
      timesteps, recompute the step's log-prob under the current weights and take the PPO-clip loss; the gradients
@@ -84,15 +85,26 @@ class DDPO(LoraTrainer):
         self.scheduler.set_timesteps(o.sample_num_steps, device=self.precision.device)
         # 1. Trajectories, images and rewards, without gradient.
         s = self.sample(keep_images)
-        # 2. Advantages.
-        if self.stat_tracker is not None:
-            advantages = self.stat_tracker.update(s.prompts, s.rewards)
-        else:
-            advantages = batch_advantages(s.rewards)
+        # 2. Advantages, over every rank's samples.
+        advantages = self.advantages(s.prompts, s.rewards)
         # 3. PPO updates.
         t = self.train(s, torch.tensor(advantages, dtype=torch.float32, device=self.precision.device))
         scalars = {"approx_kl": mean(t.approx_kls), "clip_fraction": mean(t.clip_fractions)}
         return StepResult(mean(t.losses), s.rewards, mean(t.grad_norms), o.train_learning_rate, s.images, scalars)
+
+    def advantages(self, prompts: list[str], rewards: list[float]) -> list[float]:
+        """This rank's samples' advantages, standardised over the whole job's samples as TRL does (its rewards and
+        prompts `accelerator.gather`ed, in rank order): every rank computes them alike, so the stat tracker's buffers
+        stay identical on every rank, and keeps its own slice."""
+        parts = self.ranks.gather((prompts, rewards))
+        job_prompts = [p for ps, _ in parts for p in ps]
+        job_rewards = [r for _, rs in parts for r in rs]
+        if self.stat_tracker is not None:
+            advantages = self.stat_tracker.update(job_prompts, job_rewards)
+        else:
+            advantages = batch_advantages(job_rewards)
+        start = sum(len(rs) for _, rs in parts[: self.ranks.rank])
+        return advantages[start : start + len(rewards)]
 
     def sample(self, keep_images: bool) -> Samples:
         o, b = self.config, self.config.sample_batch_size

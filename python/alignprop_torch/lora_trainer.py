@@ -6,13 +6,13 @@ prompt's embedding for classifier-free guidance, and the state a checkpoint must
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
 from .config import AlignPropConfig
+from .distributed import Ranks, rank_seed
 from .pipeline import Components, encode_prompts
 from .precision import Precision
 
@@ -66,8 +66,9 @@ class LoraTrainer:
         if not self.params:
             raise ValueError("the UNet has no trainable LoRA parameters; attach them (lora.add_lora) before training")
         self.generator = torch.Generator().manual_seed(config.seed)
-        #: Data parallel: averages the summed LoRA gradients over the ranks before each optimizer step.
-        self.sync_gradients: Callable[[Sequence[torch.nn.Parameter]], None] = lambda params: None
+        #: The job's ranks (data_parallel): the summed LoRA gradients are averaged over them before each optimizer
+        #: step, and an algorithm gathers from them what it needs of every rank (DDPO's rewards). Alone: rank 0 of 1.
+        self.ranks = Ranks()
         self.optimizer = adamw(self.params, config)
         self.scaler = precision.grad_scaler()
         #: The negative prompt's embedding [1, T, D], encoded once (TRL's `neg_prompt_embed`).
@@ -75,11 +76,11 @@ class LoraTrainer:
         size = c.unet.config.sample_size
         self.latent_size = (size, size) if isinstance(size, int) else tuple(size)
 
-    def data_parallel(self, sample_seed: int, sync_gradients: Callable[[Sequence[torch.nn.Parameter]], None]) -> None:
+    def data_parallel(self, ranks: Ranks) -> None:
         """One rank of a data-parallel job (distributed.py): this rank's own draws (prompts, noise, truncation) from
-        `sample_seed`, and `sync_gradients` (an all-reduce) before every optimizer step."""
-        self.generator.manual_seed(sample_seed)
-        self.sync_gradients = sync_gradients
+        its own seed (rank_seed), and the gradients averaged over `ranks` before every optimizer step."""
+        self.generator.manual_seed(rank_seed(self.config.seed, ranks.rank))
+        self.ranks = ranks
 
     def backward(self, loss: torch.Tensor) -> None:
         """Adds the gradient of `loss` (scaled against fp16 underflow) to the LoRA parameters'."""
@@ -90,7 +91,7 @@ class LoraTrainer:
         above), takes one AdamW step, and returns the norm before clipping. The gradients stay until zero_grad. In a
         data-parallel job the gradients are first averaged over the ranks (before unscaling, so every rank's loss
         scaler sees the same values)."""
-        self.sync_gradients(self.params)
+        self.ranks.average_gradients(self.params)
         self.scaler.unscale_(self.optimizer)
         grad_norm = torch.nn.utils.clip_grad_norm_(self.params, self.config.train_max_grad_norm)
         self.scaler.step(self.optimizer)

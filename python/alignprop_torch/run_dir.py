@@ -41,8 +41,9 @@ def step_images_dir(step: int) -> str:
     return f"{IMAGES_DIR}/step-{step}"
 
 
-def image_file(step: int, index: int) -> str:
-    return f"{step_images_dir(step)}/{index}.png"
+def eval_images_dir(step: int) -> str:
+    """`images/eval/step-<N>`: the eval samples after N steps (N = 0: the base model)."""
+    return f"{IMAGES_DIR}/eval/step-{step}"
 
 
 def checkpoint_dir(step: int) -> str:
@@ -112,17 +113,21 @@ def write_step_images(
     prompts: list[str],
     prompt_metadata: list[dict[str, Any]],
     rewards: list[float],
+    seeds: list[int] | None = None,
 ) -> list[str]:
     """`images/step-<N>/<i>.png` and `captions.json` (plain writes, as src/run/images.ts: a re-run step overwrites
-    them, and no checkpoint depends on them); returns each PNG's path relative to the run directory."""
-    folder = run_dir / step_images_dir(step)
-    folder.mkdir(parents=True, exist_ok=True)
+    them, and no checkpoint depends on them); with `seeds`, the eval samples in `images/eval/step-<N>/`, each
+    caption with its seed. Returns each PNG's path relative to the run directory."""
+    folder = step_images_dir(step) if seeds is None else eval_images_dir(step)
+    (run_dir / folder).mkdir(parents=True, exist_ok=True)
     captions = []
     for i, (png, prompt, metadata, reward) in enumerate(zip(pngs, prompts, prompt_metadata, rewards, strict=True)):
-        (run_dir / image_file(step, i)).write_bytes(png)
-        captions.append({"file": f"{i}.png", "prompt": prompt, "prompt_metadata": metadata, "reward": reward})
-    (folder / CAPTIONS_FILE).write_text(json.dumps(captions, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return [image_file(step, i) for i in range(len(pngs))]
+        (run_dir / folder / f"{i}.png").write_bytes(png)
+        caption = {"file": f"{i}.png", "prompt": prompt, "prompt_metadata": metadata, "reward": reward}
+        captions.append(caption if seeds is None else caption | {"seed": seeds[i]})
+    text = json.dumps(captions, indent=2, ensure_ascii=False) + "\n"
+    (run_dir / folder / CAPTIONS_FILE).write_text(text, encoding="utf-8")
+    return [f"{folder}/{i}.png" for i in range(len(pngs))]
 
 
 class EventsWriter:

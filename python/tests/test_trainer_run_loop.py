@@ -144,6 +144,57 @@ def test_each_config_warning_is_published_once_as_a_warn_log_right_after_the_sta
     assert sum("log" in line for line in lines) == 2
 
 
+class ScriptedEvaluator:
+    """An evaluator whose monitors follow a script by step (the samples: one 2×2 image of the step's grey)."""
+
+    def __init__(self, rewards: dict[int, float]) -> None:
+        self.rewards = rewards
+        self.base = None
+
+    def use_base(self, images) -> None:
+        self.base = images
+
+    def evaluate(self, step: int):
+        import numpy as np
+
+        from alignprop_torch.eval.evaluator import EvalOutcome, EvalSample
+
+        images = np.full((1, 2, 2, 3), step, dtype=np.uint8)
+        monitors = {"reward": self.rewards[step], "fidelity": 0.5 if step == 4 else 0.9}
+        return EvalOutcome(step, monitors, [EvalSample("a red circle", 7, {"colour": "red"})], images, [0.5])
+
+
+class EvaluatedJob(DivergingJob):
+    def __init__(self, evaluation) -> None:
+        super().__init__(good=100)
+        self.evaluation = evaluation
+
+
+def test_the_run_loop_evaluates_at_0_every_eval_freq_and_the_end_and_keeps_the_best(tmp_path):
+    from alignprop_torch.trainer.run_evaluation import EvalSettings, RunEvaluation
+
+    settings = EvalSettings(3, ["a red circle"], [7], ["reward"], 4, "reward", 0.8)
+    # Step 4's reward is the highest but its fidelity is under the floor; 3 beats 0; 5 (the last) ties 3.
+    evaluator = ScriptedEvaluator({0: 0.1, 3: 0.6, 5: 0.6, 4: 0.9})
+    saved_to = []
+    evaluation = RunEvaluation(evaluator, settings, 5, tmp_path, lambda folder: saved_to.append(folder), False)  # type: ignore[arg-type]
+    code, _, _, lines = run(tmp_path, EvaluatedJob(evaluation), total=5, save_freq=100)
+    assert code == 0
+    evals = [line["eval"] for line in lines if "eval" in line]
+    assert [e.get("step", 0) for e in evals] == [0, 3, 5]
+    assert evals[1]["seeds"] == [7]
+    assert evals[1]["images"]["images"][0]["path"] == "images/eval/step-3/0.png"
+    captions = json.loads((tmp_path / "images/eval/step-3/captions.json").read_text())
+    assert captions == [
+        {"file": "0.png", "prompt": "a red circle", "prompt_metadata": {"colour": "red"}, "reward": 0.5, "seed": 7}
+    ]
+    best = json.loads((tmp_path / "best/best.json").read_text())
+    assert (best["step"], best["metric"], best["value"]) == (3, "reward", 0.6)
+    assert saved_to == [tmp_path / "best", tmp_path / "best"]
+    announced = [line["checkpoint"] for line in lines if "checkpoint" in line]
+    assert [(c.get("step", 0), c["reason"]) for c in announced] == [(0, "best"), (3, "best"), (5, "final")]
+
+
 def test_while_loading_commands_are_answered_and_a_stop_ends_the_run_before_step_1_without_waiting_for_the_load(
     tmp_path,
 ):
@@ -181,3 +232,17 @@ def test_while_loading_commands_are_answered_and_a_stop_ends_the_run_before_step
     assert [s["state"] for s in statuses] == ["RUN_STATE_STARTING", "RUN_STATE_STOPPING", "RUN_STATE_DONE"]
     assert statuses[-1]["message"] == "stopped before step 1: nothing was trained"
     assert saved == [] and not any("metrics" in line or "checkpoint" in line for line in lines)
+
+
+def test_a_resumed_evaluation_reads_back_the_base_samples_and_the_best_so_far(tmp_path):
+    from alignprop_torch.trainer.run_evaluation import EvalSettings, RunEvaluation
+
+    settings = EvalSettings(3, ["a red circle"], [7], ["reward"], 4, "reward", None)
+    first = RunEvaluation(ScriptedEvaluator({0: 0.1, 3: 0.6}), settings, 6, tmp_path, lambda _: None, False)  # type: ignore[arg-type]
+    for step in (0, 3):
+        first.run(step, lambda _: None)
+    evaluator = ScriptedEvaluator({6: 0.5})
+    resumed = RunEvaluation(evaluator, settings, 6, tmp_path, lambda _: None, True)  # type: ignore[arg-type]
+    assert evaluator.base is not None and evaluator.base.tolist() == [[[[0, 0, 0]] * 2] * 2]
+    assert resumed.best is not None and resumed.best.best is not None and resumed.best.best.step == 3
+    assert not resumed.best.consider(6, {"reward": 0.5}), "under the best kept before the resume"

@@ -15,10 +15,6 @@ export function checkProcesses(config: RunConfig, ctx: z.RefinementCtx<RunConfig
     }
     return;
   }
-  if (processes > 1 && config.algorithm === "ddpo") {
-    // TRL normalises DDPO's advantages over every process's rewards; here each rank would normalise its own.
-    issue("num_processes", `${processes} with algorithm "ddpo": data-parallel DDPO is not available yet (its advantages need every rank's rewards); train DDPO on 1 process`);
-  }
   if (Number.isInteger(processes) && Number.isInteger(machines) && processes < machines) {
     issue("num_processes", `${processes} is fewer than num_machines=${machines}; num_processes counts the processes of all machines together`);
   }

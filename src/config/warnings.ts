@@ -20,9 +20,6 @@ interface Unhonoured {
 
 const TORCH_HONOURS = "--engine torch honours it";
 
-/** The evaluation during training (src/eval/), which only the TF.js engine runs so far. */
-const EVAL_FIELDS = ["eval_freq", "eval_prompts", "eval_seeds", "per_device_eval_batch_size", "eval_monitors", "best_metric", "best_min_fidelity"] as const;
-
 /** `train_use_8bit_adam`, for an engine whose AdamW keeps fp32 state (`why` says why). */
 function fullPrecisionAdam(why: string): Unhonoured {
   return {
@@ -81,14 +78,6 @@ export const UNHONOURED: Readonly<Record<Engine, readonly Unhonoured[]>> = {
   torch: [
     fullPrecisionAdam("the torch engine uses torch.optim.AdamW"),
     inlineRewards("the torch engine"),
-    {
-      fields: EVAL_FIELDS,
-      note: "any value: the torch engine runs no evaluation yet (no eval events, no best/)",
-      warn: (_c, explicit) => {
-        const set = EVAL_FIELDS.filter((field) => explicit.has(field));
-        return set.length ? `${set.join(", ")} ${set.length === 1 ? "is" : "are"} ignored: the torch engine runs no evaluation yet; --engine tfjs does` : undefined;
-      },
-    },
   ],
 };
 

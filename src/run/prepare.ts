@@ -2,7 +2,10 @@
  * Turns flags into a run on disk: validates the run config (file + flags), names the run, creates its directory
  * and writes `config.json` there for the trainer to read. Nothing is created when the config is invalid.
  */
+import { existsSync } from "node:fs";
 import { ConfigError, loadRunConfig, unhonouredWarnings, type RunConfig } from "../config/index.js";
+import { modelSource } from "../models/embedded.js";
+import { resolveRunDefaults } from "../models/model-defaults.js";
 import { checkpointEngine, resolveResume } from "./checkpoints.js";
 import { createRunDir, writeRunConfig } from "./create.js";
 import { runFiles } from "./layout.js";
@@ -22,9 +25,20 @@ export function prepareRun(file: string | undefined, overrides: Record<string, s
   if (config.resume_from) return prepareResume(config.resume_from, file, overrides);
   check?.(config);
   const { runDir, name } = createRunDir(config.runs_dir, config.run_name);
-  const finalConfig = { ...config, run_name: name };
+  const finalConfig = { ...config, ...evalDefaults(config), run_name: name };
   const configPath = writeRunConfig(runDir, finalConfig);
   return { config: finalConfig, runDir, configPath, warnings };
+}
+
+/**
+ * The evaluation fields as the run uses them (its own where set, else its model folder's alignprop.json, else the
+ * fallbacks), so config.json spells them out and every engine reads the same eval set. A Hub model not on disk yet
+ * takes the fallbacks (no evaluation unless eval_freq is set).
+ */
+function evalDefaults(config: RunConfig): Pick<RunConfig, "eval_freq" | "eval_prompts" | "eval_seeds" | "eval_monitors"> {
+  const source = modelSource(config.model);
+  const d = resolveRunDefaults(config, existsSync(source) ? source : undefined);
+  return { eval_freq: d.eval_freq, eval_prompts: [...d.eval_prompts], eval_seeds: [...d.eval_seeds], eval_monitors: [...d.eval_monitors] };
 }
 
 /**

@@ -54,6 +54,8 @@ export const TORCH_TINY: Readonly<Record<string, string>> = {
   sample_num_steps: "2",
   truncated_backprop_timestep: "1",
   truncated_rand_backprop_minmax: "[0,2]",
+  // No evaluation pass (48 samples on CPU): test/engine-torch/eval.test.ts tests it.
+  eval_freq: "0",
 };
 
 /**

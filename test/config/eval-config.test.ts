@@ -1,9 +1,13 @@
 /** The evaluation fields: defaults from the model, and one clear error per wrong value. */
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { loadRunConfig, RunConfigSchema } from "../../src/config/index.js";
 import { resolveRunDefaults } from "../../src/models/model-defaults.js";
 import { modelSource } from "../../src/models/embedded.js";
+import { prepareRun } from "../../src/run/index.js";
 
 const EMBEDDED_MODEL_DIR = modelSource("tiny-shapes");
 
@@ -40,8 +44,17 @@ test("an unknown monitor or best_metric, a best without evaluations and a floor 
   assert.deepEqual(issues({ best_metric: "reward", best_min_fidelity: 0.8, eval_freq: 10 }), []);
 });
 
-test("the torch engine warns once that it runs no evaluation yet when eval fields are set", () => {
-  const { warnings } = loadRunConfig({ overrides: { engine: "torch", eval_freq: "5", best_metric: "reward" } });
-  assert.deepEqual(warnings, ["eval_freq, best_metric are ignored: the torch engine runs no evaluation yet; --engine tfjs does"]);
-  assert.deepEqual(loadRunConfig({ overrides: { eval_freq: "5" } }).warnings, []);
+test("both engines honour the eval fields (no warning), and config.json carries the resolved eval set", () => {
+  assert.deepEqual(loadRunConfig({ overrides: { engine: "torch", eval_freq: "5", best_metric: "reward" } }).warnings, []);
+  const runs = mkdtempSync(join(tmpdir(), "eval-config-"));
+  try {
+    const run = prepareRun(undefined, { runs_dir: runs, engine: "torch", eval_seeds: "3" });
+    const written = JSON.parse(readFileSync(run.configPath, "utf8")) as Record<string, unknown>;
+    assert.equal(written.eval_freq, 40);
+    assert.equal((written.eval_prompts as string[]).length, 24);
+    assert.deepEqual(written.eval_seeds, [3]);
+    assert.deepEqual(written.eval_monitors, ["reward", "shape-fidelity", "diversity", "drift"]);
+  } finally {
+    rmSync(runs, { recursive: true, force: true });
+  }
 });

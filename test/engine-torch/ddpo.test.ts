@@ -19,7 +19,7 @@ const root = mkdtempSync(join(tmpdir(), "alignprop-engine-torch-ddpo-"));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 const DDPO = [
-  "--engine", "torch", "--algorithm", "ddpo", "--model", "tiny-shapes", "--sample_num_steps", "2",
+  "--engine", "torch", "--algorithm", "ddpo", "--model", "tiny-shapes", "--sample_num_steps", "2", "--eval_freq", "0",
   "--sample_batch_size", "2", "--sample_num_batches_per_epoch", "1", "--train_batch_size", "1",
   "--per_prompt_stat_tracking", "true", "--log_image_freq", "2",
   "--save_freq", "1", "--num_checkpoint_limit", "2", "--runs_dir", root, "--run_name", "ddpo-run",

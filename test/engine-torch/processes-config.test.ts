@@ -14,6 +14,7 @@ test("one process by default; the torch engine takes several, on one machine or 
   const one = load({}).config;
   assert.deepEqual([one.num_processes, one.num_machines, one.machine_rank, one.main_process_ip, one.main_process_port], [1, 1, 0, "", 0]);
   assert.equal(load({ engine: "torch", num_processes: "2" }).config.num_processes, 2);
+  assert.equal(load({ engine: "torch", algorithm: "ddpo", num_processes: "2" }).config.num_processes, 2);
   const node = load({ engine: "torch", num_processes: "16", num_machines: "2", machine_rank: "1", main_process_ip: "10.0.0.1", main_process_port: "29600" }).config;
   assert.deepEqual([node.num_processes, node.num_machines, node.machine_rank, node.main_process_ip, node.main_process_port], [16, 2, 1, "10.0.0.1", 29600]);
 });
@@ -30,5 +31,4 @@ test("a job shape accelerate cannot launch is refused naming the field and the v
   refuses({ ...torch, num_processes: "4", num_machines: "2", machine_rank: "2", main_process_ip: "h" }, /^machine_rank: 2 is not below num_machines=2/);
   refuses({ ...torch, num_processes: "4", num_machines: "2" }, /^main_process_ip: "" with num_machines=2/);
   refuses({ ...torch, main_process_port: "70000" }, /^main_process_port: /);
-  refuses({ ...torch, algorithm: "ddpo", num_processes: "2" }, /^num_processes: 2 with algorithm "ddpo": data-parallel DDPO is not available yet/);
 });

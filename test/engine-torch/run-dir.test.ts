@@ -20,7 +20,7 @@ const root = mkdtempSync(join(tmpdir(), "alignprop-engine-torch-"));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 const TINY = [
-  "--engine", "torch", "--model", "tiny-shapes", "--train_batch_size", "1", "--sample_num_steps", "2",
+  "--engine", "torch", "--model", "tiny-shapes", "--train_batch_size", "1", "--sample_num_steps", "2", "--eval_freq", "0",
   "--truncated_backprop_timestep", "1", "--truncated_rand_backprop_minmax", "[0,2]", "--log_image_freq", "1",
   "--save_freq", "1", "--num_checkpoint_limit", "2", "--runs_dir", root, "--run_name", "torch-run",
 ];

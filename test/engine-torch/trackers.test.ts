@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import type { ImageBatch, Metrics } from "../../src/gen/alignprop/v1/alignprop_pb.js";
+import type { EvalResult, ImageBatch, Metrics } from "../../src/gen/alignprop/v1/alignprop_pb.js";
 import { imageTag, metricScalars } from "../../src/io/tensorboard/run-log.js";
 import { readEventsLog, runFiles } from "../../src/run/index.js";
 import { alignprop } from "../helpers/cli.js";
@@ -34,14 +34,25 @@ async function train(runName: string, flags: string[], env: Record<string, strin
   const { events } = await readEventsLog(runFiles(join(root, runName)).events);
   const metrics: Metrics[] = events.flatMap((e) => (e.payload.case === "metrics" ? [e.payload.value] : []));
   const images: ImageBatch[] = events.flatMap((e) => (e.payload.case === "images" ? [e.payload.value] : []));
+  const evals: EvalResult[] = events.flatMap((e) => (e.payload.case === "eval" ? [e.payload.value] : []));
   assert.deepEqual(metrics.map((m) => m.step), [1, 2, 3]);
   assert.deepEqual(images.map((b) => b.step), [2]);
-  return { metrics, images };
+  return { metrics, images, evals };
 }
 
 test("--engine torch --log_with tensorboard: TensorBoard's reader finds every scalar at its step and the captioned images", async () => {
-  const { metrics, images } = await train("tb", ["--log_with", "tensorboard"]);
+  // A two-sample eval set every 2 steps: its monitors go to the tracker as eval/<name>, as the TF.js engine logs them.
+  const evalFlags = ["--eval_freq", "2", "--eval_prompts", "a red circle", "--eval_seeds", "0,1"];
+  const { metrics, images, evals } = await train("tb", ["--log_with", "tensorboard", ...evalFlags]);
   const tb = readWithTensorBoard(join(logdir, "tb"));
+  assert.deepEqual(evals.map((e) => e.step), [0, 2, 3]);
+  for (const e of evals) {
+    for (const [name, value] of Object.entries(e.monitors)) {
+      const logged = tb.scalars[`eval/${name}`]?.filter(([step]) => step === e.step) ?? [];
+      assert.ok(logged.length === 1 && closeTo(logged[0]![1], value), `eval/${name} at step ${e.step}`);
+    }
+  }
+  const evalTags = Object.keys(evals[0]!.monitors).map((name) => `eval/${name}`);
 
   for (const m of metrics) {
     for (const [name, value] of Object.entries(metricScalars(m))) {
@@ -50,7 +61,7 @@ test("--engine torch --log_with tensorboard: TensorBoard's reader finds every sc
       assert.ok(closeTo(logged[0]![1], value), `${name} at step ${m.step}: ${logged[0]![1]} vs ${value}`);
     }
   }
-  assert.deepEqual(Object.keys(tb.scalars).sort(), Object.keys(metricScalars(metrics[0]!)).sort());
+  assert.deepEqual(Object.keys(tb.scalars).sort(), [...Object.keys(metricScalars(metrics[0]!)), ...evalTags].sort());
   for (const im of images[0]!.images) {
     assert.deepEqual(tb.images[imageTag(im.prompt, im.reward)]?.map(([step, w, h]) => [step, w, h]), [[2, im.width, im.height]]);
   }
@@ -61,7 +72,7 @@ test("--engine torch --log_with tensorboard: TensorBoard's reader finds every sc
 });
 
 test("--engine torch --log_with wandb (offline): the run's history holds every scalar at its step and the captioned images", async () => {
-  const { metrics, images } = await train("wb", ["--log_with", "wandb", "--tracker_project_name", "shapes", "--tracker_kwargs", '{"wandb": {"tags": ["tiny"]}}'], {
+  const { metrics, images } = await train("wb", ["--eval_freq", "0", "--log_with", "wandb", "--tracker_project_name", "shapes", "--tracker_kwargs", '{"wandb": {"tags": ["tiny"]}}'], {
     WANDB_MODE: "offline",
   });
   const [run, ...others] = readWandbRuns(logdir);

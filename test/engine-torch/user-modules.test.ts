@@ -29,7 +29,7 @@ interface HookCall {
 
 test("train --engine torch trains on a Python reward module and calls a Python image hook with each logged batch", async () => {
   const r = await alignprop([
-    "train", "--ci", "--engine", "torch", "--model", "tiny-shapes", "--train_batch_size", "2", "--sample_num_steps", "2",
+    "train", "--ci", "--engine", "torch", "--model", "tiny-shapes", "--train_batch_size", "2", "--sample_num_steps", "2", "--eval_freq", "0",
     "--truncated_backprop_rand", "false", "--truncated_backprop_timestep", "1", "--num_epochs", "3", "--log_image_freq", "1",
     "--runs_dir", root, "--run_name", "modules",
     "--reward", fixture("mean_reward.py"), "--image_hook", `${fixture("record_batches.py")}:image_samples_hook`,

@@ -21,6 +21,20 @@ test("the header shows run id, backend, state, step/total, epoch, ETA and sample
   unmount();
 });
 
+test("a data-parallel run shows its number of processes (Status.world_size); one process shows none", () => {
+  const header = (...events: Event[]) => {
+    const { lastFrame, unmount } = render(<Header view={viewOf(...events)} width={100} />);
+    const frame = lastFrame() ?? "";
+    unmount();
+    return frame;
+  };
+  const two = header(status({ state: RunState.RUNNING, step: 1, total: 5, backend: "cpu", worldSize: 2 }));
+  assert.match(two, /alignprop · run run-7 · backend cpu · 2 processes\n/);
+  // A later status without the field (a trainer's message) keeps what the run said.
+  assert.match(header(status({ state: RunState.RUNNING, worldSize: 2 }), status({ state: RunState.PAUSED })), / · 2 processes\n/);
+  assert.doesNotMatch(header(status({ state: RunState.RUNNING, backend: "cpu", worldSize: 1 })), /process/);
+});
+
 test("a paused run says PAUSED in the header", () => {
   const view = viewOf(status({ state: RunState.PAUSED, step: 4, total: 50, message: "paused by user" }));
   const { lastFrame, unmount } = render(<Header view={view} width={100} />);

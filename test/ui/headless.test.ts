@@ -72,6 +72,16 @@ test("headless mode summarises state changes, every tenth step, checkpoints and 
   );
 });
 
+test("headless mode says how many processes train a data-parallel run, once", async () => {
+  const { code, err } = await report([
+    at(1, { case: "status", value: { state: RunState.STARTING, total: 1, worldSize: 2 } }),
+    at(2, { case: "status", value: { state: RunState.RUNNING, total: 1, worldSize: 2 } }),
+    at(3, { case: "status", value: { state: RunState.DONE, step: 1, total: 1, worldSize: 2 } }),
+  ]);
+  assert.equal(code, 0);
+  assert.deepEqual(err.split("\n").slice(0, 3), ["state STARTING on 2 processes", "state RUNNING", "state DONE"]);
+});
+
 test("headless mode prints an algorithm's own values (Metrics.scalars) on the step lines and in the JSON lines", async () => {
   const { code, out, err } = await report([
     at(1, { case: "status", value: { state: RunState.RUNNING, step: 0, total: 1 } }),

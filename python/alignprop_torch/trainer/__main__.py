@@ -10,21 +10,21 @@ alignprop_torch/distributed.py)."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
-from PIL import Image
 
 from alignprop_torch.config import AlignPropConfig, DDPOConfig, run_config
 from alignprop_torch.distributed import Ranks, join_ranks, resumed_generator
+from alignprop_torch.png import encode_png, to_8bit
 from alignprop_torch.run_dir import read_checkpoint_state, trim_events_log
 from alignprop_torch.trainer.args import trainer_arg_parser, trainer_args
 from alignprop_torch.trainer.data_parallel import write_on_rank_0
 from alignprop_torch.trainer.process import exit_with, run_trainer
 from alignprop_torch.trainer.progress import ProgressListener, component_loading
+from alignprop_torch.trainer.run_evaluation import RunEvaluation, open_run_evaluation
 from alignprop_torch.trainer.run_loop import ImageHook, LoggedImages, RunSettings, StepOutcome
 from alignprop_torch.trainer.trackers import RunTracker, TrackerSettings
 
@@ -37,10 +37,7 @@ AGENT = f"alignprop-trainer/0.1.0 (python, torch {torch.__version__})"
 
 def png(image: torch.Tensor) -> bytes:
     """[3, H, W] in [0, 1] → PNG bytes."""
-    pixels = (image.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()  # [H, W, 3]
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return buffer.getvalue()
+    return encode_png(to_8bit(image[None])[0])
 
 
 class TrainingJob:
@@ -48,6 +45,7 @@ class TrainingJob:
         self.trainer = trainer
         self.image_hook = image_hook
         self.ranks = ranks or Ranks()
+        self.evaluation: RunEvaluation | None = None
 
     @classmethod
     def load(
@@ -95,6 +93,14 @@ class TrainingJob:
 
         return write_on_rank_0(self.ranks, write)
 
+    def export_to(self, folder: Path) -> None:
+        """The current LoRA as `folder`/pytorch_lora_weights.safetensors (the best evaluation's weights)."""
+        from alignprop_torch.run_dir_checkpoint import export_lora
+
+        a = self.trainer
+        lora = {name: p.detach().cpu() for name, p in zip(a.lora_names, a.params, strict=True)}
+        export_lora(folder, a.lora_names, lora, a.config)
+
     def step(self, keep_images: bool) -> StepOutcome:
         r = self.trainer.step(keep_images=keep_images)
         images = None
@@ -133,12 +139,12 @@ def main() -> int:
             )
         if ranks.leads:
             trim_events_log(run_dir, start_seq)
-    on = f"{device} × {ranks.world_size} processes" if ranks.world_size > 1 else str(device)
     settings = RunSettings(
         total_steps=int(raw["num_epochs"]),
         log_image_freq=int(raw.get("log_image_freq", 1)),
         save_freq=int(raw.get("save_freq", 1)),
-        backend=f"torch {torch.__version__} on {on}",
+        # The number of processes travels in Status.world_size; the dashboard and --ci show it from there.
+        backend=f"torch {torch.__version__} on {device}",
         description=f"{'DDPO' if isinstance(config, DDPOConfig) else 'AlignProp'} on {config.model}",
         warnings=warnings,
         world_size=ranks.world_size,
@@ -156,8 +162,11 @@ def main() -> int:
     tracker = None if tracking is None or not ranks.leads else RunTracker(tracking, run_dir.name, raw, resumed_at)
 
     def load(progress: ProgressListener) -> TrainingJob:
-        jobs.append(TrainingJob.load(config, device, args.resume, run_dir, tracker, ranks, progress))
-        return jobs[0]
+        job = TrainingJob.load(config, device, args.resume, run_dir, tracker, ranks, progress)
+        if ranks.leads:  # rank 0 evaluates while the others wait at the next step's gradient average
+            job.evaluation = open_run_evaluation(raw, job.trainer, run_dir, job.export_to, args.resume is not None)
+        jobs.append(job)
+        return job
 
     return run_trainer(
         args, AGENT, settings, load, save, start_step=start_step, start_seq=start_seq, tracker=tracker, ranks=ranks

@@ -55,9 +55,38 @@ class StepOutcome:
     extra: dict[str, float] = field(default_factory=dict)
 
 
+def image_batch(step: int, logged: LoggedImages, paths: list[str]) -> pb.ImageBatch:
+    """The ImageBatch of written images: each with its PNG, prompt, metadata, reward and run-dir path."""
+    images = [
+        pb.Image(
+            png=png,
+            prompt=prompt,
+            prompt_metadata_json=json.dumps(metadata, ensure_ascii=False, separators=(",", ":")),
+            reward=reward,
+            width=logged.width,
+            height=logged.height,
+            path=path,
+        )
+        for png, prompt, metadata, reward, path in zip(
+            logged.pngs, logged.prompts, logged.prompt_metadata, logged.rewards, paths, strict=True
+        )
+    ]
+    return pb.ImageBatch(step=step, images=images)
+
+
+class Evaluation(Protocol):
+    """The evaluation during training (trainer/run_evaluation.py): `run(step, publish)` after step 0 of a fresh run,
+    then whenever `due(step)`."""
+
+    def due(self, step: int) -> bool: ...
+
+    def run(self, step: int, publish: Callable[[Any], None]) -> None: ...
+
+
 class Job(Protocol):
     """A job may also have `image_hook(step, images, paths)`, called after each logged batch is written and
-    published (the config's `image_hook`, alignprop_torch.user_modules); a hook that raises is a warning."""
+    published (the config's `image_hook`, alignprop_torch.user_modules); a hook that raises is a warning; and
+    `evaluation` (an Evaluation, or None), run after the step's images and before its checkpoint."""
 
     def step(self, keep_images: bool) -> StepOutcome: ...
 
@@ -117,11 +146,14 @@ class RunLoop:
                 self.transition(pb.RUN_STATE_DONE, f"stopped before step {self.control.step + 1}: nothing was trained")
                 return 0
             self.transition(pb.RUN_STATE_RUNNING, f"training {self.s.total_steps} steps")
+            evaluation: Evaluation | None = getattr(job, "evaluation", None)
+            if evaluation is not None and self.control.step == 0:
+                evaluation.run(0, self.publish)
             while self.control.step < self.s.total_steps and not self.control.stop_requested:
                 self.control.boundary(self.checkpoint, self.announce)
                 if self.control.stop_requested:
                     break
-                self.train_one_step(job)
+                self.train_one_step(job, evaluation)
             stopped = self.control.stop_requested
             self.transition(
                 pb.RUN_STATE_STOPPING, f"stop requested at step {self.control.step}" if stopped else "all steps done"
@@ -138,7 +170,7 @@ class RunLoop:
                 self.transition(pb.RUN_STATE_FAILED, message)
             return 1
 
-    def train_one_step(self, job: Job) -> None:
+    def train_one_step(self, job: Job, evaluation: Evaluation | None = None) -> None:
         step = self.control.step + 1
         started = time.perf_counter()
         outcome = job.step(keep_images=step % self.s.log_image_freq == 0)
@@ -152,6 +184,8 @@ class RunLoop:
         if logged is not None and paths is not None:
             self.publish_images(logged, paths)
             self.call_image_hook(getattr(job, "image_hook", None), logged, paths)
+        if evaluation is not None and evaluation.due(step):
+            evaluation.run(step, self.publish)
         if step % self.s.save_freq == 0 and step < self.s.total_steps:
             self.checkpoint("save_freq")
 
@@ -194,22 +228,7 @@ class RunLoop:
         )
 
     def publish_images(self, logged: LoggedImages, paths: list[str]) -> None:
-        step = self.control.step
-        images = [
-            pb.Image(
-                png=png,
-                prompt=prompt,
-                prompt_metadata_json=json.dumps(metadata, ensure_ascii=False, separators=(",", ":")),
-                reward=reward,
-                width=logged.width,
-                height=logged.height,
-                path=path,
-            )
-            for png, prompt, metadata, reward, path in zip(
-                logged.pngs, logged.prompts, logged.prompt_metadata, logged.rewards, paths, strict=True
-            )
-        ]
-        self.publish(pb.ImageBatch(step=step, images=images))
+        self.publish(image_batch(self.control.step, logged, paths))
 
     def call_image_hook(self, hook: ImageHook | None, logged: LoggedImages, paths: list[str]) -> None:
         if hook is None:

@@ -135,6 +135,10 @@ class RunTracker:
         case = event.WhichOneof("payload")
         if case == "metrics":
             self.accelerator.log(metric_scalars(event.metrics), step=event.metrics.step)
+        elif case == "eval":
+            # The monitors under eval/, beside the training curves, as src/io/tensorboard/run-log.ts logs them.
+            monitors = {f"eval/{name}": value for name, value in event.eval.monitors.items()}
+            self.accelerator.log(monitors, step=event.eval.step)
         elif case == "images" and not event.images.pixels_dropped:
             self.log_images(event.images)
 

@@ -16,6 +16,7 @@ import { EXIT, type CliCommand } from "../command.js";
 import { ALIGNPROP_BENCH, alignpropBenchConfig } from "../../bench/alignprop-step.js";
 import { compareAlgorithms } from "../../bench/compare.js";
 import { quickstartReport, quickstartText } from "../../bench/quickstart-report.js";
+import { ranksThroughput } from "../../bench/ranks.js";
 import { RISE_MIN_STEPS } from "../../bench/reward-rise.js";
 import { runJob, type EvalRecord, type StepRecord } from "../../bench/run-job.js";
 import { reportStepProfile } from "../../bench/profile-step.js";
@@ -45,6 +46,11 @@ const Options = z.object({
   skip_bridge: flag(),
   skip_alignprop: flag(),
   compare: z.enum(["ddpo"]).optional(),
+  ranks: z
+    .string()
+    .regex(/^[1-9]\d*(,[1-9]\d*)*$/, "a comma-separated list of process counts, e.g. 1,2")
+    .transform((v) => v.split(",").map(Number))
+    .optional(),
   quickstart: flag(),
   skip_eval: flag(),
   profile: flag(),
@@ -57,6 +63,7 @@ const Options = z.object({
 const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n>] [--timeout <s>] [--skip-unet] [--skip-torch]
        alignprop bench --compare ddpo [--seconds 240] [--out compare-ddpo.html] [--engine tfjs|torch] [--skip-eval]
        alignprop bench --quickstart [--seconds 600] [--engine tfjs|torch] [--skip-eval]
+       alignprop bench --ranks 1,2 [--repeats <n>] [--timeout <s>]
        alignprop bench --profile [--out alignprop-profile.json]
 
   --backends <list>  TF.js backends to time, comma-separated (default: ${BACKEND_NAMES.join(",")}; unavailable ones
@@ -82,6 +89,9 @@ const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n
                      fidelity at the start and after the last step (finalFidelity); stops at its num_epochs too
   --skip-eval        with --compare or --quickstart: no eval passes (no fidelity reported; eval time is never
                      counted in --seconds anyway)
+  --ranks <list>     instead: samples/s of the whole job of a torch run on tiny-shapes for each number of
+                     processes (num_processes; gloo ranks on a CPU, where they share the cores), the median of
+                     --repeats steps after a warm-up step, each run within --timeout seconds
   --profile          instead: where one AlignProp step of the quickstart (configs/quickstart.json) spends its time
                      on the best TF.js backend: by model part, by kernel, and the kernels dispatched; tables on
                      stdout, the figures as JSON in --out (default alignprop-profile.json)
@@ -181,6 +191,11 @@ export const bench: CliCommand = {
     if (options.compare) return compareDdpo(options.seconds, options.out ?? "compare-ddpo.html", options.engine, evaluate);
     if (options.profile) return reportStepProfile(QUICKSTART, options.out ?? "alignprop-profile.json").then(() => EXIT.ok);
     if (options.quickstart) return quickstartRise(options.seconds, options.engine, evaluate);
+    if (options.ranks) {
+      const ranks = await ranksThroughput(options.ranks, options.repeats, Math.max(options.timeout, 300));
+      process.stdout.write(JSON.stringify({ model: "tiny-shapes", engine: "torch", ranks }, null, 2) + "\n");
+      return EXIT.ok;
+    }
     const threads = options.threads ?? ortThreads();
     const taskOptions = { repeats: options.repeats, threads, timeout: options.timeout };
     const tasks = options.skip_unet ? ["kernels"] : ["kernels", "unet"];
