@@ -2,9 +2,11 @@
  * AlignProp against DDPO (the comparison of AlignProp's paper, Fig. 4/5): both algorithms fine-tune the same
  * pipeline's LoRA for the same reward, prompts and seed, each for the same wall-clock budget; the report gives reward
  * mean against generated samples and against seconds for each, and how many samples AlignProp needed to reach the
- * reward DDPO ended at.
+ * reward DDPO ended at. Each run also evaluates its fixed eval set (src/eval/), so the claim is made at matched
+ * faithfulness: each algorithm's fidelity curve, and AlignProp's fidelity when it reached DDPO's final reward.
  */
 import type { OverrideValue } from "../config/index.js";
+import { fidelityChange, fidelityCurve, type FidelityChange, type FidelityPoint } from "./fidelity.js";
 import { runJob, type JobRun, type StepRecord } from "./run-job.js";
 
 export interface CompareOptions {
@@ -15,10 +17,12 @@ export interface CompareOptions {
   /** Fields of each algorithm's run on top of `shared`. */
   alignprop: Record<string, OverrideValue>;
   ddpo: Record<string, OverrideValue>;
+  /** Run each one's eval set as it trains (its fidelity curve); the passes' time is not counted in `seconds`. */
+  evaluate: boolean;
   onStep?: (algorithm: "alignprop" | "ddpo", r: StepRecord) => void;
 }
 
-export interface AlgorithmResult {
+export interface AlgorithmResult extends FidelityChange {
   description: string;
   steps: StepRecord[];
   samples: number;
@@ -27,6 +31,8 @@ export interface AlgorithmResult {
   /** Mean reward of the first and of the last `window` samples. */
   initialReward: number;
   finalReward: number;
+  /** Fidelity at each eval pass (empty when the run did not evaluate). */
+  fidelity: FidelityPoint[];
 }
 
 export interface Comparison {
@@ -36,6 +42,11 @@ export interface Comparison {
   alignpropSamplesToDdpoFinal: number | null;
   /** DDPO's samples / alignpropSamplesToDdpoFinal: how many times fewer samples AlignProp needed. */
   sampleRatio: number | null;
+  /**
+   * AlignProp's fidelity at its first eval pass once it had generated alignpropSamplesToDdpoFinal samples, to set
+   * against DDPO's finalFidelity; null when AlignProp never reached DDPO's final reward or no eval pass came after.
+   */
+  alignpropFidelityAtDdpoFinal: number | null;
   /** Samples each running mean and final mean is taken over. */
   window: number;
 }
@@ -64,6 +75,8 @@ export function summarise(run: JobRun, window: number): AlgorithmResult {
     samplesPerSecond: last.samples / last.seconds,
     initialReward: mean(rewards.slice(0, window)),
     finalReward: mean(rewards.slice(-window)),
+    fidelity: fidelityCurve(run.evals),
+    ...fidelityChange(run.evals),
   };
 }
 
@@ -84,11 +97,19 @@ export function compareRuns(alignprop: JobRun, ddpo: JobRun, window: number): Co
   const a = summarise(alignprop, window);
   const d = summarise(ddpo, window);
   const reach = samplesToReach(alignprop.steps, d.finalReward, window);
-  return { alignprop: a, ddpo: d, alignpropSamplesToDdpoFinal: reach, sampleRatio: reach === null ? null : d.samples / reach, window };
+  const atReach = reach === null ? undefined : a.fidelity.find((p) => p.samples >= reach);
+  return {
+    alignprop: a,
+    ddpo: d,
+    alignpropSamplesToDdpoFinal: reach,
+    sampleRatio: reach === null ? null : d.samples / reach,
+    alignpropFidelityAtDdpoFinal: atReach?.fidelity ?? null,
+    window,
+  };
 }
 
 export async function compareAlgorithms(o: CompareOptions, window: number): Promise<Comparison> {
-  const alignprop = await runJob({ ...o.shared, ...o.alignprop, algorithm: "alignprop" }, { seconds: o.seconds, onStep: (r) => o.onStep?.("alignprop", r) });
-  const ddpo = await runJob({ ...o.shared, ...o.ddpo, algorithm: "ddpo" }, { seconds: o.seconds, onStep: (r) => o.onStep?.("ddpo", r) });
+  const alignprop = await runJob({ ...o.shared, ...o.alignprop, algorithm: "alignprop" }, { seconds: o.seconds, evaluate: o.evaluate, onStep: (r) => o.onStep?.("alignprop", r) });
+  const ddpo = await runJob({ ...o.shared, ...o.ddpo, algorithm: "ddpo" }, { seconds: o.seconds, evaluate: o.evaluate, onStep: (r) => o.onStep?.("ddpo", r) });
   return compareRuns(alignprop, ddpo, window);
 }

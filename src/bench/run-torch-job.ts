@@ -77,5 +77,6 @@ export async function runTorchJob(config: RunConfig, limits: TorchRunLimits): Pr
     const stderr = String(result.stderr).trim().split("\n").slice(-5).join("\n");
     throw new Error(`${TORCH_BENCH_MODULE} ended with exit code ${result.exitCode ?? result.signal} after ${steps.length} steps: ${stderr}`);
   }
-  return { description: done.description, steps, peakRssMb: done.peakRssMb, torch: done.torch };
+  // The torch bench job does not run the eval set (yet): no fidelity to report.
+  return { description: done.description, steps, evals: [], evalSeconds: 0, peakRssMb: done.peakRssMb, torch: done.torch };
 }

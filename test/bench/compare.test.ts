@@ -2,13 +2,15 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { compareRuns, samplesToReach } from "../../src/bench/compare.js";
 import { rewardRise, rewardTrend } from "../../src/bench/reward-rise.js";
-import type { JobRun, StepRecord } from "../../src/bench/run-job.js";
+import { quickstartReport, quickstartText } from "../../src/bench/quickstart-report.js";
+import type { EvalRecord, JobRun, StepRecord } from "../../src/bench/run-job.js";
 import { compareHtml } from "../../src/report/compare-html.js";
 
-/** Steps of `perStep` samples each with these reward means, one second apart. */
-function run(rewards: number[], perStep: number): JobRun {
+/** Steps of `perStep` samples each with these reward means, one second apart; `fidelity[i]` evaluated after step 2·i. */
+function run(rewards: number[], perStep: number, fidelity: number[] = []): JobRun {
   const steps: StepRecord[] = rewards.map((r, i) => ({ samples: (i + 1) * perStep, seconds: i + 1, stepSeconds: 1, rewardMean: r, rewardMax: r, loss: -r }));
-  return { description: "test", steps, peakRssMb: 1 };
+  const evals: EvalRecord[] = fidelity.map((f, i) => ({ step: 2 * i, samples: 2 * i * perStep, seconds: 2 * i, monitors: { fidelity: f, reward: 0 } }));
+  return { description: "test", steps, evals, evalSeconds: evals.length, peakRssMb: 1 };
 }
 
 test("samples to reach a reward: the first sample count whose running mean over the window reaches it", () => {
@@ -33,6 +35,36 @@ test("the comparison: DDPO's final reward, AlignProp's samples to reach it, and 
   const never = compareRuns(run([0.1, 0.1], 4), ddpo, 8);
   assert.equal(never.sampleRatio, null);
   assert.equal(never.alignpropSamplesToDdpoFinal, null);
+});
+
+test("the comparison at matched faithfulness: each one's fidelity curve, and AlignProp's when it reached DDPO's final reward", () => {
+  const alignprop = run([0.2, 0.4, 0.6, 0.8, 0.9], 4, [0.9, 0.85, 0.7]);
+  const ddpo = run([0.2, 0.2, 0.25, 0.3, 0.3, 0.35, 0.4, 0.4], 8, [0.9, 0.88, 0.86, 0.86, 0.8]);
+  const c = compareRuns(alignprop, ddpo, 8);
+  assert.deepEqual(c.alignprop.fidelity.map((p) => [p.samples, p.fidelity]), [[0, 0.9], [8, 0.85], [16, 0.7]]);
+  assert.equal(c.ddpo.initialFidelity, 0.9);
+  assert.equal(c.ddpo.finalFidelity, 0.8);
+  assert.equal(c.ddpo.fidelityStep, 8);
+  // AlignProp reached DDPO's final reward after 10 samples; the first eval pass at or after it was at 16.
+  assert.equal(c.alignpropFidelityAtDdpoFinal, 0.7);
+  const unevaluated = compareRuns(run([0.2, 0.4, 0.6, 0.8, 0.9], 4), ddpo, 8);
+  assert.equal(unevaluated.alignpropFidelityAtDdpoFinal, null);
+  assert.equal(unevaluated.alignprop.finalFidelity, null);
+  assert.deepEqual(unevaluated.alignprop.fidelity, []);
+  const html = compareHtml(c, {});
+  assert.match(html, /data-chart="fidelity-vs-samples"/);
+  assert.match(html, /<strong data-fidelity-at-reach>0\.700<\/strong> against DDPO's final\s+0\.800/);
+});
+
+test("the quickstart report: reward gap closed and the fidelity it ended at, as fields and as one line", () => {
+  const r = quickstartReport(run([0.2, 0.2, 0.3, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6], 4, [0.85, 0.8, 0.9]));
+  assert.equal(r.initialFidelity, 0.85);
+  assert.equal(r.finalFidelity, 0.9);
+  assert.equal(r.fidelityStep, 4);
+  assert.equal(r.evalSeconds, 3);
+  assert.ok(Math.abs(r.gapClosed - (0.6 - 0.36) / (0.6 - 0.36)) < 1e-12);
+  assert.match(quickstartText(r), /^reward gap closed 100% \(reward 0\.360 → 0\.600, best sample 0\.600\) in 10 steps, 10 s of training; prompt fidelity 0\.850 → 0\.900 \(eval at step 4, 3 s of eval\)$/);
+  assert.match(quickstartText(quickstartReport(run([0.2, 0.2, 0.3, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6], 4))), /prompt fidelity not evaluated → not evaluated$/);
 });
 
 test("the comparison page has both curves against samples and seconds, the numbers, and escapes text", () => {

@@ -14,9 +14,10 @@ import { flag, parseCommand } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 import { ALIGNPROP_BENCH, alignpropBenchConfig, benchTorchQuickstartStep, QUICKSTART } from "../../bench/alignprop-step.js";
 import { compareAlgorithms } from "../../bench/compare.js";
+import { quickstartReport, quickstartText } from "../../bench/quickstart-report.js";
 import { ranksThroughput } from "../../bench/ranks.js";
-import { RISE_MIN_STEPS, rewardRise } from "../../bench/reward-rise.js";
-import { runJob, type StepRecord } from "../../bench/run-job.js";
+import { RISE_MIN_STEPS } from "../../bench/reward-rise.js";
+import { runJob, type EvalRecord, type StepRecord } from "../../bench/run-job.js";
 import { reportStepProfile } from "../../bench/profile-step.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { ENGINES, loadRunConfig, type Engine, type OverrideValue } from "../../config/index.js";
@@ -50,6 +51,7 @@ const Options = z.object({
     .transform((v) => v.split(",").map(Number))
     .optional(),
   quickstart: flag(),
+  skip_eval: flag(),
   profile: flag(),
   seconds: z.coerce.number().positive().default(240),
   out: z.string().min(1).optional(),
@@ -58,8 +60,8 @@ const Options = z.object({
 });
 
 const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n>] [--timeout <s>] [--skip-unet] [--skip-torch]
-       alignprop bench --compare ddpo [--seconds 240] [--out compare-ddpo.html] [--engine tfjs|torch]
-       alignprop bench --quickstart [--seconds 600] [--engine tfjs|torch]
+       alignprop bench --compare ddpo [--seconds 240] [--out compare-ddpo.html] [--engine tfjs|torch] [--skip-eval]
+       alignprop bench --quickstart [--seconds 600] [--engine tfjs|torch] [--skip-eval]
        alignprop bench --ranks 1,2 [--repeats <n>] [--timeout <s>]
        alignprop bench --profile [--out alignprop-profile.json]
 
@@ -80,10 +82,14 @@ const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n
 
   --compare ddpo     instead of the above: train AlignProp, then DDPO, on tiny-shapes with the same reward
                      (tiny-aesthetic), prompts and seed for --seconds each; JSON of reward mean against samples and
-                     seconds for both and the sample ratio to reach DDPO's final reward; the plot goes to --out
+                     seconds for both and the sample ratio to reach DDPO's final reward, and each one's prompt
+                     fidelity on the fixed eval set (src/eval/) against samples; the plot goes to --out
   --quickstart       instead: train what \`npm start\` trains (configs/quickstart.json) for --seconds (give 600 for
                      the 10-minute promise; at least ${RISE_MIN_STEPS} steps however slow the machine) and report how
-                     far the reward mean rose towards the best sample seen
+                     far the reward mean rose towards the best sample seen (gapClosed), with the eval set's prompt
+                     fidelity at the start and after the last step (finalFidelity); stops at its num_epochs too
+  --skip-eval        with --compare or --quickstart: no eval passes (no fidelity reported; eval time is never
+                     counted in --seconds anyway)
   --ranks <list>     instead: samples/s of the whole job of a torch run on tiny-shapes for each number of
                      processes (num_processes; gloo ranks on a CPU, where they share the cores), the median of
                      --repeats steps after a warm-up step, each run within --timeout seconds
@@ -176,15 +182,16 @@ export const bench: CliCommand = {
     const parsed = parseCommand(argv, {
       name: "bench",
       options: Options,
-      booleans: ["skip-unet", "skip-torch", "skip-bridge", "skip-alignprop", "quickstart", "profile"],
+      booleans: ["skip-unet", "skip-torch", "skip-bridge", "skip-alignprop", "quickstart", "skip-eval", "profile"],
       usage: USAGE,
       positionals: { count: 0, what: "argument" },
     });
     if (!parsed) return EXIT.ok;
     const { options } = parsed;
-    if (options.compare) return compareDdpo(options.seconds, options.out ?? "compare-ddpo.html", options.engine);
+    const evaluate = !options.skip_eval;
+    if (options.compare) return compareDdpo(options.seconds, options.out ?? "compare-ddpo.html", options.engine, evaluate);
     if (options.profile) return reportStepProfile(QUICKSTART, options.out ?? "alignprop-profile.json").then(() => EXIT.ok);
-    if (options.quickstart) return quickstartRise(options.seconds, options.engine);
+    if (options.quickstart) return quickstartRise(options.seconds, options.engine, evaluate);
     if (options.ranks) {
       const ranks = await ranksThroughput(options.ranks, options.repeats, Math.max(options.timeout, 300));
       process.stdout.write(JSON.stringify({ model: "tiny-shapes", engine: "torch", ranks }, null, 2) + "\n");
@@ -249,7 +256,7 @@ async function engineBackend(engine: Engine): Promise<string> {
 }
 
 /** `--compare ddpo`: both algorithms on tiny-shapes, JSON on stdout, the plot in `out`. */
-async function compareDdpo(seconds: number, out: string, engine: Engine): Promise<number> {
+async function compareDdpo(seconds: number, out: string, engine: Engine, evaluate: boolean): Promise<number> {
   const backend = await engineBackend(engine);
   const settings = {
     seconds,
@@ -269,6 +276,7 @@ async function compareDdpo(seconds: number, out: string, engine: Engine): Promis
   const comparison = await compareAlgorithms(
     {
       ...settings,
+      evaluate,
       onStep: (algorithm, r) =>
         process.stderr.write(`${algorithm} ${r.seconds.toFixed(0)} s: ${r.samples} samples, reward ${r.rewardMean.toFixed(4)}\n`),
     },
@@ -288,15 +296,26 @@ function quickstartTraining(): Record<string, OverrideValue> {
     truncated_backprop_rand: config.truncated_backprop_rand,
     truncated_backprop_timestep: config.truncated_backprop_timestep,
     truncated_rand_backprop_minmax: config.truncated_rand_backprop_minmax.map(String),
+    kl_coeff: config.kl_coeff,
   };
 }
 
-/** `--quickstart`: the main job for a wall-clock budget, and how much of the reward gap it closed. */
-async function quickstartRise(seconds: number, engine: Engine): Promise<number> {
+/** Reports an eval pass on stderr. */
+const onEval = (r: EvalRecord) =>
+  process.stderr.write(`eval at step ${r.step}: ${Object.entries(r.monitors).map(([k, v]) => `${k} ${v.toFixed(3)}`).join("  ")}\n`);
+
+/**
+ * `--quickstart`: the main job for a wall-clock budget (or its own num_epochs, whichever ends first), how much of the
+ * reward gap it closed and the prompt fidelity it ended at; JSON on stdout, the summary line on stderr.
+ */
+async function quickstartRise(seconds: number, engine: Engine, evaluate: boolean): Promise<number> {
   const backend = await engineBackend(engine);
   const onStep = (r: StepRecord) => process.stderr.write(`${r.seconds.toFixed(0)} s: reward ${r.rewardMean.toFixed(4)}\n`);
-  const run = await runJob({ engine }, { seconds, minSteps: RISE_MIN_STEPS, onStep }, QUICKSTART);
-  const rise = rewardRise(run.steps);
-  process.stdout.write(JSON.stringify({ backend, config: QUICKSTART, run: run.description, peak_rss_mb: run.peakRssMb, ...rise }, null, 2) + "\n");
+  const { config } = loadRunConfig({ file: QUICKSTART });
+  const limits = { seconds, steps: Math.max(config.num_epochs, RISE_MIN_STEPS), minSteps: RISE_MIN_STEPS, evaluate, onStep, onEval };
+  const run = await runJob({ engine }, limits, QUICKSTART);
+  const report = quickstartReport(run);
+  process.stdout.write(JSON.stringify({ backend, config: QUICKSTART, run: run.description, peak_rss_mb: run.peakRssMb, ...report }, null, 2) + "\n");
+  process.stderr.write(quickstartText(report) + "\n");
   return EXIT.ok;
 }
