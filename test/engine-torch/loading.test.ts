@@ -3,6 +3,7 @@
  * UNet weights mid-file is STARTING, reports loading progress, and answers every command (the bodies
  * test/trainer/loading.test.ts runs on the TF.js trainer). The fake Hub serves the embedded tiny-shapes pipeline.
  */
+import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,18 +32,27 @@ after(async () => {
 });
 
 let serial = 0;
-/** A torch trainer loading REPO into a fresh cache, past the UNet's load report, its weights transfer stalled. */
+/** A torch trainer downloading REPO into a fresh cache, bytes reported, its UNet weights' transfer stalled. */
 async function stalledTrainer(): Promise<StalledStart> {
   const release = hub.hold(UNET, 1024);
   const env = { HF_ENDPOINT: hub.url, HF_HOME: join(scratch, `home-${serial++}`), HF_HUB_OFFLINE: "" };
   const trainer = await torchEngine(runs)({ model: REPO, reward: "brightness", prompts: "shapes", num_epochs: "3" }, { env });
   const tap = new EventTap(trainer.client);
-  await tap.until((e) => e.payload.case === "progress" && e.payload.value.phase === "load" && e.payload.value.item === "unet", "the UNet's load report");
+  await tap.until(
+    (e) => e.payload.case === "progress" && e.payload.value.phase === "download" && e.payload.value.done > 0,
+    "download progress (bytes) from huggingface_hub",
+  );
   return { trainer, tap, release };
 }
 
-test("torch engine: while the model loads the trainer is STARTING with progress; pause holds it before step 1 and checkpoint is refused", async () => {
-  await whileLoadingPauseHoldsBeforeStep1(await stalledTrainer());
+test("torch engine: while the model downloads the trainer is STARTING with byte progress; pause holds it before step 1 and checkpoint is refused", async () => {
+  const stalled = await stalledTrainer();
+  await whileLoadingPauseHoldsBeforeStep1(stalled);
+  const downloads = stalled.tap.events.flatMap((e) => (e.payload.case === "progress" && e.payload.value.phase === "download" ? [e.payload.value] : []));
+  const last = downloads.at(-1)!;
+  assert.equal(last.unit, "bytes");
+  assert.ok(last.total >= 1024 && last.done === last.total, `the last download progress reports every byte (${last.done} of ${last.total})`);
+  assert.ok(last.itemsTotal > 0 && last.itemsDone === last.itemsTotal, `every file (${last.itemsDone} of ${last.itemsTotal})`);
 });
 
 test("torch engine: stop while the model loads ends the run at once: exit 0, DONE, no step trained and no checkpoint", async () => {

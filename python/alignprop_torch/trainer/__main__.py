@@ -63,9 +63,12 @@ class TrainingJob:
         tracker), then restores the checkpoint `resume` names, with this rank's generator; each component loaded is
         reported to `progress`."""
         from alignprop_torch.build import LOADED_COMPONENTS, build_for
+        from alignprop_torch.hub_download import fetch_pipeline, is_hub_download
         from alignprop_torch.run_dir_checkpoint import load_checkpoint
         from alignprop_torch.user_modules import load_image_hook
 
+        if is_hub_download(config.model):  # diffusers' from_pretrained reports no bytes: fetch with progress first
+            fetch_pipeline(config.model, progress)
         general_tracker = (lambda: None) if tracker is None else tracker.general_tracker
         hook = load_image_hook(config.image_hook, run_dir, general_tracker) if config.image_hook else None
         job = cls(build_for(config, device, ranks, component_loading(progress, LOADED_COMPONENTS)), hook, ranks)
