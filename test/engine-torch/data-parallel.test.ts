@@ -92,3 +92,36 @@ test("resumed on two ranks it continues after the checkpoint; a rank killed ends
   assert.equal(checkpointState(stoppedAt).step, stoppedAt, "the last checkpoint is intact");
   await client.close();
 });
+
+/** The parent of `pid` (the 4th field of /proc/<pid>/stat, after the command in parentheses). */
+const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
+
+test("SIGTERM to the launcher the CLI spawned stops every rank at one step boundary with a save, DONE, resumable", async () => {
+  const name = "dp-term";
+  const { cli, ready, client, tap } = await headless([...TINY_FLAGS, "--runs_dir", runs.dir, "--run_name", name, "--num_processes", "2", "--num_epochs", "100000", "--save_freq", "1000"]);
+  await tap.untilStep(1);
+  const launcher = parentOf(ready.pid);
+  assert.equal(parentOf(launcher), cli.pid, "the launcher is the CLI's child");
+  process.kill(launcher, "SIGTERM");
+
+  const done = value(await tap.untilState(RunState.DONE), "status").step;
+  // The ranks exit 0; torch.distributed's elastic agent under accelerate then re-raises the signal it took: 128 + 15.
+  assert.ok([0, 143].includes((await cli).exitCode!), `exit code ${(await cli).exitCode}`);
+  assert.throws(() => process.kill(launcher, 0), "the launcher ended");
+  const runDir = join(runs.dir, name);
+  const log = readFileSync(join(runDir, "events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { status?: { state: string; step: number } });
+  assert.deepEqual(log.at(-1)!.status, { ...log.at(-1)!.status, state: "RUN_STATE_DONE", step: done });
+  // The save gathers every rank's generator at the step it was taken: both ranks reached this boundary.
+  const state = JSON.parse(readFileSync(join(runDir, "checkpoints", `checkpoint_${done}`, "state.json"), "utf8")) as { step: number; rngState: { worldSize: number; rankGenerators: string[] } };
+  assert.equal(state.step, done);
+  assert.equal(state.rngState.worldSize, 2);
+  assert.equal(new Set(state.rngState.rankGenerators).size, 2);
+  await client.close();
+
+  const resumed = await headless(["--resume", runDir]);
+  assert.equal(value(await resumed.tap.untilStep(done + 1), "metrics").step, done + 1);
+  assert.equal((await resumed.client.stop()).ok, true);
+  await resumed.tap.untilState(RunState.DONE);
+  assert.equal((await resumed.cli).exitCode, 0);
+  await resumed.client.close();
+});
