@@ -64,7 +64,6 @@ class TrainingJob:
         reported to `progress`."""
         from alignprop_torch.build import LOADED_COMPONENTS, build_for
         from alignprop_torch.hub_download import fetch_pipeline, is_hub_download
-        from alignprop_torch.run_dir_checkpoint import load_checkpoint
         from alignprop_torch.user_modules import load_image_hook
 
         if is_hub_download(config.model):  # diffusers' from_pretrained reports no bytes: fetch with progress first
@@ -73,12 +72,18 @@ class TrainingJob:
         hook = load_image_hook(config.image_hook, run_dir, general_tracker) if config.image_hook else None
         job = cls(build_for(config, device, ranks, component_loading(progress, LOADED_COMPONENTS)), hook, ranks)
         if resume is not None:
-            a = job.trainer
-            loaded = load_checkpoint(resume, a.lora_names, a.training_state(), a.extra_prefixes)
-            training = loaded["training"]
-            training["generator"] = resumed_generator(training["rank_generators"], config.seed, loaded["step"], ranks)
-            a.restore(training)
+            job.restore(resume, config.seed)
         return job
+
+    def restore(self, checkpoint: Path, seed: int) -> None:
+        """Restores the checkpoint's weights, optimizer and this rank's generator (reseeded for another world size)."""
+        from alignprop_torch.run_dir_checkpoint import load_checkpoint
+
+        a = self.trainer
+        loaded = load_checkpoint(checkpoint, a.lora_names, a.training_state(), a.extra_prefixes)
+        training = loaded["training"]
+        training["generator"] = resumed_generator(training["rank_generators"], seed, loaded["step"], self.ranks)
+        a.restore(training)
 
     def save(self, run_dir: Path, state: CheckpointState, config: AlignPropConfig, limit: int) -> str:
         """checkpoint_<step> with every rank's generator (all ranks call this; rank 0 writes), then
