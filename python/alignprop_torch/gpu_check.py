@@ -10,6 +10,7 @@ of `AlignProp.step` and reports the median s/step, samples/s and peak GPU memory
 `--budget-s` are skipped and listed as such. Progress goes to stderr, the JSON to stdout.
 
 `--smoke` runs the same code on the CPU with tiny-shapes' configs (random weights), fp32, 4 DDIM steps, in seconds.
+`--gpus N` measures data-parallel scaling instead (alignprop_torch.gpu_scaling): samples/s of 1 and N processes.
 """
 
 from __future__ import annotations
@@ -154,7 +155,14 @@ def measure(argv: list[str] | None) -> dict[str, Any]:
     parser.add_argument(
         "--budget-s", type=float, default=180, help="start no case after this many seconds (default 180)"
     )
+    parser.add_argument(
+        "--gpus", type=int, help="data-parallel scaling: samples/s of 1 and N processes under accelerate launch"
+    )
     args = parser.parse_args(argv)
+    if args.gpus is not None:
+        from .gpu_scaling import scaling  # it builds on this module
+
+        return scaling(args.gpus, args.smoke, args.warmup, args.timed)
     started = time.perf_counter()
     setup = smoke_setup() if args.smoke else sd15_setup()
     if setup.device.type == "cuda" and not torch.cuda.is_available():

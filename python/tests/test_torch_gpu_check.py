@@ -1,4 +1,5 @@
-"""The GPU check's CPU smoke run: scripts/gpu-check.sh --smoke runs every case and prints one JSON object."""
+"""The GPU check's CPU smoke runs: scripts/gpu-check.sh --smoke runs every case and prints one JSON object; with
+--gpus 2 it runs the scaling mode on 1 and 2 gloo ranks under accelerate launch."""
 
 from __future__ import annotations
 
@@ -27,3 +28,17 @@ def test_the_gpu_check_smoke_run_times_every_case_and_prints_json():
     by_case = {(c["K"], c["batch"]): c["s_per_step"] for c in report["cases"]}
     assert by_case[(4, 1)] > by_case[(1, 1)]
     assert set(report["versions"]) == {"torch", "diffusers", "transformers", "peft"}
+
+
+def test_the_gpu_check_scaling_mode_runs_one_and_two_gloo_ranks_under_accelerate_launch():
+    env = {**os.environ, "PYTHON": sys.executable}
+    command = ["bash", "scripts/gpu-check.sh", "--gpus", "2", "--smoke", "--warmup", "0", "--timed", "2"]
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert [r["processes"] for r in report["runs"]] == [1, 2]
+    for run in report["runs"]:
+        assert len(run["step_times_s"]) == 2 and run["s_per_step"] > 0 and run["lora_equal_across_ranks"]
+        assert abs(run["samples_per_s"] * run["s_per_step"] - run["processes"] * report["batch_per_process"]) < 1e-3
+    one, two = (r["samples_per_s"] for r in report["runs"])
+    assert abs(report["scaling"] - two / one) < 1e-3 and abs(report["efficiency"] - two / one / 2) < 1e-3
