@@ -16,7 +16,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 const runsDir = join(root, "runs");
 mkdirSync(runsDir);
 /** Tiny-shapes at its fastest: two DDIM steps, one image per step. */
-const fast = ["--runs_dir", runsDir, "--sample_num_steps", "2", "--train_batch_size", "1", "--save_freq", "1000"];
+const fast = ["--runs_dir", runsDir, "--sample_num_steps", "2", "--train_batch_size", "1", "--save_freq", "1000", "--eval_freq", "0"];
 const count = (text: string, part: string) => text.split(part).length - 1;
 
 function module(name: string, source: string): string {
