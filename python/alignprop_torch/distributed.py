@@ -59,6 +59,12 @@ class Ranks:
         """Rank 0 serves the wire, writes the run directory and takes commands."""
         return self.rank == 0
 
+    def close(self) -> None:
+        """Ends this rank's part of the process group before the process exits: a gloo group left to the interpreter's
+        exit can abort the process ("terminate called without an active exception")."""
+        if self.world_size > 1 and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
     def device(self) -> torch.device:
         """This rank's GPU when there are GPUs, else the CPU."""
         return torch.device("cuda", self.local_rank) if torch.cuda.is_available() else torch.device("cpu")

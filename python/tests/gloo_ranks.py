@@ -8,6 +8,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
+import torch
 import torch.multiprocessing as mp
 
 
@@ -28,4 +29,8 @@ def as_rank(rank: int, world: int, port: int, target: Callable[..., None], args:
         "WORLD_SIZE": str(world),
         "OMP_NUM_THREADS": "1",  # else accelerate gives each rank cores / ranks threads, too many on a shared CPU
     }
-    target(rank, *args)
+    try:
+        target(rank, *args)
+    finally:
+        if torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()  # else gloo may abort the process at exit

@@ -176,9 +176,12 @@ def main() -> int:
         jobs.append(job)
         return job
 
-    return run_trainer(
-        args, AGENT, settings, load, save, start_step=start_step, start_seq=start_seq, tracker=tracker, ranks=ranks
-    )
+    try:
+        return run_trainer(
+            args, AGENT, settings, load, save, start_step=start_step, start_seq=start_seq, tracker=tracker, ranks=ranks
+        )
+    finally:
+        ranks.close()
 
 
 if __name__ == "__main__":
