@@ -61,7 +61,7 @@ export class EventsWriter {
   }
 
   append(event: Event): void {
-    writeSync(this.fd, toJsonLine(EventSchema, withoutPixels(event)) + "\n");
+    writeSync(this.fd, eventsLogLine(event) + "\n");
   }
 
   close(): void {
@@ -84,6 +84,11 @@ export function trimEventsLog(path: string, keepThroughSeq: number): void {
 }
 
 /** Image and eval events without their PNG bytes (`Image.path` names the file). */
+/** One event as events.jsonl holds it (without newline): no pixels, map keys in order. */
+export function eventsLogLine(event: Event): string {
+  return toJsonLine(EventSchema, withoutPixels(event));
+}
+
 /** One message as a JSON line the way both engines write it: protobuf-es's proto-JSON with map keys in order. */
 export function toJsonLine<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): string {
   sortMapEntries(reflect(schema, message));

@@ -3,10 +3,11 @@
  * runs as the TF.js trainer's: the wire's scripted run (`python -m alignprop_torch.wire.demo`) and the PyTorch trainer
  * (`python -m alignprop_torch.trainer`); and the events.jsonl line the TS trainer writes for an event.
  */
-import { clone, toJsonString } from "@bufbuild/protobuf";
+import { clone } from "@bufbuild/protobuf";
 import { EventSchema, type Event } from "../../src/gen/alignprop/v1/alignprop_pb.js";
 import { PYTHON_DIR, projectPython } from "../../src/python/env.js";
 import { torchTrainer } from "../../src/python/torch-trainer.js";
+import { eventsLogLine } from "../../src/run/events-log.js";
 import type { SpawnOptions, SpawnedTrainer } from "../../src/bridge/spawn.js";
 import type { RespawnRun, SpawnRun } from "../helpers/contract.js";
 import type { TempRuns } from "../helpers/runs.js";
@@ -22,11 +23,9 @@ export function pythonDemo(stepMs = 5): Pick<SpawnOptions, "command" | "env"> {
 /** The PyTorch trainer's command line, as `alignprop train --engine torch` spawns it. */
 export const pythonTorchTrainer = torchTrainer;
 
-/** What the TS trainer writes to events.jsonl for an event: its JSON, image batches without their PNG bytes. */
+/** What the TS trainer writes to events.jsonl for an event (src/run/events-log.ts, on a copy). */
 export function tsJsonLine(event: Event): string {
-  const logged = clone(EventSchema, event);
-  if (logged.payload.case === "images") for (const image of logged.payload.value.images) image.png = new Uint8Array(0);
-  return toJsonString(EventSchema, logged);
+  return eventsLogLine(clone(EventSchema, event));
 }
 
 /** Spawns the Python demo for a run prepared in `runs` (`num_epochs` etc. as config overrides). */
