@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { DDIMScheduler } from "../diffusion/ddim.js";
 import type { Chain } from "../diffusion/differentiable-sampler.js";
 import { guidedNoise } from "../diffusion/pipeline-sample.js";
+import { unetForward } from "../models/traced.js";
 import type { UNet2DConditionModel } from "../models/unet/unet-2d-condition.js";
 
 export interface Trajectory {
@@ -57,9 +58,9 @@ export function stepLogProb(m: StepModel, latents: tf.Tensor4D, timesteps: reado
   return tf.tidy(() => {
     const t = tf.tensor1d(timesteps as number[]); // [B]
     let eps: tf.Tensor4D;
-    if (m.guidanceScale <= 1) eps = m.unet.forward(latents, t, m.context); // [B, h, w, C]
+    if (m.guidanceScale <= 1) eps = unetForward(m.unet, latents, t, m.context); // [B, h, w, C]
     else {
-      const both = m.unet.forward(tf.concat([latents, latents]), tf.concat([t, t]), m.context); // [2B, h, w, C]
+      const both = unetForward(m.unet, tf.concat([latents, latents]), tf.concat([t, t]), m.context); // [2B, h, w, C]
       const [uncond, cond] = tf.split(both, 2, 0) as [tf.Tensor4D, tf.Tensor4D];
       eps = tf.add(uncond, tf.mul(m.guidanceScale, tf.sub(cond, uncond)));
     }

@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { CLIPTextModel } from "../models/clip/text-model.js";
 import type { CLIPTokenizer } from "../models/clip/tokenizer.js";
 import type { UNet2DConditionModel } from "../models/unet/index.js";
+import { textLastHiddenState, unetForward, vaeDecode } from "../models/traced.js";
 import type { AutoencoderKL } from "../models/vae/index.js";
 import { Rng } from "../util/rng.js";
 import type { DDIMScheduler } from "./ddim.js";
@@ -104,7 +105,7 @@ export function sample(components: SamplingComponents, opts: SampleOptions): Sam
 /** The text encoder's last hidden states for `prompts`, padded to the tokenizer's length: [B, T, D]. */
 export function encodePrompts(c: Pick<SamplingComponents, "textEncoder" | "tokenizer">, prompts: readonly string[]): tf.Tensor3D {
   const { ids, shape } = c.tokenizer.batch(prompts);
-  return tf.tidy(() => c.textEncoder.forward(tf.tensor2d(ids, shape, "int32")).lastHiddenState);
+  return tf.tidy(() => textLastHiddenState(c.textEncoder, tf.tensor2d(ids, shape, "int32")));
 }
 
 /**
@@ -119,8 +120,8 @@ export function guidedNoise(
   guidanceScale: number,
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    if (guidanceScale <= 1) return unet.forward(latents, t, context); // [B, h, w, C]
-    const eps = unet.forward(tf.concat([latents, latents]), t, context); // [2B, h, w, C]
+    if (guidanceScale <= 1) return unetForward(unet, latents, t, context); // [B, h, w, C]
+    const eps = unetForward(unet, tf.concat([latents, latents]), t, context); // [2B, h, w, C]
     const [uncond, cond] = tf.split(eps, 2, 0) as [tf.Tensor4D, tf.Tensor4D];
     return tf.add(uncond, tf.mul(guidanceScale, tf.sub(cond, uncond)));
   });
@@ -129,7 +130,7 @@ export function guidedNoise(
 /** latents [B, h, w, C] → images [B, h·f, w·f, 3] in [0, 1]: decode latents / scaling_factor, map [-1, 1] → [0, 1]. */
 export function decodeLatents(vae: AutoencoderKL, latents: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
-    const decoded = vae.decode(tf.div(latents, vae.config.scaling_factor)); // [B, H, W, 3] ≈ [-1, 1]
+    const decoded = vaeDecode(vae, tf.div(latents, vae.config.scaling_factor)); // [B, H, W, 3] ≈ [-1, 1]
     return tf.clipByValue(tf.add(tf.mul(decoded, 0.5), 0.5), 0, 1) as tf.Tensor4D;
   });
 }

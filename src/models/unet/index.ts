@@ -1,4 +1,4 @@
-export { UNet2DConditionModel } from "./unet-2d-condition.js";
+export { timestepBatch, UNet2DConditionModel } from "./unet-2d-condition.js";
 export {
   DEFAULT_UNET_CONFIG,
   DOWN_BLOCK_TYPES,

@@ -121,7 +121,7 @@ export class UNet2DConditionModel extends Module {
 }
 
 /** diffusers `get_time_embed`: one timestep per sample. */
-function timestepBatch(timestep: number | tf.Tensor, batch: number): tf.Tensor1D {
+export function timestepBatch(timestep: number | tf.Tensor, batch: number): tf.Tensor1D {
   if (typeof timestep === "number") return tf.fill([batch], timestep);
   if (timestep.size === 1) return tf.tile(tf.reshape(timestep, [1]), [batch]);
   if (timestep.rank === 1 && timestep.shape[0] === batch) return timestep as tf.Tensor1D;

@@ -13,8 +13,8 @@ import { createRequire } from "node:module";
 
 /** The plain object the binding reads as a tensor (it reads exactly these four properties). */
 export interface OrtTensor {
-  type: "float32";
-  data: Float32Array;
+  type: "float32" | "int32" | "bool";
+  data: Float32Array | Int32Array | Uint8Array;
   dims: number[];
   location: "cpu";
 }
@@ -88,9 +88,9 @@ export class OrtSession {
   }
 }
 
-/** Wraps a float32 view (of the wasm heap, usually) as a tensor the binding reads or writes in place. */
-export const ortTensor = (data: Float32Array, dims: readonly number[]): OrtTensor => ({
-  type: "float32",
+/** Wraps a view (of the wasm heap, usually) as a tensor the binding reads or writes in place; float32 by default. */
+export const ortTensor = (data: Float32Array | Int32Array | Uint8Array, dims: readonly number[], type: OrtTensor["type"] = "float32"): OrtTensor => ({
+  type,
   data,
   dims: [...dims],
   location: "cpu",

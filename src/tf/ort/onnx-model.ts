@@ -19,18 +19,22 @@ export interface OnnxNode {
   domain?: string;
 }
 
-/** A graph input or output: float32 with a fixed shape. */
+/** Element types the graphs carry (TF.js's dtypes, and ONNX's int64 for shape operands). */
+export type OnnxDataType = "float32" | "int32" | "int64" | "bool";
+
+/** A graph input or output with a fixed shape; float32 unless `dtype` says otherwise. */
 export interface OnnxValue {
   name: string;
   shape: readonly number[];
+  dtype?: OnnxDataType;
 }
 
 /** A constant baked into the model (shape operands of Pad, Slice, Reshape; Clip bounds). */
 export interface OnnxInitializer {
   name: string;
   dims: readonly number[];
-  dataType: "float32" | "int64";
-  values: readonly number[];
+  dataType: OnnxDataType;
+  values: ArrayLike<number>;
 }
 
 export interface OnnxGraph {
@@ -44,7 +48,7 @@ export interface OnnxGraph {
 export const OPSET = 17;
 const IR_VERSION = 8; // the IR version that goes with opset 17
 
-const DATA_TYPE = { float32: 1, int64: 7 } as const; // TensorProto.DataType
+const DATA_TYPE = { float32: 1, int32: 6, int64: 7, bool: 9 } as const; // TensorProto.DataType
 const ATTRIBUTE_TYPE = { float: 1, int: 2, string: 3, ints: 7 } as const; // AttributeProto.AttributeType
 
 export function encodeModel(graph: OnnxGraph): Uint8Array {
@@ -115,12 +119,18 @@ function writeInitializer(w: BinaryWriter, init: OnnxInitializer): void {
   for (const d of init.dims) w.tag(1, WireType.Varint).int64(d); // dims
   w.tag(2, WireType.Varint).int32(DATA_TYPE[init.dataType]); // data_type
   w.tag(8, WireType.LengthDelimited).string(init.name); // name
+  const n = init.values.length;
   if (init.dataType === "float32") {
-    w.tag(4, WireType.LengthDelimited).fork(); // float_data, packed
-    for (const v of init.values) w.float(v);
-  } else {
+    const raw = new Uint8Array(Float32Array.from(init.values).buffer); // raw_data: little-endian, as ONNX stores it
+    w.tag(9, WireType.LengthDelimited).bytes(raw);
+    return;
+  }
+  if (init.dataType === "int64") {
     w.tag(7, WireType.LengthDelimited).fork(); // int64_data, packed
-    for (const v of init.values) w.int64(v);
+    for (let i = 0; i < n; i++) w.int64(init.values[i]!);
+  } else {
+    w.tag(5, WireType.LengthDelimited).fork(); // int32_data (also holds bool), packed
+    for (let i = 0; i < n; i++) w.int32(init.values[i]!);
   }
   w.join();
 }
@@ -129,7 +139,7 @@ function writeValueInfo(w: BinaryWriter, value: OnnxValue): void {
   w.tag(1, WireType.LengthDelimited).string(value.name);
   w.tag(2, WireType.LengthDelimited).fork(); // type: TypeProto
   w.tag(1, WireType.LengthDelimited).fork(); // tensor_type: TypeProto.Tensor
-  w.tag(1, WireType.Varint).int32(DATA_TYPE.float32); // elem_type
+  w.tag(1, WireType.Varint).int32(DATA_TYPE[value.dtype ?? "float32"]); // elem_type
   w.tag(2, WireType.LengthDelimited).fork(); // shape: TensorShapeProto
   for (const d of value.shape) {
     w.tag(1, WireType.LengthDelimited).fork(); // dim

@@ -12,8 +12,22 @@ import { SessionCache } from "./session-cache.js";
 type Inputs = tf.NamedTensorInfoMap;
 type Attrs = tf.NamedAttrMap;
 
-/** Computes a kernel through ORT, or returns undefined to hand the call to the kernel it replaced. */
-export type OrtKernelFunc = (inputs: Inputs, attrs: Attrs, backend: BackendWasm) => tf.TensorInfo | undefined;
+/**
+ * One kernel call as an ONNX graph: `graph()` maps inputs x0, x1, … (the `feeds`, in order) to output y of
+ * `outShape`. `key` determines the graph (op, attributes and every input shape), so sessions can be cached by it.
+ */
+export interface KernelGraph {
+  key: string;
+  graph: () => OnnxGraph;
+  feeds: tf.TensorInfo[];
+  outShape: number[];
+}
+
+/**
+ * A kernel's translation to ONNX, or undefined when ORT should not take this call (the kernel it replaced does).
+ * The one owner of each kernel's ONNX form: the per-kernel sessions and the traced whole-model graphs (trace.ts) use it.
+ */
+export type KernelGraphFunc = (inputs: Inputs, attrs: Attrs) => KernelGraph | undefined;
 
 let sessions: SessionCache | undefined;
 
@@ -32,14 +46,20 @@ export function resetOrtSessions(cache?: SessionCache): void {
 /** The wasm kernels the ORT ones replaced, by kernel name; filled by registerOrtKernels. */
 export const replacedKernels = new Map<string, tf.KernelConfig>();
 
-/** A KernelConfig for the wasm backend whose work is `run`, falling back to the kernel it replaced. */
-export function ortKernelConfig(kernelName: string, run: OrtKernelFunc): tf.KernelConfig {
+/** An ORT kernel: its name and its translation. */
+export interface OrtKernel {
+  kernelName: string;
+  toGraph: KernelGraphFunc;
+}
+
+/** A KernelConfig for the wasm backend that runs the kernel's graph in ORT, falling back to the kernel it replaced. */
+export function ortKernelConfig({ kernelName, toGraph }: OrtKernel): tf.KernelConfig {
   return {
     kernelName,
     backendName: "wasm",
     kernelFunc: ({ inputs, attrs, backend }) => {
-      const out = run(inputs, attrs ?? {}, backend as BackendWasm);
-      if (out) return out;
+      const spec = toGraph(inputs, attrs ?? {});
+      if (spec) return runOrtGraph(backend as BackendWasm, spec.key, spec.graph, spec.feeds, spec.outShape);
       const replaced = replacedKernels.get(kernelName);
       if (!replaced) {
         const dtypes = Object.values(inputs).map((t) => t?.dtype);

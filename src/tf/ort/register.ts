@@ -5,22 +5,18 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { ortBinding } from "./binding.js";
-import { conv2DBackpropFilterConfig } from "./kernels/conv2d-backprop-filter.js";
-import { conv2DBackpropInputConfig } from "./kernels/conv2d-backprop-input.js";
-import { conv2DConfig } from "./kernels/conv2d.js";
-import { batchMatMulConfig } from "./kernels/batch-mat-mul.js";
-import { fusedConv2DConfig } from "./kernels/fused-conv2d.js";
-import { fusedMatMulConfig } from "./kernels/fused-mat-mul.js";
-import { replacedKernels } from "./ort-kernel.js";
+import { conv2DBackpropFilter } from "./kernels/conv2d-backprop-filter.js";
+import { conv2DBackpropInput } from "./kernels/conv2d-backprop-input.js";
+import { conv2D } from "./kernels/conv2d.js";
+import { batchMatMul } from "./kernels/batch-mat-mul.js";
+import { fusedConv2D } from "./kernels/fused-conv2d.js";
+import { fusedMatMul } from "./kernels/fused-mat-mul.js";
+import { ortKernelConfig, replacedKernels, type OrtKernel } from "./ort-kernel.js";
 
-export const ORT_KERNELS: readonly tf.KernelConfig[] = [
-  batchMatMulConfig,
-  fusedMatMulConfig,
-  conv2DConfig,
-  conv2DBackpropInputConfig,
-  conv2DBackpropFilterConfig,
-  fusedConv2DConfig,
-];
+/** The heavy kernels ORT runs on the wasm backend, one session per call shape. */
+export const ORT_KERNEL_GRAPHS: readonly OrtKernel[] = [batchMatMul, fusedMatMul, conv2D, conv2DBackpropInput, conv2DBackpropFilter, fusedConv2D];
+
+export const ORT_KERNELS: readonly tf.KernelConfig[] = ORT_KERNEL_GRAPHS.map(ortKernelConfig);
 
 let registered = false;
 

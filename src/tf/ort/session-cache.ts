@@ -21,7 +21,7 @@ export const DEFAULT_SESSION_CACHE_SIZE = 256;
 
 export class SessionCache {
   private readonly sessions = new Map<string, OrtSession>();
-  private readonly options: OrtSessionOptions;
+  readonly options: OrtSessionOptions;
 
   constructor(
     readonly capacity = DEFAULT_SESSION_CACHE_SIZE,

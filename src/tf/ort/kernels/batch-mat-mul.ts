@@ -2,7 +2,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { OnnxNode } from "../onnx-model.js";
 import { swapLastTwo, transpose } from "../graph-parts.js";
-import { ortCanTake, ortKernelConfig, runOrtGraph, shapesKey } from "../ort-kernel.js";
+import { ortCanTake, shapesKey, type OrtKernel } from "../ort-kernel.js";
 
 /** Nodes computing op(x0) · op(x1) into `output`, and that product's shape. */
 export function matMulNodes(
@@ -33,16 +33,19 @@ export function matMulNodes(
   return { nodes, shape: [...batch, outer, outerB] };
 }
 
-export const batchMatMulConfig = ortKernelConfig(tf.BatchMatMul, (inputs, attrs, backend) => {
-  const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-  if (!ortCanTake(a, b)) return undefined;
-  const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
-  const { nodes, shape } = matMulNodes(a, b, transposeA, transposeB, "y");
-  const key = `BatchMatMul|${+transposeA}${+transposeB}|${shapesKey(a, b)}`;
-  const graph = () => ({
-    inputs: [{ name: "x0", shape: a.shape }, { name: "x1", shape: b.shape }],
-    outputs: [{ name: "y", shape }],
-    nodes,
-  });
-  return runOrtGraph(backend, key, graph, [a, b], shape);
-});
+export const batchMatMul: OrtKernel = {
+  kernelName: tf.BatchMatMul,
+  toGraph: (inputs, attrs) => {
+    const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    if (!ortCanTake(a, b)) return undefined;
+    const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
+    const { nodes, shape } = matMulNodes(a, b, transposeA, transposeB, "y");
+    const key = `BatchMatMul|${+transposeA}${+transposeB}|${shapesKey(a, b)}`;
+    const graph = () => ({
+      inputs: [{ name: "x0", shape: a.shape }, { name: "x1", shape: b.shape }],
+      outputs: [{ name: "y", shape }],
+      nodes,
+    });
+    return { key, graph, feeds: [a, b], outShape: shape };
+  },
+};

@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { OnnxInitializer, OnnxNode } from "../onnx-model.js";
-import { ortCanTake, ortKernelConfig, runOrtGraph, shapesKey } from "../ort-kernel.js";
+import { ortCanTake, shapesKey, type OrtKernel } from "../ort-kernel.js";
 import { convInfo, convKey } from "./conv2d.js";
 
 const int64 = (name: string, values: readonly number[]): OnnxInitializer => ({
@@ -65,11 +65,11 @@ function backpropFilterGraph(info: tf.backend_util.Conv2DInfo, x: tf.TensorInfo,
   };
 }
 
-export const conv2DBackpropFilterConfig = ortKernelConfig(tf.Conv2DBackpropFilter, (inputs, attrs, backend) => {
+export const conv2DBackpropFilter: OrtKernel = { kernelName: tf.Conv2DBackpropFilter, toGraph: (inputs, attrs) => {
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   const info = ortCanTake(x, dy) ? convInfo(x.shape, a.filterShape, a) : undefined;
   if (!info) return undefined;
   const key = `Conv2DBackpropFilter|${convKey(info)}|${shapesKey(x, dy)}`;
-  return runOrtGraph(backend, key, () => backpropFilterGraph(info, x, dy), [x, dy], [...info.filterShape]);
-});
+  return { key, graph: () => backpropFilterGraph(info, x, dy), feeds: [x, dy], outShape: [...info.filterShape] };
+} };

@@ -6,10 +6,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { FILTER_TO_OIHW, NCHW_TO_NHWC, NHWC_TO_NCHW, onnxPads, transpose } from "../graph-parts.js";
-import { ortCanTake, ortKernelConfig, runOrtGraph, shapesKey } from "../ort-kernel.js";
+import { ortCanTake, shapesKey, type OrtKernel } from "../ort-kernel.js";
 import { convInfo, convKey } from "./conv2d.js";
 
-export const conv2DBackpropInputConfig = ortKernelConfig(tf.Conv2DBackpropInput, (inputs, attrs, backend) => {
+export const conv2DBackpropInput: OrtKernel = { kernelName: tf.Conv2DBackpropInput, toGraph: (inputs, attrs) => {
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
   const info = ortCanTake(dy, filter) ? convInfo(a.inputShape, filter.shape, a) : undefined;
@@ -44,5 +44,5 @@ export const conv2DBackpropInputConfig = ortKernelConfig(tf.Conv2DBackpropInput,
       transpose("dx_nchw", "y", NCHW_TO_NHWC),
     ],
   });
-  return runOrtGraph(backend, key, graph, [dy, filter], shape);
-});
+  return { key, graph, feeds: [dy, filter], outShape: shape };
+} };

@@ -5,7 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { OnnxGraph, OnnxNode, OnnxValue } from "../onnx-model.js";
 import { activationNodes, FILTER_TO_OIHW, NCHW_TO_NHWC, NHWC_TO_NCHW, onnxPads, transpose } from "../graph-parts.js";
-import { ortCanTake, ortKernelConfig, runOrtGraph, shapesKey } from "../ort-kernel.js";
+import { ortCanTake, shapesKey, type OrtKernel } from "../ort-kernel.js";
 
 export interface ConvEpilogue {
   /** Input index of the bias, if any; a [Cout] bias is fused into Conv, another shape is added in NHWC. */
@@ -75,10 +75,13 @@ export function convInfo(
 export const convKey = (info: tf.backend_util.Conv2DInfo): string =>
   `s${info.strideHeight},${info.strideWidth}|d${info.dilationHeight},${info.dilationWidth}|p${onnxPads(info)}`;
 
-export const conv2DConfig = ortKernelConfig(tf.Conv2D, (inputs, attrs, backend) => {
-  const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
-  const info = ortCanTake(x, filter) ? convInfo(x.shape, filter.shape, attrs as unknown as tf.Conv2DAttrs) : undefined;
-  if (!info) return undefined;
-  const key = `Conv2D|${convKey(info)}|${shapesKey(x, filter)}`;
-  return runOrtGraph(backend, key, () => convGraph(info, [x, filter]), [x, filter], info.outShape);
-});
+export const conv2D: OrtKernel = {
+  kernelName: tf.Conv2D,
+  toGraph: (inputs, attrs) => {
+    const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+    const info = ortCanTake(x, filter) ? convInfo(x.shape, filter.shape, attrs as unknown as tf.Conv2DAttrs) : undefined;
+    if (!info) return undefined;
+    const key = `Conv2D|${convKey(info)}|${shapesKey(x, filter)}`;
+    return { key, graph: () => convGraph(info, [x, filter]), feeds: [x, filter], outShape: info.outShape };
+  },
+};

@@ -1,20 +1,23 @@
 /** `FusedConv2D` (conv + bias + activation) as one ORT graph; see conv2d.ts for the layout handling. */
 import * as tf from "@tensorflow/tfjs";
-import { ortCanTake, ortKernelConfig, runOrtGraph, shapesKey } from "../ort-kernel.js";
+import { ortCanTake, shapesKey, type OrtKernel } from "../ort-kernel.js";
 import { convGraph, convInfo, convKey } from "./conv2d.js";
 
-export const fusedConv2DConfig = ortKernelConfig(tf.FusedConv2D, (inputs, attrs, backend) => {
-  const { x, filter, bias, preluActivationWeights: prelu } = inputs as Record<string, tf.TensorInfo | undefined>;
-  const a = attrs as unknown as tf.FusedConv2DAttrs;
-  const info = ortCanTake(x, filter, bias, prelu) ? convInfo(x!.shape, filter!.shape, a) : undefined;
-  if (!info) return undefined;
-  const feeds = [x!, filter!, ...(bias ? [bias] : []), ...(prelu ? [prelu] : [])];
-  const epilogue = {
-    activation: a.activation,
-    leakyreluAlpha: a.leakyreluAlpha,
-    ...(bias ? { bias: 2 } : {}),
-    ...(prelu ? { prelu: feeds.length - 1 } : {}),
-  };
-  const key = `FusedConv2D|${convKey(info)}|${a.activation}|${a.leakyreluAlpha}|${shapesKey(x, filter, bias, prelu)}`;
-  return runOrtGraph(backend, key, () => convGraph(info, feeds, epilogue), feeds, info.outShape);
-});
+export const fusedConv2D: OrtKernel = {
+  kernelName: tf.FusedConv2D,
+  toGraph: (inputs, attrs) => {
+    const { x, filter, bias, preluActivationWeights: prelu } = inputs as Record<string, tf.TensorInfo | undefined>;
+    const a = attrs as unknown as tf.FusedConv2DAttrs;
+    const info = ortCanTake(x, filter, bias, prelu) ? convInfo(x!.shape, filter!.shape, a) : undefined;
+    if (!info) return undefined;
+    const feeds = [x!, filter!, ...(bias ? [bias] : []), ...(prelu ? [prelu] : [])];
+    const epilogue = {
+      activation: a.activation,
+      leakyreluAlpha: a.leakyreluAlpha,
+      ...(bias ? { bias: 2 } : {}),
+      ...(prelu ? { prelu: feeds.length - 1 } : {}),
+    };
+    const key = `FusedConv2D|${convKey(info)}|${a.activation}|${a.leakyreluAlpha}|${shapesKey(x, filter, bias, prelu)}`;
+    return { key, graph: () => convGraph(info, feeds, epilogue), feeds, outShape: info.outShape };
+  },
+};

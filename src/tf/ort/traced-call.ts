@@ -1,0 +1,68 @@
+/**
+ * A model call run as one ONNX Runtime graph instead of hundreds of TF.js kernels (issue 18): `tracedCall` traces
+ * `f` once per key (trace.ts) and from then on runs the graph. When a gradient is being recorded, the call is one
+ * `tf.customGrad` op whose gradient is a second traced graph: `f`'s forward and TF.js's own backward pass for the
+ * `wrt` inputs, recomputed inside ORT from the saved inputs (so, like a checkpointed segment, nothing but the inputs
+ * is held between the passes). Off the wasm backend, or with `ALIGNPROP_ORT_GRAPHS=0`, `f` runs as TF.js ops.
+ *
+ * The key must name everything the trace bakes in (see trace.ts): the model instance and any non-tensor state
+ * (a LoRA scale, merged weights). Input shapes and dtypes are added to it here.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { compileTraced, runCompiled, tracedGraphsAvailable } from "./traced-run.js";
+
+/** `ALIGNPROP_ORT_GRAPHS`: "0" runs model calls as TF.js ops (the reference path); anything else or unset traces. */
+export function tracedGraphsEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  const raw = env.ALIGNPROP_ORT_GRAPHS;
+  if (raw === undefined || raw === "" || raw === "1") return true;
+  if (raw === "0") return false;
+  throw new Error(`ALIGNPROP_ORT_GRAPHS=${JSON.stringify(raw)} must be 0 (TF.js ops) or 1 (ONNX Runtime graphs)`);
+}
+
+const isTapeOn = (): boolean => {
+  const state = tf.engine().state as unknown as { gradientDepth: number; kernelDepth: number };
+  return state.gradientDepth > 0 && state.kernelDepth === 0;
+};
+
+const signature = (inputs: readonly tf.Tensor[]) => inputs.map((t) => `${t.dtype}[${t.shape}]`).join(",");
+
+/** A stable id per object (a model instance), for cache keys. */
+const ids = new WeakMap<object, number>();
+let nextId = 0;
+export function instanceId(o: object): number {
+  let id = ids.get(o);
+  if (id === undefined) ids.set(o, (id = nextId++));
+  return id;
+}
+
+/**
+ * f(inputs) as one ORT graph, differentiable for the inputs at the indices in `wrt` and for every trainable
+ * `tf.Variable` among the inputs (the rest are constants to backpropagation). `f` must be a pure function of
+ * `inputs` and of what `key` names.
+ */
+export function tracedCall<T extends tf.Tensor>(key: string, inputs: readonly tf.Tensor[], wrt: readonly number[], f: () => T): T {
+  if (!tracedGraphsAvailable() || !tracedGraphsEnabled()) return f();
+  const sig = signature(inputs);
+  const forward = compileTraced(`${key}|forward|${sig}`, inputs, () => [f()]);
+  if (!isTapeOn()) return runCompiled(forward, inputs)[0] as T;
+
+  // Differentiable: the inputs asked for and every trainable variable among the inputs.
+  const indices = [...new Set([...wrt, ...inputs.flatMap((t, i) => (t instanceof tf.Variable && t.trainable ? [i] : []))])];
+  if (indices.length === 0) return runCompiled(forward, inputs)[0] as T;
+  const differentiable = indices.map((i) => inputs[i]!);
+  const dy = tf.zeros(forward.traced.outputs[0]!.shape);
+  const backward = compileTraced(`${key}|backward|${indices}|${sig}`, [...inputs, dy], () => {
+    const { grads } = tf.engine().gradients(f, differentiable, dy, true);
+    return grads.map((g, i) => g ?? tf.zerosLike(differentiable[i]!));
+  });
+  dy.dispose();
+  const op = tf.customGrad((...args: unknown[]) => {
+    const save = args.at(-1) as tf.GradSaveFunc;
+    save([...inputs]);
+    return {
+      value: runCompiled(forward, inputs)[0] as T,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => runCompiled(backward, [...saved, dy as tf.Tensor]),
+    };
+  });
+  return op(...differentiable) as T;
+}
