@@ -30,6 +30,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { LoraAdapters } from "../models/lora.js";
 import type { UNet2DConditionModel } from "../models/unet/unet-2d-condition.js";
 import { checkpointedGrads, segmentOutput, type Segment } from "../tf/checkpoint.js";
+import { tracedGraphsActive } from "../tf/ort/traced-call.js";
 import { phase } from "../util/phase.js";
 import type { Rng } from "../util/rng.js";
 import type { DDIMScheduler } from "./ddim.js";
@@ -125,7 +126,9 @@ function klStep(c: Chain, adapters: LoraAdapters, base: Map<number, tf.Tensor4D>
 /**
  * Samples x_0 from x_T and returns loss(x_0) with its gradient for `vars`, through the kept steps only. With
  * `checkpointing` each kept step is a segment recomputed in the backward pass (only the latents between steps are
- * held), else the whole kept part stays on one tape.
+ * held), else the whole kept part stays on one tape. When the UNet runs as traced ORT graphs (src/models/traced.ts)
+ * the tape already holds only each call's inputs and the backward graph recomputes the forward, so the one-tape
+ * path is taken: checkpointing's memory at no extra forward pass.
  */
 export function chainGradients(
   c: Chain,
@@ -164,7 +167,7 @@ export function chainGradients(
   };
   try {
     if (segments.length === 0) return withKl({ value: lossOf(start), grads: vars.map((v) => tf.zerosLike(v)) }, undefined);
-    if (checkpointing) {
+    if (checkpointing && !tracedGraphsActive()) {
       const { value, grads, penalty } = phase("backward", () => checkpointedGrads(segments, start, lossOf, vars, weight));
       return withKl({ value, grads }, penalty);
     }

@@ -1,10 +1,8 @@
 /**
  * The pipeline's model calls as traced ONNX Runtime graphs (src/tf/ort/traced-call.ts): the UNet's noise prediction,
- * the VAE decoder and the CLIP text encoder. Each call's graph inputs are its tensors and the model's weights (so a
- * weight update or another checkpoint of the same model needs no new trace); the LoRA adapters' scale and merged
- * state are part of the key, because a layer reads them as numbers.
+ * the VAE decoder and the CLIP text encoder.
  */
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import { instanceId, tracedCall } from "../tf/ort/traced-call.js";
 import type { CLIPTextModel } from "./clip/text-model.js";
 import { LoraLinear } from "./lora.js";
@@ -12,16 +10,23 @@ import type { Module } from "./nn/module.js";
 import { timestepBatch, type UNet2DConditionModel } from "./unet/index.js";
 import type { AutoencoderKL } from "./vae/index.js";
 
-/** The model's weights and its LoRA adapters' weights, and the key part naming its adapters' state. */
-function weightsOf(model: Module): { weights: tf.Tensor[]; state: string } {
-  const weights = model.namedParameters().map(([, p]) => p.tensor as tf.Tensor);
+/**
+ * The model's weights as a traced call takes them. Trainable ones (the LoRA adapters; every weight while pretraining)
+ * are graph inputs; frozen ones are baked into the graph as constants, where ORT folds their layout transposes and
+ * prepacks them, so the key names their data (a merge or a load gives them new data, hence a new trace). The key
+ * also names the adapters' scale and merged state, which layers read as numbers.
+ */
+function weightsOf(model: Module): { inputs: tf.Tensor[]; key: string } {
+  const all = model.namedParameters().map(([, p]) => p.tensor as tf.Tensor);
   const state: string[] = [];
   for (const [, m] of model.namedModules()) {
     if (!(m instanceof LoraLinear)) continue;
     state.push(m.merged ? "m" : String(m.loraScale));
-    if (!m.merged && m.loraScale !== 0) weights.push(...m.lora.namedParameters().map(([, p]) => p.tensor));
+    if (!m.merged && m.loraScale !== 0) all.push(...m.lora.namedParameters().map(([, p]) => p.tensor));
   }
-  return { weights, state: state.join(",") };
+  const trainable = (t: tf.Tensor) => t instanceof tf.Variable && t.trainable;
+  const frozen = all.filter((t) => !trainable(t)).map((t) => instanceId(t.dataId));
+  return { inputs: all.filter(trainable), key: `${instanceId(model)}|lora ${state.join(",")}|frozen ${frozen.join(",")}` };
 }
 
 /** `unet.forward(sample, timestep, context)`, differentiable for the sample and the trainable weights. */
@@ -33,9 +38,8 @@ export function unetForward(
 ): tf.Tensor4D {
   const timesteps = timestepBatch(timestep, sample.shape[0]);
   try {
-    const { weights, state } = weightsOf(unet);
-    const key = `unet${instanceId(unet)}|lora ${state}`;
-    return tracedCall(key, [sample, timesteps, context, ...weights], [0], () => unet.forward(sample, timesteps, context));
+    const { inputs, key } = weightsOf(unet);
+    return tracedCall(`unet${key}`, [sample, timesteps, context, ...inputs], [0], () => unet.forward(sample, timesteps, context));
   } finally {
     if (timesteps !== timestep) timesteps.dispose();
   }
@@ -43,12 +47,12 @@ export function unetForward(
 
 /** `vae.decode(latents)`, differentiable for the latents (and trainable weights). */
 export function vaeDecode(vae: AutoencoderKL, latents: tf.Tensor4D): tf.Tensor4D {
-  const { weights } = weightsOf(vae);
-  return tracedCall(`vae${instanceId(vae)}|decode`, [latents, ...weights], [0], () => vae.decode(latents));
+  const { inputs, key } = weightsOf(vae);
+  return tracedCall(`vae${key}|decode`, [latents, ...inputs], [0], () => vae.decode(latents));
 }
 
 /** The text encoder's last hidden states for token ids [B, T] (int32). */
 export function textLastHiddenState(textEncoder: CLIPTextModel, ids: tf.Tensor2D): tf.Tensor3D {
-  const { weights } = weightsOf(textEncoder);
-  return tracedCall(`text${instanceId(textEncoder)}|last`, [ids, ...weights], [], () => textEncoder.forward(ids).lastHiddenState);
+  const { inputs, key } = weightsOf(textEncoder);
+  return tracedCall(`text${key}|last`, [ids, ...inputs], [], () => textEncoder.forward(ids).lastHiddenState);
 }

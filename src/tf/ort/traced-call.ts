@@ -19,6 +19,9 @@ export function tracedGraphsEnabled(env: NodeJS.ProcessEnv = process.env): boole
   throw new Error(`ALIGNPROP_ORT_GRAPHS=${JSON.stringify(raw)} must be 0 (TF.js ops) or 1 (ONNX Runtime graphs)`);
 }
 
+/** True when model calls run as traced ORT graphs here (the wasm backend, not switched off). */
+export const tracedGraphsActive = (): boolean => tracedGraphsAvailable() && tracedGraphsEnabled();
+
 const isTapeOn = (): boolean => {
   const state = tf.engine().state as unknown as { gradientDepth: number; kernelDepth: number };
   return state.gradientDepth > 0 && state.kernelDepth === 0;
@@ -41,7 +44,7 @@ export function instanceId(o: object): number {
  * `inputs` and of what `key` names.
  */
 export function tracedCall<T extends tf.Tensor>(key: string, inputs: readonly tf.Tensor[], wrt: readonly number[], f: () => T): T {
-  if (!tracedGraphsAvailable() || !tracedGraphsEnabled()) return f();
+  if (!tracedGraphsActive()) return f();
   const sig = signature(inputs);
   const forward = compileTraced(`${key}|forward|${sig}`, inputs, () => [f()]);
   if (!isTapeOn()) return runCompiled(forward, inputs)[0] as T;
