@@ -8,6 +8,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { OrtSession, ortTensor, type OrtTensor } from "./binding.js";
 import { encodeModel } from "./onnx-model.js";
 import { ortSessions } from "./ort-kernel.js";
+import { ortKernelsRegistered } from "./register.js";
 import { traceGraph, type TracedGraph } from "./trace.js";
 
 interface Compiled {
@@ -18,8 +19,8 @@ interface Compiled {
 const CAPACITY = 48;
 const compiled = new Map<string, Compiled>();
 
-/** True when traced graphs can run here: the wasm backend is active (with or without the ORT kernels). */
-export const tracedGraphsAvailable = (): boolean => tf.getBackend() === "wasm";
+/** True when traced graphs can run here: the wasm backend with ONNX Runtime ("wasm-ort") is active. */
+export const tracedGraphsAvailable = (): boolean => tf.getBackend() === "wasm" && ortKernelsRegistered();
 
 /** The compiled graph for `key`, tracing `f` over `declared` on a miss. */
 export function compileTraced(key: string, declared: readonly tf.Tensor[], f: () => tf.Tensor[]): Compiled {
