@@ -130,6 +130,17 @@ class Recorder implements TraceEmitter {
     outputs.forEach((o, i) => this.define(o, names[i]!));
   }
 
+  /**
+   * `copy` holds the same values as `source` (TF.js's `engine.clone`, which a kernel dispatches inside itself to save
+   * its inputs or outputs for the backward pass; on wasm a copy with new data). Known data gives the copy its name,
+   * so a gradient that reads the saved copy reads the graph's value, not the trace-time one baked in.
+   */
+  alias(source: tf.TensorInfo, copy: tf.TensorInfo): void {
+    if (!this.dynamic.has(source.dataId)) return;
+    this.dynamic.add(copy.dataId);
+    this.define(copy, this.name(source));
+  }
+
   finish(results: readonly tf.Tensor[]): TracedGraph {
     const outputs: OnnxValue[] = results.map((t, i) => {
       const name = `out${i}`;
@@ -178,11 +189,20 @@ export function traceGraph(declared: readonly tf.Tensor[], f: () => tf.Tensor[])
   const recorder = new Recorder(declared);
   const runKernel = engine.runKernel;
   let depth = 0;
+  // Copies a kernel saved for its gradient (nested Identity kernels), aliased once the kernel itself is recorded:
+  // it may save its own outputs.
+  let saved: [tf.TensorInfo, tf.TensorInfo][] = [];
   engine.runKernel = function (kernelName: string, inputs: tf.NamedTensorMap, attrs?: tf.NamedAttrMap) {
     depth++;
     try {
       const out = runKernel.call(engine, kernelName, inputs, attrs) as tf.Tensor | tf.Tensor[];
-      if (depth === 1) recorder.record(kernelName, inputs, attrs ?? {}, Array.isArray(out) ? out : [out]);
+      if (depth === 1) {
+        recorder.record(kernelName, inputs, attrs ?? {}, Array.isArray(out) ? out : [out]);
+        for (const [source, copy] of saved) recorder.alias(source, copy);
+        saved = [];
+      } else if (kernelName === "Identity") {
+        saved.push([inputs.x!, out as tf.Tensor]);
+      }
       return out;
     } finally {
       depth--;
