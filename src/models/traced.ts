@@ -3,7 +3,7 @@
  * the VAE decoder and the CLIP text encoder.
  */
 import * as tf from "@tensorflow/tfjs";
-import { instanceId, tracedCall } from "../tf/ort/traced-call.js";
+import { instanceId, tracedCall, tracedGraphsActive } from "../tf/ort/traced-call.js";
 import type { CLIPTextModel } from "./clip/text-model.js";
 import { LoraLinear } from "./lora.js";
 import type { Module } from "./nn/module.js";
@@ -36,7 +36,8 @@ export function unetForward(
   timestep: number | tf.Tensor,
   context: tf.Tensor3D,
 ): tf.Tensor4D {
-  const timesteps = timestepBatch(timestep, sample.shape[0]);
+  if (!tracedGraphsActive()) return unet.forward(sample, timestep, context);
+  const timesteps = timestepBatch(timestep, sample.shape[0]); // a graph input, not a constant baked per step
   try {
     const { inputs, key } = weightsOf(unet);
     return tracedCall(`unet${key}`, [sample, timesteps, context, ...inputs], [0], () => unet.forward(sample, timesteps, context));

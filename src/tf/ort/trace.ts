@@ -113,6 +113,16 @@ class Recorder implements TraceEmitter {
   }
 
   /**
+   * A copy the engine makes inside a kernel call (the tape's saved inputs and outputs are `Identity` clones made
+   * while the kernel runs): the same value under a new dataId.
+   */
+  recordCopy(input: tf.TensorInfo, output: tf.TensorInfo): void {
+    if (!this.dynamic.has(input.dataId)) return;
+    this.dynamic.add(output.dataId);
+    this.define(output, this.name(input));
+  }
+
+  /**
    * Records one dispatched kernel: one reading only constants is folded (its outputs become constants when used);
    * outputs that are views of an input alias it; the rest are translated.
    */
@@ -128,17 +138,6 @@ class Recorder implements TraceEmitter {
     const names = outputs.map(() => this.fresh(kernelName));
     translateKernel(this, kernelName, inputs, attrs, outputs, names);
     outputs.forEach((o, i) => this.define(o, names[i]!));
-  }
-
-  /**
-   * `copy` holds the same values as `source` (TF.js's `engine.clone`, which a kernel dispatches inside itself to save
-   * its inputs or outputs for the backward pass; on wasm a copy with new data). Known data gives the copy its name,
-   * so a gradient that reads the saved copy reads the graph's value, not the trace-time one baked in.
-   */
-  alias(source: tf.TensorInfo, copy: tf.TensorInfo): void {
-    if (!this.dynamic.has(source.dataId)) return;
-    this.dynamic.add(copy.dataId);
-    this.define(copy, this.name(source));
   }
 
   finish(results: readonly tf.Tensor[]): TracedGraph {
@@ -189,20 +188,17 @@ export function traceGraph(declared: readonly tf.Tensor[], f: () => tf.Tensor[])
   const recorder = new Recorder(declared);
   const runKernel = engine.runKernel;
   let depth = 0;
-  // Copies a kernel saved for its gradient (nested Identity kernels), aliased once the kernel itself is recorded:
-  // it may save its own outputs.
-  let saved: [tf.TensorInfo, tf.TensorInfo][] = [];
+  // Copies made inside the running kernel call, of its inputs or its outputs: recorded once the call is.
+  let copies: [tf.TensorInfo, tf.TensorInfo][] = [];
   engine.runKernel = function (kernelName: string, inputs: tf.NamedTensorMap, attrs?: tf.NamedAttrMap) {
     depth++;
     try {
       const out = runKernel.call(engine, kernelName, inputs, attrs) as tf.Tensor | tf.Tensor[];
       if (depth === 1) {
         recorder.record(kernelName, inputs, attrs ?? {}, Array.isArray(out) ? out : [out]);
-        for (const [source, copy] of saved) recorder.alias(source, copy);
-        saved = [];
-      } else if (kernelName === "Identity") {
-        saved.push([inputs.x!, out as tf.Tensor]);
-      }
+        for (const [input, copy] of copies) recorder.recordCopy(input, copy);
+        copies = [];
+      } else if (kernelName === tf.Identity) copies.push([inputs.x!, out as tf.Tensor]);
       return out;
     } finally {
       depth--;
