@@ -30,6 +30,8 @@ export interface EvalRecord {
   seconds: number;
   /** Every monitor's values by name (fidelity, diversity, drift, reward, …). */
   monitors: Record<string, number>;
+  /** Seconds this pass took. */
+  passSeconds: number;
 }
 
 export interface JobRun {
@@ -39,6 +41,8 @@ export interface JobRun {
   evals: EvalRecord[];
   /** Seconds the eval passes took, outside the steps' `seconds`. */
   evalSeconds: number;
+  /** Seconds from the start until the first step could begin: loading the pipeline and reward, building the job. */
+  startupSeconds: number;
   /** Peak resident memory of this process so far, MiB. */
   peakRssMb: number;
 }
@@ -63,7 +67,9 @@ export interface RunLimits {
 export async function runJob(overrides: Record<string, OverrideValue>, limits: RunLimits, file?: string): Promise<JobRun> {
   const { config } = loadRunConfig({ overrides, ...(file === undefined ? {} : { file }) });
   if (config.engine === "torch") return runTorchJob(config, limits);
+  const loading = performance.now();
   const created = await createJob(config);
+  const startupSeconds = (performance.now() - loading) / 1000;
   const steps: StepRecord[] = [];
   const evals: EvalRecord[] = [];
   const evaluation = limits.evaluate ? created.evaluation : undefined;
@@ -73,8 +79,9 @@ export async function runJob(overrides: Record<string, OverrideValue>, limits: R
     let samples = 0;
     const evaluate = (step: number, seconds: number) => {
       const t0 = performance.now();
-      const record: EvalRecord = { step, samples, seconds, monitors: evaluation!.evaluator.evaluate(step).monitors };
+      const monitors = evaluation!.evaluator.evaluate(step).monitors;
       const spent = performance.now() - t0;
+      const record: EvalRecord = { step, samples, seconds, monitors, passSeconds: spent / 1000 };
       started += spent;
       evalSeconds += spent / 1000;
       evals.push(record);
@@ -105,5 +112,5 @@ export async function runJob(overrides: Record<string, OverrideValue>, limits: R
   } finally {
     created.dispose();
   }
-  return { description: created.description, steps, evals, evalSeconds, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) };
+  return { description: created.description, steps, evals, evalSeconds, startupSeconds, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) };
 }

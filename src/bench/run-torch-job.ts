@@ -50,6 +50,8 @@ export async function runTorchJob(config: RunConfig, limits: TorchRunLimits): Pr
     ...flag("threads", limits.threads),
   ];
   const [python, ...rest] = command;
+  const spawned = performance.now();
+  let startupSeconds = 0;
   const child = execa(python!, [...rest, ...args], {
     input: JSON.stringify(config),
     env,
@@ -67,6 +69,8 @@ export async function runTorchJob(config: RunConfig, limits: TorchRunLimits): Pr
       throw new Error(`${TORCH_BENCH_MODULE} printed an unexpected line (${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}): ${line.slice(0, 300)}`);
     }
     if ("step" in parsed.data) {
+      // Python starting, importing torch and building the job: until its first step began.
+      if (steps.length === 0) startupSeconds = (performance.now() - spawned) / 1000 - parsed.data.step.seconds;
       steps.push(parsed.data.step);
       limits.onStep?.(parsed.data.step);
     } else done = parsed.data.done;
@@ -78,5 +82,5 @@ export async function runTorchJob(config: RunConfig, limits: TorchRunLimits): Pr
     throw new Error(`${TORCH_BENCH_MODULE} ended with exit code ${result.exitCode ?? result.signal} after ${steps.length} steps: ${stderr}`);
   }
   // The torch bench job does not run the eval set (yet): no fidelity to report.
-  return { description: done.description, steps, evals: [], evalSeconds: 0, peakRssMb: done.peakRssMb, torch: done.torch };
+  return { description: done.description, steps, evals: [], evalSeconds: 0, startupSeconds, peakRssMb: done.peakRssMb, torch: done.torch };
 }

@@ -9,8 +9,8 @@ import { compareHtml } from "../../src/report/compare-html.js";
 /** Steps of `perStep` samples each with these reward means, one second apart; `fidelity[i]` evaluated after step 2·i. */
 function run(rewards: number[], perStep: number, fidelity: number[] = []): JobRun {
   const steps: StepRecord[] = rewards.map((r, i) => ({ samples: (i + 1) * perStep, seconds: i + 1, stepSeconds: 1, rewardMean: r, rewardMax: r, loss: -r }));
-  const evals: EvalRecord[] = fidelity.map((f, i) => ({ step: 2 * i, samples: 2 * i * perStep, seconds: 2 * i, monitors: { fidelity: f, reward: 0 } }));
-  return { description: "test", steps, evals, evalSeconds: evals.length, peakRssMb: 1 };
+  const evals: EvalRecord[] = fidelity.map((f, i) => ({ step: 2 * i, samples: 2 * i * perStep, seconds: 2 * i, monitors: { fidelity: f, reward: 0 }, passSeconds: 1 }));
+  return { description: "test", steps, evals, evalSeconds: evals.length, startupSeconds: 0, peakRssMb: 1 };
 }
 
 test("samples to reach a reward: the first sample count whose running mean over the window reaches it", () => {
@@ -56,15 +56,23 @@ test("the comparison at matched faithfulness: each one's fidelity curve, and Ali
   assert.match(html, /<strong data-fidelity-at-reach>0\.700<\/strong> against DDPO's final\s+0\.800/);
 });
 
-test("the quickstart report: reward gap closed and the fidelity it ended at, as fields and as one line", () => {
-  const r = quickstartReport(run([0.2, 0.2, 0.3, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6], 4, [0.85, 0.8, 0.9]));
+test("the quickstart report: reward gap closed and the fidelity it ended at, as fields and as lines", () => {
+  const r = quickstartReport(run([0.2, 0.2, 0.3, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6], 4, [0.85, 0.8, 0.9]), true);
   assert.equal(r.initialFidelity, 0.85);
   assert.equal(r.finalFidelity, 0.9);
   assert.equal(r.fidelityStep, 4);
   assert.equal(r.evalSeconds, 3);
   assert.ok(Math.abs(r.gapClosed - (0.6 - 0.36) / (0.6 - 0.36)) < 1e-12);
-  assert.match(quickstartText(r), /^reward gap closed 100% \(reward 0\.360 → 0\.600, best sample 0\.600\) in 10 steps, 10 s of training; prompt fidelity 0\.850 → 0\.900 \(eval at step 4, 3 s of eval\)$/);
-  assert.match(quickstartText(quickstartReport(run([0.2, 0.2, 0.3, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6], 4))), /prompt fidelity not evaluated → not evaluated$/);
+  const lines = quickstartText(r).split("\n");
+  assert.equal(
+    lines[0],
+    "reward gap closed 100% (reward 0.360 → 0.600, best sample 0.600) in 10 steps, 10 s of training; prompt fidelity 0.850 → 0.900 (eval at step 4, 3 s of eval); 0 s of start-up",
+  );
+  // Step 10 ends at 10 s of training plus the 3 eval passes before it (1 s each).
+  assert.deepEqual(lines.slice(1), [1, 3, 10].map((m) => `at ${m} min: reward gap closed 100% after 10 steps, prompt fidelity 0.900 (eval at step 4) (the run ended at 13 s)`));
+  const unevaluated = quickstartText(quickstartReport(run([0.2, 0.2, 0.3, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6], 4), true));
+  assert.match(unevaluated.split("\n")[0]!, /prompt fidelity not evaluated → not evaluated; 0 s of start-up$/);
+  assert.match(unevaluated, /at 1 min: reward gap closed 100% after 10 steps, prompt fidelity not evaluated yet/);
 });
 
 test("the comparison page has both curves against samples and seconds, the numbers, and escapes text", () => {

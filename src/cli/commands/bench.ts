@@ -84,10 +84,12 @@ const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n
                      (tiny-aesthetic), prompts and seed for --seconds each; JSON of reward mean against samples and
                      seconds for both and the sample ratio to reach DDPO's final reward, and each one's prompt
                      fidelity on the fixed eval set (src/eval/) against samples; the plot goes to --out
-  --quickstart       instead: train what \`npm start\` trains (configs/quickstart.json) for --seconds (give 600 for
-                     the 10-minute promise; at least ${RISE_MIN_STEPS} steps however slow the machine) and report how
-                     far the reward mean rose towards the best sample seen (gapClosed), with the eval set's prompt
-                     fidelity at the start and after the last step (finalFidelity); stops at its num_epochs too
+  --quickstart       instead: train what \`npm start\` trains (configs/quickstart.json) for --seconds (at least
+                     ${RISE_MIN_STEPS} steps however slow the machine) or its num_epochs, whichever ends first, and
+                     report how far the reward mean rose towards the best sample seen (gapClosed), with the eval
+                     set's prompt fidelity at the start and after the last step (finalFidelity), and both where the
+                     run stood 1, 3 and 10 minutes after it started, start-up and eval passes included (marks;
+                     --seconds 600 reaches every mark)
   --skip-eval        with --compare or --quickstart: no eval passes (no fidelity reported; eval time is never
                      counted in --seconds anyway)
   --ranks <list>     instead: samples/s of the whole job of a torch run on tiny-shapes for each number of
@@ -314,7 +316,7 @@ async function quickstartRise(seconds: number, engine: Engine, evaluate: boolean
   const { config } = loadRunConfig({ file: QUICKSTART });
   const limits = { seconds, steps: Math.max(config.num_epochs, RISE_MIN_STEPS), minSteps: RISE_MIN_STEPS, evaluate, onStep, onEval };
   const run = await runJob({ engine }, limits, QUICKSTART);
-  const report = quickstartReport(run);
+  const report = quickstartReport(run, run.steps.length >= config.num_epochs);
   process.stdout.write(JSON.stringify({ backend, config: QUICKSTART, run: run.description, peak_rss_mb: run.peakRssMb, ...report }, null, 2) + "\n");
   process.stderr.write(quickstartText(report) + "\n");
   return EXIT.ok;
