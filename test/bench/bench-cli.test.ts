@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { QUICKSTART } from "../../src/bench/alignprop-step.js";
+import { loadRunConfig } from "../../src/config/index.js";
 import { alignprop } from "../helpers/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "alignprop-bench-"));
@@ -22,7 +24,11 @@ test("bench --quickstart trains the main job for the budget and reports how far 
   assert.match(String(r.stderr), /eval at step 0: .*fidelity 0\.\d{3}/);
   assert.match(String(r.stderr), /reward gap closed -?\d+% \(reward .*\) in \d+ steps, \d+ s of training; prompt fidelity 0\.\d{3} → [01]\.\d{3} \(eval at step \d+/);
   assert.ok((out.steps as number) >= 10 && (out.seconds as number) >= 14);
-  assert.equal(out.samples, 4 * (out.steps as number));
+  assert.equal(out.samples, loadRunConfig({ file: QUICKSTART }).config.train_batch_size * (out.steps as number));
+  assert.ok((out.startupSeconds as number) > 0);
+  // Cut by the budget: only marks it lived to see (none unless the machine is very slow), never standing at its end.
+  const marks = out.marks as unknown as { mark: number; ended: boolean }[];
+  assert.ok(marks.every((m) => m.mark === 60 && !m.ended), JSON.stringify(marks));
   for (const k of ["initial", "final", "best", "gapClosed"]) assert.ok(Number.isFinite(out[k]), k);
   assert.ok((out.best as number) >= (out.final as number) - 1e-9 || (out.best as number) >= (out.initial as number));
 });

@@ -18,10 +18,10 @@ import { runJob, type StepRecord } from "../../src/bench/run-job.js";
 import { runTorchJob } from "../../src/bench/run-torch-job.js";
 import { initBackend } from "../../src/tf/backend.js";
 
-/** configs/quickstart.json (batch 4, K = 2 kept steps) on a 6-step chain instead of 20, and 2.5× its learning rate so
- * that 50 steps show the rise the quickstart makes over its first few hundred; no KL term (kl_coeff holds the reward
- * back on purpose, and the curves here measure the reward's rise alone). */
-const SCALED = { sample_num_steps: 6, truncated_backprop_timestep: 4, train_learning_rate: 0.005, kl_coeff: 0 };
+/** configs/quickstart.json (K = 2 kept steps) at batch 4 on a 6-step chain instead of 20, and 2.5× its learning rate
+ * so that 50 steps show the rise the quickstart makes over its first few hundred; no KL term (kl_coeff holds the
+ * reward back on purpose, and the curves here measure the reward's rise alone). */
+const SCALED = { sample_num_steps: 6, truncated_backprop_timestep: 4, train_batch_size: 4, train_learning_rate: 0.005, kl_coeff: 0 };
 const STEPS = 50;
 /** Steps averaged at each end of a curve. */
 const EDGE = 10;
