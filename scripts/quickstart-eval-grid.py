@@ -34,7 +34,7 @@ def main(run_dir: str, out: str) -> None:
     page = Image.new("RGB", (first.width, first.height + GAP + last.height), "white")
     page.paste(first, (0, 0))
     page.paste(last, (0, first.height + GAP))
-    page.save(out, optimize=True)
+    page.quantize(256).save(out, optimize=True)
 
 
 if __name__ == "__main__":
