@@ -2,16 +2,16 @@
  * Every TF.js kernel the ONNX trace translates (src/tf/ort/trace-ops.ts, the heavy ORT kernels included), traced
  * over small seeded inputs and run as one ONNX Runtime graph, gives what TF.js itself computes on wasm-ort: within
  * 1e-5 relative for float outputs, exactly for int32 and bool ones. A coverage check fails when a kernel joins the
- * table without a case here.
+ * table without a case here. A traced gradient graph (tracedCall) follows its inputs.
  */
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/tf/backend.js";
 import { TRACED_KERNELS } from "../../src/tf/ort/trace-ops.js";
-import { tracedGraphsEnabled } from "../../src/tf/ort/traced-call.js";
+import { tracedCall, tracedGraphsEnabled } from "../../src/tf/ort/traced-call.js";
 import { compileTraced, runCompiled } from "../../src/tf/ort/traced-run.js";
-import { randomValues, relativeErrors } from "./compare.js";
+import { dispatched, randomValues, relativeErrors } from "./compare.js";
 
 const TOLERANCE = 1e-5;
 
@@ -186,22 +186,6 @@ const tensorOf = (input: Input, i: number): tf.Tensor =>
   isShape(input) ? tf.tensor(randomValues(input, 11 + 17 * i), [...input]) : tf.tensor(input.values, input.shape, input.dtype);
 const asList = (out: tf.Tensor | tf.Tensor[]) => (Array.isArray(out) ? out : [out]);
 
-/** Kernel names TF.js dispatches while `f` runs (at any depth). */
-function dispatched<T>(f: () => T): { result: T; kernels: Set<string> } {
-  const engine = tf.engine();
-  const runKernel = engine.runKernel;
-  const kernels = new Set<string>();
-  engine.runKernel = function (name: string, ...rest: unknown[]) {
-    kernels.add(name);
-    return (runKernel as (...args: unknown[]) => unknown).call(engine, name, ...rest);
-  } as typeof engine.runKernel;
-  try {
-    return { result: f(), kernels };
-  } finally {
-    engine.runKernel = runKernel;
-  }
-}
-
 for (const [n, c] of CASES.entries()) {
   test(`traced ${c.name} matches TF.js`, () => {
     const before = tf.memory().numTensors;
@@ -233,6 +217,28 @@ for (const [n, c] of CASES.entries()) {
     assert.equal(tf.memory().numTensors, before, "tracing and running leave no tensor behind");
   });
 }
+
+test("a traced gradient graph computes the gradient at its inputs, not at those it was traced with", (t) => {
+  // The tape saves each kernel's inputs and outputs as copies made inside the kernel's dispatch; the gradient reads
+  // those copies, so they must be values of the graph, not constants of the trace.
+  const w = tf.variable(tf.tensor2d(randomValues([3, 2], 5), [3, 2]), true);
+  const x = tf.tensor2d(randomValues([2, 3], 6), [2, 3]);
+  const model = (s: tf.Tensor, scale: tf.Tensor) => tf.tanh(tf.mul(tf.matMul(s, w), scale));
+  const grads = (forward: typeof model, scaleValue: number) =>
+    tf.tidy(() => {
+      const scale = tf.tensor1d([scaleValue, -scaleValue]);
+      return tf.engine().gradients(() => tf.sum(tf.square(forward(x, scale))), [x, w]).grads;
+    });
+  const traced = (s: tf.Tensor, scale: tf.Tensor) => tracedCall(`gradient at ${t.name}`, [s, scale, w], [0], () => model(s, scale));
+  tf.dispose(grads(traced, 0.3));
+  for (const scale of [0.1, 0.3, 2]) {
+    const [ours, theirs] = [grads(traced, scale), grads(model, scale)];
+    const errors = relativeErrors(ours.map((g) => g.dataSync() as Float32Array), theirs.map((g) => g.dataSync() as Float32Array));
+    assert.ok(Math.max(...errors) <= TOLERANCE, `scale ${scale}: relative errors ${errors.map((e) => e.toExponential(2))}`);
+    tf.dispose([...ours, ...theirs]);
+  }
+  tf.dispose([w, x]);
+});
 
 test("every kernel the trace translates has a case here", () => {
   const covered = new Set(CASES.flatMap((c) => c.kernels));

@@ -178,11 +178,25 @@ export function traceGraph(declared: readonly tf.Tensor[], f: () => tf.Tensor[])
   const recorder = new Recorder(declared);
   const runKernel = engine.runKernel;
   let depth = 0;
+  /**
+   * Copies made inside another kernel's dispatch: while the tape records, the engine saves each kernel's inputs and
+   * outputs for its gradient as clones (an Identity kernel each) before the kernel returns. The gradient reads
+   * those copies, so they are values of the graph, not constants; they are recorded once the kernel that made them
+   * has been (a saved output is only known then).
+   */
+  let copies: [tf.NamedTensorMap, tf.TensorInfo[]][] = [];
   engine.runKernel = function (kernelName: string, inputs: tf.NamedTensorMap, attrs?: tf.NamedAttrMap) {
     depth++;
     try {
       const out = runKernel.call(engine, kernelName, inputs, attrs) as tf.Tensor | tf.Tensor[];
-      if (depth === 1) recorder.record(kernelName, inputs, attrs ?? {}, Array.isArray(out) ? out : [out]);
+      const outputs = Array.isArray(out) ? out : [out];
+      if (depth > 1) {
+        if (kernelName === "Identity") copies.push([inputs, outputs]);
+        return out;
+      }
+      recorder.record(kernelName, inputs, attrs ?? {}, outputs);
+      for (const [x, copy] of copies) recorder.record("Identity", x, {}, copy);
+      copies = [];
       return out;
     } finally {
       depth--;
