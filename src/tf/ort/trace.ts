@@ -113,6 +113,16 @@ class Recorder implements TraceEmitter {
   }
 
   /**
+   * A copy the engine makes inside a kernel call (the tape's saved inputs and outputs are `Identity` clones made
+   * while the kernel runs): the same value under a new dataId.
+   */
+  recordCopy(input: tf.TensorInfo, output: tf.TensorInfo): void {
+    if (!this.dynamic.has(input.dataId)) return;
+    this.dynamic.add(output.dataId);
+    this.define(output, this.name(input));
+  }
+
+  /**
    * Records one dispatched kernel: one reading only constants is folded (its outputs become constants when used);
    * outputs that are views of an input alias it; the rest are translated.
    */
@@ -178,25 +188,17 @@ export function traceGraph(declared: readonly tf.Tensor[], f: () => tf.Tensor[])
   const recorder = new Recorder(declared);
   const runKernel = engine.runKernel;
   let depth = 0;
-  /**
-   * Copies made inside another kernel's dispatch: while the tape records, the engine saves each kernel's inputs and
-   * outputs for its gradient as clones (an Identity kernel each) before the kernel returns. The gradient reads
-   * those copies, so they are values of the graph, not constants; they are recorded once the kernel that made them
-   * has been (a saved output is only known then).
-   */
-  let copies: [tf.NamedTensorMap, tf.TensorInfo[]][] = [];
+  // Copies made inside the running kernel call, of its inputs or its outputs: recorded once the call is.
+  let copies: [tf.TensorInfo, tf.TensorInfo][] = [];
   engine.runKernel = function (kernelName: string, inputs: tf.NamedTensorMap, attrs?: tf.NamedAttrMap) {
     depth++;
     try {
       const out = runKernel.call(engine, kernelName, inputs, attrs) as tf.Tensor | tf.Tensor[];
-      const outputs = Array.isArray(out) ? out : [out];
-      if (depth > 1) {
-        if (kernelName === "Identity") copies.push([inputs, outputs]);
-        return out;
-      }
-      recorder.record(kernelName, inputs, attrs ?? {}, outputs);
-      for (const [x, copy] of copies) recorder.record("Identity", x, {}, copy);
-      copies = [];
+      if (depth === 1) {
+        recorder.record(kernelName, inputs, attrs ?? {}, Array.isArray(out) ? out : [out]);
+        for (const [input, copy] of copies) recorder.recordCopy(input, copy);
+        copies = [];
+      } else if (kernelName === tf.Identity) copies.push([inputs.x!, out as tf.Tensor]);
       return out;
     } finally {
       depth--;
