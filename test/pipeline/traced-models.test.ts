@@ -42,7 +42,7 @@ before(async () => {
   lora = attachLora(p.unet, DEFAULT_LORA_CONFIG, { seed: 4 });
   // B starts at zero; give it values, as training would, so the adapters change the output and A has gradients.
   lora.namedParameters().forEach(([name, param], i) => {
-    if (name.endsWith("up.weight")) param.tensor.assign(seeded(param.tfShape, 100 + i, 0.2));
+    if (name.endsWith("up.weight")) tf.tidy(() => param.tensor.assign(seeded(param.tfShape, 100 + i, 0.2)));
   });
   sample = seeded([2, 8, 8, 4], 1) as tf.Tensor4D;
   context = encodePrompts(p, ["", "a red circle"]);
@@ -138,7 +138,7 @@ test("the UNet with LoRA: gradients for the sample and every LoRA A and B equal 
   const a = lora.trainableVariables()[0]!;
   const original = a.clone();
   try {
-    a.assign(tf.tidy(() => tf.mul(original, 1.5)));
+    tf.tidy(() => a.assign(tf.mul(original, 1.5)));
     const ours = unetGrads(traced, x, 901);
     const theirs = unetGrads(eager, x, 901);
     assertClose("d/d sample", ours.slice(0, 1), theirs.slice(0, 1), t);
@@ -173,7 +173,7 @@ test("merged adapters: each merge is a new trace, equal to the merged TF.js forw
       if (round === 1) {
         // New B, merged again: the graph must see the new weights, not the first merge's.
         lora.unmerge();
-        ups.forEach(([, param], i) => param.tensor.assign(seeded(param.tfShape, 300 + i, 0.2)));
+        ups.forEach(([, param], i) => tf.tidy(() => param.tensor.assign(seeded(param.tfShape, 300 + i, 0.2))));
       }
       lora.merge();
       const [ours, theirs] = [traced(), eager()];
@@ -192,7 +192,7 @@ test("a frozen weight given new values (assign) is a new trace with the new valu
   const original = param.tensor.clone();
   const before = traced();
   try {
-    param.tensor.assign(tf.tidy(() => tf.mul(original, -0.5)));
+    tf.tidy(() => param.tensor.assign(tf.mul(original, -0.5)));
     const [ours, theirs] = [traced(), eager()];
     assertClose("UNet forward after assign", [ours], [theirs], t);
     assert.ok(worstError([before], [theirs]) > 1e-3, "the new weight changes the output");

@@ -1,4 +1,7 @@
-/** Runs the same TF.js function on two backends with identical seeded inputs and measures how far apart they are. */
+/**
+ * Runs the same TF.js function on two backends with identical seeded inputs and measures how far apart they are;
+ * lists the kernels a computation dispatches.
+ */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 
