@@ -181,7 +181,8 @@ export function offEnclosingTape<T>(f: () => T): T {
 /**
  * Runs `f` once on the active backend, recording the kernels it dispatches, and returns the graph computing its
  * results from `declared` (graph inputs in0, in1, …; outputs out0, out1, …). `f` runs off any enclosing tape; its
- * results are disposed.
+ * results are disposed. Declared inputs that share data at trace time (one tensor given twice) become one graph
+ * input, the first: callers give distinct tensors, or the same one every time.
  */
 export function traceGraph(declared: readonly tf.Tensor[], f: () => tf.Tensor[]): TracedGraph {
   const engine = tf.engine();

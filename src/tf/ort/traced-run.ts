@@ -11,8 +11,12 @@ import { ortSessions } from "./ort-kernel.js";
 import { ortKernelsRegistered } from "./register.js";
 import { traceGraph, type TracedGraph } from "./trace.js";
 
-interface Compiled {
-  traced: TracedGraph;
+/** A traced graph's session and what running it needs (the graph itself, with its baked weights, is let go). */
+export interface Compiled {
+  /** The graph inputs in0, in1, … (shapes, dtypes) and which declared input each one is. */
+  inputs: TracedGraph["graph"]["inputs"];
+  used: TracedGraph["used"];
+  outputs: TracedGraph["outputs"];
   session: OrtSession;
 }
 
@@ -22,37 +26,41 @@ const compiled = new Map<string, Compiled>();
 /** True when traced graphs can run here: the wasm backend with ONNX Runtime ("wasm-ort") is active. */
 export const tracedGraphsAvailable = (): boolean => tf.getBackend() === "wasm" && ortKernelsRegistered();
 
-/** The compiled graph for `key`, tracing `f` over `declared` on a miss. */
-export function compileTraced(key: string, declared: readonly tf.Tensor[], f: () => tf.Tensor[]): Compiled {
+/** The compiled graph cached under `key`, if any (marked most recently used). */
+export function cachedTraced(key: string): Compiled | undefined {
   const hit = compiled.get(key);
   if (hit) {
     compiled.delete(key);
     compiled.set(key, hit);
-    return hit;
   }
+  return hit;
+}
+
+/** The compiled graph for `key`, tracing `f` over `declared` on a miss. */
+export function compileTraced(key: string, declared: readonly tf.Tensor[], f: () => tf.Tensor[]): Compiled {
+  const hit = cachedTraced(key);
+  if (hit) return hit;
   const traced = traceGraph(declared, f);
   const session = new OrtSession(encodeModel(traced.graph), ortSessions().options);
-  const entry = { traced, session };
+  const entry: Compiled = { inputs: traced.graph.inputs, used: traced.used, outputs: traced.outputs, session };
   compiled.set(key, entry);
-  if (compiled.size > CAPACITY) {
-    const [oldest, evicted] = compiled.entries().next().value as [string, Compiled];
-    compiled.delete(oldest);
-    evicted.session.dispose();
-  }
+  // An evicted session is dropped, not disposed: a recorded gradient may still hold it, and the native session is
+  // released when the last reference goes (onnxruntime-node's session object frees it when collected).
+  if (compiled.size > CAPACITY) compiled.delete(compiled.keys().next().value as string);
   return entry;
 }
 
 const ORT_TYPE: Record<string, OrtTensor["type"]> = { float32: "float32", int32: "int32", bool: "bool" };
 
 /** Runs a compiled graph on `declared` (same shapes and dtypes as at trace time); the caller owns the results. */
-export function runCompiled({ traced, session }: Compiled, declared: readonly tf.Tensor[]): tf.Tensor[] {
+export function runCompiled({ inputs, used, outputs, session }: Compiled, declared: readonly tf.Tensor[]): tf.Tensor[] {
   const backend = tf.backend() as BackendWasm;
   // Allocate the outputs first: growing the heap detaches views taken before.
-  const outs = traced.outputs.map((o) => backend.makeOutput(o.shape, o.dtype));
+  const outs = outputs.map((o) => backend.makeOutput(o.shape, o.dtype));
   const feeds: Record<string, OrtTensor> = {};
-  traced.used.forEach((index, k) => {
+  used.forEach((index, k) => {
     const t = declared[index]!;
-    const expected = traced.graph.inputs[k]!;
+    const expected = inputs[k]!;
     if (!tf.util.arraysEqual(t.shape, [...expected.shape])) {
       throw new Error(`traced graph input ${index} has shape [${t.shape}] but was traced with [${expected.shape}]`);
     }
@@ -62,10 +70,4 @@ export function runCompiled({ traced, session }: Compiled, declared: readonly tf
   outs.forEach((o, i) => (fetches[`out${i}`] = ortTensor(backend.typedArrayFromHeap(o) as Float32Array, o.shape, ORT_TYPE[o.dtype])));
   session.run(feeds, fetches);
   return outs.map((o) => tf.engine().makeTensorFromTensorInfo(o));
-}
-
-/** Disposes every compiled session (a model's weights changed shape, or to free memory). */
-export function clearCompiled(): void {
-  for (const { session } of compiled.values()) session.dispose();
-  compiled.clear();
 }
