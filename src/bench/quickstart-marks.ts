@@ -13,8 +13,9 @@ export const QUICKSTART_MARKS = [60, 180, 600] as const;
 export interface QuickstartMark {
   /** Seconds of wall clock since the run started (start-up included). */
   mark: number;
-  /** Steps done by then, and when the last of them ended (wall clock). */
+  /** Steps done by then. */
   steps: number;
+  /** When the last of those steps ended (wall clock; start-up alone when none had). */
   wallSeconds: number;
   /** The reward gap closed over those steps; null before RISE_MIN_STEPS steps. */
   gapClosed: number | null;
