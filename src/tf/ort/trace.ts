@@ -178,11 +178,20 @@ export function traceGraph(declared: readonly tf.Tensor[], f: () => tf.Tensor[])
   const recorder = new Recorder(declared);
   const runKernel = engine.runKernel;
   let depth = 0;
+  // While the tape is on, the engine saves a kernel's inputs and outputs for its gradient as clones (Identity
+  // kernels dispatched inside it), and on wasm a clone is a copy with data of its own: recorded after the kernel
+  // that made them, the gradient reads them as values of the graph, not as constants from the trace's own run.
+  let clones: [tf.NamedTensorMap, tf.TensorInfo[]][] = [];
   engine.runKernel = function (kernelName: string, inputs: tf.NamedTensorMap, attrs?: tf.NamedAttrMap) {
     depth++;
     try {
       const out = runKernel.call(engine, kernelName, inputs, attrs) as tf.Tensor | tf.Tensor[];
-      if (depth === 1) recorder.record(kernelName, inputs, attrs ?? {}, Array.isArray(out) ? out : [out]);
+      const outs = Array.isArray(out) ? out : [out];
+      if (depth === 1) {
+        recorder.record(kernelName, inputs, attrs ?? {}, outs);
+        for (const [cloned, copies] of clones) recorder.record(tf.Identity, cloned, {}, copies);
+        clones = [];
+      } else if (kernelName === tf.Identity) clones.push([inputs, outs]);
       return out;
     } finally {
       depth--;
