@@ -69,8 +69,8 @@ const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n
 
   --backends <list>  TF.js backends to time, comma-separated (default: ${BACKEND_NAMES.join(",")}; unavailable ones
                      are reported as such)
-  --repeats <n>      timed runs per measurement after a warm-up; the median is reported (default 5). A run
-                     slower than 1 s (20 s for the UNet step) is reported alone.
+  --repeats <n>      timed runs per measurement after a warm-up; the median and the fastest are reported (default
+                     5). A run slower than 1 s (20 s for the UNet step) is reported alone.
   --threads <n>      ONNX Runtime and PyTorch threads (default: ALIGNPROP_ORT_THREADS or every core; on cores other
                      processes use, 1 measures more steadily)
   --timeout <s>      a task (one backend's kernels, or its UNet step) still running after this is stopped and
@@ -108,7 +108,8 @@ parameter's gradient) of diffusers' tiny test UNet on ${BENCH_SHAPES.unet.sample
 are timed as one-kernel ORT sessions and as traced ONNX graphs (weights as inputs, and baked in as frozen weights),
 and the UNet step as the engine runs it (traced graphs) and as TF.js ops (ALIGNPROP_ORT_GRAPHS=0). JSON on stdout,
 "targets" first (issue 18's figures side by side, also printed on stderr); ratios are TF.js time / PyTorch time
-(below 1: TF.js is faster).`;
+(below 1: TF.js is faster). Each task runs in a process of its own and its peak RSS is that process's whole life
+(getrusage): for the traced UNet step that includes tracing, one run as TF.js ops whose wasm memory stays allocated.`;
 
 type Json = Record<string, unknown>;
 
@@ -245,8 +246,8 @@ export const bench: CliCommand = {
       ? { skipped: "--skip-alignprop" }
       : await collect(["alignprop-k1", "alignprop-kall"], (task) => runWorker(task, "auto", { ...taskOptions, repeats: Math.min(options.repeats, 3), timeout: Math.max(options.timeout, 600) }));
     const engines = options.skip_alignprop ? { skipped: "--skip-alignprop" } : await compareEngines({ ...taskOptions, skipTorch: options.skip_torch });
-    // The engine is the first backend that ran, in "auto"'s order (fastest first).
-    const engineBackend = options.backends.find((b) => !tfjs[b]!.unavailable);
+    // The engine is the first backend that ran in "auto"'s order (fastest first).
+    const engineBackend = BACKEND_NAMES.find((b) => tfjs[b] && !tfjs[b].unavailable);
     const targets = engineBackend ? issueTargets({ backend: engineBackend, tfjs: tfjs[engineBackend]!, torch, engines }) : { unavailable: "no TF.js backend ran" };
     const host = { node: process.version, cpus: cpus().length, threads, load_average: { start: loadBefore, end: loadAverage() } };
     const report = { host, shapes: BENCH_SHAPES, targets, tfjs, torch, ratios, bridge, alignprop, engines };
