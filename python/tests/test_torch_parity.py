@@ -54,15 +54,17 @@ SHARED_FIELDS = (
 RELATIVE = 1e-4
 
 
-def torch_and_tfjs_first_micro_batch(job: AlignProp) -> tuple[MicroBatch, MicroResult, dict]:
+def torch_and_tfjs_first_micro_batch(job: AlignProp, backend: str = "cpu") -> tuple[MicroBatch, MicroResult, dict]:
     """The job's first micro-batch's draws, torch's loss and LoRA gradient for them (into the parameters' `.grad`),
-    and what test/helpers/tfjs-first-step.ts computes for the same config, LoRA weights and draws."""
+    and what test/helpers/tfjs-first-step.ts computes for the same config, LoRA weights and draws on the TF.js
+    `backend` ("wasm-ort": the model calls as traced ONNX Runtime graphs, as training runs them)."""
     config = job.config
     keys = diffusers_keys(job.lora_names)
     draws = job.draw()
     job.optimizer.zero_grad(set_to_none=False)
     torch_step = job.micro_backward(draws)
     request = {
+        "backend": backend,
         "config": {field: getattr(config, field) for field in SHARED_FIELDS}
         | {"lora_target_modules": list(config.lora_target_modules)},
         "lora": {
@@ -84,9 +86,12 @@ def torch_and_tfjs_first_micro_batch(job: AlignProp) -> tuple[MicroBatch, MicroR
     return draws, torch_step, json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize(("eta", "guidance", "lora"), [(1.0, 5.0, "init"), (0.0, 2.0, "perturbed")])
+@pytest.mark.parametrize(
+    ("eta", "guidance", "lora", "backend"),
+    [(1.0, 5.0, "init", "cpu"), (0.0, 2.0, "perturbed", "cpu"), (0.0, 2.0, "perturbed", "wasm-ort")],
+)
 def test_the_first_step_loss_and_lora_gradient_equal_the_tfjs_engines_for_the_same_draws(
-    eta: float, guidance: float, lora: str
+    eta: float, guidance: float, lora: str, backend: str
 ):
     config = cpu_config(
         train_batch_size=2,
@@ -98,11 +103,11 @@ def test_the_first_step_loss_and_lora_gradient_equal_the_tfjs_engines_for_the_sa
     job = build_alignprop(config, CPU, components=tiny_shapes(lora=False))
     if lora == "perturbed":
         perturb_lora_b(job.c)
-    draws, torch_step, tfjs = torch_and_tfjs_first_micro_batch(job)
+    draws, torch_step, tfjs = torch_and_tfjs_first_micro_batch(job, backend)
     keys = diffusers_keys(job.lora_names)
     torch_grads = {key: p.grad for key, p in zip(keys, job.params, strict=True)}
 
-    print(f"eta={eta} guidance={guidance} lora={lora} kept={draws.keep}")
+    print(f"eta={eta} guidance={guidance} lora={lora} backend={backend} kept={draws.keep}")
     print(f"  first-step loss: torch {torch_step.loss:.8f}, tfjs {tfjs['loss']:.8f}")
     assert abs(torch_step.loss - tfjs["loss"]) <= RELATIVE * abs(tfjs["loss"])
     assert torch_step.rewards == pytest.approx(tfjs["rewards"], rel=RELATIVE)

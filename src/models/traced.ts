@@ -3,7 +3,7 @@
  * the VAE decoder and the CLIP text encoder.
  */
 import * as tf from "@tensorflow/tfjs";
-import { instanceId, tracedCall } from "../tf/ort/traced-call.js";
+import { instanceId, tracedCall, tracedGraphsActive } from "../tf/ort/traced-call.js";
 import type { CLIPTextModel } from "./clip/text-model.js";
 import { LoraLinear } from "./lora.js";
 import type { Module } from "./nn/module.js";
@@ -11,10 +11,16 @@ import { timestepBatch, type UNet2DConditionModel } from "./unet/index.js";
 import type { AutoencoderKL } from "./vae/index.js";
 
 /**
+ * Frozen weights up to this size are baked into each traced graph; a larger model's are graph inputs instead, so its
+ * sessions hold no copies of them (SD1.5's UNet is 3.4 GB in float32; tiny-shapes' 6 MB).
+ */
+export const BAKE_LIMIT_BYTES = 256 * 2 ** 20;
+
+/**
  * The model's weights as a traced call takes them. Trainable ones (the LoRA adapters; every weight while pretraining)
- * are graph inputs; frozen ones are baked into the graph as constants, where ORT folds their layout transposes and
- * prepacks them, so the key names their data (a merge or a load gives them new data, hence a new trace). The key
- * also names the adapters' scale and merged state, which layers read as numbers.
+ * are graph inputs; frozen ones are baked into the graph as constants (up to BAKE_LIMIT_BYTES), where ORT folds their
+ * layout transposes and prepacks them, so the key names their data (a merge or a load gives them new data, hence a
+ * new trace). The key also names the adapters' scale and merged state, which layers read as numbers.
  */
 function weightsOf(model: Module): { inputs: tf.Tensor[]; key: string } {
   const all = model.namedParameters().map(([, p]) => p.tensor as tf.Tensor);
@@ -25,8 +31,10 @@ function weightsOf(model: Module): { inputs: tf.Tensor[]; key: string } {
     if (!m.merged && m.loraScale !== 0) all.push(...m.lora.namedParameters().map(([, p]) => p.tensor));
   }
   const trainable = (t: tf.Tensor) => t instanceof tf.Variable && t.trainable;
-  const frozen = all.filter((t) => !trainable(t)).map((t) => instanceId(t.dataId));
-  return { inputs: all.filter(trainable), key: `${instanceId(model)}|lora ${state.join(",")}|frozen ${frozen.join(",")}` };
+  const frozen = all.filter((t) => !trainable(t));
+  const lora = `${instanceId(model)}|lora ${state.join(",")}`;
+  if (frozen.reduce((bytes, t) => bytes + 4 * t.size, 0) > BAKE_LIMIT_BYTES) return { inputs: all, key: `${lora}|inputs` };
+  return { inputs: all.filter(trainable), key: `${lora}|frozen ${frozen.map((t) => instanceId(t.dataId)).join(",")}` };
 }
 
 /** `unet.forward(sample, timestep, context)`, differentiable for the sample and the trainable weights. */
@@ -36,7 +44,8 @@ export function unetForward(
   timestep: number | tf.Tensor,
   context: tf.Tensor3D,
 ): tf.Tensor4D {
-  const timesteps = timestepBatch(timestep, sample.shape[0]);
+  if (!tracedGraphsActive()) return unet.forward(sample, timestep, context);
+  const timesteps = timestepBatch(timestep, sample.shape[0]); // a graph input, not a constant baked per step
   try {
     const { inputs, key } = weightsOf(unet);
     return tracedCall(`unet${key}`, [sample, timesteps, context, ...inputs], [0], () => unet.forward(sample, timesteps, context));

@@ -4,7 +4,8 @@
  * layout) and one micro-batch's draws — prompts, metadata, kept steps, x_T and the chain's noise in torch's
  * [B, C, h, w] layout. Builds the job as the trainer does (`createJob`), loads those weights through the checkpoint
  * path (`restore`, AdamW's moments as before its first step), and prints the job's loss, rewards and LoRA gradient
- * for those draws: `{"loss", "rewards": [...], "grads": {key: [...]}}`, on the exact `cpu` backend. With `kl_coeff` > 0
+ * for those draws: `{"loss", "rewards": [...], "grads": {key: [...]}}`, on the exact `cpu` backend unless the request
+ * names another (`"backend": "wasm-ort"`: traced ONNX Runtime graphs). With `kl_coeff` > 0
  * in the config, the loss includes kl_coeff · kl over the kept steps and `kl` is printed too.
  */
 import { readFileSync } from "node:fs";
@@ -12,8 +13,10 @@ import * as tf from "@tensorflow/tfjs";
 import { AlignPropJob } from "../../src/algorithms/alignprop.js";
 import { loadRunConfig, type OverrideValue } from "../../src/config/index.js";
 import { createJob } from "../../src/trainer/jobs.js";
+import { initBackend, type BackendName } from "../../src/tf/backend.js";
 
 interface Request {
+  backend?: BackendName;
   config: Record<string, OverrideValue>;
   lora: Record<string, { shape: number[]; data: number[] }>;
   draws: {
@@ -27,8 +30,9 @@ interface Request {
   };
 }
 
-await tf.setBackend("cpu");
 const request = JSON.parse(readFileSync(0, "utf8")) as Request;
+// "cpu" (exact) by default; "wasm-ort" runs the model calls as traced ONNX Runtime graphs, as training does.
+await initBackend(request.backend ?? "cpu");
 const created = await createJob(loadRunConfig({ overrides: request.config }).config);
 const job = created.job;
 if (!(job instanceof AlignPropJob)) throw new Error(`config.algorithm must be alignprop, got the ${job.name} job`);

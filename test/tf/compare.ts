@@ -1,4 +1,7 @@
-/** Runs the same TF.js function on two backends with identical seeded inputs and measures how far apart they are. */
+/**
+ * Runs the same TF.js function on two backends with identical seeded inputs and measures how far apart they are;
+ * lists the kernels a computation dispatches.
+ */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 
@@ -54,3 +57,19 @@ export async function assertMatchesCpu(backend: string, f: Fn, shapes: readonly 
 /** `f`'s gradients for every input of `sum(f(...)²)`: exercises the backward kernels with a non-trivial dy. */
 export const gradsOf = (f: (...inputs: tf.Tensor[]) => tf.Tensor): Fn => (...inputs) =>
   tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.square(f(...xs))))(inputs);
+
+/** Runs `f`, collecting the name of every kernel TF.js dispatches meanwhile (at any depth). */
+export function dispatched<T>(f: () => T): { result: T; kernels: Set<string> } {
+  const engine = tf.engine();
+  const runKernel = engine.runKernel;
+  const kernels = new Set<string>();
+  engine.runKernel = function (name: string, ...rest: unknown[]) {
+    kernels.add(name);
+    return (runKernel as (...args: unknown[]) => unknown).call(engine, name, ...rest);
+  } as typeof engine.runKernel;
+  try {
+    return { result: f(), kernels };
+  } finally {
+    engine.runKernel = runKernel;
+  }
+}

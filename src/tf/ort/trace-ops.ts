@@ -29,10 +29,13 @@ type Translate = (c: Call) => void;
 const unary = (op: string): Translate => (c) => c.e.node(op, [c.in("x")], c.names);
 const binary = (op: string): Translate => (c) => c.e.node(op, [c.in("a"), c.in("b")], c.names);
 
-/** Axes as non-negative integers of a rank-`rank` tensor; null/undefined/[] mean every axis for reductions. */
-function axesOf(axis: unknown, rank: number, emptyIsAll = true): number[] {
-  const list = axis == null ? [] : Array.isArray(axis) ? (axis as number[]) : [axis as number];
-  if (list.length === 0 && emptyIsAll) return [...Array(rank).keys()];
+/**
+ * Axes as non-negative integers of a rank-`rank` tensor. For reductions null/undefined mean every axis, while []
+ * means none (TF.js's parseAxisParam: `tf.sum(x, [])` is x).
+ */
+function axesOf(axis: unknown, rank: number, nullIsAll = true): number[] {
+  if (axis == null) return nullIsAll ? [...Array(rank).keys()] : [];
+  const list = Array.isArray(axis) ? (axis as number[]) : [axis as number];
   return list.map((a) => (a < 0 ? a + rank : a));
 }
 
@@ -144,7 +147,6 @@ const TRANSLATIONS: Record<string, Translate> = {
   Transpose: (c) => c.e.node("Transpose", [c.in("x")], c.names, { perm: { ints: c.attrs.perm as number[] } }),
   Reshape: (c) => c.e.node("Reshape", [c.in("x"), int64(c.e, c.outputs[0]!.shape)], c.names),
   Tile: (c) => c.e.node("Tile", [c.in("x"), int64(c.e, c.attrs.reps as number[])], c.names),
-  BroadcastTo: (c) => c.e.node("Expand", [c.in("x"), int64(c.e, c.outputs[0]!.shape)], c.names),
   ZerosLike: (c) => fillLike(c, 0),
   OnesLike: (c) => fillLike(c, 1),
   Cast: (c) => {
@@ -200,11 +202,14 @@ const TRANSLATIONS: Record<string, Translate> = {
 
 function fillLike(c: Call, value: number): void {
   const x = c.info("x");
-  const dtype = x.dtype === "float32" ? "float32" : "int32";
+  const dtype = x.dtype === "float32" || x.dtype === "bool" ? x.dtype : "int32";
   c.e.node("Expand", [c.e.constant(dtype, [], [value]), int64(c.e, x.shape)], c.names);
 }
 
 const HEAVY = new Map(ORT_KERNEL_GRAPHS.map((k) => [k.kernelName, k.toGraph]));
+
+/** The TF.js kernels a trace can hold: the translated ones and the heavy ones ORT runs. */
+export const TRACED_KERNELS: readonly string[] = [...Object.keys(TRANSLATIONS), ...HEAVY.keys()];
 
 /** Writes the nodes of one recorded kernel call, producing `names` (one per output). */
 export function translateKernel(

@@ -113,6 +113,16 @@ class Recorder implements TraceEmitter {
   }
 
   /**
+   * A copy the engine makes inside a kernel call (the tape's saved inputs and outputs are `Identity` clones made
+   * while the kernel runs): the same value under a new dataId.
+   */
+  recordCopy(input: tf.TensorInfo, output: tf.TensorInfo): void {
+    if (!this.dynamic.has(input.dataId)) return;
+    this.dynamic.add(output.dataId);
+    this.define(output, this.name(input));
+  }
+
+  /**
    * Records one dispatched kernel: one reading only constants is folded (its outputs become constants when used);
    * outputs that are views of an input alias it; the rest are translated.
    */
@@ -171,27 +181,25 @@ export function offEnclosingTape<T>(f: () => T): T {
 /**
  * Runs `f` once on the active backend, recording the kernels it dispatches, and returns the graph computing its
  * results from `declared` (graph inputs in0, in1, …; outputs out0, out1, …). `f` runs off any enclosing tape; its
- * results are disposed.
+ * results are disposed. Declared inputs that share data at trace time (one tensor given twice) become one graph
+ * input, the first: callers give distinct tensors, or the same one every time.
  */
 export function traceGraph(declared: readonly tf.Tensor[], f: () => tf.Tensor[]): TracedGraph {
   const engine = tf.engine();
   const recorder = new Recorder(declared);
   const runKernel = engine.runKernel;
   let depth = 0;
-  // While the tape is on, the engine saves a kernel's inputs and outputs for its gradient as clones (Identity
-  // kernels dispatched inside it), and on wasm a clone is a copy with data of its own: recorded after the kernel
-  // that made them, the gradient reads them as values of the graph, not as constants from the trace's own run.
-  let clones: [tf.NamedTensorMap, tf.TensorInfo[]][] = [];
+  // Copies made inside the running kernel call, of its inputs or its outputs: recorded once the call is.
+  let copies: [tf.TensorInfo, tf.TensorInfo][] = [];
   engine.runKernel = function (kernelName: string, inputs: tf.NamedTensorMap, attrs?: tf.NamedAttrMap) {
     depth++;
     try {
       const out = runKernel.call(engine, kernelName, inputs, attrs) as tf.Tensor | tf.Tensor[];
-      const outs = Array.isArray(out) ? out : [out];
       if (depth === 1) {
-        recorder.record(kernelName, inputs, attrs ?? {}, outs);
-        for (const [cloned, copies] of clones) recorder.record(tf.Identity, cloned, {}, copies);
-        clones = [];
-      } else if (kernelName === tf.Identity) clones.push([inputs, outs]);
+        recorder.record(kernelName, inputs, attrs ?? {}, Array.isArray(out) ? out : [out]);
+        for (const [input, copy] of copies) recorder.recordCopy(input, copy);
+        copies = [];
+      } else if (kernelName === tf.Identity) copies.push([inputs.x!, out as tf.Tensor]);
       return out;
     } finally {
       depth--;

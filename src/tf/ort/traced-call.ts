@@ -9,7 +9,7 @@
  * (a LoRA scale, merged weights). Input shapes and dtypes are added to it here.
  */
 import * as tf from "@tensorflow/tfjs";
-import { compileTraced, runCompiled, tracedGraphsAvailable } from "./traced-run.js";
+import { cachedTraced, compileTraced, runCompiled, tracedGraphsAvailable } from "./traced-run.js";
 
 /** `ALIGNPROP_ORT_GRAPHS`: "0" runs model calls as TF.js ops (the reference path); anything else or unset traces. */
 export function tracedGraphsEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -53,12 +53,8 @@ export function tracedCall<T extends tf.Tensor>(key: string, inputs: readonly tf
   const indices = [...new Set([...wrt, ...inputs.flatMap((t, i) => (t instanceof tf.Variable && t.trainable ? [i] : []))])];
   if (indices.length === 0) return runCompiled(forward, inputs)[0] as T;
   const differentiable = indices.map((i) => inputs[i]!);
-  const dy = tf.zeros(forward.traced.outputs[0]!.shape);
-  const backward = compileTraced(`${key}|backward|${indices}|${sig}`, [...inputs, dy], () => {
-    const { grads } = tf.engine().gradients(f, differentiable, dy, true);
-    return grads.map((g, i) => g ?? tf.zerosLike(differentiable[i]!));
-  });
-  dy.dispose();
+  const backwardKey = `${key}|backward|${indices}|${sig}`;
+  const backward = cachedTraced(backwardKey) ?? traceBackward(backwardKey, inputs, differentiable, forward.outputs[0]!.shape, f);
   const op = tf.customGrad((...args: unknown[]) => {
     const save = args.at(-1) as tf.GradSaveFunc;
     save([...inputs]);
@@ -68,4 +64,17 @@ export function tracedCall<T extends tf.Tensor>(key: string, inputs: readonly tf
     };
   });
   return op(...differentiable) as T;
+}
+
+/** The gradient graph: inputs and dy (of the output's shape) → d(output·dy)/d(each differentiable input). */
+function traceBackward(key: string, inputs: readonly tf.Tensor[], differentiable: tf.Tensor[], outShape: number[], f: () => tf.Tensor) {
+  const dy = tf.zeros(outShape); // any values: the trace records the computation, not the numbers
+  try {
+    return compileTraced(key, [...inputs, dy], () => {
+      const { grads } = tf.engine().gradients(f, differentiable, dy, true);
+      return grads.map((g, i) => g ?? tf.zerosLike(differentiable[i]!));
+    });
+  } finally {
+    dy.dispose();
+  }
 }

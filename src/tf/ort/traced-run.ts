@@ -11,8 +11,12 @@ import { ortSessions } from "./ort-kernel.js";
 import { ortKernelsRegistered } from "./register.js";
 import { traceGraph, type TracedGraph } from "./trace.js";
 
-interface Compiled {
-  traced: TracedGraph;
+/** A traced graph's session and what running it needs (the graph itself, with its baked weights, is let go). */
+export interface Compiled {
+  /** The graph inputs in0, in1, … (shapes, dtypes) and which declared input each one is. */
+  inputs: TracedGraph["graph"]["inputs"];
+  used: TracedGraph["used"];
+  outputs: TracedGraph["outputs"];
   session: OrtSession;
   /** What a profile calls its runs: the key's leading name and pass, e.g. "unet forward". */
   label: string;
@@ -47,23 +51,27 @@ const compiled = new Map<string, Compiled>();
 /** True when traced graphs can run here: the wasm backend with ONNX Runtime ("wasm-ort") is active. */
 export const tracedGraphsAvailable = (): boolean => tf.getBackend() === "wasm" && ortKernelsRegistered();
 
-/** The compiled graph for `key`, tracing `f` over `declared` on a miss. */
-export function compileTraced(key: string, declared: readonly tf.Tensor[], f: () => tf.Tensor[]): Compiled {
+/** The compiled graph cached under `key`, if any (marked most recently used). */
+export function cachedTraced(key: string): Compiled | undefined {
   const hit = compiled.get(key);
   if (hit) {
     compiled.delete(key);
     compiled.set(key, hit);
-    return hit;
   }
+  return hit;
+}
+
+/** The compiled graph for `key`, tracing `f` over `declared` on a miss. */
+export function compileTraced(key: string, declared: readonly tf.Tensor[], f: () => tf.Tensor[]): Compiled {
+  const hit = cachedTraced(key);
+  if (hit) return hit;
   const traced = traceGraph(declared, f);
   const session = new OrtSession(encodeModel(traced.graph), ortSessions().options);
-  const entry = { traced, session, label: labelOf(key) };
+  const entry: Compiled = { inputs: traced.graph.inputs, used: traced.used, outputs: traced.outputs, session, label: labelOf(key) };
   compiled.set(key, entry);
-  if (compiled.size > CAPACITY) {
-    const [oldest, evicted] = compiled.entries().next().value as [string, Compiled];
-    compiled.delete(oldest);
-    evicted.session.dispose();
-  }
+  // An evicted session is dropped, not disposed: a recorded gradient may still hold it, and the native session is
+  // released when the last reference goes (onnxruntime-node's session object frees it when collected).
+  if (compiled.size > CAPACITY) compiled.delete(compiled.keys().next().value as string);
   return entry;
 }
 
@@ -74,14 +82,14 @@ export function runCompiled(compiled: Compiled, declared: readonly tf.Tensor[]):
   return runHook ? runHook(compiled.label, () => runGraph(compiled, declared)) : runGraph(compiled, declared);
 }
 
-function runGraph({ traced, session }: Compiled, declared: readonly tf.Tensor[]): tf.Tensor[] {
+function runGraph({ inputs, used, outputs, session }: Compiled, declared: readonly tf.Tensor[]): tf.Tensor[] {
   const backend = tf.backend() as BackendWasm;
   // Allocate the outputs first: growing the heap detaches views taken before.
-  const outs = traced.outputs.map((o) => backend.makeOutput(o.shape, o.dtype));
+  const outs = outputs.map((o) => backend.makeOutput(o.shape, o.dtype));
   const feeds: Record<string, OrtTensor> = {};
-  traced.used.forEach((index, k) => {
+  used.forEach((index, k) => {
     const t = declared[index]!;
-    const expected = traced.graph.inputs[k]!;
+    const expected = inputs[k]!;
     if (!tf.util.arraysEqual(t.shape, [...expected.shape])) {
       throw new Error(`traced graph input ${index} has shape [${t.shape}] but was traced with [${expected.shape}]`);
     }
@@ -91,10 +99,4 @@ function runGraph({ traced, session }: Compiled, declared: readonly tf.Tensor[])
   outs.forEach((o, i) => (fetches[`out${i}`] = ortTensor(backend.typedArrayFromHeap(o) as Float32Array, o.shape, ORT_TYPE[o.dtype])));
   session.run(feeds, fetches);
   return outs.map((o) => tf.engine().makeTensorFromTensorInfo(o));
-}
-
-/** Disposes every compiled session (a model's weights changed shape, or to free memory). */
-export function clearCompiled(): void {
-  for (const { session } of compiled.values()) session.dispose();
-  compiled.clear();
 }
