@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { loadRunConfig, type OverrideValue } from "../config/index.js";
 import { PACKAGE_ROOT } from "../models/embedded.js";
+import { tracedGraphsActive } from "../tf/ort/traced-call.js";
 import { runJob, type StepRecord } from "./run-job.js";
 import { runTorchJob } from "./run-torch-job.js";
 
@@ -60,10 +61,10 @@ export async function benchAlignPropStep(k: Truncation, repeats: number) {
   };
 }
 
-/** The TF.js engine on the quickstart's settings (run inside a bench worker, on `backend`). */
+/** The TF.js engine on the quickstart's settings (run inside a bench worker, on `backend`; model calls as traced graphs there or not). */
 export async function benchQuickstartStep(repeats: number, backend: string) {
   const run = await runJob({}, { steps: repeats + 1 }, QUICKSTART);
-  return { alignprop_quickstart: { engine: "tfjs", backend, run: run.description, ...stepTiming(run.steps) } };
+  return { alignprop_quickstart: { engine: "tfjs", backend, traced_graphs: tracedGraphsActive(), run: run.description, ...stepTiming(run.steps) } };
 }
 
 /** The torch engine on the quickstart's settings, in the project's Python with `threads` intra-op threads. */

@@ -1,5 +1,5 @@
 /** A profile (profile.ts) as the plain-text tables `alignprop bench --profile` prints. */
-import type { Profile } from "./profile.js";
+import { graphRow, type Profile } from "./profile.js";
 
 const ms = (v: number) => v.toFixed(1);
 const pct = (v: number, of: number) => `${((100 * v) / of).toFixed(1)}%`;
@@ -22,9 +22,13 @@ export function formatProfile(p: Profile, top = 20): string {
   );
   const rest = p.kernels.slice(top);
   const outside = p.step_ms - p.kernel_ms;
+  const graphs = p.kernels
+    .filter((k) => k.kernel.startsWith(graphRow("")))
+    .reduce((sum, k) => ({ calls: sum.calls + k.calls, ms: sum.ms + k.ms }), { calls: 0, ms: 0 });
   return [
-    `step ${ms(p.step_ms)} ms on ${p.backend}: ${p.ops} kernels dispatched, ${ms(p.kernel_ms)} ms inside them, ` +
-      `${ms(outside)} ms (${pct(outside, p.step_ms)}) outside (TF.js engine, tape, JavaScript)`,
+    `step ${ms(p.step_ms)} ms on ${p.backend}: ${p.ops} kernels dispatched (${graphs.calls} of them whole ORT graphs, ` +
+      `${ms(graphs.ms)} ms), ${ms(p.kernel_ms)} ms inside them, ${ms(outside)} ms (${pct(outside, p.step_ms)}) outside ` +
+      `(TF.js engine, tape, JavaScript)`,
     "",
     "by model part (self time)",
     parts,

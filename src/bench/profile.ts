@@ -7,14 +7,20 @@
  * a kernel that dispatches others through the engine is charged only for what its children did not spend.
  * (`tf.profile` measures the same wall time on wasm, through `backend.time`, but also lists customGrad scopes — which
  * wrap whole UNet calls here — beside the kernels inside them, with no nesting to tell them apart, and keeps a record
- * with shapes for every dispatch.) What the step spends outside every kernel is TF.js's engine (tape, scopes,
- * tensor bookkeeping) and plain JavaScript.
+ * with shapes for every dispatch.) A model call run as one traced ONNX Runtime graph (src/tf/ort/traced-run.ts)
+ * dispatches no kernel: each graph run is a row of its own ("ORT graph: unet forward"), counted with the kernels.
+ * What the step spends outside every kernel and graph is TF.js's engine (tape, scopes, tensor bookkeeping) and plain
+ * JavaScript.
  *
  * Model parts come from the `phase` hook (src/util/phase.ts) in the algorithm; each part's time is its self time too
  * (the backward pass excludes the forward calls checkpointing recomputes inside it), and "other" is the rest of the step.
  */
 import * as tf from "@tensorflow/tfjs";
+import { withGraphRunHook } from "../tf/ort/traced-run.js";
 import { PHASES, type Phase, withPhaseHook } from "../util/phase.js";
+
+/** The kernel-table name of a traced graph's runs (a whole model call in ONNX Runtime, src/tf/ort/traced-run.ts). */
+export const graphRow = (label: string): string => `ORT graph: ${label}`;
 
 export interface KernelRow {
   kernel: string;
@@ -39,7 +45,7 @@ export interface Profile {
   backend: string;
   /** Wall time of the profiled call, ms. */
   step_ms: number;
-  /** Kernels dispatched (registered-kernel calls through the engine, nested ones included). */
+  /** Kernels dispatched (registered-kernel calls through the engine, nested ones included) and traced graph runs. */
   ops: number;
   /** Sum of the kernels' self times, ms. */
   kernel_ms: number;
@@ -125,7 +131,10 @@ export function profile<T>(fn: () => T): { result: T; profile: Profile } {
   let stepMs: number;
   try {
     const t0 = performance.now();
-    result = withPhaseHook((name, run) => rec.phase(name, run), fn);
+    result = withPhaseHook(
+      (name, run) => rec.phase(name, run),
+      () => withGraphRunHook((label, run) => rec.kernel(graphRow(label), run), fn),
+    );
     stepMs = performance.now() - t0;
   } finally {
     unwrap();

@@ -20,9 +20,11 @@ test("bench --profile prints the quickstart step's parts and kernels and writes 
   assert.equal(json.host.load_average.length, 3);
   const stdout = String(r.stdout);
   assert.match(stdout, new RegExp(`${json.profile.ops} kernels dispatched`));
-  // The quickstart keeps the last 2 of 20 steps: 18 no-grad UNet calls in one part, 2 kept ones recomputed once.
+  // The quickstart keeps the last 2 of 20 steps: 18 no-grad UNet calls in one part, 2 kept ones (traced graphs: the
+  // backward graph recomputes each forward, so no checkpointing pass), plus the KL term's 2 base predictions.
   const parts = Object.fromEntries(json.profile.parts.map((p) => [p.part, p]));
-  assert.equal(parts.unet_grad?.calls, 4);
+  assert.equal(parts.unet_grad?.calls, 2);
+  assert.match(stdout, /^ORT graph: unet forward +22 /m);
   for (const p of json.profile.parts) assert.match(stdout, new RegExp(`^${p.part} +${p.calls} +${p.ms.toFixed(1)} `, "m"));
   for (const k of json.profile.kernels.slice(0, 20)) assert.match(stdout, new RegExp(`^${k.kernel} +${k.calls} +${k.ms.toFixed(1)} `, "m"));
 });

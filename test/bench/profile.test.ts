@@ -1,13 +1,13 @@
 /**
  * `alignprop bench --profile`: the kernel table counts what TF.js dispatches (tf.profile is the oracle), the model
- * parts add up to the step, the profiler leaves the kernels and the phase hook as it found them, and a step of the
- * same settings dispatches the same number of kernels every time.
+ * parts add up to the step, traced model calls are rows of their own, the profiler leaves the kernels and the phase
+ * hook as it found them, and a step of the same settings dispatches the same number of kernels every time.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
-import { profile } from "../../src/bench/profile.js";
+import { graphRow, profile } from "../../src/bench/profile.js";
 import { profileTrainingStep } from "../../src/bench/profile-step.js";
 import { formatProfile } from "../../src/bench/profile-table.js";
 import { PACKAGE_ROOT } from "../../src/models/embedded.js";
@@ -82,7 +82,16 @@ test("a quickstart AlignProp step's parts add up to its time within 10 %, and it
   assert.equal(other.part, "other");
   assert.deepEqual(named.map((row) => row.part), PHASES.filter((name) => named.some((row) => row.part === name)));
   const calls = Object.fromEntries(named.map((row) => [row.part, row.calls]));
-  assert.deepEqual(calls, { text_encoder: 1, unet_no_grad: 1, unet_grad: 4, backward: 1, vae_decode: 1, reward: 1, optimizer: 2 }, "2 kept steps, each recomputed by checkpointing");
+  // The UNet runs as traced ORT graphs: its gradient graph recomputes the forward, so the chain does not checkpoint.
+  assert.deepEqual(calls, { text_encoder: 1, unet_no_grad: 1, unet_grad: 2, backward: 1, vae_decode: 1, reward: 1, optimizer: 2 }, "2 kept steps");
+  const graphRuns = Object.fromEntries(p.kernels.filter((k) => k.kernel.startsWith(graphRow(""))).map((k) => [k.kernel, k.calls]));
+  assert.deepEqual(graphRuns, {
+    [graphRow("text forward")]: 1,
+    [graphRow("unet forward")]: 8,
+    [graphRow("unet backward")]: 2,
+    [graphRow("vae forward")]: 1,
+    [graphRow("vae backward")]: 1,
+  }, "each model call is one graph run: 6 sampling steps, 2 of them backpropagated, their KL base predictions, the decode");
   const partsMs = named.reduce((s, row) => s + row.ms, 0);
   assert.ok(other.ms >= 0 && other.ms <= 0.1 * p.step_ms, `the parts cover ${partsMs.toFixed(1)} of ${p.step_ms.toFixed(1)} ms`);
   assert.ok(named.every((row) => row.ms > 0), "every part takes time of its own");

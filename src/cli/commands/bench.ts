@@ -5,6 +5,7 @@
  * PyTorch that cannot run is reported as unavailable, never an error.
  */
 import { execa } from "execa";
+import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { stalledSubscriberRatio } from "../../bridge/stall-probe.js";
@@ -19,6 +20,7 @@ import { ranksThroughput } from "../../bench/ranks.js";
 import { RISE_MIN_STEPS } from "../../bench/reward-rise.js";
 import { runJob, type EvalRecord, type StepRecord } from "../../bench/run-job.js";
 import { reportStepProfile } from "../../bench/profile-step.js";
+import { issueTargets, targetsText } from "../../bench/targets.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { ENGINES, loadRunConfig, type Engine, type OverrideValue } from "../../config/index.js";
 import { PACKAGE_ROOT } from "../../models/embedded.js";
@@ -67,9 +69,10 @@ const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n
 
   --backends <list>  TF.js backends to time, comma-separated (default: ${BACKEND_NAMES.join(",")}; unavailable ones
                      are reported as such)
-  --repeats <n>      timed runs per measurement after a warm-up; the median is reported (default 5). A run
-                     slower than 1 s (20 s for the UNet step) is reported alone.
-  --threads <n>      ONNX Runtime and PyTorch threads (default: ALIGNPROP_ORT_THREADS or every core)
+  --repeats <n>      timed runs per measurement after a warm-up; the median and the fastest are reported (default
+                     5). A run slower than 1 s (20 s for the UNet step) is reported alone.
+  --threads <n>      ONNX Runtime and PyTorch threads (default: ALIGNPROP_ORT_THREADS or every core; on cores other
+                     processes use, 1 measures more steadily)
   --timeout <s>      a task (one backend's kernels, or its UNet step) still running after this is stopped and
                      reported as timed out (default 180; the plain cpu backend needs minutes for the UNet step)
   --skip-unet        only the conv and matmul kernels
@@ -103,8 +106,12 @@ const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n
 
 Times conv forward / input gradient / filter gradient (${BENCH_SHAPES.conv.x.join("×")} NHWC, ${BENCH_SHAPES.conv.filter.join("×")}),
 a ${BENCH_SHAPES.matmul.m}×${BENCH_SHAPES.matmul.k}×${BENCH_SHAPES.matmul.n} matmul, and a training step (forward, MSE, every
-parameter's gradient) of diffusers' tiny test UNet on ${BENCH_SHAPES.unet.sample.join("×")} latents. JSON on stdout;
-ratios are TF.js time / PyTorch time (below 1: TF.js is faster).`;
+parameter's gradient) of diffusers' tiny test UNet on ${BENCH_SHAPES.unet.sample.join("×")} latents. On wasm-ort the kernels
+are timed as one-kernel ORT sessions and as traced ONNX graphs (weights as inputs, and baked in as frozen weights),
+and the UNet step as the engine runs it (traced graphs) and as TF.js ops (ALIGNPROP_ORT_GRAPHS=0). JSON on stdout,
+"targets" first (issue 18's figures side by side, also printed on stderr); ratios are TF.js time / PyTorch time
+(below 1: TF.js is faster). Each task runs in a process of its own and its peak RSS is that process's whole life
+(getrusage): for the traced UNet step that includes tracing, one run as TF.js ops whose wasm memory stays allocated.`;
 
 type Json = Record<string, unknown>;
 
@@ -163,18 +170,38 @@ async function collect(tasks: readonly string[], run: (task: string) => Promise<
   return report;
 }
 
-const MEASURES = ["conv_fwd", "conv_bwd_input", "conv_bwd_filter", "matmul", "unet_step"] as const;
+/** TF.js measures, each with the PyTorch measure of the same work (the UNet step as TF.js ops is still the UNet step). */
+const MEASURES = {
+  conv_fwd: "conv_fwd",
+  conv_bwd_input: "conv_bwd_input",
+  conv_bwd_filter: "conv_bwd_filter",
+  matmul: "matmul",
+  unet_step: "unet_step",
+  unet_step_ops: "unet_step",
+} as const;
 
-/** TF.js time / PyTorch time for every measure both sides have. */
-export function timeRatios(tfjs: Json, torch: Json): Record<string, number> {
-  const ratios: Record<string, number> = {};
-  for (const measure of MEASURES) {
+/** The kernel bench's traced-graph forms (src/tf/bench/kernels.ts), ratioed like the top-level measures. */
+const GRAPH_FORMS = ["graph", "graph_frozen_weight"] as const;
+
+/** TF.js time / PyTorch time for every measure both sides have, the traced-graph kernel forms nested. */
+export function timeRatios(tfjs: Json, torch: Json): Record<string, number | Record<string, number>> {
+  const ratios: Record<string, number | Record<string, number>> = {};
+  for (const [measure, peer] of Object.entries(MEASURES)) {
     const a = (tfjs[measure] as { ms?: number } | undefined)?.ms;
-    const b = (torch[measure] as { ms?: number } | undefined)?.ms;
+    const b = (torch[peer] as { ms?: number } | undefined)?.ms;
     if (a !== undefined && b !== undefined) ratios[measure] = a / b;
+  }
+  for (const form of GRAPH_FORMS) {
+    if (tfjs[form]) ratios[form] = timeRatios(tfjs[form] as Json, torch) as Record<string, number>;
   }
   return ratios;
 }
+
+/** The bench tasks for one TF.js backend: the UNet step as TF.js ops too where model calls run as traced graphs. */
+const backendTasks = (backend: string, skipUnet: boolean): string[] =>
+  skipUnet ? ["kernels"] : ["kernels", "unet", ...(backend === "wasm-ort" ? ["unet-ops"] : [])];
+
+const loadAverage = () => loadavg().map((v) => Number(v.toFixed(2)));
 
 export const bench: CliCommand = {
   name: "bench",
@@ -201,13 +228,15 @@ export const bench: CliCommand = {
     }
     const threads = options.threads ?? ortThreads();
     const taskOptions = { repeats: options.repeats, threads, timeout: options.timeout };
-    const tasks = options.skip_unet ? ["kernels"] : ["kernels", "unet"];
+    const loadBefore = loadAverage();
 
     const tfjs: Record<string, Json> = {};
-    for (const backend of options.backends) tfjs[backend] = await collect(tasks, (task) => runWorker(task, backend, taskOptions));
-    const torch = options.skip_torch
+    for (const backend of options.backends) {
+      tfjs[backend] = await collect(backendTasks(backend, options.skip_unet), (task) => runWorker(task, backend, taskOptions));
+    }
+    const torch: Json = options.skip_torch
       ? { skipped: "--skip-torch" }
-      : await collect(tasks, (task) => runTorch(task, taskOptions));
+      : await collect(options.skip_unet ? ["kernels"] : ["kernels", "unet"], (task) => runTorch(task, taskOptions));
     const ratios = Object.fromEntries(
       Object.entries(tfjs)
         .filter(([, r]) => !r.unavailable && !torch.unavailable && !torch.skipped)
@@ -219,8 +248,13 @@ export const bench: CliCommand = {
       ? { skipped: "--skip-alignprop" }
       : await collect(["alignprop-k1", "alignprop-kall"], (task) => runWorker(task, "auto", { ...taskOptions, repeats: Math.min(options.repeats, 3), timeout: Math.max(options.timeout, 600) }));
     const engines = options.skip_alignprop ? { skipped: "--skip-alignprop" } : await compareEngines({ ...taskOptions, skipTorch: options.skip_torch });
-    const report = { host: { node: process.version, threads }, shapes: BENCH_SHAPES, tfjs, torch, ratios, bridge, alignprop, engines };
+    // The engine is the first backend that ran in "auto"'s order (fastest first).
+    const engineBackend = BACKEND_NAMES.find((b) => tfjs[b] && !tfjs[b].unavailable);
+    const targets = engineBackend ? issueTargets({ backend: engineBackend, tfjs: tfjs[engineBackend]!, torch, engines }) : { unavailable: "no TF.js backend ran" };
+    const host = { node: process.version, cpus: cpus().length, threads, load_average: { start: loadBefore, end: loadAverage() } };
+    const report = { host, shapes: BENCH_SHAPES, targets, tfjs, torch, ratios, bridge, alignprop, engines };
     process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+    if (engineBackend) process.stderr.write(targetsText(targets, host.load_average.end) + "\n");
     return EXIT.ok;
   },
 };

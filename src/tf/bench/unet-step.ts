@@ -1,15 +1,21 @@
 /**
  * Times one training step of a UNet2DConditionModel (forward, MSE against a random target, gradients for every
- * parameter) on the current TF.js backend. Weights are random (uniform, unit output variance), so activations are
- * realistic; nothing is loaded.
+ * parameter) on the current TF.js backend, through the call the engine makes (src/models/traced.ts `unetForward`):
+ * with every parameter trainable for the step, on wasm-ort that is one traced ONNX Runtime graph for the forward and
+ * one for the backward, every weight a graph input (ALIGNPROP_ORT_GRAPHS=0, or another backend: TF.js ops). Weights
+ * are random (uniform, unit output variance), so activations are realistic; nothing is loaded.
  */
 import * as tf from "@tensorflow/tfjs";
+import { unetForward } from "../../models/traced.js";
 import { UNet2DConditionModel } from "../../models/unet/index.js";
+import { tracedGraphsActive } from "../ort/traced-call.js";
 import type { UNetShape } from "./shapes.js";
 import { time, type Timing } from "./timing.js";
 
 export interface UNetStepBench extends Timing {
   params: number;
+  /** True when the step ran as traced ORT graphs, false when as TF.js ops. */
+  traced_graphs: boolean;
 }
 
 const init = (shape: number[], role: string): tf.Tensor => {
@@ -21,7 +27,8 @@ const init = (shape: number[], role: string): tf.Tensor => {
 
 export function benchUNetStep(shape: UNetShape, repeats: number): UNetStepBench {
   const model = new UNet2DConditionModel({ shapeOnly: false, init }, shape.config); // makeParam disposes what init returns
-  const params = model.namedParameters().map(([, p]) => p.tensor);
+  const params = model.namedParameters().map(([, p]) => p.tensor as tf.Variable);
+  for (const p of params) p.trainable = true; // trainable weights are traced-graph inputs, as in pretraining
   const [batch] = shape.sample;
   const crossDim = shape.config.cross_attention_dim as number;
   const sample = tf.randomNormal(shape.sample) as tf.Tensor4D; // [B, H, W, C]
@@ -29,14 +36,15 @@ export function benchUNetStep(shape: UNetShape, repeats: number): UNetStepBench 
   const target = tf.randomNormal(shape.sample); // [B, H, W, C]
   const step = () => {
     const { value, grads } = tf.engine().gradients(
-      () => tf.mean(tf.square(tf.sub(model.forward(sample, shape.timestep, context), target))) as tf.Scalar,
+      () => tf.mean(tf.square(tf.sub(unetForward(model, sample, shape.timestep, context), target))) as tf.Scalar,
       params,
     );
     tf.dispose([value, ...grads]);
   };
-  // The first step builds ORT sessions and grows the wasm heap: always a warm-up unless a step takes over 20 s.
+  // The first step traces the graphs (or builds ORT sessions) and grows the wasm heap: always a warm-up unless a step
+  // takes over 20 s.
   const timing = time(step, repeats, 20_000);
-  const result = { ...timing, params: model.parameterCount() };
+  const result = { ...timing, params: model.parameterCount(), traced_graphs: tracedGraphsActive() };
   tf.dispose([sample, context, target]);
   model.dispose();
   return result;

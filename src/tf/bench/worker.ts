@@ -1,6 +1,8 @@
 /**
- * One bench task in a process of its own, so its peak RSS is its own: `node worker.js <kernels|unet|alignprop-k1|alignprop-kall|alignprop-quickstart> <backend>
- * <repeats>`. Prints one JSON line: the backend chosen, the result (or why the backend is unavailable), peak RSS.
+ * One bench task in a process of its own, so its peak RSS is its own: `node worker.js
+ * <kernels|unet|unet-ops|alignprop-k1|alignprop-kall|alignprop-quickstart> <backend> <repeats>`. Prints one JSON line:
+ * the backend chosen, the result (or why the backend is unavailable), peak RSS. `unet-ops` is the UNet step with
+ * model calls as TF.js ops (ALIGNPROP_ORT_GRAPHS=0), the path traced graphs replaced.
  */
 import { initBackend, type BackendName } from "../backend.js";
 import { benchKernels } from "./kernels.js";
@@ -8,7 +10,7 @@ import { BENCH_SHAPES } from "./shapes.js";
 import { benchUNetStep } from "./unet-step.js";
 import { benchAlignPropStep, benchQuickstartStep } from "../../bench/alignprop-step.js";
 
-export type BenchTask = "kernels" | "unet" | "alignprop-k1" | "alignprop-kall" | "alignprop-quickstart";
+export type BenchTask = "kernels" | "unet" | "unet-ops" | "alignprop-k1" | "alignprop-kall" | "alignprop-quickstart";
 
 async function run(task: BenchTask, n: number, backend: string): Promise<object> {
   switch (task) {
@@ -16,6 +18,9 @@ async function run(task: BenchTask, n: number, backend: string): Promise<object>
       return benchKernels(BENCH_SHAPES.conv, BENCH_SHAPES.matmul, n);
     case "unet":
       return { unet_step: benchUNetStep(BENCH_SHAPES.unet, n) };
+    case "unet-ops":
+      process.env.ALIGNPROP_ORT_GRAPHS = "0";
+      return { unet_step_ops: benchUNetStep(BENCH_SHAPES.unet, n) };
     case "alignprop-k1":
     case "alignprop-kall":
       return benchAlignPropStep(task === "alignprop-k1" ? "k1" : "kall", n);

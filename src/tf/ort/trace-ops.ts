@@ -5,7 +5,7 @@
  * optimizer removes the back-to-back pairs). The heavy kernels reuse the per-kernel graphs ORT already runs
  * (register.ts), so each kernel has one ONNX form. A kernel missing here fails the trace, naming it.
  */
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import { ORT_KERNEL_GRAPHS } from "./register.js";
 import type { TraceEmitter } from "./trace.js";
 
@@ -27,7 +27,27 @@ interface Call {
 type Translate = (c: Call) => void;
 
 const unary = (op: string): Translate => (c) => c.e.node(op, [c.in("x")], c.names);
-const binary = (op: string): Translate => (c) => c.e.node(op, [c.in("a"), c.in("b")], c.names);
+/**
+ * A broadcasting binary op. ORT's broadcaster walks an output whose last axes are 1 ([4, 1024, 32, 1]: GroupNorm with
+ * one channel per group) one element at a time, 15–20× slower than the same data without them, so those axes are
+ * reshaped away around the op (every input is 1 or absent there, the output being 1) and restored after it.
+ */
+const binary = (op: string): Translate => (c) => {
+  const [a, b] = [c.info("a").shape, c.info("b").shape];
+  const out = c.outputs[0]!.shape;
+  let ones = 0;
+  while (ones < out.length - 1 && out[out.length - 1 - ones] === 1) ones++;
+  if (ones === 0 || tf.util.arraysEqual(a, b)) return c.e.node(op, [c.in("a"), c.in("b")], c.names);
+  const dropOnes = (key: string, shape: readonly number[]) => {
+    const kept = shape.slice(0, Math.max(0, shape.length - ones));
+    const name = c.e.fresh(`${key}_squeezed`);
+    c.e.node("Reshape", [c.in(key), int64(c.e, kept.length ? kept : [1])], [name]);
+    return name;
+  };
+  const y = c.e.fresh(op);
+  c.e.node(op, [dropOnes("a", a), dropOnes("b", b)], [y]);
+  c.e.node("Reshape", [y, int64(c.e, out)], c.names);
+};
 
 /**
  * Axes as non-negative integers of a rank-`rank` tensor. For reductions null/undefined mean every axis, while []

@@ -41,7 +41,7 @@ export function instanceId(o: object): number {
 /**
  * f(inputs) as one ORT graph, differentiable for the inputs at the indices in `wrt` and for every trainable
  * `tf.Variable` among the inputs (the rest are constants to backpropagation). `f` must be a pure function of
- * `inputs` and of what `key` names.
+ * `inputs` and of what `key` names. The key starts with the model's name ("unet…"), which profiles show.
  */
 export function tracedCall<T extends tf.Tensor>(key: string, inputs: readonly tf.Tensor[], wrt: readonly number[], f: () => T): T {
   if (!tracedGraphsActive()) return f();

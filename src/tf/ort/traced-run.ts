@@ -18,6 +18,31 @@ export interface Compiled {
   used: TracedGraph["used"];
   outputs: TracedGraph["outputs"];
   session: OrtSession;
+  /** What a profile calls its runs: the key's leading name and pass, e.g. "unet forward". */
+  label: string;
+}
+
+/** The model's name a key starts with (tracedCall keys begin "unet…", "vae…", "text…"), and the pass it names. */
+const labelOf = (key: string): string => {
+  const parts = key.split("|");
+  const pass = parts.find((p) => p === "forward" || p === "backward");
+  return [/^[a-z_]+/i.exec(parts[0]!)?.[0] ?? parts[0], pass].filter(Boolean).join(" ");
+};
+
+/** Sees every run of a compiled graph (src/bench/profile.ts times them): runs `run` and returns what it returns. */
+export type GraphRunHook = <T>(label: string, run: () => T) => T;
+
+let runHook: GraphRunHook | undefined;
+
+/** Runs `fn` with `hook` seeing every graph run it makes; the hook is removed when `fn` returns or throws. */
+export function withGraphRunHook<T>(hook: GraphRunHook, fn: () => T): T {
+  if (runHook) throw new Error("withGraphRunHook: a graph run hook is already installed (profiles cannot nest)");
+  runHook = hook;
+  try {
+    return fn();
+  } finally {
+    runHook = undefined;
+  }
 }
 
 const CAPACITY = 48;
@@ -42,7 +67,7 @@ export function compileTraced(key: string, declared: readonly tf.Tensor[], f: ()
   if (hit) return hit;
   const traced = traceGraph(declared, f);
   const session = new OrtSession(encodeModel(traced.graph), ortSessions().options);
-  const entry: Compiled = { inputs: traced.graph.inputs, used: traced.used, outputs: traced.outputs, session };
+  const entry: Compiled = { inputs: traced.graph.inputs, used: traced.used, outputs: traced.outputs, session, label: labelOf(key) };
   compiled.set(key, entry);
   // An evicted session is dropped, not disposed: a recorded gradient may still hold it, and the native session is
   // released when the last reference goes (onnxruntime-node's session object frees it when collected).
@@ -53,7 +78,11 @@ export function compileTraced(key: string, declared: readonly tf.Tensor[], f: ()
 const ORT_TYPE: Record<string, OrtTensor["type"]> = { float32: "float32", int32: "int32", bool: "bool" };
 
 /** Runs a compiled graph on `declared` (same shapes and dtypes as at trace time); the caller owns the results. */
-export function runCompiled({ inputs, used, outputs, session }: Compiled, declared: readonly tf.Tensor[]): tf.Tensor[] {
+export function runCompiled(compiled: Compiled, declared: readonly tf.Tensor[]): tf.Tensor[] {
+  return runHook ? runHook(compiled.label, () => runGraph(compiled, declared)) : runGraph(compiled, declared);
+}
+
+function runGraph({ inputs, used, outputs, session }: Compiled, declared: readonly tf.Tensor[]): tf.Tensor[] {
   const backend = tf.backend() as BackendWasm;
   // Allocate the outputs first: growing the heap detaches views taken before.
   const outs = outputs.map((o) => backend.makeOutput(o.shape, o.dtype));

@@ -1,9 +1,12 @@
 /**
  * `Conv2DBackpropFilter` (the gradient of Conv2D for its filter) as im2col + one matmul inside ORT:
  *   dW[kh, kw, ci, co] = Σ_{b, oh, ow} xpad[b, oh·s + kh, ow·s + kw, ci] · dy[b, oh, ow, co]
- * The padded input is cut into KH·KW strided slices [B, OH, OW, Cin] (one per filter tap), concatenated on the
- * channel axis into patches [B·OH·OW, KH·KW·Cin] whose column order is the filter's (kh, kw, ci), and
- * dW = patchesᵀ · dy [B·OH·OW, Cout] → [KH·KW·Cin, Cout] → [KH, KW, Cin, Cout].
+ * The padded input, channels first ([Cin, B, H, W]: one small transpose), is cut into KH·KW strided slices
+ * [Cin, B, OH, OW] (one per filter tap), concatenated on the first axis into patchesᵀ [KH·KW·Cin, B·OH·OW] whose row
+ * order is the filter's (kh, kw, ci), and dW = patchesᵀ · dy [B·OH·OW, Cout] → [KH·KW·Cin, Cout] → [KH, KW, Cin, Cout].
+ * Concatenating whole channel planes copies large blocks, and the matmul needs no transpose: about 1.2× as fast on
+ * the bench shape as patches [B·OH·OW, KH·KW·Cin] concatenated on the channel axis (copies of Cin floats) and
+ * transposed.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { OnnxInitializer, OnnxNode } from "../onnx-model.js";
@@ -24,16 +27,18 @@ function backpropFilterGraph(info: tf.backend_util.Conv2DInfo, x: tf.TensorInfo,
   const taps = kh * kw * info.inChannels;
   const nodes: OnnxNode[] = [];
   const initializers: OnnxInitializer[] = [
-    int64("patch_shape", [rows, taps]),
+    int64("patch_shape", [taps, rows]),
     int64("dy_shape", [rows, info.outChannels]),
     int64("filter_shape", info.filterShape),
-    int64("slice_axes", [1, 2]),
+    int64("slice_axes", [2, 3]),
     int64("slice_steps", [sh, sw]),
   ];
-  let padded = "x0";
+  const channelsFirst = "x_cbhw"; // [Cin, B, H, W]
+  nodes.push({ op: "Transpose", inputs: ["x0"], outputs: [channelsFirst], attributes: { perm: { ints: [3, 0, 1, 2] } } });
+  let padded = channelsFirst;
   if (top || bottom || left || right) {
-    initializers.push(int64("pads", [0, top, left, 0, 0, bottom, right, 0]));
-    nodes.push({ op: "Pad", inputs: ["x0", "pads"], outputs: [(padded = "x_pad")] });
+    initializers.push(int64("pads", [0, 0, top, left, 0, 0, bottom, right]));
+    nodes.push({ op: "Pad", inputs: [channelsFirst, "pads"], outputs: [(padded = "x_pad")] });
   }
   const slices: string[] = [];
   for (let i = 0; i < kh; i++) {
@@ -49,11 +54,9 @@ function backpropFilterGraph(info: tf.backend_util.Conv2DInfo, x: tf.TensorInfo,
     }
   }
   nodes.push(
-    { op: "Concat", inputs: slices, outputs: ["taps"], attributes: { axis: { int: 3 } } }, // [B, OH, OW, KH·KW·Cin]
-    { op: "Reshape", inputs: ["taps", "patch_shape"], outputs: ["patches"] },
+    { op: "Concat", inputs: slices, outputs: ["taps"], attributes: { axis: { int: 0 } } }, // [KH·KW·Cin, B, OH, OW]
+    { op: "Reshape", inputs: ["taps", "patch_shape"], outputs: ["patches_t"] },
     { op: "Reshape", inputs: ["x1", "dy_shape"], outputs: ["dy_rows"] },
-    // Transpose → MatMul, which ORT fuses into one transA matmul (faster here than Gemm with transA).
-    { op: "Transpose", inputs: ["patches"], outputs: ["patches_t"], attributes: { perm: { ints: [1, 0] } } },
     { op: "MatMul", inputs: ["patches_t", "dy_rows"], outputs: ["dw_rows"] },
     { op: "Reshape", inputs: ["dw_rows", "filter_shape"], outputs: ["y"] },
   );

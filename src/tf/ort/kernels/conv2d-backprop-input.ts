@@ -1,10 +1,15 @@
 /**
- * `Conv2DBackpropInput` (the gradient of Conv2D for its input, i.e. a transposed convolution) as ONNX ConvTranspose.
- * ConvTranspose's weight is [C_in of the transpose = Cout, Cin, KH, KW]: the same transpose as Conv's.
- * `output_padding` restores the rows/columns the forward conv's stride skipped, so the result is exactly
- * `inputShape`.
+ * `Conv2DBackpropInput` (the gradient of Conv2D for its input, i.e. a transposed convolution). With stride and
+ * dilation 1 it is a plain convolution of dy with the filter flipped in space and its channels swapped, padded by
+ * k − 1 − pad: ONNX Conv, which ORT runs in its blocked NCHWc layout with the weight prepacked when the filter is a
+ * constant (a frozen weight in a traced graph): about 1.6× as fast on the bench shape as ConvTranspose's
+ * matmul + col2im.
+ * Otherwise ONNX ConvTranspose, whose weight is [C_in of the transpose = Cout, Cin, KH, KW] (the same transpose as
+ * Conv's) and whose `output_padding` restores the rows/columns the forward conv's stride skipped, so the result is
+ * exactly `inputShape`.
  */
 import * as tf from "@tensorflow/tfjs";
+import type { OnnxGraph } from "../onnx-model.js";
 import { FILTER_TO_OIHW, NCHW_TO_NHWC, NHWC_TO_NCHW, onnxPads, transpose } from "../graph-parts.js";
 import { ortCanTake, shapesKey, type OrtKernel } from "../ort-kernel.js";
 import { convInfo, convKey } from "./conv2d.js";
@@ -23,9 +28,14 @@ export const conv2DBackpropInput: OrtKernel = { kernelName: tf.Conv2DBackpropInp
   ];
   const shape = [...a.inputShape];
   const key = `Conv2DBackpropInput|${convKey(info)}|o${outputPadding}|${shapesKey(dy, filter)}`;
-  const graph = () => ({
-    inputs: [{ name: "x0", shape: dy.shape }, { name: "x1", shape: filter.shape }],
-    outputs: [{ name: "y", shape }],
+  const flippedPads = [info.filterHeight - 1 - top, info.filterWidth - 1 - left, info.filterHeight - 1 - bottom, info.filterWidth - 1 - right];
+  const asConv = info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1 && flippedPads.every((p) => p >= 0);
+  const values = [{ name: "x0", shape: dy.shape }, { name: "x1", shape: filter.shape }];
+  const outputs = [{ name: "y", shape }];
+  const kernelShape = { ints: [info.filterHeight, info.filterWidth] };
+  const convTranspose = (): OnnxGraph => ({
+    inputs: values,
+    outputs,
     nodes: [
       transpose("x0", "dy_nchw", NHWC_TO_NCHW),
       transpose("x1", "w_oihw", FILTER_TO_OIHW),
@@ -34,7 +44,7 @@ export const conv2DBackpropInput: OrtKernel = { kernelName: tf.Conv2DBackpropInp
         inputs: ["dy_nchw", "w_oihw"],
         outputs: ["dx_nchw"],
         attributes: {
-          kernel_shape: { ints: [info.filterHeight, info.filterWidth] },
+          kernel_shape: kernelShape,
           strides: { ints: [info.strideHeight, info.strideWidth] },
           dilations: { ints: [info.dilationHeight, info.dilationWidth] },
           pads: { ints: onnxPads(info) },
@@ -44,5 +54,25 @@ export const conv2DBackpropInput: OrtKernel = { kernelName: tf.Conv2DBackpropInp
       transpose("dx_nchw", "y", NCHW_TO_NHWC),
     ],
   });
+  // dx[b, i, j, ci] = Σ dy_padded[b, i + u, j + v, co] · w[KH-1-u, KW-1-v, ci, co]: a Conv with weight [Cin, Cout, KH, KW]
+  // reversed along KH and KW (Slice with step −1; end −(K+1) clamps to before index 0).
+  const conv = (): OnnxGraph => ({
+    inputs: values,
+    outputs,
+    initializers: [
+      { name: "flip_starts", dims: [2], dataType: "int64", values: [-1, -1] },
+      { name: "flip_ends", dims: [2], dataType: "int64", values: [-(info.filterHeight + 1), -(info.filterWidth + 1)] },
+      { name: "flip_axes", dims: [2], dataType: "int64", values: [2, 3] },
+      { name: "flip_steps", dims: [2], dataType: "int64", values: [-1, -1] },
+    ],
+    nodes: [
+      transpose("x0", "dy_nchw", NHWC_TO_NCHW),
+      transpose("x1", "w_iokk", [2, 3, 0, 1]),
+      { op: "Slice", inputs: ["w_iokk", "flip_starts", "flip_ends", "flip_axes", "flip_steps"], outputs: ["w_flipped"] },
+      { op: "Conv", inputs: ["dy_nchw", "w_flipped"], outputs: ["dx_nchw"], attributes: { kernel_shape: kernelShape, pads: { ints: flippedPads } } },
+      transpose("dx_nchw", "y", NCHW_TO_NHWC),
+    ],
+  });
+  const graph = asConv ? conv : convTranspose;
   return { key, graph, feeds: [dy, filter], outShape: shape };
 } };
