@@ -202,6 +202,34 @@ test("sample --latents takes x_T and the DDIM noise from the file instead of the
   assert.notDeepEqual(fromSeed.data, first.data);
 });
 
+test("sample --num-images renders n images in one batch: x-0.png … as PNGs, [n, H, W, 3] in a .safetensors; the first is the one-image render", async () => {
+  const [pngs, one, batch, lone] = await Promise.all([
+    alignprop(sampleArgs("n.png", "--num-images", "3", "--seed", "6")),
+    alignprop(sampleArgs("n1.png", "--seed", "6")),
+    alignprop(sampleArgs("n.safetensors", "--num-images", "3", "--seed", "6")),
+    alignprop(sampleArgs("n1.safetensors", "--seed", "6")),
+  ]);
+  for (const r of [pngs, one, batch, lone]) assert.equal(r.exitCode, 0, String(r.stderr));
+  assert.match(String(pngs.stderr), /wrote .*n-0\.png, .*n-1\.png, .*n-2\.png \(3 images, 16×16, 3 steps\)/);
+  const images = await Promise.all([0, 1, 2].map(async (i) => PNG.sync.read(Buffer.from(await readFile(join(root, `n-${i}.png`))))));
+  assert.ok(images.every((png) => png.width === 16 && png.height === 16));
+  assert.notDeepEqual(images[1]!.data, images[0]!.data, "each image has latents of its own");
+  const first = images[0]!.data;
+  const single = PNG.sync.read(Buffer.from(await readFile(join(root, "n1.png")))).data;
+  assert.ok(first.every((v, i) => Math.abs(v - single[i]!) <= 1), "image 0 is the one-image render of the seed (to ±1 level)");
+  const floats = async (name: string) => decodeSafetensors(new Uint8Array(await readFile(join(root, name)))).tensors.images!;
+  const [all, alone] = await Promise.all([floats("n.safetensors"), floats("n1.safetensors")]);
+  assert.deepEqual(all.shape, [3, 16, 16, 3]);
+  const worst = alone.data.reduce((m, v, i) => Math.max(m, Math.abs(v - all.data[i]!)), 0);
+  assert.ok(worst <= 1e-5, `the batch's first image equals the lone one (max difference ${worst})`);
+  const refused = await alignprop(sampleArgs("x.png", "--num-images", "2", "--latents", join(root, "noise.safetensors")));
+  assert.equal(refused.exitCode, 2);
+  assert.match(String(refused.stderr), /--num-images=2 with --latents: the file holds one image's x_T/);
+  const zero = await alignprop(sampleArgs("x.png", "--num-images", "0"));
+  assert.equal(zero.exitCode, 2);
+  assert.match(String(zero.stderr), /--num-images="0": must be at least 1/);
+});
+
 test("sample --latents names a foreign tensor, a wrong shape and a noise count that does not match the steps", async () => {
   const [extra, wrongShape, wrongCount] = await Promise.all([
     noiseFile("extra.safetensors", { latents: [1, 4, 8, 8], noise: [1] }),

@@ -1,7 +1,7 @@
 /**
  * `alignprop sample --model <dir|repo> --prompt "…" --out x.png`: renders one image with the pipeline (optionally
  * with a LoRA file merged into its UNet), DDIM with classifier-free guidance, as diffusers'
- * StableDiffusionPipeline does. `--latents` takes x_T and the DDIM noise from a file and `--out *.safetensors`
+ * StableDiffusionPipeline does; `--num-images n` (diffusers' `num_images_per_prompt`) renders n in one batch. `--latents` takes x_T and the DDIM noise from a file and `--out *.safetensors`
  * writes the float image, so the same draw can be rendered by diffusers and compared (python/tests/).
  */
 import { stat } from "node:fs/promises";
@@ -35,6 +35,7 @@ const Options = z.object({
   guidance: decimal().pipe(z.number().min(0)).default(5),
   eta: decimal().pipe(z.number().min(0).max(1)).default(0),
   seed: whole().default(0),
+  num_images: whole().pipe(z.number().min(1, "must be at least 1")).default(1),
   height: whole().pipe(z.number().min(1)).optional(),
   width: whole().pipe(z.number().min(1)).optional(),
   lora: z.string().min(1).optional(),
@@ -58,6 +59,9 @@ const USAGE = `alignprop sample [--model <dir|org/name>] --prompt "…" --out x.
   --guidance <w>           classifier-free guidance scale; ≤ 1 turns it off (default 5)
   --eta <η>                DDIM η in [0, 1]; 0 is deterministic given the seed (default 0)
   --seed <n>               seeds the initial latents and the DDIM noise (default 0)
+  --num-images <n>         images of the prompt, rendered in one batch (diffusers' num_images_per_prompt; default
+                           1): x.png becomes x-0.png … x-<n−1>.png, a .safetensors file holds all n; the first
+                           is the one-image render of the same seed when eta is 0
   --height, --width <px>   image size, multiples of the VAE's downscale (default the UNet's sample_size × downscale)
   --lora <file>            a pytorch_lora_weights.safetensors to merge into the UNet
   --lora-scale <s>         the LoRA's strength (weight mixing; diffusers' cross_attention_kwargs={"scale": s}):
@@ -66,7 +70,7 @@ const USAGE = `alignprop sample [--model <dir|org/name>] --prompt "…" --out x.
                            eta > 0, \`variance_noise\` [steps, 1, C, h, w] (each DDIM step's z, diffusers'
                            DDIMScheduler.step variance_noise=), PyTorch layout; replaces the seed's draws
   --out <file>             where to write the image: PNG, or with .safetensors the float image
-                           \`images\` [1, H, W, 3] in [0, 1] (diffusers' output_type="np")
+                           \`images\` [n, H, W, 3] in [0, 1] (diffusers' output_type="np")
   --revision <rev>         Hub branch, tag or commit (default main)
   --variant <name>         Hub / folder weights variant, e.g. fp16 (default the full-precision files)
   --offline                use the Hub cache only (also HF_HUB_OFFLINE=1); HF_TOKEN and HF_ENDPOINT are honoured
@@ -80,6 +84,9 @@ export const sample: CliCommand = {
     const parsed = parseCommand(argv, { name: "sample", options: Options, booleans: ["offline"], usage: USAGE, positionals: { count: 0, what: "argument" } });
     if (!parsed) return EXIT.ok;
     const { options } = parsed;
+    if (options.latents && options.num_images > 1) {
+      throw new UsageError(`--num-images=${options.num_images} with --latents: the file holds one image's x_T [1, C, h, w]`);
+    }
     if (options.lora_scale !== undefined && !options.lora) {
       throw new UsageError(`--lora-scale=${options.lora_scale} needs --lora <file>: it scales that LoRA's update`);
     }
@@ -104,7 +111,7 @@ export const sample: CliCommand = {
       const loaded = performance.now();
       const f = pipeline.vae.downscale;
       const { images, latents } = render(pipeline, {
-        prompts: [options.prompt],
+        prompts: Array.from({ length: options.num_images }, () => options.prompt),
         negativePrompts: options.negative_prompt,
         steps: options.steps,
         guidanceScale: options.guidance,
@@ -115,15 +122,21 @@ export const sample: CliCommand = {
         latents: given?.latents,
         varianceNoise: given?.varianceNoise,
       });
-      const [, height, width] = images.shape;
+      const [n, height, width] = images.shape;
       const data = images.dataSync() as Float32Array;
       images.dispose();
       latents.dispose();
-      const raw = options.out.endsWith(".safetensors");
-      const bytes = raw ? encodeSafetensors({ images: { shape: [1, height, width, 3], data } }) : encodePng(floatsToImages(data, 1, height, width)[0]!);
-      await writeFileAtomic(options.out, bytes);
+      const sampled = performance.now();
+      const files = options.out.endsWith(".safetensors")
+        ? [{ path: options.out, bytes: encodeSafetensors({ images: { shape: [n, height, width, 3], data } }) }]
+        : floatsToImages(data, n, height, width).map((image, i) => ({ path: numbered(options.out, i, n), bytes: encodePng(image) }));
+      for (const { path, bytes } of files) await writeFileAtomic(path, bytes);
       const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-      log(`wrote ${options.out} (${width}×${height}, ${options.steps} steps) on ${backend}: load ${seconds(loaded - started)}, sample ${seconds(performance.now() - loaded)}`);
+      const what = n > 1 ? `${n} images` : "";
+      log(
+        `wrote ${files.map((f) => f.path).join(", ")} (${[what, `${width}×${height}`, `${options.steps} steps`].filter(Boolean).join(", ")}) on ${backend}: ` +
+          `load ${seconds(loaded - started)}, sample ${seconds(sampled - loaded)}`,
+      );
     } finally {
       given?.latents.dispose();
       given?.varianceNoise?.forEach((z) => z.dispose());
@@ -149,6 +162,13 @@ async function mergeLora(unet: UNet2DConditionModel, path: string, loraScale: nu
   adapters.setLoraScale(loraScale);
   adapters.merge();
   return adapters;
+}
+
+/** x.png → x-<i>.png when n images are written to PNGs, else the path as given. */
+function numbered(out: string, i: number, n: number): string {
+  if (n === 1) return out;
+  const dot = out.lastIndexOf(".");
+  return dot > out.lastIndexOf("/") ? `${out.slice(0, dot)}-${i}${out.slice(dot)}` : `${out}-${i}`;
 }
 
 /** `--out` must name a file in an existing folder: checked before loading, so nothing is written on a mistake. */
