@@ -37,6 +37,13 @@ function weightsOf(model: Module): { inputs: tf.Tensor[]; key: string } {
   return { inputs: all.filter(trainable), key: `${lora}|frozen ${frozen.map((t) => instanceId(t.dataId)).join(",")}` };
 }
 
+/** `f`, a call of `model` on `tensors`, as a traced graph keyed `name…` (the name profiles show), or as TF.js ops. */
+function modelCall<T extends tf.Tensor>(model: Module, name: string, tensors: tf.Tensor[], wrt: number[], f: () => T): T {
+  if (!tracedGraphsActive()) return f();
+  const { inputs, key } = weightsOf(model);
+  return tracedCall(`${name}${key}`, [...tensors, ...inputs], wrt, f);
+}
+
 /** `unet.forward(sample, timestep, context)`, differentiable for the sample and the trainable weights. */
 export function unetForward(
   unet: UNet2DConditionModel,
@@ -47,8 +54,7 @@ export function unetForward(
   if (!tracedGraphsActive()) return unet.forward(sample, timestep, context);
   const timesteps = timestepBatch(timestep, sample.shape[0]); // a graph input, not a constant baked per step
   try {
-    const { inputs, key } = weightsOf(unet);
-    return tracedCall(`unet${key}`, [sample, timesteps, context, ...inputs], [0], () => unet.forward(sample, timesteps, context));
+    return modelCall(unet, "unet", [sample, timesteps, context], [0], () => unet.forward(sample, timesteps, context));
   } finally {
     if (timesteps !== timestep) timesteps.dispose();
   }
@@ -56,12 +62,10 @@ export function unetForward(
 
 /** `vae.decode(latents)`, differentiable for the latents (and trainable weights). */
 export function vaeDecode(vae: AutoencoderKL, latents: tf.Tensor4D): tf.Tensor4D {
-  const { inputs, key } = weightsOf(vae);
-  return tracedCall(`vae${key}|decode`, [latents, ...inputs], [0], () => vae.decode(latents));
+  return modelCall(vae, "vae", [latents], [0], () => vae.decode(latents));
 }
 
 /** The text encoder's last hidden states for token ids [B, T] (int32). */
 export function textLastHiddenState(textEncoder: CLIPTextModel, ids: tf.Tensor2D): tf.Tensor3D {
-  const { inputs, key } = weightsOf(textEncoder);
-  return tracedCall(`text${key}|last`, [ids, ...inputs], [], () => textEncoder.forward(ids).lastHiddenState);
+  return modelCall(textEncoder, "text", [ids], [], () => textEncoder.forward(ids).lastHiddenState);
 }

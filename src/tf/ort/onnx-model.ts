@@ -49,6 +49,15 @@ export const OPSET = 17;
 const IR_VERSION = 8; // the IR version that goes with opset 17
 
 const DATA_TYPE = { float32: 1, int32: 6, int64: 7, bool: 9 } as const; // TensorProto.DataType
+
+/** ONNX's TensorProto.DataType code for an element type (Cast's `to`). */
+export const elementType = (dtype: OnnxDataType): number => DATA_TYPE[dtype];
+
+/** The ONNX element type of a TF.js dtype; the graphs carry float32, int32 and bool tensors. */
+export function onnxDataType(dtype: string): OnnxDataType {
+  if (dtype === "float32" || dtype === "int32" || dtype === "bool") return dtype;
+  throw new Error(`ONNX graphs here carry float32, int32 and bool tensors, not ${dtype}`);
+}
 const ATTRIBUTE_TYPE = { float: 1, int: 2, string: 3, ints: 7 } as const; // AttributeProto.AttributeType
 
 export function encodeModel(graph: OnnxGraph): Uint8Array {

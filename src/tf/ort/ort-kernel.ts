@@ -5,8 +5,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { ortTensor, type OrtTensor } from "./binding.js";
-import type { OnnxGraph } from "./onnx-model.js";
+import { ortTensor, type OrtSession, type OrtTensor } from "./binding.js";
+import { onnxDataType, type OnnxGraph } from "./onnx-model.js";
 import { SessionCache } from "./session-cache.js";
 
 type Inputs = tf.NamedTensorInfoMap;
@@ -87,12 +87,26 @@ export function runOrtGraph(
   outShape: number[],
 ): tf.TensorInfo {
   const session = ortSessions().get(key, graph);
-  // Allocate first: growing the heap detaches views taken before.
-  const out = backend.makeOutput(outShape, "float32");
-  const feeds: Record<string, OrtTensor> = {};
-  inputs.forEach((t, i) => (feeds[`x${i}`] = ortTensor(backend.typedArrayFromHeap(t) as Float32Array, t.shape)));
-  session.run(feeds, { y: ortTensor(backend.typedArrayFromHeap(out) as Float32Array, outShape) });
-  return out;
+  const feeds = Object.fromEntries(inputs.map((t, i) => [`x${i}`, t]));
+  return runOnHeap(backend, session, feeds, [{ name: "y", shape: outShape, dtype: "float32" }])[0]!;
+}
+
+/**
+ * Runs `session` on wasm-heap tensors in place: each feed is read where it lies, and each output is allocated on the
+ * heap first (growing the heap detaches views taken before) and written by ORT straight into it. Returns the outputs.
+ */
+export function runOnHeap(
+  backend: BackendWasm,
+  session: OrtSession,
+  feeds: Record<string, tf.TensorInfo>,
+  outputs: readonly { name: string; shape: readonly number[]; dtype: tf.DataType }[],
+): tf.TensorInfo[] {
+  const outs = outputs.map((o) => backend.makeOutput([...o.shape], o.dtype));
+  const view = (t: tf.TensorInfo): OrtTensor =>
+    ortTensor(backend.typedArrayFromHeap(t) as Float32Array | Int32Array | Uint8Array, t.shape, onnxDataType(t.dtype) as OrtTensor["type"]);
+  const fetches = Object.fromEntries(outputs.map((o, i) => [o.name, view(outs[i]!)]));
+  session.run(Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, view(t)])), fetches);
+  return outs;
 }
 
 /** The cache key part for a list of tensors: their shapes. */

@@ -6,6 +6,7 @@
  * (register.ts), so each kernel has one ONNX form. A kernel missing here fails the trace, naming it.
  */
 import * as tf from "@tensorflow/tfjs";
+import { elementType, onnxDataType } from "./onnx-model.js";
 import { ORT_KERNEL_GRAPHS } from "./register.js";
 import type { TraceEmitter } from "./trace.js";
 
@@ -59,6 +60,9 @@ function axesOf(axis: unknown, rank: number, nullIsAll = true): number[] {
   return list.map((a) => (a < 0 ? a + rank : a));
 }
 
+/** A single-axis attribute as a non-negative axis of a rank-`rank` tensor. */
+const axisOf = (axis: unknown, rank: number): number => axesOf(axis, rank, false)[0]!;
+
 const int64 = (e: TraceEmitter, values: readonly number[]) => e.constant("int64", [values.length], values);
 const scalarF32 = (e: TraceEmitter, v: number) => e.constant("float32", [], [v]);
 
@@ -72,8 +76,9 @@ const reduce = (op: string, axisAttr: string): Translate => (c) => {
   else c.e.node(op, [c.in("x")], c.names, { axes: { ints: axes }, keepdims });
 };
 
-/** Inputs given as an array (Concat, AddN, Pack): in order. */
-const listed = (c: Call): string[] => Object.keys(c.inputs).sort((a, b) => Number(a) - Number(b)).map((k) => c.in(k));
+/** The keys of inputs given as an array (Concat, AddN, Pack), in order. */
+const listedKeys = (c: Call): string[] => Object.keys(c.inputs).sort((a, b) => Number(a) - Number(b));
+const listed = (c: Call): string[] => listedKeys(c).map((k) => c.in(k));
 
 const TRANSLATIONS: Record<string, Translate> = {
   Add: binary("Add"),
@@ -123,7 +128,7 @@ const TRANSLATIONS: Record<string, Translate> = {
   },
   ClipByValue: (c) =>
     c.e.node("Clip", [c.in("x"), scalarF32(c.e, c.attrs.clipValueMin as number), scalarF32(c.e, c.attrs.clipValueMax as number)], c.names),
-  Softmax: (c) => c.e.node("Softmax", [c.in("logits")], c.names, { axis: { int: axesOf(c.attrs.dim, c.info("logits").shape.length, false)[0] ?? -1 } }),
+  Softmax: (c) => c.e.node("Softmax", [c.in("logits")], c.names, { axis: { int: axisOf(c.attrs.dim ?? -1, c.info("logits").shape.length) } }),
   Sum: reduce("ReduceSum", "axis"),
   Mean: reduce("ReduceMean", "axis"),
   Max: reduce("ReduceMax", "reductionIndices"),
@@ -132,11 +137,12 @@ const TRANSLATIONS: Record<string, Translate> = {
   AddN: (c) => c.e.node("Sum", listed(c), c.names),
   Concat: (c) => {
     const rank = c.outputs[0]!.shape.length;
-    const kept = Object.keys(c.inputs).sort((a, b) => Number(a) - Number(b)).filter((k) => c.inputs[k]!.shape.every((d) => d > 0) || Object.keys(c.inputs).length === 1);
-    c.e.node("Concat", kept.map((k) => c.in(k)), c.names, { axis: { int: axesOf(c.attrs.axis, rank, false)[0]! } });
+    const keys = listedKeys(c);
+    const kept = keys.filter((k) => c.inputs[k]!.shape.every((d) => d > 0) || keys.length === 1);
+    c.e.node("Concat", kept.map((k) => c.in(k)), c.names, { axis: { int: axisOf(c.attrs.axis, rank) } });
   },
   Pack: (c) => {
-    const axis = axesOf(c.attrs.axis, c.outputs[0]!.shape.length, false)[0]!;
+    const axis = axisOf(c.attrs.axis, c.outputs[0]!.shape.length);
     const parts = listed(c).map((name) => {
       const u = c.e.fresh("unsqueezed");
       c.e.node("Unsqueeze", [name, int64(c.e, [axis])], [u]);
@@ -146,14 +152,14 @@ const TRANSLATIONS: Record<string, Translate> = {
   },
   Unpack: (c) => {
     const value = c.info("value");
-    const axis = axesOf(c.attrs.axis, value.shape.length, false)[0]!;
+    const axis = axisOf(c.attrs.axis, value.shape.length);
     const parts = c.names.map(() => c.e.fresh("part"));
     c.e.node("Split", [c.in("value"), int64(c.e, c.names.map(() => 1))], parts, { axis: { int: axis } });
     parts.forEach((p, i) => c.e.node("Squeeze", [p, int64(c.e, [axis])], [c.names[i]!]));
   },
   SplitV: (c) => {
     const x = c.info("x");
-    const axis = axesOf(c.attrs.axis, x.shape.length, false)[0]!;
+    const axis = axisOf(c.attrs.axis, x.shape.length);
     c.e.node("Split", [c.in("x"), int64(c.e, c.outputs.map((o) => o.shape[axis]!))], c.names, { axis: { int: axis } });
   },
   Slice: (c) => {
@@ -169,11 +175,7 @@ const TRANSLATIONS: Record<string, Translate> = {
   Tile: (c) => c.e.node("Tile", [c.in("x"), int64(c.e, c.attrs.reps as number[])], c.names),
   ZerosLike: (c) => fillLike(c, 0),
   OnesLike: (c) => fillLike(c, 1),
-  Cast: (c) => {
-    const to = { float32: 1, int32: 6, bool: 9 }[c.attrs.dtype as string];
-    if (to === undefined) throw new Error(`Cast to ${String(c.attrs.dtype)} is not traced`);
-    c.e.node("Cast", [c.in("x")], c.names, { to: { int: to } });
-  },
+  Cast: (c) => c.e.node("Cast", [c.in("x")], c.names, { to: { int: elementType(onnxDataType(c.attrs.dtype as string)) } }),
   PadV2: (c) => {
     const paddings = c.attrs.paddings as [number, number][];
     const pads = [...paddings.map((p) => p[0]), ...paddings.map((p) => p[1])];
@@ -184,16 +186,15 @@ const TRANSLATIONS: Record<string, Translate> = {
   GatherV2: (c) => {
     if (c.attrs.batchDims) throw new Error(`GatherV2 with batchDims=${String(c.attrs.batchDims)} is not traced`);
     const x = c.info("x");
-    c.e.node("Gather", [c.in("x"), c.in("indices")], c.names, { axis: { int: axesOf(c.attrs.axis, x.shape.length, false)[0]! } });
+    c.e.node("Gather", [c.in("x"), c.in("indices")], c.names, { axis: { int: axisOf(c.attrs.axis, x.shape.length) } });
   },
   ArgMax: (c) => {
     const x = c.info("x");
     const i64 = c.e.fresh("argmax");
-    c.e.node("ArgMax", [c.in("x")], [i64], { axis: { int: axesOf(c.attrs.axis, x.shape.length, false)[0]! }, keepdims: { int: 0 } });
-    c.e.node("Cast", [i64], c.names, { to: { int: 6 } });
+    c.e.node("ArgMax", [c.in("x")], [i64], { axis: { int: axisOf(c.attrs.axis, x.shape.length) }, keepdims: { int: 0 } });
+    c.e.node("Cast", [i64], c.names, { to: { int: elementType("int32") } });
   },
   ResizeNearestNeighbor: (c) => {
-    const images = c.info("images");
     if (c.attrs.alignCorners || c.attrs.halfPixelCenters) {
       throw new Error("ResizeNearestNeighbor with alignCorners or halfPixelCenters is not traced");
     }
@@ -204,7 +205,6 @@ const TRANSLATIONS: Record<string, Translate> = {
       coordinate_transformation_mode: { string: "asymmetric" },
       nearest_mode: { string: "floor" },
     });
-    void images;
   },
   ResizeNearestNeighborGrad: (c) => {
     // The gradient of an integer-factor nearest upsample: each source pixel sums its f×f block of dy.

@@ -11,7 +11,7 @@
  * anything that changes between calls must be a declared input, or part of the cache key.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { OnnxDataType, OnnxGraph, OnnxInitializer, OnnxNode, OnnxValue } from "./onnx-model.js";
+import { onnxDataType, type OnnxDataType, type OnnxGraph, type OnnxInitializer, type OnnxNode, type OnnxValue } from "./onnx-model.js";
 import { translateKernel } from "./trace-ops.js";
 
 /** What a kernel translation sees and emits through. */
@@ -35,11 +35,6 @@ export interface TracedGraph {
   /** Shape and dtype of each output out0, out1, …. */
   outputs: { shape: number[]; dtype: tf.DataType }[];
 }
-
-const onnxType = (dtype: tf.DataType): OnnxDataType => {
-  if (dtype === "float32" || dtype === "int32" || dtype === "bool") return dtype;
-  throw new Error(`the ONNX trace carries float32, int32 and bool tensors, not ${dtype}`);
-};
 
 class Recorder implements TraceEmitter {
   readonly nodes: OnnxNode[] = [];
@@ -85,7 +80,7 @@ class Recorder implements TraceEmitter {
       return name;
     }
     const values = tf.engine().readSync(t.dataId) as ArrayLike<number>;
-    const name = this.constant(onnxType(t.dtype), t.shape, t.dtype === "bool" ? Array.from(values, Number) : values);
+    const name = this.constant(onnxDataType(t.dtype), t.shape, t.dtype === "bool" ? Array.from(values, Number) : values);
     this.define(t, name);
     return name;
   }
@@ -144,14 +139,14 @@ class Recorder implements TraceEmitter {
     const outputs: OnnxValue[] = results.map((t, i) => {
       const name = `out${i}`;
       this.node("Identity", [this.name(t)], [name]);
-      return { name, shape: t.shape, dtype: onnxType(t.dtype) };
+      return { name, shape: t.shape, dtype: onnxDataType(t.dtype) };
     });
     const read = new Set(this.nodes.flatMap((n) => n.inputs));
     const used = [...this.inputNames].filter(([name]) => read.has(name)).sort((a, b) => a[1] - b[1]);
     const inputs: OnnxValue[] = used.map(([name, i]) => ({
       name,
       shape: this.declared[i]!.shape,
-      dtype: onnxType(this.declared[i]!.dtype),
+      dtype: onnxDataType(this.declared[i]!.dtype),
     }));
     return {
       graph: { inputs, outputs, nodes: this.nodes, initializers: this.initializers },

@@ -22,11 +22,6 @@ export function tracedGraphsEnabled(env: NodeJS.ProcessEnv = process.env): boole
 /** True when model calls run as traced ORT graphs here (the wasm backend, not switched off). */
 export const tracedGraphsActive = (): boolean => tracedGraphsAvailable() && tracedGraphsEnabled();
 
-const isTapeOn = (): boolean => {
-  const state = tf.engine().state as unknown as { gradientDepth: number; kernelDepth: number };
-  return state.gradientDepth > 0 && state.kernelDepth === 0;
-};
-
 const signature = (inputs: readonly tf.Tensor[]) => inputs.map((t) => `${t.dtype}[${t.shape}]`).join(",");
 
 /** A stable id per object (a model instance), for cache keys. */
@@ -47,7 +42,7 @@ export function tracedCall<T extends tf.Tensor>(key: string, inputs: readonly tf
   if (!tracedGraphsActive()) return f();
   const sig = signature(inputs);
   const forward = compileTraced(`${key}|forward|${sig}`, inputs, () => [f()]);
-  if (!isTapeOn()) return runCompiled(forward, inputs)[0] as T;
+  if (!tf.engine().isTapeOn()) return runCompiled(forward, inputs)[0] as T;
 
   // Differentiable: the inputs asked for and every trainable variable among the inputs.
   const indices = [...new Set([...wrt, ...inputs.flatMap((t, i) => (t instanceof tf.Variable && t.trainable ? [i] : []))])];

@@ -5,9 +5,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { OrtSession, ortTensor, type OrtTensor } from "./binding.js";
+import { OrtSession } from "./binding.js";
 import { encodeModel } from "./onnx-model.js";
-import { ortSessions } from "./ort-kernel.js";
+import { ortSessions, runOnHeap } from "./ort-kernel.js";
 import { ortKernelsRegistered } from "./register.js";
 import { traceGraph, type TracedGraph } from "./trace.js";
 
@@ -75,28 +75,21 @@ export function compileTraced(key: string, declared: readonly tf.Tensor[], f: ()
   return entry;
 }
 
-const ORT_TYPE: Record<string, OrtTensor["type"]> = { float32: "float32", int32: "int32", bool: "bool" };
-
 /** Runs a compiled graph on `declared` (same shapes and dtypes as at trace time); the caller owns the results. */
 export function runCompiled(compiled: Compiled, declared: readonly tf.Tensor[]): tf.Tensor[] {
   return runHook ? runHook(compiled.label, () => runGraph(compiled, declared)) : runGraph(compiled, declared);
 }
 
 function runGraph({ inputs, used, outputs, session }: Compiled, declared: readonly tf.Tensor[]): tf.Tensor[] {
-  const backend = tf.backend() as BackendWasm;
-  // Allocate the outputs first: growing the heap detaches views taken before.
-  const outs = outputs.map((o) => backend.makeOutput(o.shape, o.dtype));
-  const feeds: Record<string, OrtTensor> = {};
+  const feeds: Record<string, tf.TensorInfo> = {};
   used.forEach((index, k) => {
     const t = declared[index]!;
     const expected = inputs[k]!;
     if (!tf.util.arraysEqual(t.shape, [...expected.shape])) {
       throw new Error(`traced graph input ${index} has shape [${t.shape}] but was traced with [${expected.shape}]`);
     }
-    feeds[expected.name] = ortTensor(backend.typedArrayFromHeap(t) as Float32Array, t.shape, ORT_TYPE[t.dtype]);
+    feeds[expected.name] = t;
   });
-  const fetches: Record<string, OrtTensor> = {};
-  outs.forEach((o, i) => (fetches[`out${i}`] = ortTensor(backend.typedArrayFromHeap(o) as Float32Array, o.shape, ORT_TYPE[o.dtype])));
-  session.run(feeds, fetches);
+  const outs = runOnHeap(tf.backend() as BackendWasm, session, feeds, outputs.map((o, i) => ({ name: `out${i}`, ...o })));
   return outs.map((o) => tf.engine().makeTensorFromTensorInfo(o));
 }
