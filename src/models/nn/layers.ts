@@ -63,15 +63,25 @@ export class GroupNorm extends Module {
     this.bias = makeParam(ctx, [numChannels], "plain", "norm_bias");
   }
 
-  /** x [B, ..., C] (channels last) normalised over each group of C/G channels and all positions. */
+  /**
+   * x [B, ..., C] (channels last) normalised over each group of C/G channels and all positions. The statistics are
+   * per-channel sums over positions, combined per group on the small [B, 1, G, C/G] tensor and spread back to
+   * [B, 1, C], so every op on the full tensor broadcasts along positions only (contiguous channels): ONNX Runtime
+   * runs those as strided loops, where a [B, 1, G, 1] broadcast over [B, N, G, C/G] went element by element.
+   */
   forward(x: tf.Tensor): tf.Tensor {
     const [b] = x.shape;
     const c = this.numChannels;
     const g = this.numGroups;
-    const grouped = tf.reshape(x, [b!, -1, g, c / g]); // [B, N, G, C/G]
-    const { mean, variance } = tf.moments(grouped, [1, 3], true);
-    const normed = tf.div(tf.sub(grouped, mean), tf.sqrt(tf.add(variance, this.eps)));
-    return tf.add(tf.mul(tf.reshape(normed, x.shape), this.weight.tensor), this.bias.tensor);
+    const flat = tf.reshape(x, [b!, -1, c]); // [B, N, C]
+    const count = flat.shape[1]! * (c / g);
+    const perChannel = (t: tf.Tensor) => tf.reshape(tf.sum(t, 1, true), [b!, 1, g, c / g]); // Σ over N → [B, 1, G, C/G]
+    const groupMean = (t: tf.Tensor) =>
+      tf.reshape(tf.tile(tf.div(tf.sum(perChannel(t), 3, true), count), [1, 1, 1, c / g]), [b!, 1, c]); // [B, 1, C]
+    const centered = tf.sub(flat, groupMean(flat));
+    const variance = groupMean(tf.square(centered));
+    const scale = tf.mul(tf.rsqrt(tf.add(variance, this.eps)), this.weight.tensor); // [B, 1, C]
+    return tf.reshape(tf.add(tf.mul(centered, scale), this.bias.tensor), x.shape);
   }
 }
 

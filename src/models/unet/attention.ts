@@ -49,10 +49,11 @@ export class Attention extends Module {
       const m = kv.shape[1];
       const split = (t: tf.Tensor, len: number) =>
         tf.transpose(tf.reshape(t, [b, len, this.heads, this.dimHead]), [0, 2, 1, 3]); // [B, heads, len, d]
-      const q = split(this.to_q.forward(x), n);
+      // The 1/√d scale on Q ([B, N, inner]) rather than on the [B, heads, N, M] scores: the same product, less work.
+      const q = split(tf.mul(this.to_q.forward(x), 1 / Math.sqrt(this.dimHead)), n);
       const k = split(this.to_k.forward(kv), m);
       const v = split(this.to_v.forward(kv), m);
-      const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(this.dimHead)); // [B, heads, N, M]
+      const scores = tf.matMul(q, k, false, true); // [B, heads, N, M]
       const out = tf.matMul(tf.softmax(scores), v); // [B, heads, N, d]
       const merged = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [b, n, this.heads * this.dimHead]); // [B, N, inner]
       return this.to_out[0].forward(merged) as tf.Tensor3D;
