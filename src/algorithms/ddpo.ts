@@ -14,6 +14,7 @@
  *      TRL), clipped to `train_max_grad_norm`, and applied with AdamW.
  */
 import * as tf from "@tensorflow/tfjs";
+import { gradients } from "../tf/gradients.js";
 import { trainedTimesteps } from "../config/index.js";
 import type { PromptSource } from "../data/prompt-source.js";
 import { DDIMScheduler } from "../diffusion/ddim.js";
@@ -240,7 +241,7 @@ export class DDPOJob implements TrainingJob {
         return ppoClipLoss(lp, old, adv, clip);
       };
       const params = this.optimizer.params;
-      const out = tf.engine().gradients(lossOf, params, undefined, true);
+      const out = gradients(lossOf, params);
       return { value: out.value, grads: params.map((p, i) => out.grads[i] ?? tf.zerosLike(p)) };
     });
     const loss = value.dataSync()[0]!;

@@ -27,6 +27,7 @@
  * it), so the penalty pulls the adapted predictions towards the base ones.
  */
 import * as tf from "@tensorflow/tfjs";
+import { gradients } from "../tf/gradients.js";
 import type { LoraAdapters } from "../models/lora.js";
 import type { UNet2DConditionModel } from "../models/unet/unet-2d-condition.js";
 import { checkpointedGrads, segmentOutput, type Segment } from "../tf/checkpoint.js";
@@ -172,7 +173,7 @@ export function chainGradients(
       return withKl({ value, grads }, penalty);
     }
     let penalty: tf.Scalar | undefined;
-    const { value, grads } = phase("backward", () => tf.engine().gradients(
+    const { value, grads } = phase("backward", () => gradients(
       () => {
         const penalties: tf.Scalar[] = [];
         const x0 = segments.reduce((x, s) => {
@@ -185,8 +186,6 @@ export function chainGradients(
         return tf.add(lossOf(x0), tf.mul(penalty, weight)) as tf.Scalar;
       },
       [...vars],
-      undefined,
-      true,
     ));
     return withKl({ value: value as tf.Scalar, grads: vars.map((v, i) => grads[i] ?? tf.zerosLike(v)) }, penalty);
   } finally {

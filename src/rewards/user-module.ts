@@ -9,6 +9,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs";
+import { gradients } from "../tf/gradients.js";
 import { Rng } from "../util/rng.js";
 import type { PromptMetadata, Reward, RewardFn, RewardInfo } from "./reward.js";
 
@@ -93,9 +94,9 @@ function probe(score: RewardFn, size: number, where: string): { ok: true } | { o
       throw new Error(`${where} returned ${JSON.stringify(values)} for a probe batch of ${PROBE_BATCH} images; ${expected}`);
     }
     if (!values.every(Number.isFinite)) throw new Error(`${where} returned non-finite rewards [${values.join(", ")}] for a probe batch of finite images; the reward is at fault`);
-    // engine().gradients with allowNoGradients: tf.grad would throw past the tape's saved tensors and leak them.
+    // gradients (undefined for an unconnected input): tf.grad would throw past the tape's saved tensors and leak them.
     const connected = tf.tidy(() => {
-      const { grads } = tf.engine().gradients(() => tf.sum(score(images, prompts, metadata).rewards), [images], undefined, true);
+      const { grads } = gradients(() => tf.sum(score(images, prompts, metadata).rewards), [images]);
       return grads[0] !== undefined;
     });
     if (connected) return { ok: true };

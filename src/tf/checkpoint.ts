@@ -2,7 +2,7 @@
  * Gradient checkpointing for a chain of segments x₀ → x₁ → … → x_N → loss (in AlignProp: one segment per kept
  * denoising step, latents in and latents out). The forward pass keeps only the boundary activations x_i; the
  * backward pass walks the segments last to first, re-running each with the tape on and pulling dy through it with
- * `engine.gradients(f, xs, dy)`. Peak memory is the boundaries plus one segment's activations instead of every
+ * `gradients(f, xs, dy)` (gradients.ts). Peak memory is the boundaries plus one segment's activations instead of every
  * segment's.
  *
  * Segments must be deterministic (draw noise before, not inside: the recomputation must see the same values), and
@@ -10,6 +10,7 @@
  * inside tf.customGrad breaks the tape in TF.js 4.22).
  */
 import * as tf from "@tensorflow/tfjs";
+import { gradients } from "./gradients.js";
 
 /**
  * One segment of the chain: a pure function of its input and of tensors it closes over (weights, conditioning). It
@@ -77,7 +78,7 @@ export function checkpointedGrads(
     });
 
   let totals = params.map((p) => tf.zerosLike(p));
-  const top = tf.engine().gradients(() => loss(boundaries[segments.length]!), [boundaries[segments.length]!, ...params], undefined, true);
+  const top = gradients(() => loss(boundaries[segments.length]!), [boundaries[segments.length]!, ...params]);
   const value = tf.tidy(() => tf.add(top.value, tf.mul(penalty, penaltyWeight))) as tf.Scalar;
   top.value.dispose();
   let dy = top.grads[0] ?? tf.zerosLike(boundaries[segments.length]!);
@@ -89,11 +90,11 @@ export function checkpointedGrads(
     const x = boundaries[i]!;
     const step = penalized[i]
       ? // dy·y + w·penalty: its gradient is dy pulled through the segment plus the weighted penalty's own.
-        tf.engine().gradients(() => {
+        gradients(() => {
           const { y, penalty } = segmentOutput(segments[i]!(x));
           return tf.add(tf.sum(tf.mul(y, dy)), tf.mul(penalty!, penaltyWeight)) as tf.Scalar;
-        }, [x, ...params], undefined, true)
-      : tf.engine().gradients(() => segmentOutput(segments[i]!(x)).y, [x, ...params], dy, true);
+        }, [x, ...params])
+      : gradients(() => segmentOutput(segments[i]!(x)).y, [x, ...params], dy);
     step.value.dispose();
     dy.dispose();
     dy = step.grads[0] ?? tf.zerosLike(x);

@@ -6,6 +6,7 @@
  * are random (uniform, unit output variance), so activations are realistic; nothing is loaded.
  */
 import * as tf from "@tensorflow/tfjs";
+import { gradients } from "../gradients.js";
 import { unetForward } from "../../models/traced.js";
 import { UNet2DConditionModel } from "../../models/unet/index.js";
 import { tracedGraphsActive } from "../ort/traced-call.js";
@@ -35,7 +36,7 @@ export function benchUNetStep(shape: UNetShape, repeats: number): UNetStepBench 
   const context = tf.randomNormal([batch, shape.tokens, crossDim]) as tf.Tensor3D; // [B, tokens, D]
   const target = tf.randomNormal(shape.sample); // [B, H, W, C]
   const step = () => {
-    const { value, grads } = tf.engine().gradients(
+    const { value, grads } = gradients(
       () => tf.mean(tf.square(tf.sub(unetForward(model, sample, shape.timestep, context), target))) as tf.Scalar,
       params,
     );

@@ -9,6 +9,7 @@
  * (a LoRA scale, merged weights). Input shapes and dtypes are added to it here.
  */
 import * as tf from "@tensorflow/tfjs";
+import { gradients } from "../gradients.js";
 import { cachedTraced, compileTraced, runCompiled, tracedGraphsAvailable } from "./traced-run.js";
 
 /** `ALIGNPROP_ORT_GRAPHS`: "0" runs model calls as TF.js ops (the reference path); anything else or unset traces. */
@@ -66,7 +67,7 @@ function traceBackward(key: string, inputs: readonly tf.Tensor[], differentiable
   const dy = tf.zeros(outShape); // any values: the trace records the computation, not the numbers
   try {
     return compileTraced(key, [...inputs, dy], () => {
-      const { grads } = tf.engine().gradients(f, differentiable, dy, true);
+      const { grads } = gradients(f, differentiable, dy);
       return grads.map((g, i) => g ?? tf.zerosLike(differentiable[i]!));
     });
   } finally {
