@@ -5,10 +5,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { instanceId, tracedCall, tracedGraphsActive } from "../tf/ort/traced-call.js";
 import type { CLIPTextModel } from "./clip/text-model.js";
-import { LoraLinear } from "./lora.js";
 import type { Module } from "./nn/module.js";
 import { timestepBatch, type UNet2DConditionModel } from "./unet/index.js";
 import type { AutoencoderKL } from "./vae/index.js";
+import { callWeights, isTrainable } from "./weights.js";
 
 /**
  * Frozen weights up to this size are baked into each traced graph; a larger model's are graph inputs instead, so its
@@ -23,18 +23,11 @@ export const BAKE_LIMIT_BYTES = 256 * 2 ** 20;
  * new trace). The key also names the adapters' scale and merged state, which layers read as numbers.
  */
 function weightsOf(model: Module): { inputs: tf.Tensor[]; key: string } {
-  const all = model.namedParameters().map(([, p]) => p.tensor as tf.Tensor);
-  const state: string[] = [];
-  for (const [, m] of model.namedModules()) {
-    if (!(m instanceof LoraLinear)) continue;
-    state.push(m.merged ? "m" : String(m.loraScale));
-    if (!m.merged && m.loraScale !== 0) all.push(...m.lora.namedParameters().map(([, p]) => p.tensor));
-  }
-  const trainable = (t: tf.Tensor) => t instanceof tf.Variable && t.trainable;
-  const frozen = all.filter((t) => !trainable(t));
-  const lora = `${instanceId(model)}|lora ${state.join(",")}`;
+  const { all, loraState } = callWeights(model);
+  const frozen = all.filter((t) => !isTrainable(t));
+  const lora = `${instanceId(model)}|lora ${loraState.join(",")}`;
   if (frozen.reduce((bytes, t) => bytes + 4 * t.size, 0) > BAKE_LIMIT_BYTES) return { inputs: all, key: `${lora}|inputs` };
-  return { inputs: all.filter(trainable), key: `${lora}|frozen ${frozen.map((t) => instanceId(t.dataId)).join(",")}` };
+  return { inputs: all.filter(isTrainable), key: `${lora}|frozen ${frozen.map((t) => instanceId(t.dataId)).join(",")}` };
 }
 
 /** `f`, a call of `model` on `tensors`, as a traced graph keyed `name…` (the name profiles show), or as TF.js ops. */

@@ -103,3 +103,28 @@ export function checkpointedGrads(
   }
   return { value, grads: totals, inputGrad: dy, penalty };
 }
+
+/**
+ * fn(...inputs) as one op whose backward pass re-runs fn instead of keeping its activations (torch.utils.checkpoint):
+ * the tape holds only the inputs. `params` are the tensors fn closes over that need gradients (its trainable weights).
+ * This is a `tf.customGrad` whose gradient is a `gradients` pass of its own, so the pass around it must be
+ * `gradients` (gradients.ts) or TF.js's, not a `tf.customGrad`'s.
+ */
+export function checkpointCall<T extends tf.Tensor>(fn: (...xs: tf.Tensor[]) => T, inputs: readonly tf.Tensor[], params: readonly tf.Tensor[]): T {
+  const n = inputs.length;
+  const op = tf.customGrad((...args: unknown[]) => {
+    const save = args.at(-1) as tf.GradSaveFunc;
+    const xs = args.slice(0, n) as tf.Tensor[];
+    save(xs);
+    return {
+      value: fn(...xs),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const all = [...saved, ...params];
+        const { value, grads } = gradients(() => fn(...saved), all, dy as tf.Tensor);
+        value.dispose();
+        return grads.map((g, i) => g ?? tf.zerosLike(all[i]!));
+      },
+    };
+  });
+  return op(...inputs, ...params) as T;
+}

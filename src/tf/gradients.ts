@@ -6,7 +6,9 @@
  * gradients are disposed (each tensor is one node's output, so nothing later reads them): the peak is about the
  * forward's tape. Same kernels, same order, same values as TF.js's pass.
  *
- * Only a first-order pass (no enclosing tape) walks the tape itself; a nested call is TF.js's own.
+ * Only a first-order pass (no tape recording around it) walks the tape itself; a higher-order one is TF.js's own. A
+ * pass may run inside another's backward (a checkpointed call's gradient re-running its forward): the outer tape is
+ * left as it was.
  */
 import * as tf from "@tensorflow/tfjs";
 
@@ -71,10 +73,17 @@ export function gradients(f: () => tf.Tensor, xs: readonly tf.Tensor[], dy?: tf.
   }
   if (xs.length === 0) throw new Error("gradients: xs is empty; name at least one tensor to differentiate for");
   if (dy && dy.dtype !== "float32") throw new Error(`gradients: dy must be float32, got ${dy.dtype}`);
-  const y = internals.scopedRun(() => internals.startTape(), () => internals.endTape(), () => engine.tidy("forward", f));
+  // Called from inside another pass's backward (a checkpointed call's gradient), the outer tape is put back after.
+  const outer = internals.state.activeTape;
+  let y: tf.Tensor;
+  let tape: TapeNode[];
+  try {
+    y = internals.scopedRun(() => internals.startTape(), () => internals.endTape(), () => engine.tidy("forward", f));
+  } finally {
+    tape = internals.state.activeTape ?? [];
+    internals.state.activeTape = outer;
+  }
   if (!(y instanceof tf.Tensor)) throw new Error("gradients: f() must return a tensor");
-  const tape = internals.state.activeTape ?? [];
-  internals.state.activeTape = null;
   try {
     return engine.tidy("backward", () => {
       const accumulated = new Map<number, tf.Tensor>([[y.id, dy ?? tf.onesLike(y)]]);

@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { upsampleNearestTo } from "../nn/upsample.js";
 import { Conv2d, GroupNorm, Linear } from "../nn/layers.js";
+import { checkpointed } from "../checkpointed.js";
 import { Module, type BuildContext } from "../nn/module.js";
 import { silu } from "./activations.js";
 
@@ -47,6 +48,10 @@ export class ResnetBlock2D extends Module {
 
   /** x [B, H, W, Cin], temb [B, T] → [B, H, W, Cout] */
   forward(x: tf.Tensor4D, temb: tf.Tensor2D): tf.Tensor4D {
+    return checkpointed(this, [x, temb], (x, temb) => this.block(x as tf.Tensor4D, temb as tf.Tensor2D));
+  }
+
+  private block(x: tf.Tensor4D, temb: tf.Tensor2D): tf.Tensor4D {
     return tf.tidy(() => {
       let h = this.conv1.forward(silu(this.norm1.forward(x)) as tf.Tensor4D); // [B, H, W, Cout]
       const t = this.time_emb_proj.forward(silu(temb)); // [B, Cout]

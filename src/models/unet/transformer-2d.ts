@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Conv2d, GroupNorm, Linear } from "../nn/layers.js";
+import { checkpointed } from "../checkpointed.js";
 import { Module, type BuildContext } from "../nn/module.js";
 import { BasicTransformerBlock } from "./attention.js";
 
@@ -37,6 +38,10 @@ export class Transformer2DModel extends Module {
 
   /** x [B, H, W, C], context [B, M, crossAttentionDim] → [B, H, W, C] */
   forward(x: tf.Tensor4D, context: tf.Tensor3D): tf.Tensor4D {
+    return checkpointed(this, [x, context], (x, context) => this.block(x as tf.Tensor4D, context as tf.Tensor3D));
+  }
+
+  private block(x: tf.Tensor4D, context: tf.Tensor3D): tf.Tensor4D {
     return tf.tidy(() => {
       const [b, h, w] = x.shape;
       // In NHWC a 1×1 conv and a Linear over the channel axis are the same map.

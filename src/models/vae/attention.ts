@@ -3,6 +3,7 @@
  * rescale_output_factor=1)` as built for `UNetMidBlock2D`. Self-attention over all H·W positions with one head.
  */
 import * as tf from "@tensorflow/tfjs";
+import { checkpointed } from "../checkpointed.js";
 import { Module, type BuildContext } from "../nn/module.js";
 import { GroupNorm, Linear } from "../nn/layers.js";
 import { VAE_NORM_EPS } from "./resnet.js";
@@ -26,13 +27,18 @@ export class VaeAttention extends Module {
 
   /** x [B, H, W, C] → x + attention(group_norm(x)), [B, H, W, C] */
   forward(x: tf.Tensor4D): tf.Tensor4D {
+    return checkpointed(this, [x], (x) => this.block(x as tf.Tensor4D));
+  }
+
+  private block(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       const [b, h, w, c] = x.shape;
       const tokens = tf.reshape(this.group_norm.forward(x), [b, h * w, c]); // [B, N, C]
-      const q = this.to_q.forward(tokens) as tf.Tensor3D; // [B, N, C]
+      // The 1/√C scale on Q ([B, N, C]) rather than on the [B, N, N] scores: the same product, less work.
+      const q = tf.mul(this.to_q.forward(tokens), 1 / Math.sqrt(c)) as tf.Tensor3D; // [B, N, C]
       const k = this.to_k.forward(tokens) as tf.Tensor3D;
       const v = this.to_v.forward(tokens) as tf.Tensor3D;
-      const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(c)); // [B, N, N]
+      const scores = tf.matMul(q, k, false, true); // [B, N, N]
       const attended = tf.matMul(tf.softmax(scores), v); // [B, N, C]
       return tf.add(tf.reshape(this.to_out[0].forward(attended), [b, h, w, c]), x);
     });

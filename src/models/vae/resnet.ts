@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { upsampleNearest2x } from "../nn/upsample.js";
+import { checkpointed } from "../checkpointed.js";
 import { Module, type BuildContext } from "../nn/module.js";
 import { Conv2d, GroupNorm } from "../nn/layers.js";
 
@@ -34,6 +35,10 @@ export class ResnetBlock2D extends Module {
 
   /** x [B, H, W, Cin] → [B, H, W, Cout] */
   forward(x: tf.Tensor4D): tf.Tensor4D {
+    return checkpointed(this, [x], (x) => this.block(x as tf.Tensor4D));
+  }
+
+  private block(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       let h = this.conv1.forward(silu(this.norm1.forward(x)) as tf.Tensor4D);
       h = this.conv2.forward(silu(this.norm2.forward(h)) as tf.Tensor4D);

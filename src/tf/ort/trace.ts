@@ -14,6 +14,9 @@ import * as tf from "@tensorflow/tfjs";
 import { onnxDataType, type OnnxDataType, type OnnxGraph, type OnnxInitializer, type OnnxNode, type OnnxValue } from "./onnx-model.js";
 import { translateKernel } from "./trace-ops.js";
 
+/** Constants up to this many elements are shared by value (scalars, shapes); larger ones are weights, named by data. */
+const SMALL_CONSTANT = 16;
+
 /** What a kernel translation sees and emits through. */
 export interface TraceEmitter {
   /** The ONNX name of a kernel input (recording it as a constant when the trace has not seen it). */
@@ -43,6 +46,10 @@ class Recorder implements TraceEmitter {
   private readonly inputNames = new Map<string, number>();
   /** Data computed from the declared inputs; everything else the trace sees is a constant. */
   private readonly dynamic = new Set<object>();
+  /** Initializer names of small constants by dtype, shape and values. */
+  private readonly smallConstants = new Map<string, string>();
+  /** Output names of each recorded kernel call by kernel, input names and attributes. */
+  private readonly calls = new Map<string, string[]>();
   private count = 0;
 
   constructor(private readonly declared: readonly tf.Tensor[]) {
@@ -74,13 +81,22 @@ class Recorder implements TraceEmitter {
     if (views) {
       // Another view of data the trace knows: a reshape.
       const [source] = views.values();
-      const name = this.fresh("view");
-      this.node("Reshape", [source!, this.constant("int64", [t.shape.length], t.shape)], [name]);
+      const call = `view(${source})[${t.shape}]`;
+      let name = this.calls.get(call)?.[0];
+      if (!name) {
+        name = this.fresh("view");
+        this.node("Reshape", [source!, this.constant("int64", [t.shape.length], t.shape)], [name]);
+        this.calls.set(call, [name]);
+      }
       this.define(t, name);
       return name;
     }
-    const values = tf.engine().readSync(t.dataId) as ArrayLike<number>;
-    const name = this.constant(onnxDataType(t.dtype), t.shape, t.dtype === "bool" ? Array.from(values, Number) : values);
+    const raw = tf.engine().readSync(t.dataId) as ArrayLike<number>;
+    const values = t.dtype === "bool" ? Array.from(raw, Number) : raw;
+    // A small constant made anew on each call (a scalar operand) is one initializer, so repeated kernels match.
+    const small = values.length <= SMALL_CONSTANT ? `${t.dtype}[${t.shape}]${Array.from(values).join(",")}` : undefined;
+    const name = (small && this.smallConstants.get(small)) ?? this.constant(onnxDataType(t.dtype), t.shape, values);
+    if (small) this.smallConstants.set(small, name);
     this.define(t, name);
     return name;
   }
@@ -130,8 +146,19 @@ class Recorder implements TraceEmitter {
       outputs.forEach((o) => this.name(o)); // an alias, or a Reshape of its input's data
       return;
     }
-    const names = outputs.map(() => this.fresh(kernelName));
-    translateKernel(this, kernelName, inputs, attrs, outputs, names);
+    if (kernelName === tf.Identity) {
+      this.define(outputs[0]!, this.name(inputs.x!)); // a copy: the same value
+      return;
+    }
+    // The same kernel on the same values (a checkpointed call's forward, re-run for its gradient) is the same value.
+    const inputNames = Object.entries(inputs).map(([k, t]) => `${k}=${t ? this.name(t) : "-"}`);
+    const call = `${kernelName}(${inputNames})${JSON.stringify(attrs)}`;
+    const earlier = this.calls.get(call);
+    const names = earlier ?? outputs.map(() => this.fresh(kernelName));
+    if (!earlier) {
+      translateKernel(this, kernelName, inputs, attrs, outputs, names);
+      this.calls.set(call, names);
+    }
     outputs.forEach((o, i) => this.define(o, names[i]!));
   }
 
@@ -141,15 +168,25 @@ class Recorder implements TraceEmitter {
       this.node("Identity", [this.name(t)], [name]);
       return { name, shape: t.shape, dtype: onnxDataType(t.dtype) };
     });
-    const read = new Set(this.nodes.flatMap((n) => n.inputs));
-    const used = [...this.inputNames].filter(([name]) => read.has(name)).sort((a, b) => a[1] - b[1]);
+    // Only the nodes the outputs need (a gradient nobody asked for is computed in TF.js, not in the graph).
+    const needed = new Set(outputs.map((o) => o.name));
+    const nodes: OnnxNode[] = [];
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const node = this.nodes[i]!;
+      if (!node.outputs.some((o) => needed.has(o))) continue;
+      node.inputs.forEach((n) => needed.add(n));
+      nodes.push(node);
+    }
+    nodes.reverse();
+    const initializers = this.initializers.filter((init) => needed.has(init.name));
+    const used = [...this.inputNames].filter(([name]) => needed.has(name)).sort((a, b) => a[1] - b[1]);
     const inputs: OnnxValue[] = used.map(([name, i]) => ({
       name,
       shape: this.declared[i]!.shape,
       dtype: onnxDataType(this.declared[i]!.dtype),
     }));
     return {
-      graph: { inputs, outputs, nodes: this.nodes, initializers: this.initializers },
+      graph: { inputs, outputs, nodes, initializers },
       used: used.map(([, i]) => i),
       outputs: results.map((t) => ({ shape: t.shape, dtype: t.dtype })),
     };
@@ -179,6 +216,12 @@ export function offEnclosingTape<T>(f: () => T): T {
  * results are disposed. Declared inputs that share data at trace time (one tensor given twice) become one graph
  * input, the first: callers give distinct tensors, or the same one every time.
  */
+let tracingDepth = 0;
+
+/** True while `traceGraph` is recording (model code may then trade memory for recomputation at no cost: see
+ * checkpointCall in src/tf/checkpoint.ts). */
+export const tracing = (): boolean => tracingDepth > 0;
+
 export function traceGraph(declared: readonly tf.Tensor[], f: () => tf.Tensor[]): TracedGraph {
   const engine = tf.engine();
   const recorder = new Recorder(declared);
@@ -200,11 +243,13 @@ export function traceGraph(declared: readonly tf.Tensor[], f: () => tf.Tensor[])
       depth--;
     }
   } as typeof engine.runKernel;
+  tracingDepth++;
   try {
     let traced: TracedGraph | undefined;
     offEnclosingTape(() => tf.tidy(() => void (traced = recorder.finish(f()))));
     return traced!;
   } finally {
+    tracingDepth--;
     engine.runKernel = runKernel;
   }
 }
