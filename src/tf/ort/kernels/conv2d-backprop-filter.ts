@@ -1,12 +1,11 @@
 /**
- * `Conv2DBackpropFilter` (the gradient of Conv2D for its filter) as im2col + one matmul inside ORT:
+ * `Conv2DBackpropFilter` (the gradient of Conv2D for its filter) as im2col + one batched matmul inside ORT:
  *   dW[kh, kw, ci, co] = Σ_{b, oh, ow} xpad[b, oh·s + kh, ow·s + kw, ci] · dy[b, oh, ow, co]
- * The padded input, channels first ([Cin, B, H, W]: one small transpose), is cut into KH·KW strided slices
- * [Cin, B, OH, OW] (one per filter tap), concatenated on the first axis into patchesᵀ [KH·KW·Cin, B·OH·OW] whose row
- * order is the filter's (kh, kw, ci), and dW = patchesᵀ · dy [B·OH·OW, Cout] → [KH·KW·Cin, Cout] → [KH, KW, Cin, Cout].
- * Concatenating whole channel planes copies large blocks, and the matmul needs no transpose: about 1.2× as fast on
- * the bench shape as patches [B·OH·OW, KH·KW·Cin] concatenated on the channel axis (copies of Cin floats) and
- * transposed.
+ * The patches come from one grouped Conv (group = Cin) of the NCHW input with one-hot KH×KW filters: output channel
+ * ci·KH·KW + t is tap t of input channel ci, padding and stride as the conv's, so [B, Cin·KH·KW, OH·OW] is written
+ * once. dy is used as it comes (NHWC is [B, OH·OW, Cout]): dW = Σ_b patches_b · dy_b → [Cin, KH, KW, Cout], then the
+ * small transpose to the filter's [KH, KW, Cin, Cout]. On the bench shape (4×32×32×64, 3×3) this is 2.0–2.2 ms
+ * against 2.6–2.8 ms for KH·KW strided slices concatenated (every patch written twice).
  */
 import * as tf from "@tensorflow/tfjs";
 import type { OnnxInitializer, OnnxNode } from "../onnx-model.js";
@@ -23,43 +22,39 @@ const int64 = (name: string, values: readonly number[]): OnnxInitializer => ({
 function backpropFilterGraph(info: tf.backend_util.Conv2DInfo, x: tf.TensorInfo, dy: tf.TensorInfo) {
   const { top, bottom, left, right } = info.padInfo;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow } = info;
-  const rows = info.batchSize * oh * ow;
-  const taps = kh * kw * info.inChannels;
-  const nodes: OnnxNode[] = [];
+  const cin = info.inChannels;
+  const taps = kh * kw;
+  const b = info.batchSize;
+  // One-hot depthwise filters: output channel ci·taps + t of group ci copies tap t of input channel ci.
+  const onehot = new Float32Array(cin * taps * taps);
+  for (let c = 0; c < cin; c++) for (let t = 0; t < taps; t++) onehot[(c * taps + t) * taps + t] = 1;
   const initializers: OnnxInitializer[] = [
-    int64("patch_shape", [taps, rows]),
-    int64("dy_shape", [rows, info.outChannels]),
-    int64("filter_shape", info.filterShape),
-    int64("slice_axes", [2, 3]),
-    int64("slice_steps", [sh, sw]),
+    { name: "onehot", dims: [cin * taps, 1, kh, kw], dataType: "float32", values: onehot },
+    int64("patch_shape", [b, cin * taps, oh * ow]),
+    int64("dy_shape", [b, oh * ow, info.outChannels]),
+    int64("dw_shape", [cin, kh, kw, info.outChannels]),
+    int64("axis0", [0]),
   ];
-  const channelsFirst = "x_cbhw"; // [Cin, B, H, W]
-  nodes.push({ op: "Transpose", inputs: ["x0"], outputs: [channelsFirst], attributes: { perm: { ints: [3, 0, 1, 2] } } });
-  let padded = channelsFirst;
-  if (top || bottom || left || right) {
-    initializers.push(int64("pads", [0, 0, top, left, 0, 0, bottom, right]));
-    nodes.push({ op: "Pad", inputs: [channelsFirst, "pads"], outputs: [(padded = "x_pad")] });
-  }
-  const slices: string[] = [];
-  for (let i = 0; i < kh; i++) {
-    for (let j = 0; j < kw; j++) {
-      const at = `${i}_${j}`;
-      initializers.push(int64(`start_${at}`, [i, j]), int64(`end_${at}`, [i + (oh - 1) * sh + 1, j + (ow - 1) * sw + 1]));
-      nodes.push({
-        op: "Slice",
-        inputs: [padded, `start_${at}`, `end_${at}`, "slice_axes", "slice_steps"],
-        outputs: [`tap_${at}`],
-      });
-      slices.push(`tap_${at}`);
-    }
-  }
-  nodes.push(
-    { op: "Concat", inputs: slices, outputs: ["taps"], attributes: { axis: { int: 0 } } }, // [KH·KW·Cin, B, OH, OW]
-    { op: "Reshape", inputs: ["taps", "patch_shape"], outputs: ["patches_t"] },
+  const nodes: OnnxNode[] = [
+    { op: "Transpose", inputs: ["x0"], outputs: ["x_nchw"], attributes: { perm: { ints: [0, 3, 1, 2] } } },
+    {
+      op: "Conv",
+      inputs: ["x_nchw", "onehot"],
+      outputs: ["patches"], // [B, Cin·KH·KW, OH, OW]
+      attributes: {
+        group: { int: cin },
+        kernel_shape: { ints: [kh, kw] },
+        pads: { ints: [top, left, bottom, right] },
+        strides: { ints: [sh, sw] },
+      },
+    },
+    { op: "Reshape", inputs: ["patches", "patch_shape"], outputs: ["patch_rows"] },
     { op: "Reshape", inputs: ["x1", "dy_shape"], outputs: ["dy_rows"] },
-    { op: "MatMul", inputs: ["patches_t", "dy_rows"], outputs: ["dw_rows"] },
-    { op: "Reshape", inputs: ["dw_rows", "filter_shape"], outputs: ["y"] },
-  );
+    { op: "MatMul", inputs: ["patch_rows", "dy_rows"], outputs: ["dw_b"] }, // [B, Cin·KH·KW, Cout]
+    { op: "ReduceSum", inputs: ["dw_b", "axis0"], outputs: ["dw_rows"], attributes: { keepdims: { int: 0 } } },
+    { op: "Reshape", inputs: ["dw_rows", "dw_shape"], outputs: ["dw_cio"] },
+    { op: "Transpose", inputs: ["dw_cio"], outputs: ["y"], attributes: { perm: { ints: [1, 2, 0, 3] } } },
+  ];
   return {
     inputs: [{ name: "x0", shape: x.shape }, { name: "x1", shape: dy.shape }],
     outputs: [{ name: "y", shape: info.filterShape }],
