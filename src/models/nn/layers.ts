@@ -65,23 +65,26 @@ export class GroupNorm extends Module {
 
   /**
    * x [B, ..., C] (channels last) normalised over each group of C/G channels and all positions. The statistics are
-   * per-channel sums over positions, combined per group on the small [B, 1, G, C/G] tensor and spread back to
-   * [B, 1, C], so every op on the full tensor broadcasts along positions only (contiguous channels): ONNX Runtime
-   * runs those as strided loops, where a [B, 1, G, 1] broadcast over [B, N, G, C/G] went element by element.
+   * per-channel sums over the positions' axes, combined per group on the small [B, G, C/G] tensor and spread back to
+   * [B, 1, …, 1, C]. So every op on the full tensor is a reduction over the position axes or a per-channel broadcast,
+   * with no reshape of x: ONNX Runtime moves the NCHW convs' layout transposes through all of them and they cancel
+   * between convs; and it runs them as strided loops, where a [B, 1, G, 1] broadcast went element by element.
    */
   forward(x: tf.Tensor): tf.Tensor {
     const [b] = x.shape;
     const c = this.numChannels;
     const g = this.numGroups;
-    const flat = tf.reshape(x, [b!, -1, c]); // [B, N, C]
-    const count = flat.shape[1]! * (c / g);
-    const perChannel = (t: tf.Tensor) => tf.reshape(tf.sum(t, 1, true), [b!, 1, g, c / g]); // Σ over N → [B, 1, G, C/G]
-    const groupMean = (t: tf.Tensor) =>
-      tf.reshape(tf.tile(tf.div(tf.sum(perChannel(t), 3, true), count), [1, 1, 1, c / g]), [b!, 1, c]); // [B, 1, C]
-    const centered = tf.sub(flat, groupMean(flat));
+    const positionAxes = x.shape.slice(1, -1).map((_, i) => i + 1);
+    const statShape = x.shape.map((d, i) => (i === 0 || i === x.rank - 1 ? d : 1)); // [B, 1, …, 1, C]
+    const count = (x.size / b! / c) * (c / g);
+    const groupMean = (t: tf.Tensor) => {
+      const perGroup = tf.sum(tf.reshape(tf.sum(t, positionAxes), [b!, g, c / g]), 2, true); // [B, G, 1]
+      return tf.reshape(tf.tile(tf.div(perGroup, count), [1, 1, c / g]), statShape); // [B, 1, …, 1, C]
+    };
+    const centered = tf.sub(x, groupMean(x));
     const variance = groupMean(tf.square(centered));
-    const scale = tf.mul(tf.rsqrt(tf.add(variance, this.eps)), this.weight.tensor); // [B, 1, C]
-    return tf.reshape(tf.add(tf.mul(centered, scale), this.bias.tensor), x.shape);
+    const scale = tf.mul(tf.rsqrt(tf.add(variance, this.eps)), this.weight.tensor); // [B, 1, …, 1, C]
+    return tf.add(tf.mul(centered, scale), this.bias.tensor);
   }
 }
 
