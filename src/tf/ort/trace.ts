@@ -9,6 +9,10 @@
  * Reshape of it. A tensor the trace sees that neither a declared input nor a recorded kernel made (a `tf.scalar`,
  * a weight not declared, a constant table) is baked into the graph as an initializer with its values at trace time:
  * anything that changes between calls must be a declared input, or part of the cache key.
+ *
+ * A kernel dispatched again on the same values with the same attributes (a checkpointed block's forward, re-run for
+ * its gradient) reuses the first dispatch's nodes, small constants are shared by value, and nodes that no result
+ * needs are dropped: the graph is the computation, not the order TF.js happened to run it in.
  */
 import * as tf from "@tensorflow/tfjs";
 import { onnxDataType, type OnnxDataType, type OnnxGraph, type OnnxInitializer, type OnnxNode, type OnnxValue } from "./onnx-model.js";
@@ -210,18 +214,18 @@ export function offEnclosingTape<T>(f: () => T): T {
   }
 }
 
-/**
- * Runs `f` once on the active backend, recording the kernels it dispatches, and returns the graph computing its
- * results from `declared` (graph inputs in0, in1, …; outputs out0, out1, …). `f` runs off any enclosing tape; its
- * results are disposed. Declared inputs that share data at trace time (one tensor given twice) become one graph
- * input, the first: callers give distinct tensors, or the same one every time.
- */
 let tracingDepth = 0;
 
 /** True while `traceGraph` is recording (model code may then trade memory for recomputation at no cost: see
  * checkpointCall in src/tf/checkpoint.ts). */
 export const tracing = (): boolean => tracingDepth > 0;
 
+/**
+ * Runs `f` once on the active backend, recording the kernels it dispatches, and returns the graph computing its
+ * results from `declared` (graph inputs in0, in1, …; outputs out0, out1, …). `f` runs off any enclosing tape; its
+ * results are disposed. Declared inputs that share data at trace time (one tensor given twice) become one graph
+ * input, the first: callers give distinct tensors, or the same one every time.
+ */
 export function traceGraph(declared: readonly tf.Tensor[], f: () => tf.Tensor[]): TracedGraph {
   const engine = tf.engine();
   const recorder = new Recorder(declared);
