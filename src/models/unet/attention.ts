@@ -4,7 +4,6 @@
  * each pre-LayerNorm and residual. Sequences are [B, N, C].
  */
 import * as tf from "@tensorflow/tfjs";
-import { attend } from "../nn/attend.js";
 import { LayerNorm, Linear } from "../nn/layers.js";
 import { Module, type BuildContext } from "../nn/module.js";
 import { gelu } from "./activations.js";
@@ -54,7 +53,8 @@ export class Attention extends Module {
       const q = split(tf.mul(this.to_q.forward(x), 1 / Math.sqrt(this.dimHead)), n);
       const k = split(this.to_k.forward(kv), m);
       const v = split(this.to_v.forward(kv), m);
-      const out = attend(q, k, v); // softmax(QKᵀ)V [B, heads, N, d]
+      const scores = tf.matMul(q, k, false, true); // [B, heads, N, M]
+      const out = tf.matMul(tf.softmax(scores), v); // [B, heads, N, d]
       const merged = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [b, n, this.heads * this.dimHead]); // [B, N, inner]
       return this.to_out[0].forward(merged) as tf.Tensor3D;
     });

@@ -4,7 +4,6 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { checkpointed } from "../checkpointed.js";
-import { attend } from "../nn/attend.js";
 import { Module, type BuildContext } from "../nn/module.js";
 import { GroupNorm, Linear } from "../nn/layers.js";
 import { VAE_NORM_EPS } from "./resnet.js";
@@ -39,7 +38,8 @@ export class VaeAttention extends Module {
       const q = tf.mul(this.to_q.forward(tokens), 1 / Math.sqrt(c)) as tf.Tensor3D; // [B, N, C]
       const k = this.to_k.forward(tokens) as tf.Tensor3D;
       const v = this.to_v.forward(tokens) as tf.Tensor3D;
-      const attended = attend(q, k, v); // softmax(QKᵀ)V [B, N, C]
+      const scores = tf.matMul(q, k, false, true); // [B, N, N]
+      const attended = tf.matMul(tf.softmax(scores), v); // [B, N, C]
       return tf.add(tf.reshape(this.to_out[0].forward(attended), [b, h, w, c]), x);
     });
   }
