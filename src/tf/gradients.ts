@@ -88,6 +88,10 @@ export function gradients(f: () => tf.Tensor, xs: readonly tf.Tensor[], dy?: tf.
     return engine.tidy("backward", () => {
       const accumulated = new Map<number, tf.Tensor>([[y.id, dy ?? tf.onesLike(y)]]);
       const wanted = new Set(xs.map((x) => x.id));
+      // A gradient function may hand a tensor on as it is: one the caller owns (dy) or one still held is kept.
+      const release = (t: tf.Tensor) => {
+        if (t !== dy && ![...accumulated.values()].includes(t)) t.dispose();
+      };
       const nodes = nodesFromXsToY(tape, xs, y);
       for (let i = nodes.length - 1; i >= 0; i--) {
         const node = nodes[i]!;
@@ -102,7 +106,7 @@ export function gradients(f: () => tf.Tensor, xs: readonly tf.Tensor[], dy?: tf.
           }
           const current = accumulated.get(x.id);
           accumulated.set(x.id, current ? tf.add(current, dx) : dx);
-          if (current) tf.dispose([current, dx]);
+          if (current) [current, dx].forEach(release);
         }
         // Nothing later reads this node's saved tensors or its outputs' gradients.
         node.saved?.forEach((t) => t.dispose());
@@ -110,8 +114,7 @@ export function gradients(f: () => tf.Tensor, xs: readonly tf.Tensor[], dy?: tf.
           const g = accumulated.get(o.id);
           if (!g || wanted.has(o.id)) continue;
           accumulated.delete(o.id);
-          // A gradient function may hand dy on as it is (the same tensor is then an input's gradient too).
-          if (g !== dy && ![...accumulated.values()].includes(g)) g.dispose();
+          release(g);
         }
       }
       return { value: y, grads: xs.map((x) => accumulated.get(x.id)) };

@@ -78,3 +78,18 @@ test("gradients refuses an empty xs and a non-float dy, naming them", () => {
   assert.throws(() => gradients(() => tf.square(x), [x], tf.scalar(1, "int32")), /dy must be float32, got int32/);
   x.dispose();
 });
+
+test("a gradient that hands its dy on as it is loses no gradient, keeps the caller's dy and leaves no tensor", () => {
+  const passOn = tf.customGrad((...args: unknown[]) => ({ value: tf.mul(args[0] as tf.Tensor, 1), gradFunc: (dy: tf.Tensor | tf.Tensor[]) => dy }));
+  const x = tf.tensor1d([1, 2, 3]);
+  const dy = tf.tensor1d([1, 1, 2]);
+  const before = tf.memory().numTensors;
+  const twice = gradients(() => tf.add(passOn(x), passOn(x)), [x], dy); // d(2x·dy)/dx = 2·dy
+  const direct = gradients(() => passOn(passOn(x)), [x], dy); // dy itself, handed through both
+  assert.deepEqual(Array.from(twice.grads[0]!.dataSync()), [2, 2, 4]);
+  assert.deepEqual(Array.from(direct.grads[0]!.dataSync()), [1, 1, 2]);
+  assert.equal(dy.isDisposed, false);
+  tf.dispose([twice.value, twice.grads[0]!, direct.value]);
+  assert.equal(tf.memory().numTensors, before, "nothing left but what was handed back");
+  tf.dispose([x, dy]);
+});
