@@ -3,6 +3,7 @@
  * profiler has installed a hook (src/bench/profile.ts), lets that hook measure it. With no hook installed it is a
  * plain call, so the step pays one null check per phase.
  */
+import { HookSlot } from "./hook-slot.js";
 
 /**
  * The model parts of a step a profile reports (issue 18: where an AlignProp step's time goes). The UNet parts hold
@@ -15,19 +16,14 @@ export type Phase = (typeof PHASES)[number];
 
 export type PhaseHook = <T>(name: Phase, fn: () => T) => T;
 
-let hook: PhaseHook | undefined;
+const slot = new HookSlot<PhaseHook>("withPhaseHook", "a phase hook");
 
 export function phase<T>(name: Phase, fn: () => T): T {
+  const hook = slot.current;
   return hook ? hook(name, fn) : fn();
 }
 
 /** Runs `fn` with `h` measuring every phase it enters; the hook is removed when `fn` returns or throws. */
 export function withPhaseHook<T>(h: PhaseHook, fn: () => T): T {
-  if (hook) throw new Error("withPhaseHook: a phase hook is already installed (profiles cannot nest)");
-  hook = h;
-  try {
-    return fn();
-  } finally {
-    hook = undefined;
-  }
+  return slot.with(h, fn);
 }

@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { HookSlot } from "../../util/hook-slot.js";
 import { OrtSession } from "./binding.js";
 import { encodeModel } from "./onnx-model.js";
 import { ortSessions, runOnHeap } from "./ort-kernel.js";
@@ -32,17 +33,11 @@ const labelOf = (key: string): string => {
 /** Sees every run of a compiled graph (src/bench/profile.ts times them): runs `run` and returns what it returns. */
 export type GraphRunHook = <T>(label: string, run: () => T) => T;
 
-let runHook: GraphRunHook | undefined;
+const runHook = new HookSlot<GraphRunHook>("withGraphRunHook", "a graph run hook");
 
 /** Runs `fn` with `hook` seeing every graph run it makes; the hook is removed when `fn` returns or throws. */
 export function withGraphRunHook<T>(hook: GraphRunHook, fn: () => T): T {
-  if (runHook) throw new Error("withGraphRunHook: a graph run hook is already installed (profiles cannot nest)");
-  runHook = hook;
-  try {
-    return fn();
-  } finally {
-    runHook = undefined;
-  }
+  return runHook.with(hook, fn);
 }
 
 const CAPACITY = 48;
@@ -77,7 +72,8 @@ export function compileTraced(key: string, declared: readonly tf.Tensor[], f: ()
 
 /** Runs a compiled graph on `declared` (same shapes and dtypes as at trace time); the caller owns the results. */
 export function runCompiled(compiled: Compiled, declared: readonly tf.Tensor[]): tf.Tensor[] {
-  return runHook ? runHook(compiled.label, () => runGraph(compiled, declared)) : runGraph(compiled, declared);
+  const hook = runHook.current;
+  return hook ? hook(compiled.label, () => runGraph(compiled, declared)) : runGraph(compiled, declared);
 }
 
 function runGraph({ inputs, used, outputs, session }: Compiled, declared: readonly tf.Tensor[]): tf.Tensor[] {
