@@ -17,6 +17,14 @@ export const transpose = (input: string, output: string, perm: readonly number[]
   attributes: { perm: { ints: perm } },
 });
 
+/** A 1-D int64 initializer (shapes, axes, Slice bounds: the operands opset 17 takes as inputs). */
+export const int64 = (name: string, values: readonly number[]): OnnxInitializer => ({
+  name,
+  dims: [values.length],
+  dataType: "int64",
+  values,
+});
+
 /** The permutation that swaps the last two axes of a rank-`rank` tensor. */
 export const swapLastTwo = (rank: number): number[] => [...Array(rank - 2).keys(), rank - 1, rank - 2];
 

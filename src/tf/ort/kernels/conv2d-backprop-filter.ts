@@ -9,15 +9,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { OnnxInitializer, OnnxNode } from "../onnx-model.js";
+import { int64, NHWC_TO_NCHW, transpose } from "../graph-parts.js";
 import { ortCanTake, shapesKey, type OrtKernel } from "../ort-kernel.js";
 import { convInfo, convKey } from "./conv2d.js";
-
-const int64 = (name: string, values: readonly number[]): OnnxInitializer => ({
-  name,
-  dims: [values.length],
-  dataType: "int64",
-  values,
-});
 
 function backpropFilterGraph(info: tf.backend_util.Conv2DInfo, x: tf.TensorInfo, dy: tf.TensorInfo) {
   const { top, bottom, left, right } = info.padInfo;
@@ -36,7 +30,7 @@ function backpropFilterGraph(info: tf.backend_util.Conv2DInfo, x: tf.TensorInfo,
     int64("axis0", [0]),
   ];
   const nodes: OnnxNode[] = [
-    { op: "Transpose", inputs: ["x0"], outputs: ["x_nchw"], attributes: { perm: { ints: [0, 3, 1, 2] } } },
+    transpose("x0", "x_nchw", NHWC_TO_NCHW),
     {
       op: "Conv",
       inputs: ["x_nchw", "onehot"],
@@ -53,7 +47,7 @@ function backpropFilterGraph(info: tf.backend_util.Conv2DInfo, x: tf.TensorInfo,
     { op: "MatMul", inputs: ["patch_rows", "dy_rows"], outputs: ["dw_b"] }, // [B, Cin·KH·KW, Cout]
     { op: "ReduceSum", inputs: ["dw_b", "axis0"], outputs: ["dw_rows"], attributes: { keepdims: { int: 0 } } },
     { op: "Reshape", inputs: ["dw_rows", "dw_shape"], outputs: ["dw_cio"] },
-    { op: "Transpose", inputs: ["dw_cio"], outputs: ["y"], attributes: { perm: { ints: [1, 2, 0, 3] } } },
+    transpose("dw_cio", "y", [1, 2, 0, 3]), // [Cin, KH, KW, Cout] → [KH, KW, Cin, Cout]
   ];
   return {
     inputs: [{ name: "x0", shape: x.shape }, { name: "x1", shape: dy.shape }],

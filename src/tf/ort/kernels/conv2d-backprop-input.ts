@@ -10,7 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { OnnxGraph } from "../onnx-model.js";
-import { FILTER_TO_OIHW, NCHW_TO_NHWC, NHWC_TO_NCHW, onnxPads, transpose } from "../graph-parts.js";
+import { FILTER_TO_OIHW, int64, NCHW_TO_NHWC, NHWC_TO_NCHW, onnxPads, transpose } from "../graph-parts.js";
 import { ortCanTake, shapesKey, type OrtKernel } from "../ort-kernel.js";
 import { convInfo, convKey } from "./conv2d.js";
 
@@ -60,10 +60,10 @@ export const conv2DBackpropInput: OrtKernel = { kernelName: tf.Conv2DBackpropInp
     inputs: values,
     outputs,
     initializers: [
-      { name: "flip_starts", dims: [2], dataType: "int64", values: [-1, -1] },
-      { name: "flip_ends", dims: [2], dataType: "int64", values: [-(info.filterHeight + 1), -(info.filterWidth + 1)] },
-      { name: "flip_axes", dims: [2], dataType: "int64", values: [2, 3] },
-      { name: "flip_steps", dims: [2], dataType: "int64", values: [-1, -1] },
+      int64("flip_starts", [-1, -1]),
+      int64("flip_ends", [-(info.filterHeight + 1), -(info.filterWidth + 1)]),
+      int64("flip_axes", [2, 3]),
+      int64("flip_steps", [-1, -1]),
     ],
     nodes: [
       transpose("x0", "dy_nchw", NHWC_TO_NCHW),
