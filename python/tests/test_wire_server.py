@@ -3,6 +3,7 @@ first while the socket thread is busy, close() delivers everything published, an
 behaviour against the real TS client is tested from TS in test/bridge-python/.)"""
 
 import threading
+import time
 import uuid
 
 import pytest
@@ -125,3 +126,54 @@ def test_a_failed_bind_names_the_endpoints(tmp_path):
     options = TrainerServerOptions(endpoints=endpoints, run_id="r", config_json="{}", agent="t", handle=lambda c: None)
     with pytest.raises(OSError, match="cannot bind ipc://.*missing-dir"):
         TrainerServer.bind(options)
+
+
+def closing(server: TrainerServer, grace_s: float) -> threading.Thread:
+    thread = threading.Thread(target=server.close, kwargs={"grace_s": grace_s})
+    thread.start()
+    return thread
+
+
+def snapshot_after(dealer: zmq.Socket, after_seq: int) -> pb.Snapshot:
+    request = pb.SnapshotRequest(after_seq=after_seq)
+    cmd = pb.Command(id=str(uuid.uuid4()), protocol_major=PROTOCOL_MAJOR, snapshot=request)
+    dealer.send(cmd.SerializeToString())
+    assert dealer.poll(10_000), "no answer to the snapshot"
+    result = decode_result(dealer.recv()).value
+    assert result is not None and result.ok
+    return result.snapshot
+
+
+def test_an_ended_run_answers_until_a_client_confirms_it_has_every_event(tmp_path):
+    server = server_with(tmp_path)
+    server.publish(pb.Metrics(step=1))
+    done = server.publish(pb.Status(state=pb.RUN_STATE_DONE, message="finished"))
+    thread = closing(server, grace_s=600)  # longer than the test may run: only the confirmation ends it
+    context = zmq.Context()
+    dealer = context.socket(zmq.DEALER)
+    dealer.linger = 0
+    dealer.connect(server.endpoints.control)
+    # A client that missed the last frames fetches them: that is no confirmation yet.
+    missed = snapshot_after(dealer, done.seq - 2)
+    assert [e.seq for e in missed.events] == [done.seq - 1, done.seq]
+    assert thread.is_alive()
+    assert snapshot_after(dealer, done.seq).events == []  # nothing after DONE: it has every event
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    dealer.close()
+    context.term()
+
+
+def test_an_ended_run_without_a_confirming_client_closes_after_its_grace_and_a_running_one_at_once(tmp_path):
+    (tmp_path / "ended").mkdir()
+    (tmp_path / "running").mkdir()
+    ended = server_with(tmp_path / "ended")
+    ended.publish(pb.Status(state=pb.RUN_STATE_FAILED, message="broke"))
+    started = time.monotonic()
+    ended.close(grace_s=0.3)
+    assert time.monotonic() - started >= 0.29
+    running = server_with(tmp_path / "running")
+    running.publish(pb.Status(state=pb.RUN_STATE_RUNNING, message="training"))
+    thread = closing(running, grace_s=600)
+    thread.join(timeout=30)
+    assert not thread.is_alive()

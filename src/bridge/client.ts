@@ -60,6 +60,9 @@ export interface TrainerClientOptions {
   deadAfterMs?: number;
 }
 
+/** How long the client waits for the trainer to take its confirmation of the terminal event. */
+const CONFIRM_TIMEOUT_MS = 1000;
+
 const isTerminal = (e: Event) =>
   e.payload.case === "status" && (e.payload.value.state === RunState.DONE || e.payload.value.state === RunState.FAILED);
 
@@ -185,7 +188,20 @@ export class TrainerClient implements RunController {
     if (event.seq <= this.lastSeq || this.queue.isEnded) return;
     this.lastSeq = event.seq;
     this.queue.push(event);
-    if (isTerminal(event)) void this.close();
+    if (isTerminal(event)) void this.finish(event.seq);
+  }
+
+  /**
+   * Ends the stream at the run's terminal event and tells the trainer this client has every event (a snapshot of
+   * nothing after it), so the trainer need not wait out its final grace (TrainerServer.close), then closes.
+   */
+  private async finish(seq: number): Promise<void> {
+    this.queue.end();
+    if (!this.reconnecting && !this.closed) {
+      const confirm = { case: "snapshot", value: create(SnapshotRequestSchema, { afterSeq: seq }) } as const;
+      await this.connection.request(confirm, CONFIRM_TIMEOUT_MS).catch(() => undefined);
+    }
+    await this.close();
   }
 
   /** A note from the client itself (seq 0: not the trainer's). */

@@ -22,6 +22,13 @@ export const PROTOCOL_MINOR = 2;
 export type Topic = NonNullable<Event["payload"]["case"]>;
 export const TOPICS: readonly Topic[] = ["status", "metrics", "images", "log", "error", "checkpoint", "progress", "eval"];
 
+/**
+ * How long a trainer that has ended (DONE or FAILED) keeps answering before it closes, unless a client confirms first
+ * that it has every event (a snapshot request for nothing after the last seq; TrainerClient sends one on the terminal
+ * event): a client that was reconnecting when the last frames went out fetches them in that time.
+ */
+export const FINAL_GRACE_MS = 5000;
+
 /** Largest frame either side accepts: a snapshot with a few full-size image batches fits; a runaway frame does not. */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 

@@ -27,6 +27,7 @@ import type { KeyPair } from "./curve.js";
 import { assertSafeBind, type Endpoints } from "./endpoints.js";
 import { EventRing } from "./event-ring.js";
 import {
+  FINAL_GRACE_MS,
   MAX_FRAME_BYTES,
   PROTOCOL_MAJOR,
   PROTOCOL_MINOR,
@@ -72,6 +73,9 @@ export class TrainerServer {
   private status: Status | undefined;
   private readonly instanceId = randomUUID();
   private readonly loops: Promise<void>[];
+  /** Resolves when a client confirms it has every event of an ended run (see FINAL_GRACE_MS). */
+  private confirmed!: () => void;
+  private readonly caughtUp = new Promise<void>((resolve) => (this.confirmed = resolve));
   /** Frames that could not be decoded or were refused. */
   badFrames = 0;
 
@@ -138,9 +142,17 @@ export class TrainerServer {
     return event;
   }
 
-  /** Sends what is queued, then closes the sockets (their linger flushes the last frames). */
-  async close(): Promise<void> {
+  /**
+   * Sends what is queued, then closes the sockets (their linger flushes the last frames). A run that has ended keeps
+   * answering until a client confirms it has every event, for at most `graceMs` (FINAL_GRACE_MS).
+   */
+  async close(graceMs = FINAL_GRACE_MS): Promise<void> {
     await this.pubQueue.drained();
+    if (this.ended()) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.caughtUp, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
+    }
     for (const socket of [this.control, this.observe, this.pub]) socket.close();
     await Promise.all(this.loops);
     await this.zap?.close();
@@ -201,6 +213,7 @@ export class TrainerServer {
       case "ping":
         return this.result(cmd.id, true, "pong");
       case "snapshot":
+        if (this.ended() && cmd.kind.value.afterSeq >= this.seq) this.confirmed();
         return this.result(cmd.id, true, "snapshot", {
           snapshot: create(SnapshotSchema, {
             runId: this.opts.runId,
@@ -224,6 +237,10 @@ export class TrainerServer {
         this.badFrames++;
         return this.result(cmd.id, false, "command has no kind (unknown command from a newer client?)");
     }
+  }
+
+  private ended(): boolean {
+    return this.status?.state === RunState.DONE || this.status?.state === RunState.FAILED;
   }
 
   private result(

@@ -19,6 +19,12 @@ PROTOCOL_MINOR = 2  # 1: the Progress event; 2: the EvalResult event (the torch 
 # The PUB topic of an event is the name of its payload case.
 TOPICS: tuple[str, ...] = tuple(f.name for f in pb.Event.DESCRIPTOR.oneofs_by_name["payload"].fields)
 
+# How long a trainer that has ended (DONE or FAILED) keeps answering before it closes, unless a client confirms first
+# that it has every event (a snapshot request for nothing after the last seq; the TS client sends one on the terminal
+# event): a client that was reconnecting when the last frames went out fetches them in that time. Equal to
+# src/bridge/protocol.ts's FINAL_GRACE_MS.
+FINAL_GRACE_S = 5.0
+
 # Largest frame either side accepts: a snapshot with a few full-size image batches fits; a runaway frame does not.
 MAX_FRAME_BYTES = 64 * 1024 * 1024
 

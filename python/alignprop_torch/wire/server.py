@@ -24,7 +24,13 @@ from alignprop_torch.gen.alignprop.v1 import alignprop_pb2 as pb
 from alignprop_torch.wire.endpoints import assert_safe_bind
 from alignprop_torch.wire.event_ring import EventRing
 from alignprop_torch.wire.options import MUTATING, Endpoints, TrainerServerOptions
-from alignprop_torch.wire.protocol import MAX_FRAME_BYTES, PROTOCOL_MAJOR, PROTOCOL_MINOR, decode_command
+from alignprop_torch.wire.protocol import (
+    FINAL_GRACE_S,
+    MAX_FRAME_BYTES,
+    PROTOCOL_MAJOR,
+    PROTOCOL_MINOR,
+    decode_command,
+)
 from alignprop_torch.wire.publish_queue import PublishQueue
 from alignprop_torch.wire.zap import CONTROL_DOMAIN, OBSERVE_DOMAIN, ZapHandler
 
@@ -52,6 +58,10 @@ class TrainerServer:
         self._status: pb.Status | None = None
         self._instance_id = str(uuid.uuid4())
         self._closing = False
+        # When the socket thread stops serving once closing: at once, or after the final grace of an ended run.
+        self._close_by = 0.0
+        # Set when a client confirms it has every event of an ended run (see FINAL_GRACE_S).
+        self._caught_up = False
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_write, False)
         self._context = zmq.Context()
@@ -110,10 +120,14 @@ class TrainerServer:
             self._wake()
         return event
 
-    def close(self) -> None:
-        """Sends what is queued, then closes the sockets (their linger flushes the last frames)."""
+    def close(self, grace_s: float = FINAL_GRACE_S) -> None:
+        """Sends what is queued, then closes the sockets (their linger flushes the last frames). A run that has ended
+        keeps answering until a client confirms it has every event, for at most `grace_s` (FINAL_GRACE_S)."""
         if self._closing:
             return
+        with self._lock:
+            ended = self._ended()
+        self._close_by = time.monotonic() + (grace_s if ended else 0.0)
         self._closing = True
         self._wake()
         self._thread.join()
@@ -179,8 +193,9 @@ class TrainerServer:
         poller.register(control, zmq.POLLIN)
         poller.register(observe, zmq.POLLIN)
         poller.register(self._wake_read, zmq.POLLIN)
-        while not self._closing:
-            for source, _ in poller.poll():
+        while not self._done_serving():
+            timeout_ms = max(1, int((self._close_by - time.monotonic()) * 1000)) if self._closing else None
+            for source, _ in poller.poll(timeout_ms):
                 if source is control or source is observe:
                     self._answer_all(source, read_only=source is observe)
                 else:
@@ -188,6 +203,12 @@ class TrainerServer:
             self._send_queued(pub)
         # Everything published before close() is in the queue by now.
         self._send_queued(pub)
+
+    def _done_serving(self) -> bool:
+        return self._closing and (self._caught_up or time.monotonic() >= self._close_by)
+
+    def _ended(self) -> bool:
+        return self._status is not None and self._status.state in (pb.RUN_STATE_DONE, pb.RUN_STATE_FAILED)
 
     def _send_queued(self, pub: zmq.Socket) -> None:
         for topic, frame in self._queue.take_all():
@@ -249,6 +270,8 @@ class TrainerServer:
             with self._lock:
                 seq, first_seq, status = self._seq, self._ring.first_seq, self._status
                 events = self._ring.after(cmd.snapshot.after_seq)
+                if self._ended() and cmd.snapshot.after_seq >= seq:
+                    self._caught_up = True
             snapshot = pb.Snapshot(
                 run_id=self._opts.run_id,
                 seq=seq,

@@ -151,7 +151,11 @@ export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
   messageDesc(file_alignprop_v1_alignprop, 5);
 
 /**
- * Ask for the events the trainer still holds with seq > after_seq (0: everything it holds).
+ * Ask for the events the trainer still holds with seq > after_seq (0: everything it holds). After the run has ended
+ * (DONE or FAILED), a request with after_seq at or past the last seq tells the trainer this client has every event:
+ * an ended trainer keeps answering until one client says so, for at most 5 s (FINAL_GRACE_MS in
+ * src/bridge/protocol.ts, FINAL_GRACE_S in the Python wire), so a client that was reconnecting when the last frames
+ * went out can still fetch them. TrainerClient sends it when it sees the terminal status.
  *
  * @generated from message alignprop.v1.SnapshotRequest
  */
