@@ -34,7 +34,7 @@ RUN npm ci --no-audit --no-fund \
  && npm prune --omit=dev
 
 ENV HF_HOME=/hf-cache
-VOLUME ["/app/runs", "/hf-cache"]
+VOLUME ["/app/runs", "/app/logs", "/hf-cache"]
 EXPOSE 5555 5556 5557
 ENTRYPOINT ["node", "dist/src/cli/main.js"]
 CMD ["train", "--headless", "--engine", "torch", "--bind", "tcp://127.0.0.1:5555"]

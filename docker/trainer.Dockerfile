@@ -25,7 +25,7 @@ RUN npm ci --no-audit --no-fund \
 
 ENV TF_FORCE_GPU_ALLOW_GROWTH=true
 ENV HF_HOME=/hf-cache
-VOLUME ["/app/runs", "/hf-cache"]
+VOLUME ["/app/runs", "/app/logs", "/hf-cache"]
 EXPOSE 5555 5556 5557
 ENTRYPOINT ["node", "dist/src/cli/main.js"]
 CMD ["train", "--headless", "--backend", "tensorflow-gpu", "--bind", "tcp://127.0.0.1:5555"]

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join, posix, relative } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
@@ -98,6 +98,11 @@ for (const { name, engine, service, dockerfile, dockerfilePath } of trainers) {
     assert.equal(gpu!.driver, "nvidia");
     assert.deepEqual(gpu!.capabilities, ["gpu"]);
     assert.ok(service.volumes.some((v) => v.startsWith("./runs:/app/runs")));
+    const { flags, overrides } = trainCommand(service.command);
+    const { config } = loadRunConfig({ file: join(root, String(flags.config)), overrides: overrides as Record<string, string | boolean> });
+    const logdir = posix.join(/^WORKDIR (\S+)$/m.exec(dockerfile)![1]!, config.logdir); // where the CLI runs in the image
+    assert.ok(service.volumes.some((v) => v.split(":")[1] === logdir), `the tracker's logdir ${logdir} is on a host volume`);
+    assert.match(dockerfile, new RegExp(`^VOLUME \\[.*"${logdir}".*\\]$`, "m"));
     assert.ok(service.volumes.some((v) => v.startsWith("hf-cache:/hf-cache")));
     assert.equal(service.environment!.HF_HOME, "/hf-cache");
     assert.deepEqual(service.secrets, ["server_key", "health_key"]);
@@ -166,6 +171,14 @@ for (const { name, engine, service, dockerfile, dockerfilePath } of trainers) {
 }
 
 const [tfjs, torch] = trainers;
+
+test("trainer-torch passes the host's W&B key and mode through and keeps W&B's files under the logs volume", () => {
+  const env = torch!.service.environment!;
+  assert.equal(interpolated(env.WANDB_API_KEY!), "", "empty unless the host sets it");
+  assert.match(env.WANDB_API_KEY!, /^\$\{WANDB_API_KEY:-\}$/);
+  assert.match(env.WANDB_MODE!, /^\$\{WANDB_MODE:-\}$/);
+  assert.ok(torch!.service.volumes.some((v) => v.split(":")[1] === env.WANDB_DIR), `WANDB_DIR ${env.WANDB_DIR} is on a host volume`);
+});
 
 test("trainer and trainer-torch can run side by side: no host port in common", () => {
   const hostPorts = trainers.flatMap(({ service }) => service.ports.map((p) => Number(p.split(":")[0])));
