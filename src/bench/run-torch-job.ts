@@ -10,7 +10,8 @@ import { createInterface } from "node:readline";
 import { z } from "zod";
 import type { RunConfig } from "../config/index.js";
 import { pythonModule } from "../python/torch-trainer.js";
-import type { JobRun, RunLimits, StepRecord } from "./run-job.js";
+import { evalDefaults } from "../run/prepare.js";
+import type { EvalRecord, JobRun, RunLimits, StepRecord } from "./run-job.js";
 
 export const TORCH_BENCH_MODULE = "alignprop_torch.bench_job";
 
@@ -29,7 +30,15 @@ const DoneSchema = z.object({
   torch: z.object({ version: z.string(), threads: z.number().int(), device: z.string() }),
 });
 
-const LineSchema = z.union([z.object({ step: StepRecordSchema }), z.object({ done: DoneSchema })]);
+const EvalRecordSchema = z.object({
+  step: z.number().int(),
+  samples: z.number().int(),
+  seconds: z.number(),
+  monitors: z.record(z.string(), z.number()),
+  passSeconds: z.number(),
+}) satisfies z.ZodType<EvalRecord>;
+
+const LineSchema = z.union([z.object({ step: StepRecordSchema }), z.object({ eval: EvalRecordSchema }), z.object({ done: DoneSchema })]);
 
 export type TorchJobRun = JobRun & Pick<z.infer<typeof DoneSchema>, "torch">;
 
@@ -48,18 +57,20 @@ export async function runTorchJob(config: RunConfig, limits: TorchRunLimits): Pr
     ...flag("steps", limits.steps),
     ...flag("min-steps", limits.minSteps),
     ...flag("threads", limits.threads),
+    ...(limits.evaluate ? ["--evaluate"] : []),
   ];
   const [python, ...rest] = command;
   const spawned = performance.now();
   let startupSeconds = 0;
   const child = execa(python!, [...rest, ...args], {
-    input: JSON.stringify(config),
+    input: JSON.stringify({ ...config, ...evalDefaults(config) }), // the eval set spelled out, as config.json does
     env,
     reject: false,
     stderr: "pipe",
     ...(limits.timeoutSeconds === undefined ? {} : { timeout: limits.timeoutSeconds * 1000 }),
   });
   const steps: StepRecord[] = [];
+  const evals: EvalRecord[] = [];
   let done: z.infer<typeof DoneSchema> | undefined;
   for await (const line of createInterface({ input: child.stdout! })) {
     if (!line.startsWith("{")) continue;
@@ -73,6 +84,9 @@ export async function runTorchJob(config: RunConfig, limits: TorchRunLimits): Pr
       if (steps.length === 0) startupSeconds = (performance.now() - spawned) / 1000 - parsed.data.step.seconds;
       steps.push(parsed.data.step);
       limits.onStep?.(parsed.data.step);
+    } else if ("eval" in parsed.data) {
+      evals.push(parsed.data.eval);
+      limits.onEval?.(parsed.data.eval);
     } else done = parsed.data.done;
   }
   const result = await child;
@@ -81,6 +95,6 @@ export async function runTorchJob(config: RunConfig, limits: TorchRunLimits): Pr
     const stderr = String(result.stderr).trim().split("\n").slice(-5).join("\n");
     throw new Error(`${TORCH_BENCH_MODULE} ended with exit code ${result.exitCode ?? result.signal} after ${steps.length} steps: ${stderr}`);
   }
-  // The torch bench job does not run the eval set (yet): no fidelity to report.
-  return { description: done.description, steps, evals: [], evalSeconds: 0, startupSeconds, peakRssMb: done.peakRssMb, torch: done.torch };
+  const evalSeconds = evals.reduce((sum, e) => sum + e.passSeconds, 0);
+  return { description: done.description, steps, evals, evalSeconds, startupSeconds, peakRssMb: done.peakRssMb, torch: done.torch };
 }

@@ -35,7 +35,7 @@ export function prepareRun(file: string | undefined, overrides: Record<string, s
  * fallbacks), so config.json spells them out and every engine reads the same eval set. A Hub model not on disk yet
  * takes the fallbacks (no evaluation unless eval_freq is set).
  */
-function evalDefaults(config: RunConfig): Pick<RunConfig, "eval_freq" | "eval_prompts" | "eval_seeds" | "eval_monitors"> {
+export function evalDefaults(config: RunConfig): Pick<RunConfig, "eval_freq" | "eval_prompts" | "eval_seeds" | "eval_monitors"> {
   const source = modelSource(config.model);
   const d = resolveRunDefaults(config, existsSync(source) ? source : undefined);
   return { eval_freq: d.eval_freq, eval_prompts: [...d.eval_prompts], eval_seeds: [...d.eval_seeds], eval_monitors: [...d.eval_monitors] };
