@@ -6,6 +6,9 @@
  *     blobs/<etag>                      file contents, named by the Hub's ETag: sha256 for LFS files, git sha1 otherwise
  *     snapshots/<commit>/<repo path>    relative symlinks to ../../blobs/<etag> (a copy where links are not allowed)
  *     refs/<revision>                   the commit a branch or tag resolved to at the last download
+ *   <cache>/.locks/models--<org>--<name>/<etag>.alignprop.lock
+ *                                       held by the alignprop process downloading that blob (src/io/file-lock.ts;
+ *                                       huggingface_hub keeps its own <etag>.lock files there)
  *
  * `<cache>` is, as huggingface_hub's constants.py decides it: $HF_HUB_CACHE, else $HUGGINGFACE_HUB_CACHE, else
  * `$HF_HOME/hub`, else `$XDG_CACHE_HOME/huggingface/hub`, else `~/.cache/huggingface/hub` ("~" and "$VAR" expanded).
@@ -13,7 +16,7 @@
  */
 import { copyFile, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname, join, relative, sep } from "node:path";
+import { basename, dirname, join, relative, sep } from "node:path";
 
 import { writeFileAtomic } from "./atomic.js";
 import { checkRevision } from "./hub-names.js";
@@ -96,6 +99,12 @@ export class RepoCache {
   blob(etag: string): string {
     if (!ETAG.test(etag)) throw new Error(`${this.repo}: ${JSON.stringify(etag)} is not a file hash the Hub sends (git sha1 or sha256)`);
     return join(this.folder, "blobs", etag);
+  }
+
+  /** The lock file an alignprop process holds while it downloads blob `etag` (beside huggingface_hub's locks). */
+  blobLock(etag: string): string {
+    this.blob(etag); // the same check of the name
+    return join(this.cacheDir, ".locks", basename(this.folder), `${etag}.alignprop.lock`);
   }
 
   /** The repo paths of the files the snapshot of `commit` holds (links whose blob is gone are not counted). */

@@ -17,6 +17,7 @@ import { join } from "node:path";
 
 import { HubApiError, listFiles, modelInfo } from "@huggingface/hub";
 
+import { withFileLock } from "./file-lock.js";
 import { hubCacheDir, isCommitHash, RepoCache } from "./hub-cache.js";
 import { downloadBlob, etagOf, type HubFile, type HubLocation } from "./hub-download.js";
 import { checkRevision, checkTokenFormat, hubEndpoint, isRepoId } from "./hub-names.js";
@@ -109,7 +110,11 @@ export async function resolveRepo(source: string, choose: FileChoice, kind: stri
     const blob = cache.blob(etagOf(file));
     if ((await sizeOf(blob)) !== file.size) {
       await cache.tagCacheDir();
-      await downloadBlob(at, file, blob, s.retries, s.log, onBytes);
+      const lock = cache.blobLock(etagOf(file));
+      await withFileLock(lock, (holder) => s.log(`waiting for ${holder}, which is downloading ${path} into ${s.cacheDir}`), async () => {
+        // The process that held the lock may have finished this very blob.
+        if ((await sizeOf(blob)) !== file.size) await downloadBlob(at, file, blob, s.retries, s.log, onBytes);
+      });
     }
     await cache.link(commit, path, etagOf(file));
     return pointer;

@@ -4,11 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, readlink, rm, stat } from "node:fs/promises";
-import { homedir, tmpdir } from "node:os";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
+import { homedir, hostname, tmpdir } from "node:os";
+import { createInterface } from "node:readline";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
+import { withFileLock } from "../../src/io/file-lock.js";
 import { hubCacheDir } from "../../src/io/hub-cache.js";
 import { stateDict } from "../../src/models/nn/state-dict.js";
 import { disposePipeline, loadPipeline, resolvePipeline } from "../../src/models/pipeline.js";
@@ -224,5 +227,62 @@ test("errors name the problem: no token for a gated repo, unknown revision, not 
     await assert.rejects(resolvePipeline(REPO, { endpoint: bare.url, cacheDir }), /alignprop-test\/tiny-sd@main: no model_index\.json: it is not a diffusers pipeline/);
   } finally {
     await bare.close();
+  }
+});
+
+test("two processes fetching the same uncached repo: the second waits for the first's download, then finds it whole", async () => {
+  const { server, cacheDir } = await setup();
+  const release = server.hold(UNET, 50_000);
+  let second: ChildProcessWithoutNullStreams | undefined;
+  try {
+    let downloading!: () => void;
+    const started = new Promise<void>((resolve) => (downloading = resolve));
+    const first = resolvePipeline(REPO, { endpoint: server.url, cacheDir, log: (l) => l.startsWith(`downloading ${UNET}`) && downloading() });
+    await started; // the first holds the UNet's lock and half its bytes
+    const pipeline = new URL("../../src/models/pipeline.js", import.meta.url).href;
+    const script = `const { resolvePipeline } = await import(${JSON.stringify(pipeline)});
+      const dir = await resolvePipeline(${JSON.stringify(REPO)}, { endpoint: ${JSON.stringify(server.url)}, cacheDir: ${JSON.stringify(cacheDir)}, log: (l) => console.log(l) });
+      console.log("resolved " + dir);`;
+    second = spawn(process.execPath, ["--input-type=module", "-e", script]);
+    const lines: string[] = [];
+    let waiting!: () => void;
+    const waits = new Promise<void>((resolve) => (waiting = resolve));
+    createInterface({ input: second.stdout }).on("line", (l) => {
+      lines.push(l);
+      if (l.startsWith("waiting for process")) waiting();
+    });
+    const exited = new Promise<number | null>((resolve) => second!.on("exit", resolve));
+    await Promise.race([waits, exited.then(() => assert.fail(`the second process ended without waiting: ${lines.join(" | ")}`))]);
+    assert.match(lines.at(-1)!, new RegExp(`^waiting for process ${process.pid} on .+, which is downloading ${UNET} into `));
+    release();
+    const dir = await first;
+    assert.equal(await exited, 0, lines.join(" | "));
+    assert.equal(lines.at(-1), `resolved ${dir}`);
+    assert.deepEqual(await readFile(join(dir, UNET)), Buffer.from(contents.main![UNET]!));
+    const bodies = server.requests.filter((r) => r.method === "GET" && r.url.endsWith(UNET) && r.range !== "bytes=0-0");
+    assert.equal(bodies.length, 1, `one transfer of the UNet, not a second writer: ${JSON.stringify(bodies)}`);
+    assert.ok(!lines.some((l) => l.startsWith(`resuming ${UNET}`) || l.startsWith(`downloading ${UNET}`)));
+    const locks = join(cacheDir, ".locks", "models--alignprop-test--tiny-sd");
+    assert.deepEqual(await readdir(locks), [], "the locks are gone");
+  } finally {
+    release();
+    second?.kill();
+    await server.close();
+  }
+});
+
+test("a lock left by a process that is gone is taken over", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "alignprop-lock-"));
+  try {
+    const lock = join(dir, "blob.alignprop.lock");
+    const gone = spawn(process.execPath, ["-e", ""]);
+    const pid = await new Promise<number>((resolve) => gone.on("exit", () => resolve(gone.pid!)));
+    await writeFile(lock, JSON.stringify({ pid, host: hostname() }));
+    const waited: string[] = [];
+    assert.equal(await withFileLock(lock, (h) => waited.push(h), async () => "ran"), "ran");
+    assert.deepEqual(waited, [], "a dead holder is not waited for");
+    await assert.rejects(stat(lock), /ENOENT/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
