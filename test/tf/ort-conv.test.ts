@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/tf/backend.js";
+import { nchwcBlockSize } from "../../src/tf/ort/nchwc.js";
 import { ortSessions } from "../../src/tf/ort/ort-kernel.js";
 import { assertMatchesCpu, gradsOf } from "./compare.js";
 
@@ -69,4 +70,25 @@ test("a fused conv with an NHWC-shaped bias and prelu matches cpu", async () => 
   const conv = (x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor, slopes: tf.Tensor) =>
     tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: "valid", bias, activation: "prelu", preluActivationWeights: slopes });
   await assertMatchesCpu("wasm", (x, w, b, s) => conv(x!, w!, b!, s!), [[2, 8, 8, 3], [3, 3, 3, 4], [1, 1, 4], [4]]);
+});
+
+test("convs whose channels fill NCHWc blocks run blocked with the filter reordered in the graph, and match cpu with their gradients", async () => {
+  const block = nchwcBlockSize();
+  const [cin, cout] = [2 * block, 3 * block];
+  for (const [stride, pad] of [
+    [1, "same"],
+    [2, "same"],
+    [1, "valid"],
+  ] as const) {
+    const shapes = [[2, 9, 9, cin], [3, 3, cin, cout]];
+    const conv = (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad);
+    await assertMatchesCpu("wasm", (x, w) => conv(x!, w!), shapes);
+    await assertMatchesCpu("wasm", gradsOf((x, w) => conv(x!, w!)), shapes);
+  }
+  const fused = (x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor) =>
+    tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: "same", bias, activation: "relu" });
+  await assertMatchesCpu("wasm", (x, w, b) => fused(x!, w!, b!), [[2, 8, 8, cin], [3, 3, cin, cout], [cout]]);
+  for (const kernel of ["Conv2D", "Conv2DBackpropInput", "FusedConv2D"]) {
+    assert.ok(ortSessions().keys().some((k) => k.startsWith(`${kernel}|`) && k.endsWith("|nchwc")), `${kernel} ran blocked`);
+  }
 });

@@ -71,6 +71,12 @@ export function encodeModel(graph: OnnxGraph): Uint8Array {
   w.tag(1, WireType.LengthDelimited).string(""); // domain
   w.tag(2, WireType.Varint).int64(OPSET); // version
   w.join();
+  for (const domain of new Set(graph.nodes.flatMap((n) => (n.domain ? [n.domain] : [])))) {
+    w.tag(8, WireType.LengthDelimited).fork(); // opset_import of a contrib domain (ORT's are all at version 1)
+    w.tag(1, WireType.LengthDelimited).string(domain);
+    w.tag(2, WireType.Varint).int64(1);
+    w.join();
+  }
   return w.finish();
 }
 

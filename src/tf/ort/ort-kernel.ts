@@ -27,7 +27,7 @@ export interface KernelGraph {
  * A kernel's translation to ONNX, or undefined when ORT should not take this call (the kernel it replaced does).
  * The one owner of each kernel's ONNX form: the per-kernel sessions and the traced whole-model graphs (trace.ts) use it.
  */
-export type KernelGraphFunc = (inputs: Inputs, attrs: Attrs) => KernelGraph | undefined;
+export type KernelGraphFunc = (inputs: Inputs, attrs: Attrs, constant?: (t: tf.TensorInfo) => boolean) => KernelGraph | undefined;
 
 let sessions: SessionCache | undefined;
 

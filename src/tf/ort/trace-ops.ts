@@ -242,7 +242,7 @@ export function translateKernel(
 ): void {
   const heavy = HEAVY.get(kernelName);
   if (heavy) {
-    const spec = heavy(inputs, attrs);
+    const spec = heavy(inputs, attrs, (t) => e.isConstant(t));
     if (!spec) throw new Error(`${kernelName} with inputs of dtype ${Object.values(inputs).map((t) => t?.dtype).join(", ")} is not traced`);
     e.inline(spec.graph(), spec.feeds.map((t) => e.name(t)), names[0]!);
     return;

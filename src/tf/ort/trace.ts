@@ -25,6 +25,8 @@ const SMALL_CONSTANT = 16;
 export interface TraceEmitter {
   /** The ONNX name of a kernel input (recording it as a constant when the trace has not seen it). */
   name(t: tf.TensorInfo): string;
+  /** True when `t` is baked into the graph as a constant (computed from no declared input). */
+  isConstant(t: tf.TensorInfo): boolean;
   node(op: string, inputs: readonly string[], outputs: readonly string[], attributes?: OnnxNode["attributes"]): void;
   /** A constant initializer; returns its name. */
   constant(dataType: OnnxDataType, dims: readonly number[], values: ArrayLike<number>): string;
@@ -65,6 +67,10 @@ class Recorder implements TraceEmitter {
 
   fresh(hint: string): string {
     return `${hint}_${this.count++}`;
+  }
+
+  isConstant(t: tf.TensorInfo): boolean {
+    return !this.dynamic.has(t.dataId);
   }
 
   private lookup(t: tf.TensorInfo): string | undefined {

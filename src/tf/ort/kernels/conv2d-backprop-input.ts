@@ -4,6 +4,7 @@
  * k − 1 − pad: ONNX Conv, which ORT runs in its blocked NCHWc layout with the weight prepacked when the filter is a
  * constant (a frozen weight in a traced graph): about 1.6× as fast on the bench shape as ConvTranspose's
  * matmul + col2im.
+ * A filter that is not a constant takes that conv in NCHWc too, its filter reordered inside the graph (nchwc.ts).
  * Otherwise ONNX ConvTranspose, whose weight is [C_in of the transpose = Cout, Cin, KH, KW] (the same transpose as
  * Conv's) and whose `output_padding` restores the rows/columns the forward conv's stride skipped, so the result is
  * exactly `inputShape`.
@@ -12,9 +13,10 @@ import * as tf from "@tensorflow/tfjs";
 import type { OnnxGraph } from "../onnx-model.js";
 import { FILTER_TO_OIHW, int64, NCHW_TO_NHWC, NHWC_TO_NCHW, onnxPads, transpose } from "../graph-parts.js";
 import { ortCanTake, shapesKey, type OrtKernel } from "../ort-kernel.js";
+import { nchwcConvNodes, nchwcFits } from "../nchwc.js";
 import { convInfo, convKey } from "./conv2d.js";
 
-export const conv2DBackpropInput: OrtKernel = { kernelName: tf.Conv2DBackpropInput, toGraph: (inputs, attrs) => {
+export const conv2DBackpropInput: OrtKernel = { kernelName: tf.Conv2DBackpropInput, toGraph: (inputs, attrs, constant) => {
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
   const info = ortCanTake(dy, filter) ? convInfo(a.inputShape, filter.shape, a) : undefined;
@@ -73,6 +75,22 @@ export const conv2DBackpropInput: OrtKernel = { kernelName: tf.Conv2DBackpropInp
       transpose("dx_nchw", "y", NCHW_TO_NHWC),
     ],
   });
-  const graph = asConv ? conv : convTranspose;
-  return { key, graph, feeds: [dy, filter], outShape: shape };
+  // The same conv in NCHWc (nchwc.ts) when the filter is not a constant: its [KH, KW, Cout, Cin] form flipped in space.
+  const blockedConv = (): OnnxGraph => {
+    const flipped = [info.filterHeight, info.filterWidth, info.outChannels, info.inChannels];
+    const blocked = nchwcConvNodes({ input: "x0", filter: "w_hwoi", output: "y", prefix: "nchwc" }, flipped, { kernel_shape: kernelShape, pads: { ints: flippedPads } });
+    return {
+      inputs: values,
+      outputs,
+      initializers: [int64("flip_starts", [-1, -1]), int64("flip_ends", [-(info.filterHeight + 1), -(info.filterWidth + 1)]), int64("flip_axes", [0, 1]), int64("flip_steps", [-1, -1]), ...blocked.initializers],
+      nodes: [
+        { op: "Slice", inputs: ["x1", "flip_starts", "flip_ends", "flip_axes", "flip_steps"], outputs: ["w_flipped"] },
+        transpose("w_flipped", "w_hwoi", [0, 1, 3, 2]),
+        ...blocked.nodes,
+      ],
+    };
+  };
+  const blocked = asConv && !constant?.(filter) && nchwcFits(info.outChannels, info.inChannels);
+  const graph = blocked ? blockedConv : asConv ? conv : convTranspose;
+  return { key: `${key}${blocked ? "|nchwc" : ""}`, graph, feeds: [dy, filter], outShape: shape };
 } };

@@ -3,7 +3,8 @@
  * transposed inside the graph, so TF.js tensors go in and come out unchanged.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { OnnxGraph, OnnxNode, OnnxValue } from "../onnx-model.js";
+import type { OnnxGraph, OnnxInitializer, OnnxNode, OnnxValue } from "../onnx-model.js";
+import { nchwcConvNodes, nchwcFits } from "../nchwc.js";
 import { activationNodes, FILTER_TO_OIHW, NCHW_TO_NHWC, NHWC_TO_NCHW, onnxPads, transpose } from "../graph-parts.js";
 import { ortCanTake, shapesKey, type OrtKernel } from "../ort-kernel.js";
 
@@ -16,43 +17,58 @@ export interface ConvEpilogue {
   prelu?: number;
 }
 
-/** x0 [B, H, W, Cin] ⊛ x1 [KH, KW, Cin, Cout] (+ bias, activation) → y [B, OH, OW, Cout]. */
-export function convGraph(info: tf.backend_util.Conv2DInfo, feeds: readonly tf.TensorInfo[], epilogue?: ConvEpilogue): OnnxGraph {
+/**
+ * x0 [B, H, W, Cin] ⊛ x1 [KH, KW, Cin, Cout] (+ bias, activation) → y [B, OH, OW, Cout]; `blocked`: in NCHWc (nchwc.ts,
+ * for a filter that is not a constant), else ONNX Conv between NCHW transposes.
+ */
+export function convGraph(info: tf.backend_util.Conv2DInfo, feeds: readonly tf.TensorInfo[], epilogue?: ConvEpilogue, blocked = false): OnnxGraph {
   const biasInConv = epilogue?.bias !== undefined && feeds[epilogue.bias]!.shape.join() === `${info.outChannels}`;
+  const attributes: OnnxNode["attributes"] = {
+    kernel_shape: { ints: [info.filterHeight, info.filterWidth] },
+    strides: { ints: [info.strideHeight, info.strideWidth] },
+    dilations: { ints: [info.dilationHeight, info.dilationWidth] },
+    pads: { ints: onnxPads(info) },
+  };
+  const bias = biasInConv ? `x${epilogue!.bias}` : undefined;
+  const inputs: OnnxValue[] = feeds.map((t, i) => ({ name: `x${i}`, shape: t.shape }));
+  const outputs = [{ name: "y", shape: info.outShape }];
+  if (blocked) {
+    const conv = nchwcConvNodes({ input: "x0", filter: "x1", bias, output: epilogue ? "conv_nhwc" : "y", prefix: "nchwc" }, feeds[1]!.shape, attributes);
+    if (!epilogue) return { inputs, outputs, ...conv };
+    const tail = nhwcEpilogue(epilogue, biasInConv);
+    return { inputs, outputs, nodes: [...conv.nodes, ...tail.nodes], initializers: [...conv.initializers, ...tail.initializers] };
+  }
   const nodes: OnnxNode[] = [
     transpose("x0", "x_nchw", NHWC_TO_NCHW),
     transpose("x1", "w_oihw", FILTER_TO_OIHW),
-    {
-      op: "Conv",
-      inputs: ["x_nchw", "w_oihw", ...(biasInConv ? [`x${epilogue!.bias}`] : [])],
-      outputs: ["conv"],
-      attributes: {
-        kernel_shape: { ints: [info.filterHeight, info.filterWidth] },
-        strides: { ints: [info.strideHeight, info.strideWidth] },
-        dilations: { ints: [info.dilationHeight, info.dilationWidth] },
-        pads: { ints: onnxPads(info) },
-      },
-    },
+    { op: "Conv", inputs: ["x_nchw", "w_oihw", ...(bias ? [bias] : [])], outputs: ["conv"], attributes },
   ];
-  const inputs: OnnxValue[] = feeds.map((t, i) => ({ name: `x${i}`, shape: t.shape }));
-  const outputs = [{ name: "y", shape: info.outShape }];
   if (!epilogue) return { inputs, outputs, nodes: [...nodes, transpose("conv", "y", NCHW_TO_NHWC)] };
-
   const { activation, leakyreluAlpha, prelu } = epilogue;
-  const slopes = prelu === undefined ? undefined : `x${prelu}`;
   if (activation !== "prelu" && (biasInConv || epilogue.bias === undefined)) {
     // Activation before the transpose, where ORT fuses it into the Conv.
-    const act = activationNodes(activation, "conv", "act", leakyreluAlpha, slopes);
+    const act = activationNodes(activation, "conv", "act", leakyreluAlpha, prelu === undefined ? undefined : `x${prelu}`);
     return { inputs, outputs, nodes: [...nodes, ...act.nodes, transpose("act", "y", NCHW_TO_NHWC)], initializers: act.initializers };
   }
-  nodes.push(transpose("conv", "conv_nhwc", NCHW_TO_NHWC));
-  let pre = "conv_nhwc";
-  if (!biasInConv && epilogue.bias !== undefined) {
-    nodes.push({ op: "Add", inputs: [pre, `x${epilogue.bias}`], outputs: [(pre = "biased")] });
-  }
-  const act = activationNodes(activation, pre, "y", leakyreluAlpha, slopes);
-  return { inputs, outputs, nodes: [...nodes, ...act.nodes], initializers: act.initializers };
+  const tail = nhwcEpilogue(epilogue, biasInConv);
+  return { inputs, outputs, nodes: [...nodes, transpose("conv", "conv_nhwc", NCHW_TO_NHWC), ...tail.nodes], initializers: tail.initializers };
 }
+
+/** The epilogue on the NHWC conv output `conv_nhwc` → y: a bias the Conv did not take, then the activation. */
+function nhwcEpilogue(epilogue: ConvEpilogue, biasInConv: boolean): { nodes: OnnxNode[]; initializers: OnnxInitializer[] } {
+  const nodes: OnnxNode[] = [];
+  let pre = "conv_nhwc";
+  if (!biasInConv && epilogue.bias !== undefined) nodes.push({ op: "Add", inputs: [pre, `x${epilogue.bias}`], outputs: [(pre = "biased")] });
+  const act = activationNodes(epilogue.activation, pre, "y", epilogue.leakyreluAlpha, epilogue.prelu === undefined ? undefined : `x${epilogue.prelu}`);
+  return { nodes: [...nodes, ...act.nodes], initializers: act.initializers ?? [] };
+}
+
+/**
+ * Whether a conv runs in NCHWc (nchwc.ts): a filter that is not a constant of the graph (`constant` says which inputs
+ * a trace baked in; a one-kernel session feeds all), no dilation, channels in whole blocks.
+ */
+export const convBlocked = (info: tf.backend_util.Conv2DInfo, filter: tf.TensorInfo, constant?: (t: tf.TensorInfo) => boolean): boolean =>
+  !constant?.(filter) && info.dilationHeight === 1 && info.dilationWidth === 1 && nchwcFits(info.inChannels, info.outChannels);
 
 /** TF.js's conv geometry for these attributes, or undefined when ORT should not take them (NCHW data). */
 export function convInfo(
@@ -77,11 +93,12 @@ export const convKey = (info: tf.backend_util.Conv2DInfo): string =>
 
 export const conv2D: OrtKernel = {
   kernelName: tf.Conv2D,
-  toGraph: (inputs, attrs) => {
+  toGraph: (inputs, attrs, constant) => {
     const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
     const info = ortCanTake(x, filter) ? convInfo(x.shape, filter.shape, attrs as unknown as tf.Conv2DAttrs) : undefined;
     if (!info) return undefined;
-    const key = `Conv2D|${convKey(info)}|${shapesKey(x, filter)}`;
-    return { key, graph: () => convGraph(info, [x, filter]), feeds: [x, filter], outShape: info.outShape };
+    const blocked = convBlocked(info, filter, constant);
+    const key = `Conv2D|${convKey(info)}|${shapesKey(x, filter)}${blocked ? "|nchwc" : ""}`;
+    return { key, graph: () => convGraph(info, [x, filter], undefined, blocked), feeds: [x, filter], outShape: info.outShape };
   },
 };
