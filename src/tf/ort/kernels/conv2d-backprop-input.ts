@@ -56,17 +56,19 @@ export const conv2DBackpropInput: OrtKernel = { kernelName: tf.Conv2DBackpropInp
       transpose("dx_nchw", "y", NCHW_TO_NHWC),
     ],
   });
+  // The Slice operands that reverse the filter's two spatial axes (at `axes`); end −(K+1) clamps to before index 0.
+  const flipOperands = (axes: number[]) => [
+    int64("flip_starts", [-1, -1]),
+    int64("flip_ends", [-(info.filterHeight + 1), -(info.filterWidth + 1)]),
+    int64("flip_axes", axes),
+    int64("flip_steps", [-1, -1]),
+  ];
   // dx[b, i, j, ci] = Σ dy_padded[b, i + u, j + v, co] · w[KH-1-u, KW-1-v, ci, co]: a Conv with weight [Cin, Cout, KH, KW]
   // reversed along KH and KW (Slice with step −1; end −(K+1) clamps to before index 0).
   const conv = (): OnnxGraph => ({
     inputs: values,
     outputs,
-    initializers: [
-      int64("flip_starts", [-1, -1]),
-      int64("flip_ends", [-(info.filterHeight + 1), -(info.filterWidth + 1)]),
-      int64("flip_axes", [2, 3]),
-      int64("flip_steps", [-1, -1]),
-    ],
+    initializers: flipOperands([2, 3]),
     nodes: [
       transpose("x0", "dy_nchw", NHWC_TO_NCHW),
       transpose("x1", "w_iokk", [2, 3, 0, 1]),
@@ -82,7 +84,7 @@ export const conv2DBackpropInput: OrtKernel = { kernelName: tf.Conv2DBackpropInp
     return {
       inputs: values,
       outputs,
-      initializers: [int64("flip_starts", [-1, -1]), int64("flip_ends", [-(info.filterHeight + 1), -(info.filterWidth + 1)]), int64("flip_axes", [0, 1]), int64("flip_steps", [-1, -1]), ...blocked.initializers],
+      initializers: [...flipOperands([0, 1]), ...blocked.initializers],
       nodes: [
         { op: "Slice", inputs: ["x1", "flip_starts", "flip_ends", "flip_axes", "flip_steps"], outputs: ["w_flipped"] },
         transpose("w_flipped", "w_hwoi", [0, 1, 3, 2]),

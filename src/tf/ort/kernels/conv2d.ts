@@ -1,6 +1,7 @@
 /**
  * `Conv2D` and (with its epilogue) `FusedConv2D` as ONNX Conv: NHWC input and [KH, KW, Cin, Cout] filter are
- * transposed inside the graph, so TF.js tensors go in and come out unchanged.
+ * transposed inside the graph, so TF.js tensors go in and come out unchanged; a filter that is not a constant takes
+ * ORT's blocked NCHWc conv instead (nchwc.ts).
  */
 import * as tf from "@tensorflow/tfjs";
 import type { OnnxGraph, OnnxInitializer, OnnxNode, OnnxValue } from "../onnx-model.js";
