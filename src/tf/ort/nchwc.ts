@@ -13,6 +13,7 @@
 import { elementType, type OnnxInitializer, type OnnxNode } from "./onnx-model.js";
 import { int64 } from "./graph-parts.js";
 import { OrtSession, ortTensor } from "./binding.js";
+import { ortSessions } from "./ort-kernel.js";
 import { encodeModel } from "./onnx-model.js";
 
 export const NCHWC_DOMAIN = "com.microsoft.nchwc";
@@ -32,7 +33,8 @@ export function nchwcBlockSize(): number {
         { op: "Cast", inputs: ["shape"], outputs: ["y"], attributes: { to: { int: elementType("float32") } } },
       ],
     }),
-    { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: "disabled", executionMode: "sequential", enableCpuMemArena: false, enableMemPattern: false },
+    // The engine's session options, unoptimized: the probe is the kernel's own output shape, not a folded one.
+    { ...ortSessions().options, graphOptimizationLevel: "disabled" },
   );
   try {
     const shape = new Float32Array(4);

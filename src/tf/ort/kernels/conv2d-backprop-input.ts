@@ -64,7 +64,7 @@ export const conv2DBackpropInput: OrtKernel = { kernelName: tf.Conv2DBackpropInp
     int64("flip_steps", [-1, -1]),
   ];
   // dx[b, i, j, ci] = Σ dy_padded[b, i + u, j + v, co] · w[KH-1-u, KW-1-v, ci, co]: a Conv with weight [Cin, Cout, KH, KW]
-  // reversed along KH and KW (Slice with step −1; end −(K+1) clamps to before index 0).
+  // reversed along KH and KW.
   const conv = (): OnnxGraph => ({
     inputs: values,
     outputs,
