@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Module, type BuildContext } from "../nn/module.js";
+import { scaledDotProductAttention } from "../nn/attention.js";
 import { LayerNorm, Linear } from "../nn/layers.js";
 import type { ClipHiddenAct, ClipTextConfig } from "./text-config.js";
 
@@ -49,8 +50,7 @@ export class CLIPAttention extends Module {
     const q = split(this.q_proj.forward(x));
     const k = split(this.k_proj.forward(x));
     const v = split(this.v_proj.forward(x));
-    const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(headDim)), mask); // [B, h, T, T]
-    const attended = tf.matMul(tf.softmax(scores), v); // [B, h, T, hd]
+    const attended = scaledDotProductAttention(tf.mul(q, 1 / Math.sqrt(headDim)), k, v, mask); // [B, h, T, hd]
     const merged = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [b, t, d]); // [B, T, D]
     return this.out_proj.forward(merged) as tf.Tensor3D;
   }

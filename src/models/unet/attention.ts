@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { LayerNorm, Linear } from "../nn/layers.js";
+import { scaledDotProductAttention } from "../nn/attention.js";
 import { Module, type BuildContext } from "../nn/module.js";
 import { gelu } from "./activations.js";
 
@@ -53,8 +54,7 @@ export class Attention extends Module {
       const q = split(tf.mul(this.to_q.forward(x), 1 / Math.sqrt(this.dimHead)), n);
       const k = split(this.to_k.forward(kv), m);
       const v = split(this.to_v.forward(kv), m);
-      const scores = tf.matMul(q, k, false, true); // [B, heads, N, M]
-      const out = tf.matMul(tf.softmax(scores), v); // [B, heads, N, d]
+      const out = scaledDotProductAttention(q, k, v); // [B, heads, N, d]
       const merged = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [b, n, this.heads * this.dimHead]); // [B, N, inner]
       return this.to_out[0].forward(merged) as tf.Tensor3D;
     });

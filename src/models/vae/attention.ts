@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { checkpointed } from "../checkpointed.js";
 import { Module, type BuildContext } from "../nn/module.js";
+import { scaledDotProductAttention } from "../nn/attention.js";
 import { GroupNorm, Linear } from "../nn/layers.js";
 import { VAE_NORM_EPS } from "./resnet.js";
 
@@ -38,8 +39,7 @@ export class VaeAttention extends Module {
       const q = tf.mul(this.to_q.forward(tokens), 1 / Math.sqrt(c)) as tf.Tensor3D; // [B, N, C]
       const k = this.to_k.forward(tokens) as tf.Tensor3D;
       const v = this.to_v.forward(tokens) as tf.Tensor3D;
-      const scores = tf.matMul(q, k, false, true); // [B, N, N]
-      const attended = tf.matMul(tf.softmax(scores), v); // [B, N, C]
+      const attended = scaledDotProductAttention(q, k, v); // [B, N, C]
       return tf.add(tf.reshape(this.to_out[0].forward(attended), [b, h, w, c]), x);
     });
   }
