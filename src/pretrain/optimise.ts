@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { AdamW } from "../algorithms/adamw.js";
+import { instanceId, tracedGradients } from "../tf/ort/traced-call.js";
 
 export interface StageProgress {
   stage: string;
@@ -13,14 +14,15 @@ export interface StageProgress {
   loss: number;
 }
 
-export interface Stage<I> {
+export interface Stage<I extends Record<string, tf.Tensor>> {
   name: string;
   steps: number;
   learningRate: number;
   warmup: number;
   params: tf.Variable[];
-  /** The step's inputs (no gradient flows into them). */
+  /** The step's inputs (no gradient flows into them): every value `loss` reads that changes from step to step. */
   prepare: (step: number) => I;
+  /** A pure function of the inputs and `params`: on wasm-ort a step is one traced graph (tracedGradients). */
   loss: (inputs: I) => tf.Scalar;
   /** After each update (e.g. clamping a parameter). */
   afterStep?: () => void;
@@ -35,19 +37,21 @@ export function learningRateAt(step: number, steps: number, peak: number, warmup
 }
 
 /** Runs the stage; returns the loss of every step. */
-export function runStage<I>(stage: Stage<I>, onStep: (p: StageProgress) => void = () => {}): number[] {
+export function runStage<I extends Record<string, tf.Tensor>>(stage: Stage<I>, onStep: (p: StageProgress) => void = () => {}): number[] {
   const options = { learningRate: stage.learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-4 };
   const optimizer = new AdamW(stage.params, options);
   const wasTrainable = stage.params.map((p) => p.trainable);
-  for (const p of stage.params) p.trainable = true; // tf.variableGrads skips non-trainable variables
+  // Trainable for the step: checkpointed blocks differentiate their trainable weights (src/models/checkpointed.ts).
+  for (const p of stage.params) p.trainable = true;
+  const key = `pretrain ${stage.name}|${instanceId(stage)}`;
   const losses: number[] = [];
   try {
     for (let step = 0; step < stage.steps; step++) {
       options.learningRate = learningRateAt(step, stage.steps, stage.learningRate, stage.warmup);
       const loss = tf.tidy(() => {
         const inputs = stage.prepare(step);
-        const { value, grads } = tf.variableGrads(() => stage.loss(inputs), stage.params);
-        const list = stage.params.map((p) => grads[p.name]!);
+        const { value, grads } = tracedGradients(key, Object.values(inputs), stage.params, () => stage.loss(inputs));
+        const list = grads.map((g, i) => g ?? tf.zerosLike(stage.params[i]!));
         const norm = Math.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g)))).dataSync()[0]!);
         const scale = Math.min(1, MAX_GRAD_NORM / (norm + 1e-6));
         optimizer.apply(scale < 1 ? list.map((g) => tf.mul(g, scale)) : list);

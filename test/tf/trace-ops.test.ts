@@ -140,6 +140,13 @@ const CASES: Case[] = [
     f: (x, i, j) => [tf.gather(x!, i!, 1), tf.gather(x!, j!, -1)],
   },
   {
+    name: "UnsortedSegmentSum (Gather's gradient) with repeated and absent rows",
+    kernels: ["UnsortedSegmentSum"],
+    inputs: [[5, 3], ints([4, 0, 0, 2, 4, 4]), [6, 3]],
+    f: (x, i, dy) => tf.grad((y: tf.Tensor) => tf.gather(y, i!))(x!, dy!),
+    unread: [0],
+  },
+  {
     name: "ArgMax on -1 and 0, ties to the first",
     kernels: ["ArgMax"],
     inputs: [[4, 6]],

@@ -1,15 +1,13 @@
 /**
  * Times one training step of a UNet2DConditionModel (forward, MSE against a random target, gradients for every
- * parameter) on the current TF.js backend, through the call the engine makes (src/models/traced.ts `unetForward`):
- * with every parameter trainable for the step, on wasm-ort that is one traced ONNX Runtime graph for the forward and
- * one for the backward, every weight a graph input (ALIGNPROP_ORT_GRAPHS=0, or another backend: TF.js ops). Weights
- * are random (uniform, unit output variance), so activations are realistic; nothing is loaded.
+ * parameter) on the current TF.js backend as pretraining's UNet stage runs it (src/pretrain/optimise.ts): on
+ * wasm-ort the forward pass, the loss and the backward pass are one traced ONNX Runtime graph (`tracedGradients`),
+ * every weight a graph input; with ALIGNPROP_ORT_GRAPHS=0, or on another backend, TF.js ops. Weights are random
+ * (uniform, unit output variance), so activations are realistic; nothing is loaded.
  */
 import * as tf from "@tensorflow/tfjs";
-import { gradients } from "../gradients.js";
-import { unetForward } from "../../models/traced.js";
 import { UNet2DConditionModel } from "../../models/unet/index.js";
-import { tracedGraphsActive } from "../ort/traced-call.js";
+import { instanceId, tracedGradients, tracedGraphsActive } from "../ort/traced-call.js";
 import type { UNetShape } from "./shapes.js";
 import { time, type Timing } from "./timing.js";
 
@@ -35,10 +33,10 @@ export function benchUNetStep(shape: UNetShape, repeats: number): UNetStepBench 
   const sample = tf.randomNormal(shape.sample) as tf.Tensor4D; // [B, H, W, C]
   const context = tf.randomNormal([batch, shape.tokens, crossDim]) as tf.Tensor3D; // [B, tokens, D]
   const target = tf.randomNormal(shape.sample); // [B, H, W, C]
+  const key = `bench unet|${instanceId(model)}|t=${shape.timestep}`;
   const step = () => {
-    const { value, grads } = gradients(
-      () => tf.mean(tf.square(tf.sub(unetForward(model, sample, shape.timestep, context), target))) as tf.Scalar,
-      params,
+    const { value, grads } = tracedGradients(key, [sample, context, target], params, () =>
+      tf.mean(tf.square(tf.sub(model.forward(sample, shape.timestep, context), target))) as tf.Scalar,
     );
     tf.dispose([value, ...grads]);
   };

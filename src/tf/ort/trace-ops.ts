@@ -188,6 +188,17 @@ const TRANSLATIONS: Record<string, Translate> = {
     const x = c.info("x");
     c.e.node("Gather", [c.in("x"), c.in("indices")], c.names, { axis: { int: axisOf(c.attrs.axis, x.shape.length) } });
   },
+  UnsortedSegmentSum: (c) => {
+    // Gather's gradient: row i of x added into row segmentIds[i] of zeros [numSegments, …].
+    const ids = c.info("segmentIds");
+    if (ids.shape.length !== 1) throw new Error(`UnsortedSegmentSum with segmentIds of shape [${ids.shape}] is not traced (1-D only)`);
+    const [rows, indices] = [c.e.fresh("segment_rows"), c.e.fresh("segment_indices")];
+    c.e.node("Cast", [c.in("segmentIds")], [rows], { to: { int: elementType("int64") } });
+    c.e.node("Reshape", [rows, int64(c.e, [ids.shape[0]!, 1])], [indices]);
+    const zeros = c.e.fresh("segment_zeros");
+    c.e.node("Expand", [c.e.constant("float32", [], [0]), int64(c.e, c.outputs[0]!.shape)], [zeros]);
+    c.e.node("ScatterND", [zeros, indices, c.in("x")], c.names, { reduction: { string: "add" } });
+  },
   ArgMax: (c) => {
     const x = c.info("x");
     const i64 = c.e.fresh("argmax");

@@ -9,7 +9,8 @@
  * (a LoRA scale, merged weights). Input shapes and dtypes are added to it here.
  */
 import * as tf from "@tensorflow/tfjs";
-import { gradients } from "../gradients.js";
+import { gradients, type Gradients } from "../gradients.js";
+import { tracing } from "./trace.js";
 import { cachedTraced, compileTraced, runCompiled, tracedGraphsAvailable } from "./traced-run.js";
 
 /** `ALIGNPROP_ORT_GRAPHS`: "0" runs model calls as TF.js ops (the reference path); anything else or unset traces. */
@@ -40,7 +41,8 @@ export function instanceId(o: object): number {
  * `inputs` and of what `key` names. The key starts with the model's name ("unet…"), which profiles show.
  */
 export function tracedCall<T extends tf.Tensor>(key: string, inputs: readonly tf.Tensor[], wrt: readonly number[], f: () => T): T {
-  if (!tracedGraphsActive()) return f();
+  // Inside another trace the call's kernels are that graph's: a graph run here would be a constant to it.
+  if (!tracedGraphsActive() || tracing()) return f();
   const sig = signature(inputs);
   const forward = compileTraced(`${key}|forward|${sig}`, inputs, () => [f()]);
   if (!tf.engine().isTapeOn()) return runCompiled(forward, inputs)[0] as T;
@@ -74,3 +76,30 @@ function traceBackward(key: string, inputs: readonly tf.Tensor[], differentiable
     dy.dispose();
   }
 }
+
+/**
+ * A loss and its gradients for `xs` as one ORT graph: forward pass, loss and backward pass in one run, so ORT keeps
+ * what the backward pass needs from the forward pass and frees it as it goes. A model call's own gradient graph
+ * (tracedCall) must recompute its forward pass instead: a graph's outputs are copied out by onnxruntime-node, so
+ * handing a forward graph's activations to a backward graph costs more than recomputing them. Use it where one
+ * function owns a whole training step. `loss` must be a pure function of `inputs`, `xs` and what `key` names (see
+ * tracedCall). Off wasm-ort, under an enclosing gradient, or inside a trace: `gradients(loss, xs)` as TF.js ops.
+ */
+export function tracedGradients(key: string, inputs: readonly tf.Tensor[], xs: readonly tf.Tensor[], loss: () => tf.Scalar): Gradients {
+  if (!tracedGraphsActive() || tracing() || tf.engine().isTapeOn()) return gradients(loss, xs);
+  const declared = [...inputs, ...xs];
+  let reached: boolean[] = [];
+  const step = compileTraced(`${key}|step|${signature(declared)}`, declared, () => {
+    const { value, grads } = gradients(loss, xs);
+    reached = grads.map((g) => g !== undefined);
+    return [value, ...grads.map((g, i) => g ?? tf.zerosLike(xs[i]!))];
+  });
+  if (reached.length > 0) reachedBy.set(step, reached);
+  const [value, ...grads] = runCompiled(step, declared);
+  // An x the loss does not depend on has no gradient, as in gradients(): the graph's zeros for it are let go.
+  const mask = reachedBy.get(step)!;
+  return { value: value!, grads: grads.map((g, i) => (mask[i] ? g : (g!.dispose(), undefined))) };
+}
+
+/** Which xs each compiled step reaches (known when it is traced). */
+const reachedBy = new WeakMap<object, boolean[]>();
