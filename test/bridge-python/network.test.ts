@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { Subscriber } from "zeromq";
-import { partitionAndResetLoseNoStep } from "../helpers/contract.js";
+import { aClientCutOffWhenTheRunEndsStillGetsDone, partitionAndResetLoseNoStep } from "../helpers/contract.js";
 import { EventTap } from "../helpers/event-tap.js";
 import { tempRuns } from "../helpers/runs.js";
 import { pythonDemoEngine, spawnPythonDemo } from "./python-engine.js";
@@ -16,6 +16,10 @@ after(() => runs.cleanup());
 
 test("a partition is noticed by heartbeats and healed by reconnecting, and a reset's seq gap is filled: no step lost", async () => {
   await partitionAndResetLoseNoStep(pythonDemoEngine(runs, 10), 40);
+});
+
+test("a client cut off when another peer stops the run still gets DONE from the ended Python trainer, which exits on its confirmation", async () => {
+  await aClientCutOffWhenTheRunEndsStillGetsDone(pythonDemoEngine(runs, 10));
 });
 
 test("a subscriber that never reads loses frames at its high-water mark, while another client misses no event", async () => {

@@ -2,18 +2,20 @@
  * The final grace (FINAL_GRACE_MS): a trainer that has ended keeps answering until a client confirms it has every
  * event, so a client that was reconnecting when DONE went out still gets it; with nobody to confirm, close() waits
  * out the grace; a run that has not ended closes at once. Real TrainerServer and TrainerClient over tcp, through a
- * proxy that partitions them.
+ * proxy that partitions them; and the same on the real TF.js trainer, stopped by another peer while the client is cut off
+ * (the contract test/helpers/contract.ts also runs on the Python wire and the PyTorch trainer).
  */
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { companionEndpoints } from "../../src/bridge/endpoints.js";
 import { TrainerClient } from "../../src/bridge/client.js";
 import { TrainerServer } from "../../src/bridge/server.js";
 import { MetricsSchema, RunState, StatusSchema } from "../../src/gen/alignprop/v1/alignprop_pb.js";
-import { contiguous, note } from "../helpers/contract.js";
+import { aClientCutOffWhenTheRunEndsStillGetsDone, contiguous, note, tfjsEngine } from "../helpers/contract.js";
 import { EventTap } from "../helpers/event-tap.js";
 import { freePortTriple } from "../helpers/ports.js";
+import { tempRuns } from "../helpers/runs.js";
 import { TcpProxy } from "../helpers/tcp-proxy.js";
 
 /** A hang is a failure, not a stuck test run. */
@@ -75,4 +77,11 @@ test("an ended run's close() waits out its grace when no client confirms; a run 
   const running = await serve(await freePortTriple());
   running.publish(status(RunState.RUNNING));
   await running.close(NEVER_MS); // returns: nothing to wait for
+});
+
+const runs = tempRuns();
+after(() => runs.cleanup());
+
+test("the TF.js trainer: a client cut off when another peer stops the run still gets DONE, and the trainer exits on its confirmation", LIMIT, async () => {
+  await aClientCutOffWhenTheRunEndsStillGetsDone(tfjsEngine(runs));
 });

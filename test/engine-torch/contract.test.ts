@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { PROTOCOL_MAJOR, PROTOCOL_MINOR } from "../../src/bridge/protocol.js";
 import {
+  aClientCutOffWhenTheRunEndsStillGetsDone,
   aRestartedTrainerIsFollowedFromItsCheckpoint,
   checkpointNowWhilePausedSavesThere,
   fuzzedFramesLeaveTheTrainerServing,
@@ -62,4 +63,8 @@ test("torch engine: a partition and a reset lose no step", async () => {
 
 test("torch engine: a trainer killed and resumed on the same endpoints is followed from its checkpoint", async () => {
   await aRestartedTrainerIsFollowedFromItsCheckpoint(spawn, torchRespawn(runs), 2);
+});
+
+test("torch engine: a client cut off when another peer stops the run still gets DONE, and the trainer exits on its confirmation", async () => {
+  await aClientCutOffWhenTheRunEndsStillGetsDone(spawn);
 });

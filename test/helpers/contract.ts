@@ -8,12 +8,12 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { create } from "@bufbuild/protobuf";
-import { Dealer, XSubscriber } from "zeromq";
+import { Dealer, Subscriber, XSubscriber } from "zeromq";
 import { TrainerClient } from "../../src/bridge/client.js";
 import { companionEndpoints } from "../../src/bridge/endpoints.js";
-import { decodeResult, encodeCommand, newCommand } from "../../src/bridge/protocol.js";
+import { FINAL_GRACE_MS, decodeEvent, decodeResult, encodeCommand, newCommand } from "../../src/bridge/protocol.js";
 import type { SpawnOptions, SpawnedTrainer } from "../../src/bridge/spawn.js";
-import { PingSchema, RunState, type Event } from "../../src/gen/alignprop/v1/alignprop_pb.js";
+import { PingSchema, RunState, StopSchema, type Event } from "../../src/gen/alignprop/v1/alignprop_pb.js";
 import { latestCheckpoint, runFiles } from "../../src/run/index.js";
 import { Rng } from "../../src/util/rng.js";
 import { EventTap, cpuSeconds } from "./event-tap.js";
@@ -253,6 +253,52 @@ export async function partitionAndResetLoseNoStep(spawn: SpawnRun, stepsAfterRes
     assert.ok(client.reconnects >= 1);
     assert.equal((await trainer.exit).exitCode, 0);
   } finally {
+    await client.close();
+    await proxy.close();
+  }
+}
+
+/**
+ * The final grace: a client cut off from the trainer when the run ends (the frames sent meanwhile lost with the
+ * connections) still gets DONE and every seq once it reconnects, and the trainer exits 0 on its confirmation, well inside the grace. Another peer stops the run from bare
+ * sockets (a Dealer for the command, a Subscriber to see DONE go out), which confirm nothing: only the cut-off client
+ * can end the grace early.
+ */
+export async function aClientCutOffWhenTheRunEndsStillGetsDone(spawn: SpawnRun): Promise<void> {
+  const { endpoints, trainer, proxy, client, tap } = await behindAProxy(spawn);
+  const watcher = new Subscriber({ linger: 0 });
+  const stopper = new Dealer({ linger: 0 });
+  try {
+    await tap.untilStep(3);
+    watcher.connect(endpoints.events);
+    watcher.subscribe("status");
+    proxy.freeze();
+    await tap.until(note(/no word from the trainer .* reconnecting/), "the client noticing the silence");
+    stopper.connect(endpoints.control);
+    await stopper.send(encodeCommand(newCommand("stop-from-elsewhere", { case: "stop", value: create(StopSchema) })));
+    const [answer] = await stopper.receive();
+    const stopped = decodeResult(answer);
+    assert.ok(stopped.ok && stopped.value.ok, `the other peer's stop was taken: ${JSON.stringify(stopped)}`);
+    for await (const [, frame] of watcher) {
+      const event = decodeEvent(frame);
+      if (event.ok && event.value.payload.case === "status" && event.value.payload.value.state === RunState.DONE) break;
+    }
+    const doneAt = Date.now();
+    assert.ok(!tap.events.some((e) => e.payload.case === "status" && e.payload.value.state === RunState.DONE), "DONE went out while the client was cut off");
+    // The frames held in the partition are lost with its connections: the client can only learn of DONE by asking.
+    proxy.drop();
+    proxy.thaw();
+    await tap.untilState(RunState.DONE, 20_000);
+    const exit = await trainer.exit;
+    assert.equal(exit.exitCode, 0);
+    assert.ok(Date.now() - doneAt < FINAL_GRACE_MS, "the trainer ended on the client's confirmation, inside its grace");
+    const seqs = tap.events.filter((e) => e.seq > 0).map((e) => e.seq);
+    assert.ok(contiguous(seqs) && seqs[0] === 1, `every seq once, up to DONE (got ${seqs.length} for ${seqs.at(-1)})`);
+    const steps = tap.metricsSteps();
+    assert.ok(contiguous(steps) && steps[0] === 1, "every step once");
+  } finally {
+    watcher.close();
+    stopper.close();
     await client.close();
     await proxy.close();
   }
