@@ -10,6 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/tf/backend.js";
 import { TRACED_KERNELS } from "../../src/tf/ort/trace-ops.js";
 import { tracedCall, tracedGraphsEnabled } from "../../src/tf/ort/traced-call.js";
+import { traceGraph } from "../../src/tf/ort/trace.js";
 import { compileTraced, runCompiled } from "../../src/tf/ort/traced-run.js";
 import { dispatched, randomValues, relativeErrors } from "./compare.js";
 
@@ -249,6 +250,28 @@ test("a traced gradient graph computes the gradient at its inputs, not at those 
     tf.dispose([...ours, ...theirs]);
   }
   tf.dispose([w, x]);
+});
+
+test("a reduction's gradient (dy · ones) is traced as dy broadcast, with no ones baked in, and the same values", () => {
+  const x = tf.tensor3d(randomValues([2, 30, 40], 7), [2, 30, 40]);
+  const w = tf.tensor3d(randomValues([2, 30, 40], 8), [2, 30, 40]);
+  // Each reduction's dy depends on x (a constant dy would fold the product away).
+  const f = () =>
+    [
+      (y: tf.Tensor) => tf.sum(tf.square(tf.sum(y, 1))),
+      (y: tf.Tensor) => tf.sum(tf.square(tf.mean(y, -1))),
+      (y: tf.Tensor) => tf.sum(tf.square(tf.mul(tf.sum(y, -1, true), w))),
+    ].map((g) => tf.grad(g)(x));
+  const { graph } = traceGraph([x], f);
+  const ones = (graph.initializers ?? []).filter((i) => i.values.length > 16 && Array.from(i.values).every((v) => v === 1));
+  assert.deepEqual(ones.map((i) => i.dims), [], "no tensor of ones is baked in");
+  assert.ok(graph.nodes.some((n) => n.op === "Expand"), "dy is broadcast");
+  const expected = tf.tidy(f);
+  const compiled = compileTraced("ones gradient", [x], f);
+  const actual = runCompiled(compiled, [x]);
+  const errors = relativeErrors(actual.map((t) => t.dataSync() as Float32Array), expected.map((t) => t.dataSync() as Float32Array));
+  assert.ok(Math.max(...errors) <= TOLERANCE, `relative errors ${errors.map((e) => e.toExponential(2))}`);
+  tf.dispose([x, w, ...expected, ...actual]);
 });
 
 test("every kernel the trace translates has a case here", () => {

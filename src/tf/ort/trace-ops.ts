@@ -83,7 +83,16 @@ const listed = (c: Call): string[] => listedKeys(c).map((k) => c.in(k));
 const TRANSLATIONS: Record<string, Translate> = {
   Add: binary("Add"),
   Sub: binary("Sub"),
-  Multiply: binary("Mul"),
+  Multiply: (c) => {
+    const ones = (["a", "b"] as const).find((key) => isOnesOfShape(c, c.info(key), c.outputs[0]!.shape));
+    if (!ones) return binary("Mul")(c);
+    // x · ones(shape) is x broadcast to the shape, exactly: TF.js's gradient of every Sum and Mean broadcasts dy this
+    // way, and the ones would be baked in as constants (9.3 M floats in the tiny UNet's training step).
+    const other = ones === "a" ? "b" : "a";
+    const out = c.outputs[0]!.shape;
+    if (tf.util.arraysEqual(c.info(other).shape, out)) c.e.node("Identity", [c.in(other)], c.names);
+    else c.e.node("Expand", [c.in(other), int64(c.e, out)], c.names);
+  },
   RealDiv: binary("Div"),
   Maximum: binary("Max"),
   Minimum: binary("Min"),
@@ -230,6 +239,14 @@ const TRANSLATIONS: Record<string, Translate> = {
     c.e.node("ReduceSum", [blocks, int64(c.e, [2, 4])], c.names, { keepdims: { int: 0 } });
   },
 };
+
+/** True when `t` is a constant of the trace, of `shape`, every element 1. */
+function isOnesOfShape(c: Call, t: tf.TensorInfo, shape: readonly number[]): boolean {
+  if (!c.e.isConstant(t) || !tf.util.arraysEqual(t.shape, [...shape]) || c.outputs[0]!.dtype !== t.dtype) return false;
+  const values = tf.engine().readSync(t.dataId) as ArrayLike<number>;
+  for (let i = 0; i < values.length; i++) if (values[i] !== 1) return false;
+  return true;
+}
 
 function fillLike(c: Call, value: number): void {
   const x = c.info("x");
