@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { AdamW } from "../algorithms/adamw.js";
-import { instanceId, tracedGradients } from "../tf/ort/traced-call.js";
+import { instanceId, releaseTraced, tracedGradients } from "../tf/ort/traced-call.js";
 
 export interface StageProgress {
   stage: string;
@@ -64,6 +64,7 @@ export function runStage<I extends Record<string, tf.Tensor>>(stage: Stage<I>, o
     }
   } finally {
     optimizer.dispose();
+    releaseTraced(key);
     stage.params.forEach((p, i) => (p.trainable = wasTrainable[i]!));
   }
   return losses;

@@ -11,7 +11,7 @@ import { embeddedModel, TINY_SHAPES } from "../../src/models/embedded.js";
 import { disposePipeline, loadPipeline, type Pipeline } from "../../src/models/pipeline.js";
 import { encodePrompts } from "../../src/diffusion/pipeline-sample.js";
 import { initBackend } from "../../src/tf/backend.js";
-import { instanceId, tracedGradients } from "../../src/tf/ort/traced-call.js";
+import { instanceId, releaseTraced, tracedGradients } from "../../src/tf/ort/traced-call.js";
 import { cachedTraced } from "../../src/tf/ort/traced-run.js";
 import { randomValues, relativeErrors } from "../tf/compare.js";
 
@@ -64,9 +64,11 @@ function step(mode: "traced" | "ops", xs: tf.Tensor[] = params): { values: Float
   }
 }
 
+const stepKey = () => `${key()}|step|${[...Object.values(inputs), ...params].map((x) => `${x.dtype}[${x.shape}]`).join(",")}`;
+
 function assertSameStep(what: string, t: { diagnostic(m: string): void }) {
   const [traced, ops] = [step("traced"), step("ops")];
-  assert.ok(cachedTraced(`${key()}|step|${[...Object.values(inputs), ...params].map((x) => `${x.dtype}[${x.shape}]`).join(",")}`), "the step ran as a traced graph");
+  assert.ok(cachedTraced(stepKey()), "the step ran as a traced graph");
   const flat = (vs: Float32Array[]) => Float32Array.from(vs.flatMap((v) => [...v]));
   const together = relativeErrors([flat(traced.values)], [flat(ops.values)])[0]!;
   const each = Math.max(...relativeErrors(traced.values, ops.values));
@@ -106,4 +108,12 @@ test("an x the loss does not depend on has no gradient, as with TF.js ops; a ste
   } finally {
     stray.dispose();
   }
+});
+
+test("releaseTraced lets a step's graph go; the next step traces it again", (t) => {
+  step("traced");
+  assert.ok(cachedTraced(stepKey()));
+  releaseTraced(key());
+  assert.equal(cachedTraced(stepKey()), undefined);
+  assertSameStep("traced again after the release", t);
 });

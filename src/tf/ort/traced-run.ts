@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { HookSlot } from "../../util/hook-slot.js";
-import { OrtSession } from "./binding.js";
+import { OrtSession, type OrtSessionOptions } from "./binding.js";
 import { encodeModel } from "./onnx-model.js";
 import { ortSessions, runOnHeap } from "./ort-kernel.js";
 import { ortKernelsRegistered } from "./register.js";
@@ -56,18 +56,27 @@ export function cachedTraced(key: string): Compiled | undefined {
   return hit;
 }
 
-/** The compiled graph for `key`, tracing `f` over `declared` on a miss. */
-export function compileTraced(key: string, declared: readonly tf.Tensor[], f: () => tf.Tensor[]): Compiled {
+/** The compiled graph for `key`, tracing `f` over `declared` on a miss; `options` override the session cache's. */
+export function compileTraced(key: string, declared: readonly tf.Tensor[], f: () => tf.Tensor[], options: Partial<OrtSessionOptions> = {}): Compiled {
   const hit = cachedTraced(key);
   if (hit) return hit;
   const traced = traceGraph(declared, f);
-  const session = new OrtSession(encodeModel(traced.graph), ortSessions().options);
+  const session = new OrtSession(encodeModel(traced.graph), { ...ortSessions().options, ...options });
   const entry: Compiled = { inputs: traced.graph.inputs, used: traced.used, outputs: traced.outputs, session, label: labelOf(key) };
   compiled.set(key, entry);
   // An evicted session is dropped, not disposed: a recorded gradient may still hold it, and the native session is
   // released when the last reference goes (onnxruntime-node's session object frees it when collected).
   if (compiled.size > CAPACITY) compiled.delete(compiled.keys().next().value as string);
   return entry;
+}
+
+/** Disposes the compiled graphs of `key` (it, and keys it starts as `key|…`), ones no recorded gradient can hold. */
+export function releaseTraced(key: string): void {
+  for (const [k, entry] of compiled) {
+    if (k !== key && !k.startsWith(`${key}|`)) continue;
+    compiled.delete(k);
+    entry.session.dispose();
+  }
 }
 
 /** Runs a compiled graph on `declared` (same shapes and dtypes as at trace time); the caller owns the results. */
