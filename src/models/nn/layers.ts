@@ -79,21 +79,54 @@ export class GroupNorm extends Module {
    * between convs; and it runs them as strided loops, where a [B, 1, G, 1] broadcast went element by element.
    */
   forward(x: tf.Tensor): tf.Tensor {
-    const [b] = x.shape;
-    const c = this.numChannels;
-    const g = this.numGroups;
-    const positionAxes = x.shape.slice(1, -1).map((_, i) => i + 1);
-    const statShape = x.shape.map((d, i) => (i === 0 || i === x.rank - 1 ? d : 1)); // [B, 1, …, 1, C]
-    const count = (x.size / b! / c) * (c / g);
-    const groupMean = (t: tf.Tensor) => {
-      const perGroup = tf.sum(tf.reshape(tf.sum(t, positionAxes), [b!, g, c / g]), 2, true); // [B, G, 1]
-      return tf.reshape(tf.tile(tf.div(perGroup, count), [1, 1, c / g]), statShape); // [B, 1, …, 1, C]
-    };
-    const centered = tf.sub(x, groupMean(x));
-    const variance = groupMean(tf.square(centered));
-    const scale = tf.mul(tf.rsqrt(tf.add(variance, this.eps)), this.weight.tensor); // [B, 1, …, 1, C]
-    return tf.add(tf.mul(centered, scale), this.bias.tensor);
+    return groupNorm(x, this.weight.tensor, this.bias.tensor, this.numGroups, this.eps);
   }
+}
+
+/**
+ * GroupNorm's forward pass (see GroupNorm.forward) with its gradient written out. With centered = x − μ and
+ * r = 1/√(var + eps) per (batch, group), scale = r·w per (batch, channel), the per-channel sums over positions
+ * S0 = Σ dy and S1 = Σ dy·centered, and n the elements of a group:
+ *   dβ = Σ_b S0,   dw = Σ_b r·S1,
+ *   dx = dy·scale + centered·a + k,   a = −r³/n · Σ_{c∈g} w·S1,   k = −(1/n) Σ_{c∈g} scale·S0
+ * (μ's own term vanishes: Σ centered = 0). That is seven passes over x's size where TF.js's chain of kernel
+ * gradients makes about eleven, and the same gradients to float rounding.
+ */
+function groupNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, groups: number, eps: number): tf.Tensor {
+  const [b] = x.shape as [number];
+  const c = x.shape[x.rank - 1]!;
+  const perGroupChannels = c / groups;
+  const positionAxes = x.shape.slice(1, -1).map((_, i) => i + 1);
+  const statShape = x.shape.map((d, i) => (i === 0 || i === x.rank - 1 ? d : 1)); // [B, 1, …, 1, C]
+  const n = (x.size / b / c) * perGroupChannels;
+  /** Per-channel values [B, C] (or [B, 1, …, 1, C]) summed over each group → [B, G, 1]. */
+  const groupSum = (t: tf.Tensor) => tf.sum(tf.reshape(t, [b, groups, perGroupChannels]), 2, true);
+  /** [B, G, 1] spread to each of the group's channels, [B, 1, …, 1, C]. */
+  const spread = (t: tf.Tensor) => tf.reshape(tf.tile(t, [1, 1, perGroupChannels]), statShape);
+  const groupMean = (t: tf.Tensor) => spread(tf.div(groupSum(tf.sum(t, positionAxes)), n));
+  const op = tf.customGrad((...args: unknown[]) => {
+    const [xIn, w, beta] = args as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const centered = tf.sub(xIn!, groupMean(xIn!));
+    const r = tf.rsqrt(tf.add(groupMean(tf.square(centered)), eps)); // [B, 1, …, 1, C]: each group's r
+    const scale = tf.mul(r, w!); // [B, 1, …, 1, C]
+    save([centered, r, scale, w!]);
+    return {
+      value: tf.add(tf.mul(centered, scale), beta!),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const g = dy as tf.Tensor;
+        const [sc, sr, sscale, sw] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const s0 = tf.sum(g, positionAxes, true); // [B, 1, …, 1, C]
+        const s1 = tf.sum(tf.mul(g, sc), positionAxes, true);
+        const a = spread(tf.mul(groupSum(tf.mul(s1, sw)), -1 / n)); // without r³
+        const k = spread(tf.mul(groupSum(tf.mul(sscale, s0)), -1 / n));
+        const dx = tf.add(tf.add(tf.mul(g, sscale), tf.mul(sc, tf.mul(a, tf.mul(sr, tf.square(sr))))), k);
+        const batchSum = (t: tf.Tensor) => tf.reshape(tf.sum(t, 0), [c]);
+        return [dx, batchSum(tf.mul(s1, sr)), batchSum(s0)];
+      },
+    };
+  });
+  return op(x, weight, bias);
 }
 
 export class LayerNorm extends Module {
