@@ -1,12 +1,13 @@
 /**
- * GroupNorm's written-out gradient (src/models/nn/layers.ts) against TF.js's chain of kernel gradients through the
- * same forward pass (whose values nn-layers.test.ts checks against torch.nn.GroupNorm): dx, dweight and dbias on
- * images and sequences, one group per channel up to one group for all, within 1e-5 relative; no tensor left behind.
+ * GroupNorm's and LayerNorm's written-out gradients (src/models/nn/layers.ts) against TF.js's chain of kernel
+ * gradients through the same forward passes (whose values nn-layers.test.ts checks against torch.nn): dx, dweight and
+ * dbias on images and sequences (GroupNorm with one group per channel up to one group for all), within 1e-5
+ * relative; no tensor left behind.
  */
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
-import { GroupNorm } from "../../src/models/nn/layers.js";
+import { GroupNorm, LayerNorm } from "../../src/models/nn/layers.js";
 import { randomValues, relativeErrors } from "../tf/compare.js";
 
 before(async () => {
@@ -61,3 +62,23 @@ test("GroupNorm's gradient leaves no tensors behind", () => {
   tf.dispose(x);
   norm.dispose();
 });
+
+/** LayerNorm as TF.js ops: the reference. */
+function layerNormReference(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), w), bias);
+}
+
+for (const shape of [[2, 7, 8], [5, 6], [2, 3, 4, 6]]) {
+  test(`LayerNorm's gradients for x, weight and bias match TF.js's chain: [${shape}]`, () => {
+    const norm = new LayerNorm({ shapeOnly: false, init: (s) => tf.tensor(randomValues(s, 4), s) }, shape.at(-1)!, 1e-5);
+    const [x, dy] = [tf.tensor(randomValues(shape, 1), shape), tf.tensor(randomValues(shape, 2), shape)];
+    const [w, bias] = [norm.weight.tensor, norm.bias.tensor];
+    const grads = (f: (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.Tensor) =>
+      tf.tidy(() => [f(x, w, bias), ...tf.grads(f)([x, w, bias], dy)].map((t) => t.dataSync() as Float32Array));
+    const errors = relativeErrors(grads((a) => norm.forward(a)), grads((a, b, c) => layerNormReference(a, b, c, 1e-5)));
+    errors.forEach((err, i) => assert.ok(err < 1e-5, `${["value", "dx", "dweight", "dbias"][i]}: relative error ${err.toExponential(2)}`));
+    tf.dispose([x, dy]);
+    norm.dispose();
+  });
+}
