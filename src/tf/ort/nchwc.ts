@@ -10,11 +10,10 @@
  * The block size is MLAS's (8 with AVX2, 16 with AVX-512), probed once from ORT itself: a filter reordered for another
  * block size gives wrong numbers without an error.
  */
-import { elementType, type OnnxInitializer, type OnnxNode } from "./onnx-model.js";
+import { elementType, encodeModel, type OnnxInitializer, type OnnxNode } from "./onnx-model.js";
 import { int64 } from "./graph-parts.js";
 import { OrtSession, ortTensor } from "./binding.js";
 import { ortSessions } from "./ort-kernel.js";
-import { encodeModel } from "./onnx-model.js";
 
 export const NCHWC_DOMAIN = "com.microsoft.nchwc";
 

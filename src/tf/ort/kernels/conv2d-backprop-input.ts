@@ -13,8 +13,8 @@ import * as tf from "@tensorflow/tfjs";
 import type { OnnxGraph } from "../onnx-model.js";
 import { FILTER_TO_OIHW, int64, NCHW_TO_NHWC, NHWC_TO_NCHW, onnxPads, transpose } from "../graph-parts.js";
 import { ortCanTake, shapesKey, type OrtKernel } from "../ort-kernel.js";
-import { nchwcConvNodes, nchwcFits } from "../nchwc.js";
-import { convInfo, convKey } from "./conv2d.js";
+import { nchwcConvNodes } from "../nchwc.js";
+import { convBlocked, convInfo, convKey } from "./conv2d.js";
 
 export const conv2DBackpropInput: OrtKernel = { kernelName: tf.Conv2DBackpropInput, toGraph: (inputs, attrs, constant) => {
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
@@ -92,7 +92,7 @@ export const conv2DBackpropInput: OrtKernel = { kernelName: tf.Conv2DBackpropInp
       ],
     };
   };
-  const blocked = asConv && !constant?.(filter) && nchwcFits(info.outChannels, info.inChannels);
+  const blocked = asConv && convBlocked(info, filter, constant);
   const graph = blocked ? blockedConv : asConv ? conv : convTranspose;
   return { key: `${key}${blocked ? "|nchwc" : ""}`, graph, feeds: [dy, filter], outShape: shape };
 } };

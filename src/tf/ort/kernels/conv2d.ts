@@ -45,28 +45,32 @@ export function convGraph(info: tf.backend_util.Conv2DInfo, feeds: readonly tf.T
     { op: "Conv", inputs: ["x_nchw", "w_oihw", ...(bias ? [bias] : [])], outputs: ["conv"], attributes },
   ];
   if (!epilogue) return { inputs, outputs, nodes: [...nodes, transpose("conv", "y", NCHW_TO_NHWC)] };
-  const { activation, leakyreluAlpha, prelu } = epilogue;
+  const { activation, leakyreluAlpha } = epilogue;
   if (activation !== "prelu" && (biasInConv || epilogue.bias === undefined)) {
     // Activation before the transpose, where ORT fuses it into the Conv.
-    const act = activationNodes(activation, "conv", "act", leakyreluAlpha, prelu === undefined ? undefined : `x${prelu}`);
+    const act = activationNodes(activation, "conv", "act", leakyreluAlpha, slopes(epilogue));
     return { inputs, outputs, nodes: [...nodes, ...act.nodes, transpose("act", "y", NCHW_TO_NHWC)], initializers: act.initializers };
   }
   const tail = nhwcEpilogue(epilogue, biasInConv);
   return { inputs, outputs, nodes: [...nodes, transpose("conv", "conv_nhwc", NCHW_TO_NHWC), ...tail.nodes], initializers: tail.initializers };
 }
 
+/** The graph input holding PReLU's slopes, if the epilogue has them. */
+const slopes = (epilogue: ConvEpilogue): string | undefined => (epilogue.prelu === undefined ? undefined : `x${epilogue.prelu}`);
+
 /** The epilogue on the NHWC conv output `conv_nhwc` → y: a bias the Conv did not take, then the activation. */
 function nhwcEpilogue(epilogue: ConvEpilogue, biasInConv: boolean): { nodes: OnnxNode[]; initializers: OnnxInitializer[] } {
   const nodes: OnnxNode[] = [];
   let pre = "conv_nhwc";
   if (!biasInConv && epilogue.bias !== undefined) nodes.push({ op: "Add", inputs: [pre, `x${epilogue.bias}`], outputs: [(pre = "biased")] });
-  const act = activationNodes(epilogue.activation, pre, "y", epilogue.leakyreluAlpha, epilogue.prelu === undefined ? undefined : `x${epilogue.prelu}`);
+  const act = activationNodes(epilogue.activation, pre, "y", epilogue.leakyreluAlpha, slopes(epilogue));
   return { nodes: [...nodes, ...act.nodes], initializers: act.initializers ?? [] };
 }
 
 /**
- * Whether a conv runs in NCHWc (nchwc.ts): a filter that is not a constant of the graph (`constant` says which inputs
- * a trace baked in; a one-kernel session feeds all), no dilation, channels in whole blocks.
+ * Whether a conv (or the input gradient's conv of the flipped filter) runs in NCHWc (nchwc.ts): a filter that is not
+ * a constant of the graph (`constant` says which inputs a trace baked in; a one-kernel session feeds all), no
+ * dilation, channels in whole blocks.
  */
 export const convBlocked = (info: tf.backend_util.Conv2DInfo, filter: tf.TensorInfo, constant?: (t: tf.TensorInfo) => boolean): boolean =>
   !constant?.(filter) && info.dilationHeight === 1 && info.dilationWidth === 1 && nchwcFits(info.inChannels, info.outChannels);
