@@ -17,6 +17,7 @@ import { textLastHiddenState, unetForward, vaeDecode } from "../../src/models/tr
 import { brightness } from "../../src/rewards/builtin.js";
 import { initBackend } from "../../src/tf/backend.js";
 import { tracedGraphsActive } from "../../src/tf/ort/traced-call.js";
+import { withTfjsOps } from "../helpers/tfjs-ops.js";
 import { dispatched, randomValues, relativeErrors } from "../tf/compare.js";
 
 const TOLERANCE = 1e-5;
@@ -81,18 +82,6 @@ function assertGradsClose(what: string, actual: readonly tf.Tensor[], expected: 
   t.diagnostic(`${what}: relative error ${together.toExponential(2)} as one vector, ${each.toExponential(2)} worst tensor`);
   assert.ok(together <= TOLERANCE, `${what}: relative error ${together.toExponential(2)} > ${TOLERANCE}`);
   assert.ok(each <= TENSOR_TOLERANCE, `${what}: a tensor's relative error ${each.toExponential(2)} > ${TENSOR_TOLERANCE}`);
-}
-
-/** f with `ALIGNPROP_ORT_GRAPHS=0`: every model call as TF.js ops. */
-function withTfjsOps<T>(f: () => T): T {
-  const saved = process.env.ALIGNPROP_ORT_GRAPHS;
-  process.env.ALIGNPROP_ORT_GRAPHS = "0";
-  try {
-    return f();
-  } finally {
-    if (saved === undefined) delete process.env.ALIGNPROP_ORT_GRAPHS;
-    else process.env.ALIGNPROP_ORT_GRAPHS = saved;
-  }
 }
 
 const T = 501;

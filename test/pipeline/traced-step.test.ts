@@ -13,6 +13,7 @@ import { encodePrompts } from "../../src/diffusion/pipeline-sample.js";
 import { initBackend } from "../../src/tf/backend.js";
 import { instanceId, releaseTraced, tracedGradients } from "../../src/tf/ort/traced-call.js";
 import { cachedTraced } from "../../src/tf/ort/traced-run.js";
+import { withTfjsOps } from "../helpers/tfjs-ops.js";
 import { randomValues, relativeErrors } from "../tf/compare.js";
 
 /** The loss and the gradients taken together as one vector, relative to its largest value. */
@@ -48,20 +49,15 @@ const key = () => `test unet step|${instanceId(p.unet)}`;
 
 /** [loss, ...grads] as arrays, traced (one graph) or as TF.js ops. */
 function step(mode: "traced" | "ops", xs: tf.Tensor[] = params): { values: Float32Array[]; unreached: number[] } {
-  const saved = process.env.ALIGNPROP_ORT_GRAPHS;
-  if (mode === "ops") process.env.ALIGNPROP_ORT_GRAPHS = "0";
-  try {
-    return tf.tidy(() => {
+  const run = () =>
+    tf.tidy(() => {
       const { value, grads } = tracedGradients(key(), Object.values(inputs), xs, loss);
       return {
         values: [value, ...grads.flatMap((g) => (g ? [g] : []))].map((t) => t.dataSync() as Float32Array),
         unreached: grads.flatMap((g, i) => (g ? [] : [i])),
       };
     });
-  } finally {
-    if (saved === undefined) delete process.env.ALIGNPROP_ORT_GRAPHS;
-    else process.env.ALIGNPROP_ORT_GRAPHS = saved;
-  }
+  return mode === "ops" ? withTfjsOps(run) : run();
 }
 
 const stepKey = () => `${key()}|step|${[...Object.values(inputs), ...params].map((x) => `${x.dtype}[${x.shape}]`).join(",")}`;
