@@ -1,7 +1,7 @@
 /** The ORT session cache: one session per key, least recently used evicted past capacity, threads from the env. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ortThreads, SessionCache } from "../../src/tf/ort/session-cache.js";
+import { ortSpinning, ortThreads, SessionCache } from "../../src/tf/ort/session-cache.js";
 import type { OnnxGraph } from "../../src/tf/ort/onnx-model.js";
 
 const relu = (): OnnxGraph => ({
@@ -37,4 +37,14 @@ test("ALIGNPROP_ORT_THREADS sets the threads per session; a bad value is an erro
   assert.throws(() => ortThreads({ ALIGNPROP_ORT_THREADS: "0" }), /ALIGNPROP_ORT_THREADS="0" must be a positive integer/);
   assert.throws(() => ortThreads({ ALIGNPROP_ORT_THREADS: "two" }), /ALIGNPROP_ORT_THREADS="two"/);
   assert.throws(() => new SessionCache(0, 1), /capacity=0/);
+});
+
+test("ALIGNPROP_ORT_SPIN turns the pool's spinning during a run on (default) or off; a bad value is an error naming it", () => {
+  assert.equal(ortSpinning({}), true);
+  assert.equal(ortSpinning({ ALIGNPROP_ORT_SPIN: "1" }), true);
+  assert.equal(ortSpinning({ ALIGNPROP_ORT_SPIN: "0" }), false);
+  assert.throws(() => ortSpinning({ ALIGNPROP_ORT_SPIN: "yes" }), /ALIGNPROP_ORT_SPIN="yes" must be 1 .* or 0/);
+  const session = (spinning: boolean) => new SessionCache(1, 2, spinning).options.extra?.session;
+  assert.deepEqual(session(true), { intra_op: { allow_spinning: "1" }, force_spinning_stop: "1" });
+  assert.deepEqual(session(false), { intra_op: { allow_spinning: "0" }, force_spinning_stop: "1" });
 });

@@ -17,6 +17,20 @@ export function ortThreads(env: NodeJS.ProcessEnv = process.env): number {
   return n;
 }
 
+/**
+ * Whether the intra-op pool's threads spin while a run waits for its next node: `ALIGNPROP_ORT_SPIN`, "1" (the
+ * default) or "0". Spinning saves waking a thread for each of a graph's thousands of nodes (the tiny-UNet step at
+ * two threads 182–188 → 154–167 ms, the AlignProp quickstart step 0.55–0.57 → 0.47–0.48 s), and ORT stops it when a
+ * run ends, so the wasm backend has the cores between runs. On cores another busy process shares it costs time
+ * instead (two UNet steps at once, two threads each: 318–323 → 440–450 ms): set "0" there, or fewer threads.
+ */
+export function ortSpinning(env: NodeJS.ProcessEnv = process.env): boolean {
+  const raw = env.ALIGNPROP_ORT_SPIN;
+  if (raw === undefined || raw === "" || raw === "1") return true;
+  if (raw === "0") return false;
+  throw new Error(`ALIGNPROP_ORT_SPIN=${JSON.stringify(raw)} must be 1 (pool threads spin during a run) or 0 (they sleep)`);
+}
+
 export const DEFAULT_SESSION_CACHE_SIZE = 256;
 
 export class SessionCache {
@@ -26,6 +40,7 @@ export class SessionCache {
   constructor(
     readonly capacity = DEFAULT_SESSION_CACHE_SIZE,
     readonly threads = ortThreads(),
+    readonly spinning = ortSpinning(),
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new Error(`SessionCache capacity=${capacity} must be a positive integer`);
@@ -39,8 +54,8 @@ export class SessionCache {
       // of held per session: −320 MB peak RSS on the tiny-UNet step at about the same speed.
       enableCpuMemArena: false,
       enableMemPattern: false,
-      // Spinning pool threads would steal the cores the wasm backend runs on between ORT calls.
-      extra: { session: { intra_op: { allow_spinning: "0" } } },
+      // Pool threads spin only inside a run (`force_spinning_stop`): between ORT calls the wasm backend has the cores.
+      extra: { session: { intra_op: { allow_spinning: spinning ? "1" : "0" }, force_spinning_stop: "1" } },
     };
   }
 
