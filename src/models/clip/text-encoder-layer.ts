@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Module, type BuildContext } from "../nn/module.js";
 import { scaledDotProductAttention } from "../nn/attention.js";
 import { LayerNorm, Linear } from "../nn/layers.js";
+import { gelu } from "../nn/activations.js";
 import type { ClipHiddenAct, ClipTextConfig } from "./text-config.js";
 
 /** Additive causal mask [T, T]: 0 where key ≤ query, float32's lowest value above the diagonal (as transformers). */
@@ -21,7 +22,7 @@ export function activation(name: ClipHiddenAct, x: tf.Tensor): tf.Tensor {
     case "quick_gelu":
       return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
     case "gelu":
-      return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+      return gelu(x);
   }
 }
 

@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { LayerNorm, Linear } from "../nn/layers.js";
 import { scaledDotProductAttention } from "../nn/attention.js";
 import { Module, type BuildContext } from "../nn/module.js";
-import { gelu } from "./activations.js";
+import { geglu } from "../nn/activations.js";
 
 export interface AttentionOptions {
   queryDim: number;
@@ -74,7 +74,7 @@ export class GEGLU extends Module {
   forward(x: tf.Tensor3D): tf.Tensor3D {
     return tf.tidy(() => {
       const [value, gate] = tf.split(this.proj.forward(x), 2, -1);
-      return tf.mul(value!, gelu(gate!)) as tf.Tensor3D;
+      return geglu(value!, gate!) as tf.Tensor3D;
     });
   }
 }

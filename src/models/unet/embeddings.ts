@@ -5,7 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Linear } from "../nn/layers.js";
 import { Module, type BuildContext } from "../nn/module.js";
-import { silu } from "./activations.js";
+import { silu } from "../nn/activations.js";
 
 /**
  * diffusers' `get_timestep_embedding` with `scale = 1`, `max_period = 10000`: for half = ⌊dim/2⌋ and i < half,

@@ -8,7 +8,7 @@ import { upsampleNearestTo } from "../nn/upsample.js";
 import { Conv2d, GroupNorm, Linear } from "../nn/layers.js";
 import { checkpointed } from "../checkpointed.js";
 import { Module, type BuildContext } from "../nn/module.js";
-import { silu } from "./activations.js";
+import { silu } from "../nn/activations.js";
 
 export interface ResnetBlock2DOptions {
   inChannels: number;

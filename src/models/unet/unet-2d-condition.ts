@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Conv2d, GroupNorm } from "../nn/layers.js";
 import { Module, type BuildContext } from "../nn/module.js";
-import { silu } from "./activations.js";
+import { silu } from "../nn/activations.js";
 import { DEFAULT_UNET_CONFIG, perBlock, validateUNetConfig, type UNet2DConditionConfig } from "./config.js";
 import { TimestepEmbedding, Timesteps } from "./embeddings.js";
 import { getDownBlock, getUpBlock, UNetMidBlock2DCrossAttn, type DownBlock, type UpBlock } from "./unet-blocks.js";

@@ -7,7 +7,8 @@ import { Module, type BuildContext } from "../nn/module.js";
 import { Conv2d, GroupNorm } from "../nn/layers.js";
 import { getUpBlock, UNetMidBlock2D, type UpDecoderBlock2D } from "./blocks.js";
 import type { VaeConfig } from "./config.js";
-import { silu, VAE_NORM_EPS } from "./resnet.js";
+import { silu } from "../nn/activations.js";
+import { VAE_NORM_EPS } from "./resnet.js";
 
 export class Decoder extends Module {
   readonly conv_in: Conv2d;

@@ -7,7 +7,8 @@ import { Module, type BuildContext } from "../nn/module.js";
 import { Conv2d, GroupNorm } from "../nn/layers.js";
 import { getDownBlock, UNetMidBlock2D, type DownEncoderBlock2D } from "./blocks.js";
 import type { VaeConfig } from "./config.js";
-import { silu, VAE_NORM_EPS } from "./resnet.js";
+import { silu } from "../nn/activations.js";
+import { VAE_NORM_EPS } from "./resnet.js";
 
 export class Encoder extends Module {
   readonly conv_in: Conv2d;

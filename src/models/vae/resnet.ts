@@ -8,12 +8,9 @@ import { upsampleNearest2x } from "../nn/upsample.js";
 import { checkpointed } from "../checkpointed.js";
 import { Module, type BuildContext } from "../nn/module.js";
 import { Conv2d, GroupNorm } from "../nn/layers.js";
+import { silu } from "../nn/activations.js";
 
 export const VAE_NORM_EPS = 1e-6;
-
-export function silu(x: tf.Tensor): tf.Tensor {
-  return tf.mul(x, tf.sigmoid(x));
-}
 
 /** diffusers' `ResnetBlock2D` with `temb_channels=None`, `output_scale_factor=1`, pre-norm, SiLU. */
 export class ResnetBlock2D extends Module {
