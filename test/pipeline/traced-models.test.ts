@@ -18,7 +18,7 @@ import { brightness } from "../../src/rewards/builtin.js";
 import { initBackend } from "../../src/tf/backend.js";
 import { tracedGraphsActive } from "../../src/tf/ort/traced-call.js";
 import { withTfjsOps } from "../helpers/tfjs-ops.js";
-import { dispatched, randomValues, relativeErrors } from "../tf/compare.js";
+import { assertManyClose, dispatched, randomValues, relativeErrors } from "../tf/compare.js";
 
 const TOLERANCE = 1e-5;
 /**
@@ -62,12 +62,6 @@ const read = (ts: readonly tf.Tensor[]) => ts.map((t) => t.dataSync() as Float32
 const worstError = (actual: readonly tf.Tensor[], expected: readonly tf.Tensor[]): number =>
   Math.max(...relativeErrors(read(actual), read(expected)));
 
-/** The relative error of the tensors taken together as one vector (one scale for all). */
-const vectorError = (actual: readonly tf.Tensor[], expected: readonly tf.Tensor[]): number => {
-  const flat = (ts: readonly tf.Tensor[]) => Float32Array.from(read(ts).flatMap((a) => [...a]));
-  return relativeErrors([flat(actual)], [flat(expected)])[0]!;
-};
-
 type Diagnostic = { diagnostic(message: string): void };
 
 function assertClose(what: string, actual: readonly tf.Tensor[], expected: readonly tf.Tensor[], t: Diagnostic) {
@@ -77,12 +71,8 @@ function assertClose(what: string, actual: readonly tf.Tensor[], expected: reado
 }
 
 /** Gradients for many tensors: together within TOLERANCE, each within TENSOR_TOLERANCE of its own scale. */
-function assertGradsClose(what: string, actual: readonly tf.Tensor[], expected: readonly tf.Tensor[], t: Diagnostic) {
-  const [together, each] = [vectorError(actual, expected), worstError(actual, expected)];
-  t.diagnostic(`${what}: relative error ${together.toExponential(2)} as one vector, ${each.toExponential(2)} worst tensor`);
-  assert.ok(together <= TOLERANCE, `${what}: relative error ${together.toExponential(2)} > ${TOLERANCE}`);
-  assert.ok(each <= TENSOR_TOLERANCE, `${what}: a tensor's relative error ${each.toExponential(2)} > ${TENSOR_TOLERANCE}`);
-}
+const assertGradsClose = (what: string, actual: readonly tf.Tensor[], expected: readonly tf.Tensor[], t: Diagnostic) =>
+  assertManyClose(what, read(actual), read(expected), t, { together: TOLERANCE, each: TENSOR_TOLERANCE });
 
 const T = 501;
 const traced = (x = sample, t = T) => unetForward(p.unet, x, t, context);

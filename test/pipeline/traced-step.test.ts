@@ -14,7 +14,7 @@ import { initBackend } from "../../src/tf/backend.js";
 import { instanceId, releaseTraced, tracedGradients } from "../../src/tf/ort/traced-call.js";
 import { cachedTraced } from "../../src/tf/ort/traced-run.js";
 import { withTfjsOps } from "../helpers/tfjs-ops.js";
-import { randomValues, relativeErrors } from "../tf/compare.js";
+import { assertManyClose, randomValues } from "../tf/compare.js";
 
 /** The loss and the gradients taken together as one vector, relative to its largest value. */
 const TOLERANCE = 1e-5;
@@ -65,12 +65,7 @@ const stepKey = () => `${key()}|step|${[...Object.values(inputs), ...params].map
 function assertSameStep(what: string, t: { diagnostic(m: string): void }) {
   const [traced, ops] = [step("traced"), step("ops")];
   assert.ok(cachedTraced(stepKey()), "the step ran as a traced graph");
-  const flat = (vs: Float32Array[]) => Float32Array.from(vs.flatMap((v) => [...v]));
-  const together = relativeErrors([flat(traced.values)], [flat(ops.values)])[0]!;
-  const each = Math.max(...relativeErrors(traced.values, ops.values));
-  t.diagnostic(`${what}: relative error ${together.toExponential(2)} as one vector, ${each.toExponential(2)} worst tensor`);
-  assert.ok(together <= TOLERANCE, `${what}: relative error ${together.toExponential(2)} > ${TOLERANCE}`);
-  assert.ok(each <= TENSOR_TOLERANCE, `${what}: a tensor's relative error ${each.toExponential(2)} > ${TENSOR_TOLERANCE}`);
+  assertManyClose(what, traced.values, ops.values, t, { together: TOLERANCE, each: TENSOR_TOLERANCE });
   assert.ok(Math.abs(traced.values[0]![0]!) > 0.1, "the loss is not trivially small");
 }
 

@@ -44,6 +44,26 @@ export function relativeErrors(actual: Float32Array[], expected: Float32Array[])
   });
 }
 
+/**
+ * Many arrays (a loss and every weight's gradient) against their expected values: taken together as one vector within
+ * `together` of its largest value, and each within `each` of its own scale (a small layer's gradient is ~1e-3 of the
+ * largest, so rounding that is nothing for the whole can be ~1e-5 of it). Both errors go to `t`'s diagnostics.
+ */
+export function assertManyClose(
+  what: string,
+  actual: readonly Float32Array[],
+  expected: readonly Float32Array[],
+  t: { diagnostic(message: string): void },
+  tolerance: { together: number; each: number },
+) {
+  const flat = (arrays: readonly Float32Array[]) => Float32Array.from(arrays.flatMap((a) => [...a]));
+  const together = relativeErrors([flat(actual)], [flat(expected)])[0]!;
+  const each = Math.max(...relativeErrors([...actual], [...expected]));
+  t.diagnostic(`${what}: relative error ${together.toExponential(2)} as one vector, ${each.toExponential(2)} worst tensor`);
+  assert.ok(together <= tolerance.together, `${what}: relative error ${together.toExponential(2)} > ${tolerance.together}`);
+  assert.ok(each <= tolerance.each, `${what}: a tensor's relative error ${each.toExponential(2)} > ${tolerance.each}`);
+}
+
 /** Asserts `f` on `backend` matches the stock `cpu` backend to `tolerance` relative error on every output. */
 export async function assertMatchesCpu(backend: string, f: Fn, shapes: readonly (readonly number[])[], tolerance = 1e-4) {
   const expected = await runOn("cpu", f, shapes);
