@@ -19,6 +19,7 @@ export function coerceOverrides(overrides: Readonly<Record<string, OverrideValue
 
 /** A value that cannot be read as the field's type comes back unchanged, for validation to report with the rest. */
 function coerceValue(type: FieldType, value: OverrideValue): unknown {
+  if (value === "null") return null; // TRL's None: the field unset where the schema allows it, else an error naming it
   switch (type.kind) {
     case "string":
     case "enum":

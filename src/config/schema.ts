@@ -18,7 +18,10 @@ const int = () => z.number().multipleOf(1);
 const positiveInt = () => int().min(1);
 const nonNegativeInt = () => int().min(0);
 const unitInterval = () => z.number().min(0).lt(1);
-/** TRL's `Optional` fields: a saved TRL config holds `null` (Python's None) where TRL then uses its default. */
+/**
+ * TRL's `Optional` fields, and ours without a default: `null` (Python's None; `--field null` on the command line) is
+ * the field unset, so a flag can clear what a config file set.
+ */
 const orNull = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === null ? undefined : value), schema);
 /** TRL's `Dict[str, Any]` fields: any JSON object, handed as keyword arguments to accelerate by the torch engine. */
 const jsonObject = () => z.record(z.string(), z.json()).default({});
@@ -160,7 +163,7 @@ export const RunConfigSchema = z
       .default("negative_reward")
       .describe("Loss from the reward: negative_reward, trl (10 - reward) or target (|reward - reward_target|)."),
     /** The reward value the "target" loss pulls towards; required by, and only read for, that loss. */
-    reward_target: z.number().optional().describe('Reward the "target" loss aims for.'),
+    reward_target: orNull(z.number().optional()).describe('Reward the "target" loss aims for; unset (or null) for none.'),
     /** LoRA rank r of the adapters added to the UNet's attention projections (TRL: 4). */
     lora_rank: positiveInt().default(4).describe("LoRA rank."),
     /** LoRA scaling numerator: the adapter output is multiplied by lora_alpha / lora_rank (TRL: 4). */
@@ -188,8 +191,7 @@ export const RunConfigSchema = z
 
     // Evaluation during training (src/eval/): the fixed eval set sampled without gradient, scored by the monitors.
     /** Unset takes the model's (models/tiny-shapes: 40); a model without one never evaluates (0). */
-    eval_freq: nonNegativeInt()
-      .optional()
+    eval_freq: orNull(nonNegativeInt().optional())
       .describe("Evaluate on the fixed eval set every this many steps (and at step 0 and the last); 0 never; unset: the model's default."),
     eval_prompts: z.array(z.string().min(1)).default([]).describe("Eval prompts; [] uses the model's (tiny-shapes: every colour × shape)."),
     eval_seeds: z.array(nonNegativeInt()).default([]).describe("Noise seeds, each sampled for every eval prompt; [] uses the model's ([0, 1])."),
@@ -205,10 +207,9 @@ export const RunConfigSchema = z
       .string()
       .default("")
       .describe('Keep the eval step best by this monitor value (e.g. "reward") as best/pytorch_lora_weights.safetensors; "" for none.'),
-    best_min_fidelity: z
-      .number()
-      .optional()
-      .describe("Only eval steps with fidelity ≥ this may become the best checkpoint; unset for no floor."),
+    best_min_fidelity: orNull(z.number().optional()).describe(
+      "Only eval steps with fidelity ≥ this may become the best checkpoint; unset (or null) for no floor.",
+    ),
 
     // DDPO (TRL's DDPOConfig names and defaults); read only when algorithm is "ddpo".
     sample_batch_size: positiveInt().default(1).describe("DDPO: images per sampling batch."),

@@ -58,6 +58,16 @@ describe("a TRL config file", () => {
     assert.equal(error.message, "seed: got null; expected an integer ≥ 0");
     rmSync(dirname(file), { recursive: true });
   });
+
+  it("a null flag clears an optional field the file set (unset again), and is an error naming a required one", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "alignprop-trl-")), "config.json");
+    writeFileSync(file, JSON.stringify({ best_metric: "reward", best_min_fidelity: 0.75, eval_freq: 10, reward_target: 1 }));
+    const { config } = loadRunConfig({ file, overrides: { best_metric: "", "best-min-fidelity": "null", eval_freq: "null", reward_target: "null" } });
+    assert.deepEqual([config.best_min_fidelity, config.eval_freq, config.reward_target], [undefined, undefined, undefined]);
+    assert.equal(loadRunConfig({ file }).config.best_min_fidelity, 0.75);
+    assert.equal(loadError({ file, overrides: { num_epochs: "null" } }).message, "num_epochs: got null; expected an integer ≥ 1");
+    rmSync(dirname(file), { recursive: true });
+  });
 });
 
 describe("mixed_precision", () => {
