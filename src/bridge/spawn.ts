@@ -73,8 +73,10 @@ export async function spawnTrainer(opts: SpawnOptions): Promise<SpawnedTrainer> 
     buffer: false,
     stdin: "ignore",
     env: opts.env,
-    // The trainer handles SIGINT/SIGTERM itself (finish the step, save, exit 0).
+    // The trainer handles SIGINT/SIGTERM itself (finish the step, save, exit 0), however long its step takes: execa
+    // would otherwise follow a kill() with SIGKILL after 5 s. The hard kill is a second signal (train.ts).
     cleanup: true,
+    forceKillAfterDelay: false,
   });
   const tail: string[] = [];
   child.stderr?.setEncoding("utf8");

@@ -72,6 +72,17 @@ test("SIGTERM stops the Python trainer like the stop command: a final checkpoint
   await sigtermStopsLikeTheStopCommand(pythonDemoEngine(runs));
 });
 
+test("SIGTERM during a step longer than 5 s: the trainer finishes the step and exits 0; the spawner never force-kills it", async () => {
+  const trainer = await pythonDemoEngine(runs, 6500)({ num_epochs: "100000" });
+  const tap = new EventTap(trainer.client);
+  await tap.untilState(RunState.RUNNING);
+  trainer.process.kill("SIGTERM");
+  await tap.untilState(RunState.DONE, 30_000);
+  const exit = await trainer.exit;
+  assert.deepEqual([exit.exitCode, exit.signal], [0, undefined], exit.stderrTail);
+  assert.deepEqual(tap.metricsSteps(), [1], "the step under way when the signal came was finished, and no other");
+});
+
 test("a Python trainer killed with SIGKILL ends the stream with a process error carrying the signal", async () => {
   await sigkillEndsTheStreamWithAProcessError(pythonDemoEngine(runs));
 });
