@@ -29,9 +29,15 @@ const siluOp = tf.customGrad((...args: unknown[]) => {
   };
 });
 
-/** gelu(x) = x/2 · (1 + erf(x/√2)), PyTorch's default (not the tanh approximation). */
+/** Φ(x) = (1 + erf(x/√2))/2, the standard normal CDF. */
+const normalCdf = (x: tf.Tensor): tf.Tensor => tf.mul(tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))), 0.5);
+
+/**
+ * gelu(x) = x·Φ(x) = x/2 · (1 + erf(x/√2)), PyTorch's default (not the tanh approximation). The halving is exact in
+ * float32, so this is the same number whichever factor takes it.
+ */
 export function gelu<T extends tf.Tensor>(x: T): T {
-  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))));
+  return tf.tidy(() => tf.mul(x, normalCdf(x)));
 }
 
 /**
@@ -48,7 +54,7 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 const gegluOp = tf.customGrad((...args: unknown[]) => {
   const [value, gate] = args as [tf.Tensor, tf.Tensor];
   const save = args[2] as tf.GradSaveFunc;
-  const cdf = tf.mul(tf.add(1, tf.erf(tf.mul(gate, Math.SQRT1_2))), 0.5); // Φ(gate)
+  const cdf = normalCdf(gate);
   const activated = tf.mul(gate, cdf); // gelu(gate)
   save([value, gate, cdf, activated]);
   return {

@@ -5,6 +5,7 @@
 import { availableParallelism } from "node:os";
 import { OrtSession, type OrtSessionOptions } from "./binding.js";
 import { encodeModel, type OnnxGraph } from "./onnx-model.js";
+import { envSwitch } from "../../util/env-switch.js";
 
 /** Threads each session's intra-op pool uses: `ALIGNPROP_ORT_THREADS`, else every core. */
 export function ortThreads(env: NodeJS.ProcessEnv = process.env): number {
@@ -24,12 +25,8 @@ export function ortThreads(env: NodeJS.ProcessEnv = process.env): number {
  * run ends, so the wasm backend has the cores between runs. On cores another busy process shares it costs time
  * instead (two UNet steps at once, two threads each: 318–323 → 440–450 ms): set "0" there, or fewer threads.
  */
-export function ortSpinning(env: NodeJS.ProcessEnv = process.env): boolean {
-  const raw = env.ALIGNPROP_ORT_SPIN;
-  if (raw === undefined || raw === "" || raw === "1") return true;
-  if (raw === "0") return false;
-  throw new Error(`ALIGNPROP_ORT_SPIN=${JSON.stringify(raw)} must be 1 (pool threads spin during a run) or 0 (they sleep)`);
-}
+export const ortSpinning = (env: NodeJS.ProcessEnv = process.env): boolean =>
+  envSwitch(env, "ALIGNPROP_ORT_SPIN", { off: "pool threads sleep", on: "they spin during a run" });
 
 export const DEFAULT_SESSION_CACHE_SIZE = 256;
 

@@ -12,16 +12,13 @@ import * as tf from "@tensorflow/tfjs";
 import { gradients, type Gradients } from "../gradients.js";
 import { tracing } from "./trace.js";
 import { cachedTraced, compileTraced, runCompiled, tracedGraphsAvailable } from "./traced-run.js";
+import { envSwitch } from "../../util/env-switch.js";
 
 export { releaseTraced } from "./traced-run.js";
 
 /** `ALIGNPROP_ORT_GRAPHS`: "0" runs model calls as TF.js ops (the reference path); anything else or unset traces. */
-export function tracedGraphsEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
-  const raw = env.ALIGNPROP_ORT_GRAPHS;
-  if (raw === undefined || raw === "" || raw === "1") return true;
-  if (raw === "0") return false;
-  throw new Error(`ALIGNPROP_ORT_GRAPHS=${JSON.stringify(raw)} must be 0 (TF.js ops) or 1 (ONNX Runtime graphs)`);
-}
+export const tracedGraphsEnabled = (env: NodeJS.ProcessEnv = process.env): boolean =>
+  envSwitch(env, "ALIGNPROP_ORT_GRAPHS", { off: "TF.js ops", on: "ONNX Runtime graphs" });
 
 /** True when model calls run as traced ORT graphs here (the wasm backend, not switched off). */
 export const tracedGraphsActive = (): boolean => tracedGraphsAvailable() && tracedGraphsEnabled();
