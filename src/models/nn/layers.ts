@@ -60,17 +60,16 @@ export class Conv2d extends Module {
 
   /** x [B, H, W, Cin] → [B, H', W', Cout] */
   forward(x: tf.Tensor4D): tf.Tensor4D {
-    let y: tf.Tensor4D;
     if (this.kernelSize === 1 && this.stride === 1 && this.padding === 0) {
       // A 1×1 conv over NHWC is a matmul over the channel axis: no layout transposes for ORT's NCHW Conv.
       const [b, h, w] = x.shape;
-      const flat = tf.matMul(tf.reshape(x, [-1, this.inChannels]), tf.reshape(this.weight.tensor, [this.inChannels, this.outChannels]));
-      y = tf.reshape(flat, [b, h, w, this.outChannels]);
-    } else {
-      y = tf.conv2d(x, this.weight.tensor as tf.Tensor4D, this.stride, this.padding === 0 ? "valid" : this.padding);
+      let flat = tf.matMul(tf.reshape(x, [-1, this.inChannels]), tf.reshape(this.weight.tensor, [this.inChannels, this.outChannels]));
+      if (this.bias) flat = tf.add(flat, this.bias.tensor);
+      return tf.reshape(flat, [b, h, w, this.outChannels]);
     }
-    if (this.bias) y = tf.add(y, this.bias.tensor);
-    return y;
+    // The bias inside the conv (TF.js's FusedConv2D; ORT's Conv takes it): no separate pass adding it.
+    const pad = this.padding === 0 ? "valid" : this.padding;
+    return tf.fused.conv2d({ x, filter: this.weight.tensor as tf.Tensor4D, strides: this.stride, pad, bias: this.bias?.tensor });
   }
 }
 
