@@ -74,3 +74,33 @@ test("a strided Conv2d has a gradient with respect to its input of the input's s
     assert.ok(Number.isFinite(tf.sum(tf.abs(g!)).dataSync()[0]));
   });
 });
+
+test("a Conv2d whose filter is trained takes its bias inside the conv (FusedConv2D), with torch's output and conv + add's gradients; a frozen one runs Conv2D", async () => {
+  for (const name of ["conv_k3_s1_p1", "conv_k3_s2_p0"] as const) {
+    const conv = layers[name];
+    const [w, b] = [conv.weight.tensor, conv.bias!.tensor];
+    const x = fixture.io("conv.input") as tf.Tensor4D;
+    const kernels = async () => (await tf.profile(() => conv.forward(x))).kernelNames;
+    assert.ok((await kernels()).includes("Conv2D"), `${name} frozen runs Conv2D`);
+    w.trainable = b.trainable = true;
+    try {
+      assert.ok((await kernels()).includes("FusedConv2D"), `${name} trained runs FusedConv2D`);
+      tf.tidy(() => {
+        assertClose(conv.forward(x), fixture.io(`${name}.output`), name);
+        const r = tf.randomNormal(conv.forward(x).shape, 0, 1, "float32", 5);
+        const loss = () => tf.sum(tf.mul(conv.forward(x), r)) as tf.Scalar;
+        const { grads } = tf.variableGrads(loss, [w, b]);
+        const [dx] = tf.grads((input: tf.Tensor) => tf.sum(tf.mul(conv.forward(input as tf.Tensor4D), r)))([x]);
+        const pad = conv.padding === 0 ? "valid" : conv.padding;
+        const reference = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+          tf.sum(tf.mul(tf.add(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, conv.stride, pad), bb), r));
+        const [rx, rw, rb] = tf.grads(reference)([x, w, b]);
+        assertClose(dx!, rx!, `${name} d input`);
+        assertClose(grads[w.name]!, rw!, `${name} d weight`);
+        assertClose(grads[b.name]!, rb!, `${name} d bias`);
+      });
+    } finally {
+      w.trainable = b.trainable = false;
+    }
+  }
+});

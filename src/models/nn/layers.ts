@@ -67,9 +67,16 @@ export class Conv2d extends Module {
       if (this.bias) flat = tf.add(flat, this.bias.tensor);
       return tf.reshape(flat, [b, h, w, this.outChannels]);
     }
-    // The bias inside the conv (TF.js's FusedConv2D; ORT's Conv takes it): no separate pass adding it.
+    const filter = this.weight.tensor as tf.Tensor4D;
     const pad = this.padding === 0 ? "valid" : this.padding;
-    return tf.fused.conv2d({ x, filter: this.weight.tensor as tf.Tensor4D, strides: this.stride, pad, bias: this.bias?.tensor });
+    // A trained filter takes the bias inside the conv (TF.js's FusedConv2D, whose bias ORT's Conv takes): no pass
+    // adding it. TF.js's fused conv computes every input's gradient, so a frozen filter keeps conv + add, whose
+    // gradient skips the filter's (and ORT folds a constant bias into the Conv itself).
+    if (this.bias && filter instanceof tf.Variable && filter.trainable) {
+      return tf.fused.conv2d({ x, filter, strides: this.stride, pad, bias: this.bias.tensor });
+    }
+    const y = tf.conv2d(x, filter, this.stride, pad);
+    return this.bias ? tf.add(y, this.bias.tensor) : y;
   }
 }
 
