@@ -105,14 +105,6 @@ export class LoraLinear extends Linear {
     return tf.tidy(() => tf.add(super.forward(x), tf.mul(this.#lora.forward(x), this.scale * this.#loraScale)));
   }
 
-  /** forwardChunks with the adapter's update (its [..., out] product, which is small, split) added to each chunk. */
-  override forwardChunks(x: tf.Tensor, parts: number): tf.Tensor[] {
-    const base = super.forwardChunks(x, parts);
-    if (this.merged || this.#loraScale === 0) return base;
-    const update = tf.split(tf.mul(this.#lora.forward(x), this.scale * this.#loraScale), parts, -1);
-    return base.map((chunk, i) => tf.add(chunk, update[i]!));
-  }
-
   /** Folds the update into the base weight (sampling then costs one matmul): W ← W + loraScale · scale · BA. */
   merge(): void {
     if (this.merged) return;

@@ -21,22 +21,6 @@ export class Linear extends Module {
     if (this.bias) y = tf.add(y, this.bias.tensor);
     return tf.reshape(y, [...lead, this.outFeatures]);
   }
-
-  /**
-   * forward(x) cut into `parts` equal pieces along its last axis (`torch.chunk`), each piece its own matmul with that
-   * slice of the weight's columns: no [..., out] product to split, nor (in the gradient) one to concatenate.
-   */
-  forwardChunks(x: tf.Tensor, parts: number): tf.Tensor[] {
-    const size = this.outFeatures / parts;
-    if (!Number.isInteger(size)) throw new Error(`Linear: out_features=${this.outFeatures} does not split into ${parts} chunks`);
-    const lead = x.shape.slice(0, -1);
-    const rows = tf.reshape(x, [-1, this.inFeatures]);
-    return Array.from({ length: parts }, (_, k) => {
-      let y = tf.matMul(rows, tf.slice(this.weight.tensor, [0, k * size], [this.inFeatures, size]));
-      if (this.bias) y = tf.add(y, tf.slice(this.bias.tensor, [k * size], [size]));
-      return tf.reshape(y, [...lead, size]);
-    });
-  }
 }
 
 export class Conv2d extends Module {

@@ -73,7 +73,7 @@ export class GEGLU extends Module {
   /** [B, N, dimIn] → [B, N, dimOut] */
   forward(x: tf.Tensor3D): tf.Tensor3D {
     return tf.tidy(() => {
-      const [value, gate] = this.proj.forwardChunks(x, 2);
+      const [value, gate] = tf.split(this.proj.forward(x), 2, -1);
       return geglu(value!, gate!) as tf.Tensor3D;
     });
   }
