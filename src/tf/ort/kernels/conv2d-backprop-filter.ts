@@ -15,7 +15,7 @@ import { ortCanTake, shapesKey, type OrtKernel } from "../ort-kernel.js";
 import { convInfo, convKey } from "./conv2d.js";
 
 /** Row of the padded input [B·HP·WP, Cin] each patch entry reads, in (b, oh, ow, kh, kw) order. */
-export function patchRows(info: tf.backend_util.Conv2DInfo, paddedHeight: number, paddedWidth: number): number[] {
+function patchRows(info: tf.backend_util.Conv2DInfo, paddedHeight: number, paddedWidth: number): number[] {
   const { batchSize, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
   const rows: number[] = [];
   for (let b = 0; b < batchSize; b++) {
