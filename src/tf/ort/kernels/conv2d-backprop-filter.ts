@@ -33,11 +33,10 @@ function patchRows(info: tf.backend_util.Conv2DInfo, paddedHeight: number, padde
 
 function backpropFilterGraph(info: tf.backend_util.Conv2DInfo, x: tf.TensorInfo, dy: tf.TensorInfo) {
   const { top, bottom, left, right } = info.padInfo;
-  const { filterHeight: kh, filterWidth: kw, inChannels: cin, outChannels: cout } = info;
-  const [b, h, w] = x.shape as [number, number, number, number];
+  const { batchSize: b, inHeight, inWidth, filterHeight: kh, filterWidth: kw, inChannels: cin, outChannels: cout } = info;
   const positions = b * info.outHeight * info.outWidth;
   const padded = top + bottom + left + right > 0;
-  const [hp, wp] = [h + top + bottom, w + left + right];
+  const [hp, wp] = [inHeight + top + bottom, inWidth + left + right];
   const initializers: OnnxInitializer[] = [
     int64("rows_shape", [b * hp * wp, cin]),
     int64("rows", patchRows(info, hp, wp)),
