@@ -7,6 +7,7 @@ torch and diffusers versions, the threads, and the peak RSS of this process.
 """
 import json
 import resource
+import statistics
 import sys
 import time
 from importlib.metadata import version
@@ -28,8 +29,7 @@ def timed(work, repeats, slow_ms=1000.0):
         start = time.perf_counter()
         work()
         times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    return {"ms": times[len(times) // 2], "min_ms": times[0], "runs": repeats}
+    return {"ms": statistics.median(times), "min_ms": min(times), "runs": repeats}
 
 
 def with_gflops(timing, flops):

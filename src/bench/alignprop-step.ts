@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { loadRunConfig, type OverrideValue } from "../config/index.js";
 import { PACKAGE_ROOT } from "../models/embedded.js";
 import { tracedGraphsActive } from "../tf/ort/traced-call.js";
+import { median } from "../util/median.js";
 import { runJob, type StepRecord } from "./run-job.js";
 import { runTorchJob } from "./run-torch-job.js";
 
@@ -41,10 +42,10 @@ export interface StepTiming {
 
 export function stepTiming(steps: readonly StepRecord[]): StepTiming {
   if (steps.length < 2) throw new Error(`step timing needs a warm-up step and at least one more; the run made ${steps.length}`);
-  const timed = steps.slice(1).map((s) => s.stepSeconds).sort((a, b) => a - b);
-  const median = timed[timed.length >> 1]!;
+  const timed = steps.slice(1).map((s) => s.stepSeconds);
+  const s_per_step = median(timed);
   const batch = steps[0]!.samples;
-  return { s_per_step: median, samples_per_second: batch / median, first_step_s: steps[0]!.stepSeconds, timed_steps: timed.length };
+  return { s_per_step, samples_per_second: batch / s_per_step, first_step_s: steps[0]!.stepSeconds, timed_steps: timed.length };
 }
 
 export async function benchAlignPropStep(k: Truncation, repeats: number) {

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { median } from "../util/median.js";
 
 const CLI = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 
@@ -29,12 +30,9 @@ export function medianThroughput(lines: readonly string[]): { steps: number; sam
     .filter((line) => line.startsWith("{"))
     .map((line) => (JSON.parse(line) as { metrics?: { step?: number; samplesPerSecond?: number } }).metrics)
     .filter((m) => m !== undefined && (m.step ?? 0) > 1)
-    .map((m) => m!.samplesPerSecond ?? 0)
-    .sort((a, b) => a - b);
+    .map((m) => m!.samplesPerSecond ?? 0);
   if (speeds.length === 0) throw new Error("the run reported no step after the first");
-  const mid = Math.floor(speeds.length / 2);
-  const median = speeds.length % 2 === 1 ? speeds[mid]! : (speeds[mid - 1]! + speeds[mid]!) / 2;
-  return { steps: speeds.length, samplesPerSecond: median };
+  return { steps: speeds.length, samplesPerSecond: median(speeds) };
 }
 
 /** Trains `steps` + 1 steps on each number of processes in turn; a run that fails throws with its stderr's end. */

@@ -8,6 +8,8 @@
  * - the AlignProp step with the quickstart's settings: TF.js engine / torch engine ≤ 1.0.
  * A figure either side lacks is null.
  */
+import { roundRatios } from "./rounds.js";
+
 type Json = Record<string, unknown>;
 
 export const TARGETS = { unet_time_ratio: 1, unet_rss_ratio: 1.5, kernel_gflops_share: 0.8, alignprop_time_ratio: 1 } as const;
@@ -61,6 +63,7 @@ export function issueTargets({ backend, tfjs, torch, engines }: TargetsInput): J
       torch_ms: num(at(torch, "unet_step", "ms")),
       time_ratio: ratio(at(tfjs, "unet_step", "ms"), at(torch, "unet_step", "ms")),
       time_ratio_fastest_runs: ratio(at(tfjs, "unet_step", "min_ms"), at(torch, "unet_step", "min_ms")),
+      time_ratio_per_round: roundRatios(at(tfjs, "unet_step", "round_ms") as number[] | undefined, at(torch, "unet_step", "round_ms") as number[] | undefined),
       traced_graphs: at(tfjs, "unet_step", "traced_graphs") ?? null,
       tfjs_ops_ms: num(at(tfjs, "unet_step_ops", "ms")),
       tfjs_ops_time_ratio: ratio(at(tfjs, "unet_step_ops", "ms"), at(torch, "unet_step", "ms")),
@@ -82,10 +85,11 @@ export function issueTargets({ backend, tfjs, torch, engines }: TargetsInput): J
 }
 
 const fmt = (v: unknown, digits = 2, unit = "") => (num(v) === null ? "n/a" : `${(v as number).toFixed(digits)}${unit}`);
+const perRound = (v: unknown) => (Array.isArray(v) && v.length > 1 ? `; rounds ${v.map((x) => fmt(x)).join(" ")}×` : "");
 const mark = (v: unknown, ok: (x: number) => boolean) => (num(v) === null ? "" : ok(v as number) ? "  (met)" : "  (not met)");
 
 /** The targets as a few lines of text (the bench prints them on stderr; the JSON holds the same figures). */
-export function targetsText(t: Json, loadAverage: readonly number[]): string {
+export function targetsText(t: Json, host: { cpu: string; loadAverage: readonly number[] }): string {
   const peer = t.peer as { version?: string; threads?: number } | null;
   const u = t.unet_step as Json;
   const k = t.kernel_gflops_share_of_torch as Record<string, Record<string, { median: number; fastest_runs: number | null }>>;
@@ -95,9 +99,9 @@ export function targetsText(t: Json, loadAverage: readonly number[]): string {
       .map(([form]) => `${form.replaceAll("_", " ")} ${fmt(k[name]?.[form]?.median)}/${fmt(k[name]?.[form]?.fastest_runs)}`)
       .join(", ");
   return [
-    `issue 18 targets on ${String(t.backend)} against torch ${peer?.version ?? "n/a"} (${peer?.threads ?? "?"} thread(s)), load average ${loadAverage.join(" ")}:`,
+    `issue 18 targets on ${String(t.backend)} against torch ${peer?.version ?? "n/a"} (${peer?.threads ?? "?"} thread(s)), ${host.cpu}, load average ${host.loadAverage.join(" ")}:`,
     `  tiny-UNet step: ${fmt(u.tfjs_ms, 0, " ms")} vs ${fmt(u.torch_ms, 0, " ms")} = ${fmt(u.time_ratio)}× (target ≤ ${TARGETS.unet_time_ratio})${mark(u.time_ratio, (x) => x <= TARGETS.unet_time_ratio)}` +
-      `; fastest runs ${fmt(u.time_ratio_fastest_runs)}×; as TF.js ops ${fmt(u.tfjs_ops_ms, 0, " ms")} = ${fmt(u.tfjs_ops_time_ratio)}×`,
+      `; fastest runs ${fmt(u.time_ratio_fastest_runs)}×${perRound(u.time_ratio_per_round)}; as TF.js ops ${fmt(u.tfjs_ops_ms, 0, " ms")} = ${fmt(u.tfjs_ops_time_ratio)}×`,
     `  its peak RSS: ${fmt(u.tfjs_peak_rss_mb, 0, " MB")} vs ${fmt(u.torch_peak_rss_mb, 0, " MB")} = ${fmt(u.rss_ratio)}× (target ≤ ${TARGETS.unet_rss_ratio})${mark(u.rss_ratio, (x) => x <= TARGETS.unet_rss_ratio)}` +
       `; as TF.js ops ${fmt(u.tfjs_ops_rss_ratio)}×`,
     `  GFLOP/s as a share of torch's, medians/fastest runs (target ≥ ${TARGETS.kernel_gflops_share}):`,

@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { Subscriber } from "zeromq";
 import { prepareRun } from "../run/index.js";
 import { spawnTrainer } from "./spawn.js";
+import { median } from "../util/median.js";
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export interface StallProbeOptions {
   steps?: number;

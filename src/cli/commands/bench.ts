@@ -11,12 +11,14 @@ import { z } from "zod";
 import { stalledSubscriberRatio } from "../../bridge/stall-probe.js";
 import { ortThreads } from "../../tf/ort/session-cache.js";
 import { BENCH_SHAPES } from "../../tf/bench/shapes.js";
+import type { Timing } from "../../tf/bench/timing.js";
 import { flag, parseCommand } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 import { ALIGNPROP_BENCH, alignpropBenchConfig, benchTorchQuickstartStep, QUICKSTART } from "../../bench/alignprop-step.js";
 import { compareAlgorithms } from "../../bench/compare.js";
 import { quickstartReport, quickstartText } from "../../bench/quickstart-report.js";
 import { ranksThroughput } from "../../bench/ranks.js";
+import { mergeRounds } from "../../bench/rounds.js";
 import { RISE_MIN_STEPS } from "../../bench/reward-rise.js";
 import { runJob, type EvalRecord, type StepRecord } from "../../bench/run-job.js";
 import { reportStepProfile } from "../../bench/profile-step.js";
@@ -40,6 +42,7 @@ const Options = z.object({
     .transform((v) => (v ? v.split(",").filter(Boolean) : [...BACKEND_NAMES]))
     .pipe(z.array(z.enum(BACKEND_NAMES)).min(1, "needs at least one backend")),
   repeats: z.coerce.number().int().min(1).default(5),
+  rounds: z.coerce.number().int().min(1).default(1),
   threads: z.coerce.number().int().min(1).optional(),
   timeout: z.coerce.number().positive().default(180),
   skip_unet: flag(),
@@ -61,7 +64,7 @@ const Options = z.object({
   help: flag(),
 });
 
-const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n>] [--timeout <s>] [--skip-unet] [--skip-torch]
+const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--rounds <n>] [--threads <n>] [--timeout <s>] [--skip-unet] [--skip-torch]
        alignprop bench --compare ddpo [--seconds 240] [--out compare-ddpo.html] [--engine tfjs|torch] [--skip-eval]
        alignprop bench --quickstart [--seconds 600] [--engine tfjs|torch] [--skip-eval]
        alignprop bench --ranks 1,2 [--repeats <n>] [--timeout <s>]
@@ -71,6 +74,10 @@ const USAGE = `alignprop bench [--backends <list>] [--repeats <n>] [--threads <n
                      are reported as such)
   --repeats <n>      timed runs per measurement after a warm-up; the median and the fastest are reported (default
                      5). A run slower than 1 s (20 s for the UNet step) is reported alone.
+  --rounds <n>       time the tiny-UNet step in n rounds, each a TF.js process then a PyTorch one, so load that
+                     changes during the bench moves both sides of a round alike; its figures are the median of the
+                     rounds' medians, the fastest run and the largest peak RSS of all, and each round's ratio
+                     (default 1)
   --threads <n>      ONNX Runtime and PyTorch threads (default: ALIGNPROP_ORT_THREADS or every core; on cores other
                      processes use, 1 measures more steadily)
   --timeout <s>      a task (one backend's kernels, or its UNet step) still running after this is stopped and
@@ -237,6 +244,7 @@ export const bench: CliCommand = {
     const torch: Json = options.skip_torch
       ? { skipped: "--skip-torch" }
       : await collect(options.skip_unet ? ["kernels"] : ["kernels", "unet"], (task) => runTorch(task, taskOptions));
+    if (!options.skip_unet) await moreUNetRounds(options.rounds - 1, tfjs, torch, taskOptions);
     const ratios = Object.fromEntries(
       Object.entries(tfjs)
         .filter(([, r]) => !r.unavailable && !torch.unavailable && !torch.skipped)
@@ -251,13 +259,44 @@ export const bench: CliCommand = {
     // The engine is the first backend that ran in "auto"'s order (fastest first).
     const engineBackend = BACKEND_NAMES.find((b) => tfjs[b] && !tfjs[b].unavailable);
     const targets = engineBackend ? issueTargets({ backend: engineBackend, tfjs: tfjs[engineBackend]!, torch, engines }) : { unavailable: "no TF.js backend ran" };
-    const host = { node: process.version, cpus: cpus().length, threads, load_average: { start: loadBefore, end: loadAverage() } };
+    const host = { node: process.version, cpu: cpus()[0]?.model ?? "unknown", cpus: cpus().length, threads, rounds: options.rounds, load_average: { start: loadBefore, end: loadAverage() } };
     const report = { host, shapes: BENCH_SHAPES, targets, tfjs, torch, ratios, bridge, alignprop, engines };
     process.stdout.write(JSON.stringify(report, null, 2) + "\n");
-    if (engineBackend) process.stderr.write(targetsText(targets, host.load_average.end) + "\n");
+    if (engineBackend) process.stderr.write(targetsText(targets, { cpu: host.cpu, loadAverage: host.load_average.end }) + "\n");
     return EXIT.ok;
   },
 };
+
+/**
+ * `rounds` more rounds of the UNet step after the first, each every TF.js backend whose first round ran then PyTorch;
+ * each side's `unet_step` becomes the merge of all its rounds (src/bench/rounds.ts), its peak RSS the largest. A round
+ * in which a side fails is left out on every side (so round i is the same round everywhere), the failure recorded in
+ * that side's `unet_round_errors`.
+ */
+async function moreUNetRounds(rounds: number, tfjs: Record<string, Json>, torch: Json, o: TaskOptions): Promise<void> {
+  const sides = [
+    ...Object.entries(tfjs).map(([backend, report]) => ({ report, run: () => runWorker("unet", backend, o) })),
+    { report: torch, run: () => runTorch("unet", o) },
+  ].filter(({ report }) => report.unet_step !== undefined);
+  const runs = new Map(sides.map(({ report }) => [report, [report.unet_step as Timing]]));
+  for (let round = 0; round < rounds; round++) {
+    const results: Json[] = [];
+    for (const { run } of sides) results.push(await run());
+    const failed = results.filter((r, i) => {
+      if (r.unet_step !== undefined) return false;
+      const report = sides[i]!.report;
+      report.unet_round_errors = [...((report.unet_round_errors as unknown[]) ?? []), r.timed_out ?? r.failed ?? r.unavailable];
+      return true;
+    });
+    if (failed.length) continue;
+    results.forEach((r, i) => {
+      const report = sides[i]!.report;
+      runs.get(report)!.push(r.unet_step as Timing);
+      report.unet_peak_rss_mb = Math.max(Number(report.unet_peak_rss_mb ?? 0), Number(r.peak_rss_mb ?? 0));
+    });
+  }
+  for (const [report, timings] of runs) report.unet_step = mergeRounds(timings);
+}
 
 /**
  * The AlignProp step with the quickstart's settings on both engines: the TF.js job on the backend a run would pick,

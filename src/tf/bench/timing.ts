@@ -1,4 +1,5 @@
 /** How the bench times one piece of work, the same rule in TF.js and in scripts/bench/torch_bench.py. */
+import { median } from "../../util/median.js";
 
 export interface Timing {
   /** Median wall time of the timed runs, ms. */
@@ -24,8 +25,7 @@ export function time(work: () => void, repeats: number, slowMs = 1000): Timing {
     work();
     times.push(performance.now() - start);
   }
-  times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(times.length / 2)]!, min_ms: times[0]!, runs: repeats };
+  return { ms: median(times), min_ms: Math.min(...times), runs: repeats };
 }
 
 /** GFLOP/s of `flops` done in `ms`. */
