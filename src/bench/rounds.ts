@@ -30,3 +30,40 @@ export function roundRatios(a: readonly number[] | undefined, b: readonly number
   if (!a?.length || !b?.length) return null;
   return a.slice(0, b.length).map((x, i) => x / b[i]!);
 }
+
+type Json = Record<string, unknown>;
+
+/** One side of a round: its report (a bench task's merged JSON) and how to run its UNet step once more. */
+export interface RoundSide {
+  report: Json;
+  run: () => Promise<Json>;
+}
+
+/**
+ * `rounds` more rounds of the UNet step after the first, each side in the order given (sides whose first round did
+ * not time the step are left out); each side's `unet_step` becomes the merge of all its rounds, its
+ * `unet_peak_rss_mb` the largest. A round in which a side fails is left out on every side, so round i is the same
+ * round everywhere, the failure recorded in that side's `unet_round_errors`.
+ */
+export async function moreUNetRounds(rounds: number, sides: readonly RoundSide[]): Promise<void> {
+  const timed = sides.filter(({ report }) => report.unet_step !== undefined);
+  const runs = timed.map(({ report }) => [report.unet_step as Timing]);
+  for (let round = 0; round < rounds; round++) {
+    const results: Json[] = [];
+    for (const { run } of timed) results.push(await run());
+    let complete = true;
+    results.forEach((r, i) => {
+      if (r.unet_step !== undefined) return;
+      const report = timed[i]!.report;
+      report.unet_round_errors = [...((report.unet_round_errors as unknown[] | undefined) ?? []), r.timed_out ?? r.failed ?? r.unavailable];
+      complete = false;
+    });
+    if (!complete) continue;
+    results.forEach((r, i) => {
+      const report = timed[i]!.report;
+      runs[i]!.push(r.unet_step as Timing);
+      report.unet_peak_rss_mb = Math.max(Number(report.unet_peak_rss_mb ?? 0), Number(r.peak_rss_mb ?? 0));
+    });
+  }
+  timed.forEach(({ report }, i) => (report.unet_step = mergeRounds(runs[i]!)));
+}

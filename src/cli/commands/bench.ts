@@ -11,14 +11,13 @@ import { z } from "zod";
 import { stalledSubscriberRatio } from "../../bridge/stall-probe.js";
 import { ortThreads } from "../../tf/ort/session-cache.js";
 import { BENCH_SHAPES } from "../../tf/bench/shapes.js";
-import type { Timing } from "../../tf/bench/timing.js";
 import { flag, parseCommand } from "../args.js";
 import { EXIT, type CliCommand } from "../command.js";
 import { ALIGNPROP_BENCH, alignpropBenchConfig, benchTorchQuickstartStep, QUICKSTART } from "../../bench/alignprop-step.js";
 import { compareAlgorithms } from "../../bench/compare.js";
 import { quickstartReport, quickstartText } from "../../bench/quickstart-report.js";
 import { ranksThroughput } from "../../bench/ranks.js";
-import { mergeRounds } from "../../bench/rounds.js";
+import { moreUNetRounds } from "../../bench/rounds.js";
 import { RISE_MIN_STEPS } from "../../bench/reward-rise.js";
 import { runJob, type EvalRecord, type StepRecord } from "../../bench/run-job.js";
 import { reportStepProfile } from "../../bench/profile-step.js";
@@ -244,7 +243,14 @@ export const bench: CliCommand = {
     const torch: Json = options.skip_torch
       ? { skipped: "--skip-torch" }
       : await collect(options.skip_unet ? ["kernels"] : ["kernels", "unet"], (task) => runTorch(task, taskOptions));
-    if (!options.skip_unet) await moreUNetRounds(options.rounds - 1, tfjs, torch, taskOptions);
+    if (!options.skip_unet) {
+      // Every TF.js backend whose first round ran, then PyTorch: the same order as the first round.
+      const sides = [
+        ...Object.entries(tfjs).map(([backend, report]) => ({ report, run: () => runWorker("unet", backend, taskOptions) })),
+        { report: torch, run: () => runTorch("unet", taskOptions) },
+      ];
+      await moreUNetRounds(options.rounds - 1, sides);
+    }
     const ratios = Object.fromEntries(
       Object.entries(tfjs)
         .filter(([, r]) => !r.unavailable && !torch.unavailable && !torch.skipped)
@@ -266,37 +272,6 @@ export const bench: CliCommand = {
     return EXIT.ok;
   },
 };
-
-/**
- * `rounds` more rounds of the UNet step after the first, each every TF.js backend whose first round ran then PyTorch;
- * each side's `unet_step` becomes the merge of all its rounds (src/bench/rounds.ts), its peak RSS the largest. A round
- * in which a side fails is left out on every side (so round i is the same round everywhere), the failure recorded in
- * that side's `unet_round_errors`.
- */
-async function moreUNetRounds(rounds: number, tfjs: Record<string, Json>, torch: Json, o: TaskOptions): Promise<void> {
-  const sides = [
-    ...Object.entries(tfjs).map(([backend, report]) => ({ report, run: () => runWorker("unet", backend, o) })),
-    { report: torch, run: () => runTorch("unet", o) },
-  ].filter(({ report }) => report.unet_step !== undefined);
-  const runs = new Map(sides.map(({ report }) => [report, [report.unet_step as Timing]]));
-  for (let round = 0; round < rounds; round++) {
-    const results: Json[] = [];
-    for (const { run } of sides) results.push(await run());
-    const failed = results.filter((r, i) => {
-      if (r.unet_step !== undefined) return false;
-      const report = sides[i]!.report;
-      report.unet_round_errors = [...((report.unet_round_errors as unknown[]) ?? []), r.timed_out ?? r.failed ?? r.unavailable];
-      return true;
-    });
-    if (failed.length) continue;
-    results.forEach((r, i) => {
-      const report = sides[i]!.report;
-      runs.get(report)!.push(r.unet_step as Timing);
-      report.unet_peak_rss_mb = Math.max(Number(report.unet_peak_rss_mb ?? 0), Number(r.peak_rss_mb ?? 0));
-    });
-  }
-  for (const [report, timings] of runs) report.unet_step = mergeRounds(timings);
-}
 
 /**
  * The AlignProp step with the quickstart's settings on both engines: the TF.js job on the backend a run would pick,
