@@ -3,13 +3,13 @@
  * TF.js backend a run would pick, after warm-up steps (the first step builds ORT sessions and grows wasm memory) and
  * one unprofiled step, whose time says what profiling itself costs.
  */
-import { cpus, loadavg } from "node:os";
 import { loadRunConfig, type OverrideValue } from "../config/index.js";
 import { initBackend } from "../tf/backend.js";
 import { createJob } from "../trainer/jobs.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { profile, type Profile } from "./profile.js";
 import { formatProfile } from "./profile-table.js";
+import { loadAverage, machine } from "./host.js";
 
 export interface StepProfile {
   run: string;
@@ -60,13 +60,13 @@ export async function profileTrainingStep({ file, overrides = {}, warmup = 1, st
 /** Profiles one step of the run config `file`, prints the tables on stdout and writes the figures as JSON to `out`. */
 export async function reportStepProfile(file: string, out: string): Promise<void> {
   const result = await profileTrainingStep({ file });
-  const host = { node: process.version, cpus: cpus().length, load_average: loadavg().map((v) => Number(v.toFixed(2))) };
+  const host = { ...machine(), load_average: loadAverage() };
   await writeFileAtomic(out, JSON.stringify({ config: file, host, ...result }, null, 2) + "\n");
   const p = result.profile;
   process.stdout.write(
     [
       `${result.run} (${file})`,
-      `host: ${host.cpus} cores, load average ${host.load_average.join(" ")}; unprofiled step ${result.unprofiled_step_ms.toFixed(1)} ms`,
+      `host: ${host.cpu}, ${host.cpus} cores, load average ${host.load_average.join(" ")}; unprofiled step ${result.unprofiled_step_ms.toFixed(1)} ms`,
       "",
       formatProfile(p),
       "",

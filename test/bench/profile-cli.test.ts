@@ -1,7 +1,7 @@
 /** `alignprop bench --profile` end to end: the quickstart's step, tables on stdout, the same figures in --out. */
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import type { StepProfile } from "../../src/bench/profile-step.js";
@@ -14,11 +14,13 @@ test("bench --profile prints the quickstart step's parts and kernels and writes 
   const out = join(dir, "profile.json");
   const r = await alignprop(["bench", "--profile", "--out", out]);
   assert.equal(r.exitCode, 0, String(r.stderr));
-  const json = JSON.parse(readFileSync(out, "utf8")) as StepProfile & { config: string; host: { load_average: number[] } };
+  const json = JSON.parse(readFileSync(out, "utf8")) as StepProfile & { config: string; host: { cpu: string; cpus: number; load_average: number[] } };
   assert.match(json.config, /configs\/quickstart\.json$/);
   assert.match(json.run, /^AlignProp on tiny-shapes/);
   assert.equal(json.host.load_average.length, 3);
+  assert.deepEqual([json.host.cpu, json.host.cpus], [cpus()[0]!.model, cpus().length]);
   const stdout = String(r.stdout);
+  assert.ok(stdout.includes(`host: ${json.host.cpu}, ${json.host.cpus} cores, load average`), stdout.slice(0, 300));
   assert.match(stdout, new RegExp(`${json.profile.ops} kernels dispatched`));
   // The quickstart keeps the last 2 of 20 steps: 18 no-grad UNet calls in one part, 2 kept ones (traced graphs: the
   // backward graph recomputes each forward, so no checkpointing pass), plus the KL term's 2 base predictions.

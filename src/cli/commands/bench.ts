@@ -5,7 +5,6 @@
  * PyTorch that cannot run is reported as unavailable, never an error.
  */
 import { execa } from "execa";
-import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { stalledSubscriberRatio } from "../../bridge/stall-probe.js";
@@ -18,6 +17,7 @@ import { compareAlgorithms } from "../../bench/compare.js";
 import { quickstartReport, quickstartText } from "../../bench/quickstart-report.js";
 import { ranksThroughput } from "../../bench/ranks.js";
 import { moreUNetRounds } from "../../bench/rounds.js";
+import { loadAverage, machine } from "../../bench/host.js";
 import { RISE_MIN_STEPS } from "../../bench/reward-rise.js";
 import { runJob, type EvalRecord, type StepRecord } from "../../bench/run-job.js";
 import { reportStepProfile } from "../../bench/profile-step.js";
@@ -207,8 +207,6 @@ export function timeRatios(tfjs: Json, torch: Json): Record<string, number | Rec
 const backendTasks = (backend: string, skipUnet: boolean): string[] =>
   skipUnet ? ["kernels"] : ["kernels", "unet", ...(backend === "wasm-ort" ? ["unet-ops"] : [])];
 
-const loadAverage = () => loadavg().map((v) => Number(v.toFixed(2)));
-
 export const bench: CliCommand = {
   name: "bench",
   summary: "time conv/matmul kernels and a tiny-UNet training step per backend, against PyTorch (JSON)",
@@ -265,7 +263,7 @@ export const bench: CliCommand = {
     // The engine is the first backend that ran in "auto"'s order (fastest first).
     const engineBackend = BACKEND_NAMES.find((b) => tfjs[b] && !tfjs[b].unavailable);
     const targets = engineBackend ? issueTargets({ backend: engineBackend, tfjs: tfjs[engineBackend]!, torch, engines }) : { unavailable: "no TF.js backend ran" };
-    const host = { node: process.version, cpu: cpus()[0]?.model ?? "unknown", cpus: cpus().length, threads, rounds: options.rounds, load_average: { start: loadBefore, end: loadAverage() } };
+    const host = { ...machine(), threads, rounds: options.rounds, load_average: { start: loadBefore, end: loadAverage() } };
     const report = { host, shapes: BENCH_SHAPES, targets, tfjs, torch, ratios, bridge, alignprop, engines };
     process.stdout.write(JSON.stringify(report, null, 2) + "\n");
     if (engineBackend) process.stderr.write(targetsText(targets, { cpu: host.cpu, loadAverage: host.load_average.end }) + "\n");
