@@ -1,11 +1,16 @@
 /**
  * A loopback TCP proxy that can cut the network: `drop()` resets every connection, `freeze()` stops all traffic
  * (connections stay open, as in a partition) until `thaw()`.
+ *
+ * Freezing unpipes each pair of sockets rather than only pausing them: a stream's `pipe()` resumes a paused source
+ * (when piping starts, and again on the destination's 'drain'), so a connection accepted during a partition, or one
+ * with writes pending, would otherwise carry traffic through it.
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
 
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
+  private readonly pairs = new Set<[Socket, Socket]>();
   private frozen = false;
 
   private constructor(private readonly servers: Server[]) {}
@@ -25,16 +30,22 @@ export class TcpProxy {
   drop(): void {
     for (const s of this.sockets) s.resetAndDestroy();
     this.sockets.clear();
+    this.pairs.clear();
   }
 
   freeze(): void {
     this.frozen = true;
-    for (const s of this.sockets) s.pause();
+    for (const [a, b] of this.pairs) {
+      a.unpipe(b);
+      b.unpipe(a);
+      a.pause();
+      b.pause();
+    }
   }
 
   thaw(): void {
     this.frozen = false;
-    for (const s of this.sockets) s.resume();
+    for (const pair of this.pairs) this.connectPair(pair);
   }
 
   async close(): Promise<void> {
@@ -54,8 +65,15 @@ export class TcpProxy {
         if (hadError) other.destroy();
         else other.end();
       });
-      if (this.frozen) s.pause();
     }
+    const pair: [Socket, Socket] = [a, b];
+    this.pairs.add(pair);
+    for (const s of pair) s.once("close", () => this.pairs.delete(pair));
+    if (!this.frozen) this.connectPair(pair);
+  }
+
+  /** Pipes a pair both ways (piping resumes both sockets). */
+  private connectPair([a, b]: [Socket, Socket]): void {
     a.pipe(b);
     b.pipe(a);
   }
