@@ -5,4 +5,7 @@ import { cpus, loadavg } from "node:os";
 export const loadAverage = (): number[] => loadavg().map((v) => Number(v.toFixed(2)));
 
 /** Node's version, the CPU's model string (as the OS reports it) and the number of cores. */
-export const machine = () => ({ node: process.version, cpu: cpus()[0]?.model ?? "unknown", cpus: cpus().length });
+export function machine() {
+  const cores = cpus();
+  return { node: process.version, cpu: cores[0]?.model ?? "unknown", cpus: cores.length };
+}

@@ -51,14 +51,13 @@ export async function moreUNetRounds(rounds: number, sides: readonly RoundSide[]
   for (let round = 0; round < rounds; round++) {
     const results: Json[] = [];
     for (const { run } of timed) results.push(await run());
-    let complete = true;
-    results.forEach((r, i) => {
-      if (r.unet_step !== undefined) return;
+    const failed = results.flatMap((r, i) => (r.unet_step === undefined ? [i] : []));
+    for (const i of failed) {
       const report = timed[i]!.report;
+      const r = results[i]!;
       report.unet_round_errors = [...((report.unet_round_errors as unknown[] | undefined) ?? []), r.timed_out ?? r.failed ?? r.unavailable];
-      complete = false;
-    });
-    if (!complete) continue;
+    }
+    if (failed.length > 0) continue;
     results.forEach((r, i) => {
       const report = timed[i]!.report;
       runs[i]!.push(r.unet_step as Timing);

@@ -44,6 +44,7 @@ export class TcpProxy {
   }
 
   thaw(): void {
+    if (!this.frozen) return; // the pairs are piped already: piping them again would send every byte twice
     this.frozen = false;
     for (const pair of this.pairs) this.connectPair(pair);
   }
